@@ -1,0 +1,93 @@
+// AckTracker: per-source bookkeeping of what was read, what was acknowledged, and what may be
+// checkpointed.
+//
+// The input opens a SourceState per file. The pipeline records every batch it accepts
+// (emitted()) and every batch all sinks have finished (completed()). A source's committed offset
+// advances only over a contiguous prefix of acknowledged batches; a failed batch is a gap that
+// holds the offset back until a restart reads the bytes again. Truncation starts a new generation:
+// batches of the old generation still complete (their chunks return) but move nothing.
+//
+// Threads: all members are thread-safe (one mutex per tracker for the source set, one per source
+// for its pending list). Called once per batch, never per event.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "agent/api/source.h"
+
+namespace logagent {
+
+class Batch;
+
+struct SourceState {
+  struct Pending {
+    uint64_t begin;
+    uint64_t end;
+    int64_t read_mono_ns;
+    bool done;
+    bool failed;
+  };
+
+  const uint64_t id;
+  mutable std::mutex mu;
+  FileIdentity identity;               // guarded by mu
+  std::string path;                    // guarded by mu
+  uint64_t generation = 0;             // guarded by mu
+  uint64_t committed = 0;              // guarded by mu
+  std::deque<Pending> pending;         // guarded by mu; in offset order
+  bool forgotten = false;              // guarded by mu; drop from checkpoints once drained
+  std::atomic<uint64_t> file_size{0};  // last size seen by the input (for the lag metric)
+
+  explicit SourceState(uint64_t source_id) : id(source_id) {}
+};
+
+class AckTracker {
+ public:
+  // Tracks a file whose bytes below `offset` are already delivered.
+  std::shared_ptr<SourceState> open(const FileIdentity& id, std::string path, uint64_t offset);
+  // The fingerprint grew or the file was found under another name.
+  void update(SourceState& s, const FileIdentity& id, const std::string& path);
+  // Truncation or replacement: a new generation that starts (committed) at `offset`.
+  // Returns the new generation number.
+  uint64_t restart(SourceState& s, uint64_t offset);
+  // The input is finished with the file for good (deleted and drained, or abandoned). Its
+  // checkpoint entry disappears once its pending batches are settled.
+  void forget(SourceState& s);
+
+  // The pipeline accepted `batch` (called on the input thread, in file order).
+  void emitted(const Batch& batch);
+  // Every sink has finished `batch`; ok=false means at least one failed for good.
+  void completed(const Batch& batch, bool ok);
+
+  // What a checkpoint should hold now.
+  std::vector<CheckpointEntry> snapshot() const;
+  uint64_t committed(const SourceState& s) const;
+  // Sum over sources of (file size - committed offset).
+  uint64_t bytes_behind() const;
+  // Age of the oldest batch emitted and not yet acknowledged (0 if none), in nanoseconds.
+  int64_t oldest_unacked_age_ns(int64_t now_mono_ns) const;
+  // Batches emitted and not yet completed.
+  uint64_t in_flight() const {
+    return emitted_.load(std::memory_order_acquire) - completed_.load(std::memory_order_acquire);
+  }
+  uint64_t failed_batches() const { return failed_.load(std::memory_order_relaxed); }
+  size_t sources() const;
+
+ private:
+  void settle_locked(SourceState& s);
+
+  mutable std::mutex mu_;
+  std::vector<std::shared_ptr<SourceState>> sources_;  // guarded by mu_
+  uint64_t next_id_ = 1;                               // guarded by mu_
+  std::atomic<uint64_t> emitted_{0};
+  std::atomic<uint64_t> completed_{0};
+  std::atomic<uint64_t> failed_{0};
+};
+
+}  // namespace logagent

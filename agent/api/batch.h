@@ -1,0 +1,71 @@
+// Event and Batch: the unit of work that moves through a lane.
+//
+// An Event is a view into a pooled Chunk plus metadata; making one allocates nothing. A Batch
+// holds the events of one source (file) covering the contiguous byte range [begin, end) of that
+// file, and the ChunkRefs that keep their bytes alive. Batches move by unique_ptr through SPSC
+// queues, so exactly one thread touches a batch at a time until the sink step, where it is shared
+// read-only by every sink of the pipeline; the last sink acknowledgement completes it (see
+// SinkAck in sink.h), the AckTracker records [begin, end), and destroying the batch returns its
+// chunks to the pool.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agent/core/buffer_pool.h"
+
+namespace logagent {
+
+enum EventFlags : uint32_t {
+  kEventTruncated = 1u << 0,  // the line was longer than max_line_bytes and was cut
+  kEventNoNewline = 1u << 1,  // the last line of a file that did not end with '\n' (--once, EOF)
+  kEventDropped = 1u << 2,    // a stage dropped the event; sinks skip it, it still counts as acked
+};
+
+struct Event {
+  std::string_view message;  // the line without its '\n'
+  uint64_t offset = 0;       // file offset of the line's first byte
+  uint32_t flags = 0;        // EventFlags
+  uint32_t reserved = 0;
+};
+
+// What a batch came from. Shared by all batches of one file; immutable once published.
+struct SourceInfo {
+  uint64_t id = 0;   // unique within the agent's run; also selects the lane
+  std::string path;  // path the file was opened at
+};
+
+class AckTracker;
+struct SourceState;
+
+class Batch {
+ public:
+  std::shared_ptr<const SourceInfo> source;
+  std::shared_ptr<SourceState> state;  // ack bookkeeping for the source (owned by AckTracker)
+  uint64_t generation = 0;             // bumped when the file was truncated
+  uint64_t begin = 0;                  // file offset of the first byte covered
+  uint64_t end = 0;                    // one past the last byte covered
+  int64_t read_time_ns = 0;            // CLOCK_REALTIME when the bytes were read
+  int64_t read_mono_ns = 0;            // steady clock, for latency/age metrics
+  std::vector<Event> events;
+  std::vector<ChunkRef> chunks;  // usually one or two
+
+  // Set by the pipeline's sink step: sinks still to acknowledge, and whether one failed.
+  std::atomic<uint32_t> pending_sinks{0};
+  std::atomic<bool> failed{false};
+
+  uint64_t bytes() const { return end - begin; }
+  size_t live_events() const {
+    size_t n = 0;
+    for (const Event& e : events) n += (e.flags & kEventDropped) == 0;
+    return n;
+  }
+};
+
+using BatchPtr = std::unique_ptr<Batch>;
+
+}  // namespace logagent

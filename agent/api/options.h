@@ -1,0 +1,239 @@
+// Options: typed configuration declared once, bound from YAML with positions.
+//
+// A plugin declares a plain struct of options whose member initialisers are the defaults, and a
+// Schema<T> naming each member with its key and documentation. The core binds the YAML node of
+// the plugin to that struct before any thread starts: every error (wrong type, bad unit, unknown
+// key with a "did you mean", missing required key, failed rule) is collected in Diagnostics as
+// "FILE:LINE:COL: pipelines[0].sinks[1] (file): message". The same schema dumps the reference
+// documentation (key, type, default, doc). After binding, a plugin sees only its typed struct.
+//
+// Scalars are read with ${VAR} and ${VAR:-default} expanded from the environment; an unset
+// variable without a default is an error at its position.
+//
+// Threads: configuration is bound on one thread; the results are immutable values.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace logagent {
+
+// A size in bytes, written "64MiB", "256KiB", "1GiB", "512" (bytes); KB/MB/GB are 1000-based.
+struct ByteSize {
+  uint64_t bytes = 0;
+  friend bool operator==(const ByteSize&, const ByteSize&) = default;
+};
+// A duration, written "250ms", "5s", "2m", "1h".
+struct Duration {
+  std::chrono::milliseconds value{0};
+  friend bool operator==(const Duration&, const Duration&) = default;
+};
+
+// The file a configuration came from (for positions in messages).
+struct ConfigFile {
+  std::string name;
+};
+
+// A YAML node, where it is in the file, and its path in the document ("pipelines[0].input").
+class ConfigNode {
+ public:
+  ConfigNode(YAML::Node node, std::shared_ptr<const ConfigFile> file, std::string path)
+      : node_(std::move(node)), file_(std::move(file)), path_(std::move(path)) {}
+
+  const YAML::Node& yaml() const { return node_; }
+  const std::string& path() const { return path_; }
+  const std::shared_ptr<const ConfigFile>& file() const { return file_; }
+  // "FILE:LINE:COL" (1-based), or "FILE" when the node has no position.
+  std::string where() const;
+  // Child of a map (invalid node when absent) and element of a sequence.
+  ConfigNode child(const std::string& key) const;
+  ConfigNode at(size_t index) const;
+  bool defined() const { return node_.IsDefined() && !node_.IsNull(); }
+  // The scalar with ${VAR} expanded; nullopt (and an error in `diag`) when not a scalar or when a
+  // variable is unset.
+  std::optional<std::string> scalar(class Diagnostics& diag) const;
+
+ private:
+  YAML::Node node_;
+  std::shared_ptr<const ConfigFile> file_;
+  std::string path_;
+};
+
+class Diagnostics {
+ public:
+  // Adds "WHERE: PATH: message" (PATH omitted when empty).
+  void error(const ConfigNode& at, std::string_view message);
+  void error(std::string message) { errors_.push_back(std::move(message)); }
+  bool ok() const { return errors_.empty(); }
+  const std::vector<std::string>& errors() const { return errors_; }
+  // A label such as "(kafka)" appended to node paths in messages of one plugin.
+  void set_context(std::string context) { context_ = std::move(context); }
+
+ private:
+  std::vector<std::string> errors_;
+  std::string context_;
+};
+
+// Expands ${VAR} and ${VAR:-default}; "$$" is a literal "$". Error text in `error` when a
+// variable is unset or a brace is unclosed.
+std::optional<std::string> expand_env(std::string_view text, std::string* error);
+std::optional<ByteSize> parse_byte_size(std::string_view text);
+std::optional<Duration> parse_duration(std::string_view text);
+// The closest of `candidates` to `word` within a small edit distance, or "".
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
+
+// Value readers: report into `diag` at `node` and return false on error.
+bool read_value(const ConfigNode& node, std::string& out, Diagnostics& diag);
+bool read_value(const ConfigNode& node, bool& out, Diagnostics& diag);
+bool read_value(const ConfigNode& node, int64_t& out, Diagnostics& diag);
+bool read_value(const ConfigNode& node, uint64_t& out, Diagnostics& diag);
+bool read_value(const ConfigNode& node, uint32_t& out, Diagnostics& diag);
+bool read_value(const ConfigNode& node, int& out, Diagnostics& diag);
+bool read_value(const ConfigNode& node, double& out, Diagnostics& diag);
+bool read_value(const ConfigNode& node, ByteSize& out, Diagnostics& diag);
+bool read_value(const ConfigNode& node, Duration& out, Diagnostics& diag);
+bool read_value(const ConfigNode& node, std::vector<std::string>& out, Diagnostics& diag);
+bool read_value(const ConfigNode& node, std::map<std::string, std::string>& out, Diagnostics& diag);
+
+// Default values as text for the reference documentation.
+std::string format_value(const std::string& v);
+std::string format_value(bool v);
+std::string format_value(int64_t v);
+std::string format_value(uint64_t v);
+std::string format_value(uint32_t v);
+std::string format_value(int v);
+std::string format_value(double v);
+std::string format_value(const ByteSize& v);
+std::string format_value(const Duration& v);
+std::string format_value(const std::vector<std::string>& v);
+std::string format_value(const std::map<std::string, std::string>& v);
+
+template <class V>
+constexpr std::string_view type_name() {
+  if constexpr (std::is_same_v<V, std::string>)
+    return "string";
+  else if constexpr (std::is_same_v<V, bool>)
+    return "bool";
+  else if constexpr (std::is_same_v<V, double>)
+    return "number";
+  else if constexpr (std::is_integral_v<V>)
+    return "integer";
+  else if constexpr (std::is_same_v<V, ByteSize>)
+    return "size";
+  else if constexpr (std::is_same_v<V, Duration>)
+    return "duration";
+  else if constexpr (std::is_same_v<V, std::vector<std::string>>)
+    return "list of strings";
+  else
+    return "map of strings";
+}
+
+struct FieldDoc {
+  std::string key;
+  std::string type;
+  std::string default_value;
+  std::string doc;
+  bool required = false;
+  std::vector<std::string> choices;
+};
+
+// Reports unknown keys of `node` (a map) that are not in `known`, with a "did you mean".
+// Returns false if `node` is defined but not a map.
+bool check_keys(const ConfigNode& node, const std::vector<std::string>& known, Diagnostics& diag);
+
+template <class T>
+class Schema {
+ public:
+  using Rule = std::function<std::optional<std::string>(const T&)>;
+
+  template <class V>
+  Schema& field(std::string key, V T::*member, std::string doc) {
+    Field f;
+    f.doc.key = key;
+    f.doc.type = std::string(type_name<V>());
+    f.doc.default_value = format_value(T{}.*member);
+    f.doc.doc = std::move(doc);
+    f.read = [member](const ConfigNode& n, T& out, Diagnostics& d) {
+      return read_value(n, out.*member, d);
+    };
+    if constexpr (std::is_same_v<V, std::string>) {
+      f.get_string = [member](const T& t) -> const std::string& { return t.*member; };
+    }
+    fields_.push_back(std::move(f));
+    return *this;
+  }
+  // The last field must be present.
+  Schema& required() {
+    fields_.back().doc.required = true;
+    return *this;
+  }
+  // The last field (a string) must be one of `choices`.
+  Schema& one_of(std::vector<std::string> choices) {
+    fields_.back().doc.choices = std::move(choices);
+    return *this;
+  }
+  // A rule over the bound struct; a message means an error, reported at the plugin's node.
+  Schema& rule(Rule r) {
+    rules_.push_back(std::move(r));
+    return *this;
+  }
+
+  // Binds `node` (a map) to `out`. `extra_keys` are keys handled by the caller (e.g. "type").
+  bool bind(const ConfigNode& node, T& out, Diagnostics& diag,
+            const std::vector<std::string>& extra_keys = {}) const {
+    const size_t before = diag.errors().size();
+    std::vector<std::string> known = extra_keys;
+    for (const Field& f : fields_) known.push_back(f.doc.key);
+    if (!check_keys(node, known, diag)) return false;
+    for (const Field& f : fields_) {
+      ConfigNode child = node.child(f.doc.key);
+      if (!child.defined()) {
+        if (f.doc.required) diag.error(node, "missing required option '" + f.doc.key + "'");
+        continue;
+      }
+      if (!f.read(child, out, diag)) continue;
+      if (!f.doc.choices.empty() && f.get_string) {
+        const std::string& v = f.get_string(out);
+        bool found = false;
+        for (const auto& c : f.doc.choices) found = found || c == v;
+        if (!found) {
+          std::string list;
+          for (const auto& c : f.doc.choices) list += (list.empty() ? "" : ", ") + c;
+          diag.error(child, "'" + v + "' is not one of: " + list);
+        }
+      }
+    }
+    if (diag.errors().size() == before) {
+      for (const Rule& r : rules_) {
+        if (auto msg = r(out)) diag.error(node, *msg);
+      }
+    }
+    return diag.errors().size() == before;
+  }
+
+  std::vector<FieldDoc> docs() const {
+    std::vector<FieldDoc> out;
+    for (const Field& f : fields_) out.push_back(f.doc);
+    return out;
+  }
+
+ private:
+  struct Field {
+    FieldDoc doc;
+    std::function<bool(const ConfigNode&, T&, Diagnostics&)> read;
+    std::function<const std::string&(const T&)> get_string;
+  };
+  std::vector<Field> fields_;
+  std::vector<Rule> rules_;
+};
+
+}  // namespace logagent

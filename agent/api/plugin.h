@@ -1,0 +1,110 @@
+// Plugin interfaces: Input, Stage and Sink, and what the core hands each of them.
+//
+// A plugin is a type P with `static constexpr std::string_view kName`, a nested `Options` struct
+// whose `static const Schema<Options>& schema()` declares its keys, and
+// `static Result<std::unique_ptr<Input|Stage|Sink>> create(const Options&, const PluginContext&)`.
+// Each plugin registers itself in its register.cc; the core never names one.
+//
+// Ownership and threads:
+// - Input::run() runs on the pipeline's input thread, the only producer of every lane's first
+//   queue. It reads into chunks from ctx.pool() and hands batches to ctx.emit().
+// - Stage::process() runs on its own lane thread; a stage instance serves exactly one lane.
+// - Sink::write() is called from the sink thread of every lane, so a sink shared by several lanes
+//   must be thread-safe. It must call the SinkAck exactly once, possibly later and from another
+//   thread; a SinkAck destroyed without being called counts as a failure (never a leak).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <stop_token>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "agent/api/ack_tracker.h"
+#include "agent/api/batch.h"
+#include "agent/api/metrics.h"
+#include "agent/api/source.h"
+#include "agent/api/status.h"
+
+namespace logagent {
+
+struct PluginContext {
+  std::string pipeline;  // pipeline name
+  std::string data_dir;  // where state may be kept
+  MetricsScope metrics;  // labelled {pipeline} (and {sink} for sinks)
+  size_t lanes = 1;      // number of lanes (workers) of the pipeline
+  // Triggered when the shutdown drain deadline passes: give up retries, fail what is pending.
+  std::stop_token abort;
+};
+
+class InputContext {
+ public:
+  virtual ~InputContext() = default;
+  virtual BufferPool& pool() = 0;
+  virtual AckTracker& acks() = 0;
+  // Entries saved by the previous run of this pipeline (empty on the first run).
+  virtual const std::vector<CheckpointEntry>& saved_checkpoints() const = 0;
+  // Hands `batch` (non-empty range, state and source set) to the lane of its source, waiting
+  // while that lane is full. False when the pipeline is stopping: the batch was not accepted and
+  // its bytes will be read again after a restart.
+  virtual bool emit(BatchPtr batch) = 0;
+  // --once: read every matched file to its end, then return from run().
+  virtual bool once() const = 0;
+  virtual std::stop_token stop_token() const = 0;
+};
+
+class Input {
+ public:
+  virtual ~Input() = default;
+  // Runs until ctx.stop_token() is triggered, or in --once mode until every file is read.
+  virtual void run(InputContext& ctx) = 0;
+};
+
+class Stage {
+ public:
+  virtual ~Stage() = default;
+  // Transforms a batch in place; may set kEventDropped on events.
+  virtual void process(Batch& batch) = 0;
+};
+
+// Completes a batch for one sink. Implemented by the pipeline.
+class BatchCompletion {
+ public:
+  virtual ~BatchCompletion() = default;
+  virtual void sink_done(Batch* batch, bool ok) = 0;
+};
+
+class SinkAck {
+ public:
+  SinkAck(BatchCompletion* completion, Batch* batch) : completion_(completion), batch_(batch) {}
+  SinkAck(SinkAck&& o) noexcept
+      : completion_(std::exchange(o.completion_, nullptr)), batch_(o.batch_) {}
+  SinkAck& operator=(SinkAck&&) = delete;
+  SinkAck(const SinkAck&) = delete;
+  ~SinkAck() {
+    if (completion_ != nullptr) completion_->sink_done(batch_, false);
+  }
+  void done(bool ok) {
+    if (completion_ != nullptr) std::exchange(completion_, nullptr)->sink_done(batch_, ok);
+  }
+
+ private:
+  BatchCompletion* completion_;
+  Batch* batch_;
+};
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  // Delivers the live events of `batch` (skip kEventDropped). `batch` stays valid until `ack`
+  // is called.
+  virtual void write(const Batch& batch, SinkAck ack) = 0;
+  // Finishes buffered and in-flight work before `deadline` (shutdown). Errors are reported.
+  virtual Status flush(std::chrono::steady_clock::time_point deadline) {
+    (void)deadline;
+    return Status::ok();
+  }
+};
+
+}  // namespace logagent

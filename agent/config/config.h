@@ -1,0 +1,70 @@
+// AgentConfig: the whole configuration file, typed and validated.
+//
+// load_config() reads YAML, binds the top-level keys (data_dir, metrics, memory,
+// checkpoint_interval, shutdown_timeout, log) and every pipeline, and binds each plugin's options
+// through the registry. It runs before any thread starts and collects every error as
+// "FILE:LINE:COL: path: message". Keys (fixed by DESIGN.md):
+//
+//   data_dir: ./data
+//   metrics: {listen: "127.0.0.1:9464"}
+//   memory: {buffer_pool: 64MiB, chunk_size: 256KiB}
+//   checkpoint_interval: 1s
+//   shutdown_timeout: 10s
+//   log: {level: info}
+//   pipelines:
+//     - name: app            # required, unique, [A-Za-z0-9_.-]+
+//       workers: 1           # lanes
+//       queue_size: 16       # batches per SPSC queue
+//       input: {type: tail, ...}
+//       stages: [{type: json}, ...]
+//       sinks: [{type: file, ...}, ...]   # at least one
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/api/options.h"
+#include "agent/api/registry.h"
+#include "agent/api/status.h"
+
+namespace logagent {
+
+struct PluginConfig {
+  std::string type;
+  const PluginFactory* factory = nullptr;
+  std::shared_ptr<const void> options;  // the plugin's typed Options
+  std::string where;                    // "FILE:LINE:COL" of the plugin's map
+};
+
+struct PipelineConfig {
+  std::string name;
+  uint32_t workers = 1;
+  uint32_t queue_size = 16;
+  PluginConfig input;
+  std::vector<PluginConfig> stages;
+  std::vector<PluginConfig> sinks;
+};
+
+struct AgentConfig {
+  std::string data_dir = "./data";
+  std::string metrics_listen = "127.0.0.1:9464";
+  ByteSize buffer_pool{64ull << 20};
+  ByteSize chunk_size{256ull << 10};
+  Duration checkpoint_interval{std::chrono::seconds(1)};
+  Duration shutdown_timeout{std::chrono::seconds(10)};
+  std::string log_level = "info";
+  std::vector<PipelineConfig> pipelines;
+};
+
+// Loads and validates `path`. On failure, `diag` holds every error found.
+std::optional<AgentConfig> load_config(const std::string& path, const Registry& registry,
+                                       Diagnostics& diag);
+// Same, from text (tests); `name` is used in positions.
+std::optional<AgentConfig> load_config_text(const std::string& text, const std::string& name,
+                                            const Registry& registry, Diagnostics& diag);
+
+// Markdown reference of every top-level key and every plugin option (from the schemas).
+std::string config_reference(const Registry& registry);
+
+}  // namespace logagent

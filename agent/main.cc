@@ -1,0 +1,70 @@
+// logagent: the composition root. Parses the command line, registers the built-in plugins,
+// loads the configuration and hands it to the supervisor.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <iostream>
+
+#include "agent/api/registry.h"
+#include "agent/config/config.h"
+#include "agent/supervisor/supervisor.h"
+#include "agent/version.h"
+#include "plugins/builtin_plugins.h"
+
+namespace {
+
+void print_errors(const logagent::Diagnostics& diag) {
+  for (const auto& e : diag.errors()) std::fprintf(stderr, "%s\n", e.c_str());
+}
+
+void setup_logging(const std::string& level) {
+  auto logger = spdlog::stderr_color_mt("logagent");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(level));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"logagent: a host log collection agent"};
+  app.set_version_flag("--version", std::string("logagent ") + LOGAGENT_VERSION);
+  app.require_subcommand(1);
+
+  std::string config_path;
+  bool once = false;
+  auto* run = app.add_subcommand("run", "Run the pipelines of a configuration");
+  run->add_option("-c,--config", config_path, "Configuration file (YAML)")->required();
+  run->add_flag("--once", once, "Read matched files to their end, deliver, checkpoint, exit");
+  auto* validate = app.add_subcommand("validate", "Check a configuration and report every error");
+  validate->add_option("-c,--config", config_path, "Configuration file (YAML)")->required();
+  auto* reference = app.add_subcommand("reference", "Print the configuration reference (Markdown)");
+
+  CLI11_PARSE(app, argc, argv);
+
+  logagent::Registry registry;
+  logagent::plugins::register_builtin_plugins(registry);
+
+  if (reference->parsed()) {
+    std::cout << logagent::config_reference(registry);
+    return 0;
+  }
+
+  logagent::Diagnostics diag;
+  auto config = logagent::load_config(config_path, registry, diag);
+  if (!config) {
+    print_errors(diag);
+    std::fprintf(stderr, "%s: %zu error(s)\n", config_path.c_str(), diag.errors().size());
+    return 1;
+  }
+  if (validate->parsed()) {
+    std::printf("%s: ok (%zu pipeline(s))\n", config_path.c_str(), config->pipelines.size());
+    return 0;
+  }
+  setup_logging(config->log_level);
+  logagent::RunOptions options;
+  options.once = once;
+  return logagent::run_agent(*config, options);
+}

@@ -1,0 +1,137 @@
+#include "agent/api/ack_tracker.h"
+
+#include <algorithm>
+
+#include "agent/api/batch.h"
+
+namespace logagent {
+
+std::shared_ptr<SourceState> AckTracker::open(const FileIdentity& id, std::string path,
+                                              uint64_t offset) {
+  std::lock_guard lock(mu_);
+  auto s = std::make_shared<SourceState>(next_id_++);
+  s->identity = id;
+  s->path = std::move(path);
+  s->committed = offset;
+  sources_.push_back(s);
+  return s;
+}
+
+void AckTracker::update(SourceState& s, const FileIdentity& id, const std::string& path) {
+  std::lock_guard lock(s.mu);
+  s.identity = id;
+  if (s.path != path) s.path = path;
+}
+
+uint64_t AckTracker::restart(SourceState& s, uint64_t offset) {
+  std::lock_guard lock(s.mu);
+  ++s.generation;
+  s.committed = offset;
+  s.pending.clear();
+  return s.generation;
+}
+
+void AckTracker::forget(SourceState& s) {
+  {
+    std::lock_guard lock(s.mu);
+    s.forgotten = true;
+  }
+  std::lock_guard lock(mu_);
+  std::lock_guard slock(s.mu);
+  settle_locked(s);
+}
+
+void AckTracker::emitted(const Batch& batch) {
+  emitted_.fetch_add(1, std::memory_order_acq_rel);
+  SourceState& s = *batch.state;
+  std::lock_guard lock(s.mu);
+  if (batch.generation != s.generation) return;
+  s.pending.push_back({batch.begin, batch.end, batch.read_mono_ns, false, false});
+}
+
+void AckTracker::completed(const Batch& batch, bool ok) {
+  SourceState& s = *batch.state;
+  {
+    std::lock_guard lock(s.mu);
+    if (batch.generation == s.generation) {
+      auto it = std::lower_bound(
+          s.pending.begin(), s.pending.end(), batch.begin,
+          [](const SourceState::Pending& p, uint64_t begin) { return p.begin < begin; });
+      if (it != s.pending.end() && it->begin == batch.begin) {
+        it->done = true;
+        it->failed = !ok;
+      }
+      // Advance over the acknowledged prefix; a failed batch stays at the front and holds the
+      // committed offset back for the rest of this run (the bytes are read again on restart).
+      while (!s.pending.empty() && s.pending.front().done && !s.pending.front().failed) {
+        s.committed = s.pending.front().end;
+        s.pending.pop_front();
+      }
+    }
+  }
+  if (!ok) failed_.fetch_add(1, std::memory_order_relaxed);
+  if (s.forgotten) {
+    std::lock_guard lock(mu_);
+    std::lock_guard slock(s.mu);
+    settle_locked(s);
+  }
+  completed_.fetch_add(1, std::memory_order_acq_rel);
+}
+
+// Requires mu_ and s.mu. Drops a forgotten source once nothing of it is pending.
+void AckTracker::settle_locked(SourceState& s) {
+  if (!s.forgotten || !s.pending.empty()) return;
+  auto it = std::find_if(sources_.begin(), sources_.end(),
+                         [&](const std::shared_ptr<SourceState>& p) { return p.get() == &s; });
+  if (it != sources_.end()) sources_.erase(it);
+}
+
+std::vector<CheckpointEntry> AckTracker::snapshot() const {
+  std::lock_guard lock(mu_);
+  std::vector<CheckpointEntry> out;
+  out.reserve(sources_.size());
+  for (const auto& s : sources_) {
+    std::lock_guard slock(s->mu);
+    if (s->forgotten && s->pending.empty()) continue;
+    out.push_back({s->identity, s->committed, s->path});
+  }
+  return out;
+}
+
+uint64_t AckTracker::committed(const SourceState& s) const {
+  std::lock_guard lock(s.mu);
+  return s.committed;
+}
+
+uint64_t AckTracker::bytes_behind() const {
+  std::lock_guard lock(mu_);
+  uint64_t total = 0;
+  for (const auto& s : sources_) {
+    const uint64_t size = s->file_size.load(std::memory_order_relaxed);
+    std::lock_guard slock(s->mu);
+    if (size > s->committed) total += size - s->committed;
+  }
+  return total;
+}
+
+int64_t AckTracker::oldest_unacked_age_ns(int64_t now_mono_ns) const {
+  std::lock_guard lock(mu_);
+  int64_t oldest = now_mono_ns;
+  for (const auto& s : sources_) {
+    std::lock_guard slock(s->mu);
+    for (const auto& p : s->pending) {
+      if (!p.done || p.failed) {
+        oldest = std::min(oldest, p.read_mono_ns);
+        break;
+      }
+    }
+  }
+  return now_mono_ns - oldest;
+}
+
+size_t AckTracker::sources() const {
+  std::lock_guard lock(mu_);
+  return sources_.size();
+}
+
+}  // namespace logagent

@@ -1,0 +1,286 @@
+#include "agent/pipeline/pipeline.h"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <map>
+
+namespace logagent {
+namespace {
+
+int64_t mono_now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// "file", "file", "null" → "file", "file_2", "null": sink/stage labels stay unique and bounded.
+std::vector<std::string> unique_labels(const std::vector<PluginConfig>& plugins) {
+  std::map<std::string, int> seen;
+  std::vector<std::string> out;
+  for (const auto& p : plugins) {
+    const int n = ++seen[p.type];
+    out.push_back(n == 1 ? p.type : p.type + "_" + std::to_string(n));
+  }
+  return out;
+}
+
+}  // namespace
+
+// One sink of the pipeline and the completion it hands out with every batch.
+class Pipeline::SinkSlot final : public BatchCompletion {
+ public:
+  SinkSlot(Pipeline* owner, std::unique_ptr<Sink> sink, const MetricsScope& scope)
+      : owner_(owner),
+        sink_(std::move(sink)),
+        ok_(scope.counter("logagent_sink_events_total", "Events finished by a sink, by result",
+                          {{"result", "ok"}})),
+        error_(scope.counter("logagent_sink_events_total", "Events finished by a sink, by result",
+                             {{"result", "error"}})),
+        bytes_(scope.counter("logagent_sink_bytes_total",
+                             "Bytes of input covered by batches a sink acknowledged")) {}
+
+  Sink& sink() { return *sink_; }
+
+  void sink_done(Batch* batch, bool ok) override {
+    const auto events = static_cast<double>(batch->live_events());
+    if (ok) {
+      ok_.add(events);
+      bytes_.add(static_cast<double>(batch->bytes()));
+    } else {
+      error_.add(events);
+      batch->failed.store(true, std::memory_order_relaxed);
+    }
+    if (batch->pending_sinks.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      owner_->finish_batch(batch);
+    }
+  }
+
+ private:
+  Pipeline* owner_;
+  std::unique_ptr<Sink> sink_;
+  Counter ok_, error_, bytes_;
+};
+
+Pipeline::Pipeline(const PipelineConfig& config, const AgentConfig& agent, BufferPool& pool,
+                   std::shared_ptr<MetricsRegistry> metrics, bool once)
+    : name_(config.name),
+      agent_(agent),
+      pool_(pool),
+      metrics_(std::move(metrics)),
+      once_(once),
+      scope_(metrics_, {{"pipeline", config.name}}),
+      store_(agent.data_dir + "/" + config.name + ".checkpoint") {
+  lines_total_ = scope_.counter("logagent_input_lines_total", "Lines (events) read from files");
+  bytes_total_ = scope_.counter("logagent_input_bytes_total", "Bytes read from files");
+  checkpoint_errors_ =
+      scope_.counter("logagent_checkpoint_errors_total", "Checkpoint writes that failed");
+  checkpoint_writes_ = scope_.counter("logagent_checkpoint_writes_total", "Checkpoints written");
+  batches_failed_ = scope_.counter("logagent_pipeline_batches_failed_total",
+                                   "Batches that a sink failed (their offsets are not committed)");
+  latency_ = scope_.histogram("logagent_delivery_latency_seconds",
+                              "Time from reading a batch to its acknowledgement by every sink",
+                              {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120});
+}
+
+Pipeline::~Pipeline() {
+  for (uint64_t id : sampler_ids_) metrics_->remove_sampler(id);
+}
+
+Result<std::unique_ptr<Pipeline>> Pipeline::create(const PipelineConfig& config,
+                                                   const AgentConfig& agent, BufferPool& pool,
+                                                   std::shared_ptr<MetricsRegistry> metrics,
+                                                   bool once) {
+  std::unique_ptr<Pipeline> p(new Pipeline(config, agent, pool, std::move(metrics), once));
+  if (Status st = p->build(config); !st) return st;
+  return p;
+}
+
+Status Pipeline::build(const PipelineConfig& config) {
+  PluginContext ctx{name_, agent_.data_dir, scope_, config.workers, abort_.get_token()};
+  auto input = config.input.factory->make_input(config.input.options.get(), ctx);
+  if (!input) return Status::error(config.input.where + ": input: " + input.message());
+  input_ = std::move(input.value());
+
+  const auto sink_labels = unique_labels(config.sinks);
+  for (size_t i = 0; i < config.sinks.size(); ++i) {
+    PluginContext sctx = ctx;
+    sctx.metrics = scope_.with({{"sink", sink_labels[i]}});
+    auto sink = config.sinks[i].factory->make_sink(config.sinks[i].options.get(), sctx);
+    if (!sink) {
+      return Status::error(config.sinks[i].where + ": sink " + sink_labels[i] + ": " +
+                           sink.message());
+    }
+    sinks_.push_back(std::make_unique<SinkSlot>(this, std::move(sink.value()), sctx.metrics));
+  }
+
+  queue_names_ = unique_labels(config.stages);
+  queue_names_.push_back("sinks");
+  for (uint32_t lane = 0; lane < config.workers; ++lane) {
+    std::vector<std::unique_ptr<Stage>> stages;
+    for (const auto& sc : config.stages) {
+      auto stage = sc.factory->make_stage(sc.options.get(), ctx);
+      if (!stage) return Status::error(sc.where + ": stage " + sc.type + ": " + stage.message());
+      stages.push_back(std::move(stage.value()));
+    }
+    lanes_.push_back(std::make_unique<Lane>(std::move(stages), config.queue_size,
+                                            [this](BatchPtr b) { sink_step(std::move(b)); }));
+  }
+  return Status::ok();
+}
+
+Status Pipeline::start() {
+  std::error_code ec;
+  std::filesystem::create_directories(agent_.data_dir, ec);
+  if (ec) return Status::error("data_dir " + agent_.data_dir + ": " + ec.message());
+  auto loaded = store_.load();
+  if (!loaded) return Status::error(loaded.message());
+  if (!loaded->problem.empty()) {
+    spdlog::error("pipeline {}: {}; starting as on a first run", name_, loaded->problem);
+    scope_.counter("logagent_checkpoint_corrupt_total", "Checkpoint files found corrupt").inc();
+  }
+  saved_ = std::move(loaded->entries);
+  register_samplers();
+  for (auto& lane : lanes_) lane->start();
+  checkpoint_thread_ = std::jthread([this](std::stop_token st) { checkpoint_loop(st); });
+  input_thread_ = std::jthread([this] {
+    input_->run(*this);
+    input_finished_.store(true, std::memory_order_release);
+  });
+  return Status::ok();
+}
+
+bool Pipeline::emit(BatchPtr batch) {
+  Lane& lane = *lanes_[batch->source->id % lanes_.size()];
+  const auto lines = static_cast<double>(batch->events.size());
+  const auto bytes = batch->bytes();
+  acks_.emitted(*batch);
+  if (!lane.push(std::move(batch), input_stop_.get_token())) {
+    acks_.completed(*batch, false);  // not accepted: its bytes are read again after a restart
+    return false;
+  }
+  lines_read_.fetch_add(static_cast<uint64_t>(lines), std::memory_order_relaxed);
+  bytes_read_.fetch_add(bytes, std::memory_order_relaxed);
+  lines_total_.add(lines);
+  bytes_total_.add(static_cast<double>(bytes));
+  return true;
+}
+
+void Pipeline::sink_step(BatchPtr batch) {
+  Batch* b = batch.release();
+  b->pending_sinks.store(static_cast<uint32_t>(sinks_.size()), std::memory_order_relaxed);
+  for (auto& slot : sinks_) slot->sink().write(*b, SinkAck(slot.get(), b));
+}
+
+void Pipeline::finish_batch(Batch* batch) {
+  const bool ok = !batch->failed.load(std::memory_order_relaxed);
+  acks_.completed(*batch, ok);
+  const auto events = batch->events.size();
+  if (ok) {
+    events_acked_.fetch_add(events, std::memory_order_relaxed);
+  } else {
+    events_failed_.fetch_add(events, std::memory_order_relaxed);
+    batches_failed_.inc();
+  }
+  latency_.observe(static_cast<double>(mono_now_ns() - batch->read_mono_ns) / 1e9);
+  delete batch;  // returns its chunks to the pool
+}
+
+void Pipeline::checkpoint_loop(std::stop_token stop) {
+  std::mutex mu;
+  std::condition_variable_any cv;
+  std::unique_lock lock(mu);
+  while (!stop.stop_requested()) {
+    cv.wait_for(lock, stop, agent_.checkpoint_interval.value, [] { return false; });
+    if (stop.stop_requested()) break;
+    save_checkpoint();
+  }
+}
+
+void Pipeline::save_checkpoint() {
+  std::lock_guard lock(checkpoint_mu_);
+  const auto entries = acks_.snapshot();
+  std::string text = CheckpointStore::serialize(entries);
+  if (text == last_saved_) return;
+  if (Status st = store_.save(entries); !st) {
+    checkpoint_errors_.inc();
+    if (st.message() != last_error_) {
+      spdlog::error("pipeline {}: checkpoint not written (will retry): {}", name_, st.message());
+      last_error_ = st.message();
+    }
+    return;
+  }
+  if (!last_error_.empty()) spdlog::info("pipeline {}: checkpoint written again", name_);
+  last_error_.clear();
+  last_saved_ = std::move(text);
+  checkpoint_writes_.inc();
+}
+
+void Pipeline::shutdown(std::chrono::steady_clock::time_point deadline) {
+  input_stop_.request_stop();
+  if (input_thread_.joinable()) input_thread_.join();
+  // Past the deadline, sinks give up what they still retry; their batches stay uncommitted.
+  std::jthread timer([this, deadline](std::stop_token st) {
+    std::mutex mu;
+    std::condition_variable_any cv;
+    std::unique_lock lock(mu);
+    if (!cv.wait_until(lock, st, deadline, [] { return false; })) abort_.request_stop();
+  });
+  for (auto& lane : lanes_) lane->close();
+  for (auto& lane : lanes_) lane->join();
+  for (auto& slot : sinks_) {
+    if (Status st = slot->sink().flush(deadline); !st) {
+      spdlog::error("pipeline {}: sink flush: {}", name_, st.message());
+    }
+  }
+  while (!settled() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (!settled()) {
+    spdlog::warn(
+        "pipeline {}: {} batches not acknowledged by the shutdown deadline; they are "
+        "not checkpointed and will be read again",
+        name_, acks_.in_flight());
+    abort_.request_stop();
+  }
+  timer.request_stop();
+  checkpoint_thread_.request_stop();
+  if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
+  save_checkpoint();
+}
+
+PipelineStats Pipeline::stats() const {
+  PipelineStats s;
+  s.lines_read = lines_read_.load(std::memory_order_relaxed);
+  s.bytes_read = bytes_read_.load(std::memory_order_relaxed);
+  s.events_acked = events_acked_.load(std::memory_order_relaxed);
+  s.events_failed = events_failed_.load(std::memory_order_relaxed);
+  s.bytes_behind = acks_.bytes_behind();
+  s.files = acks_.sources();
+  return s;
+}
+
+void Pipeline::register_samplers() {
+  std::vector<Gauge> depth;
+  for (const auto& q : queue_names_) {
+    depth.push_back(
+        scope_.gauge("logagent_queue_depth", "Batches waiting in SPSC queues", {{"stage", q}}));
+  }
+  Gauge behind = scope_.gauge("logagent_input_bytes_behind",
+                              "File bytes not yet acknowledged (size minus committed offset)");
+  Gauge age = scope_.gauge("logagent_oldest_unacked_age_seconds",
+                           "Age of the oldest batch read and not yet acknowledged");
+  Gauge in_flight = scope_.gauge("logagent_batches_in_flight", "Batches read, not yet settled");
+  sampler_ids_.push_back(metrics_->add_sampler([this, depth, behind, age, in_flight] {
+    for (size_t q = 0; q < depth.size(); ++q) {
+      size_t total = 0;
+      for (const auto& lane : lanes_) total += lane->depth(q);
+      depth[q].set(static_cast<double>(total));
+    }
+    behind.set(static_cast<double>(acks_.bytes_behind()));
+    age.set(static_cast<double>(acks_.oldest_unacked_age_ns(mono_now_ns())) / 1e9);
+    in_flight.set(static_cast<double>(acks_.in_flight()));
+  }));
+}
+
+}  // namespace logagent

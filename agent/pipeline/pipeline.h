@@ -1,0 +1,116 @@
+// Pipeline: one configured input, its lanes of stages, and its sinks, with the acknowledgement
+// and checkpoint machinery that makes delivery at-least-once.
+//
+// Life cycle (driven by the supervisor): create() builds every plugin (no thread yet); start()
+// loads the checkpoint and starts the lanes, the checkpoint thread and the input thread;
+// shutdown() stops the input, drains the lanes, flushes the sinks, waits for acknowledgements
+// until the deadline and writes the final checkpoint.
+//
+// The pipeline is the InputContext of its input: emit() routes a batch to the lane of its source
+// (source id modulo lanes) after recording it in the AckTracker. The sink step hands each batch
+// to every sink; the last SinkAck completes it (AckTracker, metrics) and frees its chunks.
+//
+// Threads: start/shutdown/stats from the supervisor thread; emit() from the input thread;
+// sink acknowledgements from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "agent/api/ack_tracker.h"
+#include "agent/api/plugin.h"
+#include "agent/checkpoint/checkpoint_store.h"
+#include "agent/config/config.h"
+#include "agent/core/buffer_pool.h"
+#include "agent/metrics/metrics_registry.h"
+#include "agent/pipeline/lane.h"
+
+namespace logagent {
+
+struct PipelineStats {
+  uint64_t lines_read = 0;
+  uint64_t bytes_read = 0;
+  uint64_t events_acked = 0;   // events of batches every sink acknowledged
+  uint64_t events_failed = 0;  // events of batches some sink failed
+  uint64_t bytes_behind = 0;
+  size_t files = 0;
+};
+
+class Pipeline final : public InputContext {
+ public:
+  static Result<std::unique_ptr<Pipeline>> create(const PipelineConfig& config,
+                                                  const AgentConfig& agent, BufferPool& pool,
+                                                  std::shared_ptr<MetricsRegistry> metrics,
+                                                  bool once);
+  ~Pipeline() override;
+
+  const std::string& name() const { return name_; }
+  Status start();
+  // The input thread has returned (in --once mode: every file was read).
+  bool input_finished() const { return input_finished_.load(std::memory_order_acquire); }
+  // Everything accepted so far is settled (acknowledged or failed).
+  bool settled() const { return acks_.in_flight() == 0; }
+  // Stops reading, drains and flushes within `deadline`, writes the final checkpoint.
+  void shutdown(std::chrono::steady_clock::time_point deadline);
+  PipelineStats stats() const;
+
+  // InputContext
+  BufferPool& pool() override { return pool_; }
+  AckTracker& acks() override { return acks_; }
+  const std::vector<CheckpointEntry>& saved_checkpoints() const override { return saved_; }
+  bool emit(BatchPtr batch) override;
+  bool once() const override { return once_; }
+  std::stop_token stop_token() const override { return input_stop_.get_token(); }
+
+ private:
+  class SinkSlot;
+  Pipeline(const PipelineConfig& config, const AgentConfig& agent, BufferPool& pool,
+           std::shared_ptr<MetricsRegistry> metrics, bool once);
+  Status build(const PipelineConfig& config);
+  void sink_step(BatchPtr batch);
+  void finish_batch(Batch* batch);
+  void checkpoint_loop(std::stop_token stop);
+  void save_checkpoint();
+  void register_samplers();
+
+  const std::string name_;
+  const AgentConfig& agent_;
+  BufferPool& pool_;
+  std::shared_ptr<MetricsRegistry> metrics_;
+  const bool once_;
+  MetricsScope scope_;
+  std::stop_source abort_;       // drain deadline passed: sinks give up
+  std::stop_source input_stop_;  // stop reading
+  AckTracker acks_;
+  CheckpointStore store_;
+  std::vector<CheckpointEntry> saved_;
+  std::string last_saved_;  // serialized text of the last successful save
+  std::string last_error_;  // last checkpoint error logged (logged once per distinct cause)
+
+  std::unique_ptr<Input> input_;
+  std::vector<std::unique_ptr<SinkSlot>> sinks_;
+  std::vector<std::unique_ptr<Lane>> lanes_;
+  std::vector<std::string> queue_names_;
+  std::vector<uint64_t> sampler_ids_;
+
+  std::jthread input_thread_;
+  std::jthread checkpoint_thread_;
+  std::mutex checkpoint_mu_;  // serializes saves (periodic vs final)
+  std::atomic<bool> input_finished_{false};
+
+  std::atomic<uint64_t> lines_read_{0};
+  std::atomic<uint64_t> bytes_read_{0};
+  std::atomic<uint64_t> events_acked_{0};
+  std::atomic<uint64_t> events_failed_{0};
+  Counter lines_total_, bytes_total_, checkpoint_errors_, checkpoint_writes_, batches_failed_;
+  Histogram latency_;
+};
+
+}  // namespace logagent

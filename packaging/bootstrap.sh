@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency of logagent from Debian packages.
+# Idempotent: installs only what is missing, and prints nothing when all is there.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config git python3 zstd procps curl
+  librdkafka-dev libzstd-dev libyaml-cpp-dev prometheus-cpp-dev libfmt-dev doctest-dev
+  libsimdjson-dev libre2-dev libcli11-dev libspdlog-dev libbenchmark-dev clang-format
+)
+if [ "${LOGAGENT_BOOTSTRAP_KAFKA:-0}" = 1 ]; then
+  packages+=(openjdk-17-jre-headless maven kcat)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [ "$status" = "install ok installed" ] || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "bootstrap: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q >/dev/null
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs every test of logagent: formatting check, the Release build with warnings as errors,
+# unit and end-to-end tests (ctest), then the unit tests again under ASan+UBSan and under TSan.
+#   LOGAGENT_SANITIZERS=0  skip the sanitizer builds (quicker local runs)
+#   LOGAGENT_JOBS=N        build parallelism (default 2)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+jobs=${LOGAGENT_JOBS:-2}
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "dependencies"
+packaging/bootstrap.sh
+
+step "format (clang-format)"
+mapfile -t sources < <(git ls-files '*.cc' '*.h' 2>/dev/null || find agent plugins tests perf -name '*.cc' -o -name '*.h')
+if ! clang-format --dry-run --Werror "${sources[@]}"; then
+  echo "formatting differs: run clang-format -i on the files above" >&2
+  exit 1
+fi
+
+step "build (RelWithDebInfo, -Werror)"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOGAGENT_WERROR=ON >/dev/null
+cmake --build build -j "$jobs"
+
+step "unit and end-to-end tests"
+(cd build && ctest --output-on-failure --timeout 600)
+
+if [ "${LOGAGENT_SANITIZERS:-1}" = 1 ]; then
+  step "unit tests under ASan+UBSan"
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DLOGAGENT_SANITIZE=address,undefined \
+    -DLOGAGENT_BENCHMARKS=OFF >/dev/null
+  cmake --build build-asan -j "$jobs" --target logagent_unit_tests logagent
+  (cd build-asan && UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+     ctest --output-on-failure -L unit --timeout 600)
+
+  step "unit tests under TSan"
+  cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOGAGENT_SANITIZE=thread \
+    -DLOGAGENT_BENCHMARKS=OFF >/dev/null
+  cmake --build build-tsan -j "$jobs" --target logagent_unit_tests
+  (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -L unit --timeout 600)
+fi
+echo
+echo "all tests passed"

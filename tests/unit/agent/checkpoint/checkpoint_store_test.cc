@@ -1,0 +1,90 @@
+#include "agent/checkpoint/checkpoint_store.h"
+
+#include <doctest/doctest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace logagent;
+namespace fs = std::filesystem;
+
+namespace {
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char tmpl[] = "/tmp/logagent-ckpt-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+}  // namespace
+
+TEST_CASE("a saved checkpoint loads back the same entries, odd paths included") {
+  TempDir dir;
+  CheckpointStore store(dir.path + "/app.checkpoint");
+  std::vector<CheckpointEntry> entries = {
+      {FileIdentity{1, 2, 1024, 0xabcdef}, 12345, "/var/log/app.log"},
+      {FileIdentity{1, 3, 0, 0}, 0, "/var/log/we ird\nname\\x.log"},
+  };
+  REQUIRE(store.save(entries).is_ok());
+  auto loaded = store.load();
+  REQUIRE(loaded.is_ok());
+  CHECK(loaded->problem.empty());
+  REQUIRE(loaded->entries.size() == 2);
+  CHECK(loaded->entries[0].id == entries[0].id);
+  CHECK(loaded->entries[0].offset == 12345);
+  CHECK(loaded->entries[1].path == entries[1].path);
+  CHECK_FALSE(fs::exists(dir.path + "/app.checkpoint.tmp"));
+}
+
+TEST_CASE("a missing checkpoint is a first run, not an error") {
+  TempDir dir;
+  auto loaded = CheckpointStore(dir.path + "/none.checkpoint").load();
+  REQUIRE(loaded.is_ok());
+  CHECK(loaded->entries.empty());
+  CHECK(loaded->problem.empty());
+}
+
+TEST_CASE("a torn or edited checkpoint is reported and set aside, not fatal") {
+  TempDir dir;
+  const std::string path = dir.path + "/app.checkpoint";
+  CheckpointStore store(path);
+  REQUIRE(store.save({{FileIdentity{1, 2, 3, 4}, 500, "/a.log"}}).is_ok());
+  std::string text = CheckpointStore::serialize({{FileIdentity{1, 2, 3, 4}, 500, "/a.log"}});
+  SUBCASE("torn") { text = text.substr(0, text.size() / 2); }
+  SUBCASE("edited offset") { text.replace(text.find(" 500 "), 5, " 900 "); }
+  SUBCASE("garbage") { text = "\x01\x02 not a checkpoint"; }
+  std::ofstream(path, std::ios::trunc) << text;
+  auto loaded = store.load();
+  REQUIRE(loaded.is_ok());
+  CHECK(loaded->entries.empty());
+  CHECK(loaded->problem.find("corrupt") != std::string::npos);
+  CHECK_FALSE(fs::exists(path));
+  int aside = 0;
+  for (const auto& e : fs::directory_iterator(dir.path)) {
+    aside += e.path().filename().string().find("app.checkpoint.corrupt-") == 0;
+  }
+  CHECK(aside == 1);
+}
+
+TEST_CASE("a stale temp file from a crash mid-save does not affect the checkpoint") {
+  TempDir dir;
+  const std::string path = dir.path + "/app.checkpoint";
+  CheckpointStore store(path);
+  REQUIRE(store.save({{FileIdentity{9, 9, 0, 0}, 42, "/b.log"}}).is_ok());
+  std::ofstream(path + ".tmp") << "logagent-checkpoint 1\n9 9 0 0000000000000000 99";
+  auto loaded = store.load();
+  REQUIRE(loaded.is_ok());
+  REQUIRE(loaded->entries.size() == 1);
+  CHECK(loaded->entries[0].offset == 42);
+  REQUIRE(store.save({{FileIdentity{9, 9, 0, 0}, 43, "/b.log"}}).is_ok());
+  CHECK(store.load()->entries[0].offset == 43);
+}
+
+TEST_CASE("saving into a missing directory fails with a message naming the path") {
+  CheckpointStore store("/nonexistent-dir-logagent/x.checkpoint");
+  Status st = store.save({});
+  CHECK_FALSE(st.is_ok());
+  CHECK(st.message().find("/nonexistent-dir-logagent/x.checkpoint.tmp") != std::string::npos);
+}

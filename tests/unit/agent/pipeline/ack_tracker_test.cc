@@ -1,0 +1,91 @@
+#include "agent/api/ack_tracker.h"
+
+#include <doctest/doctest.h>
+
+#include "agent/api/batch.h"
+
+using namespace logagent;
+
+namespace {
+BatchPtr batch_for(const std::shared_ptr<SourceState>& s, uint64_t begin, uint64_t end,
+                   uint64_t generation = 0) {
+  auto b = std::make_unique<Batch>();
+  b->state = s;
+  b->begin = begin;
+  b->end = end;
+  b->generation = generation;
+  return b;
+}
+}  // namespace
+
+TEST_CASE("the committed offset advances only over contiguous acknowledged batches") {
+  AckTracker t;
+  auto s = t.open(FileIdentity{1, 2, 0, 0}, "/x.log", 100);
+  auto a = batch_for(s, 100, 200), b = batch_for(s, 200, 300), c = batch_for(s, 300, 400);
+  t.emitted(*a);
+  t.emitted(*b);
+  t.emitted(*c);
+  CHECK(t.in_flight() == 3);
+  t.completed(*c, true);  // out of order
+  CHECK(t.committed(*s) == 100);
+  t.completed(*a, true);
+  CHECK(t.committed(*s) == 200);
+  t.completed(*b, true);
+  CHECK(t.committed(*s) == 400);
+  CHECK(t.in_flight() == 0);
+}
+
+TEST_CASE("a failed batch holds the offset back even when later batches succeed") {
+  AckTracker t;
+  auto s = t.open(FileIdentity{1, 2, 0, 0}, "/x.log", 0);
+  auto a = batch_for(s, 0, 10), b = batch_for(s, 10, 20), c = batch_for(s, 20, 30);
+  t.emitted(*a);
+  t.emitted(*b);
+  t.emitted(*c);
+  t.completed(*a, true);
+  t.completed(*b, false);
+  t.completed(*c, true);
+  CHECK(t.committed(*s) == 10);
+  CHECK(t.failed_batches() == 1);
+  CHECK(t.in_flight() == 0);
+}
+
+TEST_CASE("after a truncation, acknowledgements of the old generation move nothing") {
+  AckTracker t;
+  auto s = t.open(FileIdentity{1, 2, 0, 0}, "/x.log", 0);
+  auto old = batch_for(s, 0, 500);
+  t.emitted(*old);
+  const uint64_t gen = t.restart(*s, 0);
+  CHECK(gen == 1);
+  auto fresh = batch_for(s, 0, 50, gen);
+  t.emitted(*fresh);
+  t.completed(*old, true);
+  CHECK(t.committed(*s) == 0);
+  t.completed(*fresh, true);
+  CHECK(t.committed(*s) == 50);
+}
+
+TEST_CASE("snapshots list open sources with their identity, path and committed offset") {
+  AckTracker t;
+  auto s = t.open(FileIdentity{3, 4, 10, 99}, "/a.log", 7);
+  t.update(*s, FileIdentity{3, 4, 20, 77}, "/a.log.1");
+  auto snap = t.snapshot();
+  REQUIRE(snap.size() == 1);
+  CHECK(snap[0].offset == 7);
+  CHECK(snap[0].path == "/a.log.1");
+  CHECK(snap[0].id.fp_len == 20);
+  s->file_size = 100;
+  CHECK(t.bytes_behind() == 93);
+}
+
+TEST_CASE("a forgotten source leaves the checkpoint once its last batch settles") {
+  AckTracker t;
+  auto s = t.open(FileIdentity{1, 1, 0, 0}, "/gone.log", 0);
+  auto b = batch_for(s, 0, 10);
+  t.emitted(*b);
+  t.forget(*s);
+  CHECK(t.snapshot().size() == 1);
+  t.completed(*b, true);
+  CHECK(t.snapshot().empty());
+  CHECK(t.sources() == 0);
+}
