@@ -11,6 +11,7 @@
 #pragma once
 
 #include <atomic>
+#include <cassert>
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -95,9 +96,10 @@ class SpscQueue {
     return &slots_[read];
   }
 
-  // Consumer: removes the item front() returned. Requires a non-empty queue.
+  // Consumer: removes the item front() returned. Only valid after front() returned an item.
   void pop() {
     const size_t read = read_.load(std::memory_order_relaxed);
+    assert(read != write_cache_ && "pop() without a successful front()");
     slots_[read].~T();
     size_t next = read + 1;
     if (next == capacity_) next = 0;

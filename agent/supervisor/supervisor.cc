@@ -118,7 +118,8 @@ int run_agent(const AgentConfig& config, const RunOptions& options) {
 
   const auto started = Clock::now();
   const bool progress = options.once && ::isatty(STDERR_FILENO) != 0;
-  const timespec tick{0, 200 * 1000 * 1000};
+  // --once polls for completion often; a live agent only needs to notice signals.
+  const timespec tick{0, (options.once ? 5 : 200) * 1000 * 1000};
   for (;;) {
     const int sig = sigtimedwait(&signals, nullptr, &tick);
     if (sig == SIGTERM || sig == SIGINT) {

@@ -41,6 +41,7 @@ TEST_CASE("every element constructed in the queue is destroyed, including leftov
   {
     SpscQueue<Tracked> q(8);
     for (int i = 0; i < 5; ++i) CHECK(q.try_push(Tracked(i)));
+    REQUIRE(q.front() != nullptr);
     q.pop();
     CHECK(Tracked::live.load() == 4);
   }
