@@ -13,13 +13,13 @@ namespace logagent::plugins::file_sink {
 const Schema<FileOptions>& FileOptions::schema() {
   static const Schema<FileOptions> s =
       Schema<FileOptions>()
-          .field("path", &FileOptions::path, "File to append events to")
+          .field("path", &FileOptions::path, "File to append events to; parent directories are created.")
           .required()
           .field("format", &FileOptions::format,
-                 "raw: the line as read, then a newline; json: one object a line")
+                 "raw: the line as read, then a newline; json: one object a line.")
           .one_of({"raw", "json"})
           .field("fsync", &FileOptions::fsync,
-                 "Acknowledge only after fdatasync(2) (durable, slower)")
+                 "Acknowledge only after fdatasync(2): durable across power loss, slower.")
           .rule([](const FileOptions& o) -> std::optional<std::string> {
             if (o.path.empty()) return "path must not be empty";
             return std::nullopt;

@@ -15,7 +15,7 @@ struct StdoutOptions {
     static const Schema<StdoutOptions> s =
         Schema<StdoutOptions>()
             .field("format", &StdoutOptions::format,
-                   "raw: the line as read, then a newline; json: one object a line")
+                   "raw: the line as read, then a newline; json: one object a line.")
             .one_of({"raw", "json"});
     return s;
   }
