@@ -48,6 +48,15 @@ class ConfigNode {
  public:
   ConfigNode(YAML::Node node, std::shared_ptr<const ConfigFile> file, std::string path)
       : node_(std::move(node)), file_(std::move(file)), path_(std::move(path)) {}
+  ConfigNode(const ConfigNode&) = default;
+  // Assignment rebinds this handle. (YAML::Node's own operator= writes through to the node it
+  // refers to, which would silently change the document.)
+  ConfigNode& operator=(const ConfigNode& other) {
+    node_.reset(other.node_);
+    file_ = other.file_;
+    path_ = other.path_;
+    return *this;
+  }
 
   const YAML::Node& yaml() const { return node_; }
   const std::string& path() const { return path_; }

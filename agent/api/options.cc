@@ -1,0 +1,298 @@
+// Binding of YAML nodes to typed options: positions, paths, value readers, key checks.
+// The text parsers (sizes, durations, ${VAR}) and format_value() are in
+// agent/config/value_text.cc.
+#include "agent/api/options.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <limits>
+#include <set>
+#include <system_error>
+
+namespace logagent {
+namespace {
+
+std::string_view kind_of(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Map:
+      return "a map";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Scalar:
+      return "a scalar";
+    default:
+      return "an empty value";
+  }
+}
+
+// The expanded scalar of `node`, or an error "expected WHAT, got a map".
+std::optional<std::string> scalar_of(const ConfigNode& node, std::string_view what,
+                                     Diagnostics& diag) {
+  if (!node.yaml().IsScalar()) {
+    diag.error(node, fmt::format("expected {}, got {}", what, kind_of(node.yaml())));
+    return std::nullopt;
+  }
+  std::string error;
+  auto expanded = expand_env(node.yaml().Scalar(), &error);
+  if (!expanded) diag.error(node, error);
+  return expanded;
+}
+
+template <class I>
+bool read_integer(const ConfigNode& node, I& out, Diagnostics& diag) {
+  auto text = scalar_of(node, "an integer", diag);
+  if (!text) return false;
+  int64_t wide = 0;
+  const char* end = text->data() + text->size();
+  auto [ptr, ec] = std::from_chars(text->data(), end, wide);
+  if (ec == std::errc::result_out_of_range ||
+      (ec == std::errc() && ptr == end &&
+       (wide < static_cast<int64_t>(std::numeric_limits<I>::min()) ||
+        (wide > 0 &&
+         static_cast<uint64_t>(wide) > static_cast<uint64_t>(std::numeric_limits<I>::max()))))) {
+    diag.error(node, fmt::format("{} is out of range ({} to {})", *text,
+                                 std::numeric_limits<I>::min(), std::numeric_limits<I>::max()));
+    return false;
+  }
+  if (ec != std::errc() || ptr != end || text->empty()) {
+    diag.error(node, fmt::format("expected an integer, got '{}'", *text));
+    return false;
+  }
+  out = static_cast<I>(wide);
+  return true;
+}
+
+bool is_plain_number(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c)) != 0;
+  });
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+std::string ConfigNode::where() const {
+  const std::string name = file_ ? file_->name : std::string("<config>");
+  if (!node_.IsDefined()) return name;
+  const YAML::Mark mark = node_.Mark();
+  if (mark.is_null() || mark.line < 0 || mark.column < 0) return name;
+  return fmt::format("{}:{}:{}", name, mark.line + 1, mark.column + 1);
+}
+
+ConfigNode ConfigNode::child(const std::string& key) const {
+  std::string path = path_.empty() ? key : path_ + "." + key;
+  if (node_.IsDefined() && node_.IsMap()) {
+    YAML::Node c = node_[key];
+    if (c.IsDefined()) return ConfigNode(c, file_, std::move(path));
+  }
+  return ConfigNode(YAML::Node(YAML::NodeType::Undefined), file_, std::move(path));
+}
+
+ConfigNode ConfigNode::at(size_t index) const {
+  std::string path = fmt::format("{}[{}]", path_, index);
+  if (node_.IsDefined() && node_.IsSequence() && index < node_.size()) {
+    return ConfigNode(node_[index], file_, std::move(path));
+  }
+  return ConfigNode(YAML::Node(YAML::NodeType::Undefined), file_, std::move(path));
+}
+
+std::optional<std::string> ConfigNode::scalar(Diagnostics& diag) const {
+  return scalar_of(*this, "a single value", diag);
+}
+
+void Diagnostics::error(const ConfigNode& at, std::string_view message) {
+  std::string label = at.path();
+  if (!context_.empty()) label += (label.empty() ? "" : " ") + context_;
+  if (label.empty()) {
+    errors_.push_back(fmt::format("{}: {}", at.where(), message));
+  } else {
+    errors_.push_back(fmt::format("{}: {}: {}", at.where(), label, message));
+  }
+}
+
+// --- value readers ----------------------------------------------------------------------------
+
+bool read_value(const ConfigNode& node, std::string& out, Diagnostics& diag) {
+  auto text = scalar_of(node, "a string", diag);
+  if (!text) return false;
+  out = std::move(*text);
+  return true;
+}
+
+bool read_value(const ConfigNode& node, bool& out, Diagnostics& diag) {
+  auto text = scalar_of(node, "true or false", diag);
+  if (!text) return false;
+  const std::string v = lower(*text);
+  if (v == "true" || v == "yes" || v == "on") {
+    out = true;
+  } else if (v == "false" || v == "no" || v == "off") {
+    out = false;
+  } else {
+    diag.error(node, fmt::format("expected true or false, got '{}'", *text));
+    return false;
+  }
+  return true;
+}
+
+bool read_value(const ConfigNode& node, int64_t& out, Diagnostics& diag) {
+  return read_integer(node, out, diag);
+}
+
+bool read_value(const ConfigNode& node, uint64_t& out, Diagnostics& diag) {
+  auto text = scalar_of(node, "an integer", diag);
+  if (!text) return false;
+  const char* end = text->data() + text->size();
+  auto [ptr, ec] = std::from_chars(text->data(), end, out);
+  if (ec == std::errc::result_out_of_range) {
+    diag.error(node, fmt::format("{} is out of range (0 to {})", *text,
+                                 std::numeric_limits<uint64_t>::max()));
+    return false;
+  }
+  if (ec != std::errc() || ptr != end) {
+    diag.error(node, fmt::format("expected a non-negative integer, got '{}'", *text));
+    return false;
+  }
+  return true;
+}
+
+bool read_value(const ConfigNode& node, uint32_t& out, Diagnostics& diag) {
+  return read_integer(node, out, diag);
+}
+
+bool read_value(const ConfigNode& node, int& out, Diagnostics& diag) {
+  return read_integer(node, out, diag);
+}
+
+bool read_value(const ConfigNode& node, double& out, Diagnostics& diag) {
+  auto text = scalar_of(node, "a number", diag);
+  if (!text) return false;
+  const char* end = text->data() + text->size();
+  auto [ptr, ec] = std::from_chars(text->data(), end, out);
+  if (ec != std::errc() || ptr != end || text->empty()) {
+    diag.error(node, fmt::format("expected a number, got '{}'", *text));
+    return false;
+  }
+  return true;
+}
+
+bool read_value(const ConfigNode& node, ByteSize& out, Diagnostics& diag) {
+  auto text = scalar_of(node, "a size such as 64MiB", diag);
+  if (!text) return false;
+  auto size = parse_byte_size(*text);
+  if (!size) {
+    diag.error(node, fmt::format("expected a size such as 64MiB, 512KiB or 1GiB, got '{}'", *text));
+    return false;
+  }
+  out = *size;
+  return true;
+}
+
+bool read_value(const ConfigNode& node, Duration& out, Diagnostics& diag) {
+  auto text = scalar_of(node, "a duration such as 5s", diag);
+  if (!text) return false;
+  auto d = parse_duration(*text);
+  if (!d) {
+    if (is_plain_number(*text)) {
+      diag.error(node, fmt::format("'{}' has no unit; write e.g. {}s or {}ms (units: ms, s, m, h)",
+                                   *text, *text, *text));
+    } else {
+      diag.error(node, fmt::format("expected a duration such as 5s or 250ms, got '{}'", *text));
+    }
+    return false;
+  }
+  out = *d;
+  return true;
+}
+
+bool read_value(const ConfigNode& node, std::vector<std::string>& out, Diagnostics& diag) {
+  if (node.yaml().IsScalar()) {
+    std::string one;
+    if (!read_value(node, one, diag)) return false;
+    out = {std::move(one)};
+    return true;
+  }
+  if (!node.yaml().IsSequence()) {
+    diag.error(node, fmt::format("expected a list of strings, got {}", kind_of(node.yaml())));
+    return false;
+  }
+  std::vector<std::string> items;
+  bool ok = true;
+  for (size_t i = 0; i < node.yaml().size(); ++i) {
+    std::string item;
+    if (read_value(node.at(i), item, diag)) {
+      items.push_back(std::move(item));
+    } else {
+      ok = false;
+    }
+  }
+  if (ok) out = std::move(items);
+  return ok;
+}
+
+bool read_value(const ConfigNode& node, std::map<std::string, std::string>& out,
+                Diagnostics& diag) {
+  if (!node.yaml().IsMap()) {
+    diag.error(node, fmt::format("expected a map of strings, got {}", kind_of(node.yaml())));
+    return false;
+  }
+  std::map<std::string, std::string> items;
+  bool ok = true;
+  for (const auto& kv : node.yaml()) {
+    const ConfigNode key(kv.first, node.file(), node.path());
+    if (!kv.first.IsScalar()) {
+      diag.error(key, "keys must be strings");
+      ok = false;
+      continue;
+    }
+    const std::string name = kv.first.Scalar();
+    std::string value;
+    const ConfigNode child(kv.second, node.file(), node.path() + "." + name);
+    if (!kv.second.IsDefined() || kv.second.IsNull()) {
+      value.clear();
+    } else if (!read_value(child, value, diag)) {
+      ok = false;
+      continue;
+    }
+    items[name] = std::move(value);
+  }
+  if (ok) out = std::move(items);
+  return ok;
+}
+
+// --- keys -------------------------------------------------------------------------------------
+
+bool check_keys(const ConfigNode& node, const std::vector<std::string>& known, Diagnostics& diag) {
+  if (!node.defined()) return true;
+  if (!node.yaml().IsMap()) {
+    diag.error(node, fmt::format("expected a map, got {}", kind_of(node.yaml())));
+    return false;
+  }
+  std::set<std::string> seen;
+  for (const auto& kv : node.yaml()) {
+    const ConfigNode key(kv.first, node.file(), node.path());
+    if (!kv.first.IsScalar()) {
+      diag.error(key, "keys must be strings");
+      continue;
+    }
+    const std::string& name = kv.first.Scalar();
+    if (!seen.insert(name).second) {
+      diag.error(key, fmt::format("duplicate key '{}'", name));
+      continue;
+    }
+    if (std::find(known.begin(), known.end(), name) != known.end()) continue;
+    std::string message = fmt::format("unknown option '{}'", name);
+    const std::string hint = did_you_mean(name, known);
+    if (!hint.empty()) message += fmt::format("; did you mean '{}'?", hint);
+    diag.error(key, message);
+  }
+  return true;
+}
+
+}  // namespace logagent
