@@ -1,0 +1,95 @@
+#include "plugins/inputs/tail/file_opener.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <memory>
+#include <string_view>
+
+#include "plugins/inputs/tail/fingerprint.h"
+#include "plugins/inputs/tail/path_scanner.h"
+
+namespace logagent::plugins::tail {
+
+OpenedFile open_file(const std::string& path) {
+  OpenedFile f;
+  f.path = path;
+  f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (f.fd < 0) {
+    f.err = errno;
+    return f;
+  }
+  if (::fstat(f.fd, &f.st) != 0 || !S_ISREG(f.st.st_mode)) {
+    f.err = S_ISDIR(f.st.st_mode) ? EISDIR : EINVAL;
+    ::close(f.fd);
+    f.fd = -1;
+  }
+  return f;
+}
+
+OpenedFile find_by_identity(const std::string& dir, const FileIdentity& id) {
+  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
+  if (!d) return {};
+  while (const dirent* e = ::readdir(d.get())) {
+    if (e->d_ino != id.ino) continue;  // d_ino is the inode for regular entries
+    std::string path = dir == "/" ? "/" + std::string(e->d_name) : dir + "/" + e->d_name;
+    OpenedFile f = open_file(path);
+    if (f.fd < 0) continue;
+    if (same_file(f.fd, f.st, id)) return f;
+    ::close(f.fd);
+  }
+  return {};
+}
+
+uint64_t tail_offset(int fd, uint64_t size) {
+  constexpr uint64_t kLook = 64 * 1024;
+  const uint64_t from = size > kLook ? size - kLook : 0;
+  std::unique_ptr<char[]> buf(new char[kLook]);
+  const ssize_t n = ::pread(fd, buf.get(), size - from, static_cast<off_t>(from));
+  if (n <= 0) return size;
+  for (ssize_t i = n; i > 0; --i) {
+    if (buf[static_cast<size_t>(i - 1)] == '\n') return from + static_cast<uint64_t>(i);
+  }
+  return from == 0 ? 0 : size;
+}
+
+StartPoint ResumePlanner::start_for(const OpenedFile& f) {
+  const auto size = static_cast<uint64_t>(std::max<off_t>(f.st.st_size, 0));
+  for (size_t i = 0; i < saved_.size(); ++i) {
+    const CheckpointEntry& e = saved_[i];
+    if (used_[i] || e.id.dev != static_cast<uint64_t>(f.st.st_dev) ||
+        e.id.ino != static_cast<uint64_t>(f.st.st_ino)) {
+      continue;
+    }
+    used_[i] = true;
+    if (!same_file(f.fd, f.st, e.id)) break;  // inode reused by another file: new
+    if (e.offset > size) return {0, true, true};
+    return {e.offset, true, false};
+  }
+  return {from_tail_ ? tail_offset(f.fd, size) : 0, false, false};
+}
+
+std::vector<ResumePlanner::Rotated> ResumePlanner::find_rotated() {
+  std::vector<Rotated> out;
+  for (size_t i = 0; i < saved_.size(); ++i) {
+    if (used_[i]) continue;
+    used_[i] = true;
+    const CheckpointEntry& e = saved_[i];
+    OpenedFile f = find_by_identity(dir_name(e.path), e.id);
+    if (f.fd < 0) {
+      spdlog::info("tail: {} (checkpoint at {}) is gone; dropping its entry", e.path, e.offset);
+      continue;
+    }
+    spdlog::info("tail: {} was rotated to {} while stopped; reading it from {}", e.path, f.path,
+                 e.offset);
+    const auto size = static_cast<uint64_t>(std::max<off_t>(f.st.st_size, 0));
+    out.push_back({std::move(f), e.offset <= size ? e.offset : 0});
+  }
+  return out;
+}
+
+}  // namespace logagent::plugins::tail

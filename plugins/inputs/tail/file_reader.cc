@@ -1,0 +1,222 @@
+#include "plugins/inputs/tail/file_reader.h"
+
+#include <errno.h>
+#include <spdlog/spdlog.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <string_view>
+#include <utility>
+
+#include "plugins/inputs/tail/fingerprint.h"
+#include "plugins/inputs/tail/line_framer.h"
+
+namespace logagent::plugins::tail {
+
+int64_t mono_now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t real_now_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+FileReader::FileReader(int fd, std::string path, const FileIdentity& id, uint64_t offset,
+                       std::shared_ptr<SourceState> state)
+    : fd_(fd),
+      path_(std::move(path)),
+      identity_(id),
+      state_(std::move(state)),
+      source_(std::make_shared<const SourceInfo>(SourceInfo{state_->id, path_})),
+      offset_(offset),
+      read_end_(offset),
+      covered_(offset),
+      last_active_(mono_now_ns()) {}
+
+FileReader::~FileReader() { close(); }
+
+void FileReader::close() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+void FileReader::reopen(int fd) {
+  close();
+  fd_ = fd;
+  maybe_data = true;
+}
+
+void FileReader::rename(AckTracker& acks, const std::string& path) {
+  path_ = path;
+  source_ = std::make_shared<const SourceInfo>(SourceInfo{state_->id, path_});
+  acks.update(*state_, identity_, path_);
+}
+
+void FileReader::detach(int64_t now_mono_ns) {
+  if (draining_) return;
+  draining_ = true;
+  drain_since_ = now_mono_ns;
+  maybe_data = true;
+}
+
+void FileReader::restart(ReadEnv& env, const struct stat& st, const char* why) {
+  spdlog::info("tail: {} {}; reading it again from the start", path_, why);
+  generation_ = env.ctx.acks().restart(*state_, 0);
+  offset_ = read_end_ = covered_ = 0;
+  skipping_ = false;
+  identity_ = identify(fd_, st);
+  env.ctx.acks().update(*state_, identity_, path_);
+  env.metrics.truncations.inc();
+}
+
+bool FileReader::sync(ReadEnv& env, bool* error) {
+  if (error != nullptr) *error = false;
+  struct stat st {};
+  if (fd_ < 0 || ::fstat(fd_, &st) != 0) {
+    if (error != nullptr) *error = true;
+    return false;
+  }
+  size_ = static_cast<uint64_t>(std::max<off_t>(st.st_size, 0));
+  state_->file_size.store(size_, std::memory_order_relaxed);
+  if (st.st_nlink == 0 && !deleted_) {
+    deleted_ = true;
+    deleted_since_ = mono_now_ns();
+  }
+  if (size_ < offset_) {
+    restart(env, st, "was truncated");
+  } else if (size_ > read_end_) {
+    Refreshed r = refresh(fd_, st, identity_);
+    if (!r.matches) {
+      restart(env, st, "was rewritten (its first bytes changed)");
+    } else if (r.current.fp_len != identity_.fp_len) {
+      identity_ = r.current;
+      env.ctx.acks().update(*state_, identity_, path_);
+    }
+  }
+  return size_ > read_end_;
+}
+
+TurnEnd FileReader::turn(ReadEnv& env) {
+  const uint64_t start = read_end_;
+  for (;;) {
+    if (!env.chunk.ensure(env.min_free)) return TurnEnd::kStopped;
+    switch (read_once(env)) {
+      case Step::kMore:
+        break;
+      case Step::kNeedFresh:
+        if (!env.chunk.fresh(env.chunk.pool().chunk_bytes())) return TurnEnd::kStopped;
+        break;
+      case Step::kNeedBig:  // the line fills a whole buffer: double it, up to max_line + 1
+        if (!env.chunk.fresh(std::min(env.max_line + 1, 2 * env.chunk.capacity()))) {
+          return TurnEnd::kStopped;
+        }
+        break;
+      case Step::kEof:
+        return TurnEnd::kEof;
+      case Step::kStopped:
+        return TurnEnd::kStopped;
+      case Step::kError:
+        return TurnEnd::kError;
+    }
+    if (read_end_ - start >= kTurnBytes) return TurnEnd::kBudget;
+  }
+}
+
+size_t FileReader::reserve_for(size_t bytes) const { return bytes / bytes_per_line_ + 16; }
+
+// One pread into the free space of the current chunk, framing, and at most one batch.
+FileReader::Step FileReader::read_once(ReadEnv& env) {
+  char* buf = env.chunk.free_ptr();
+  const size_t cap = env.chunk.free_bytes();
+  const bool untouched = env.chunk.untouched();
+  const ssize_t got = ::pread(fd_, buf, cap, static_cast<off_t>(offset_));
+  if (got < 0) {
+    if (errno == EINTR) return Step::kMore;
+    spdlog::warn("tail: read {}: {}", path_, ::strerror(errno));
+    env.metrics.read_errors.inc();
+    return Step::kError;
+  }
+  const auto n = static_cast<size_t>(got);
+  read_end_ = std::max(read_end_, offset_ + n);
+  if (n > 0) last_active_ = mono_now_ns();
+  const bool eof = n < cap;
+  if (n == 0 && !skipping_) return Step::kEof;
+  size_t lead = 0;  // bytes that finish a line being skipped
+  if (skipping_) {
+    const void* nl = std::memchr(buf, '\n', n);
+    if (nl == nullptr) {
+      offset_ += n;
+      return eof ? finish_skip_at_eof(env) : Step::kMore;
+    }
+    lead = static_cast<size_t>(static_cast<const char*>(nl) - buf) + 1;
+    skipping_ = false;
+  }
+  auto batch = std::make_unique<Batch>();
+  batch->events.reserve(reserve_for(n - lead));
+  const FrameResult fr =
+      frame_lines(buf + lead, n - lead, offset_ + lead, env.max_line, batch->events);
+  size_t used = lead + fr.consumed;
+  const size_t partial = n - used;
+  uint64_t truncated = fr.truncated;
+  Step next = eof ? Step::kEof : Step::kMore;
+  if (partial > env.max_line) {
+    // Already too long: emit its head now and skip the rest up to the next '\n'.
+    batch->events.push_back(
+        Event{std::string_view(buf + used, env.max_line), offset_ + used, kEventTruncated, 0});
+    ++truncated;
+    used = n;
+    skipping_ = true;
+  } else if (partial > 0 && eof) {
+    if (env.once) {
+      batch->events.push_back(
+          Event{std::string_view(buf + used, partial), offset_ + used, kEventNoNewline, 0});
+      used = n;
+    }  // live: held; the next turn reads it again from its start
+  } else if (partial > 0) {
+    // The buffer filled up mid-line: read the line again from its start into a fresh chunk, or
+    // into a larger buffer when it already had the whole buffer to itself. (Re-reading costs
+    // the same one pread as copying the partial bytes would, and keeps the line contiguous.)
+    next = used == 0 && untouched ? Step::kNeedBig : Step::kNeedFresh;
+  }
+  if (used == 0) return next;
+  env.chunk.commit(used);
+  offset_ += used;
+  if (!emit(env, std::move(batch), offset_, truncated)) return Step::kStopped;
+  return next;
+}
+
+// --once and the file ended inside a line being skipped: cover the skipped bytes.
+FileReader::Step FileReader::finish_skip_at_eof(ReadEnv& env) {
+  if (!env.once || offset_ == covered_) return Step::kEof;
+  skipping_ = false;
+  if (!emit(env, std::make_unique<Batch>(), offset_, 0)) return Step::kStopped;
+  return Step::kEof;
+}
+
+bool FileReader::emit(ReadEnv& env, BatchPtr batch, uint64_t end, uint64_t truncated) {
+  batch->source = source_;
+  batch->state = state_;
+  batch->generation = generation_;
+  batch->begin = covered_;
+  batch->end = end;
+  batch->read_time_ns = real_now_ns();
+  batch->read_mono_ns = mono_now_ns();
+  if (!batch->events.empty()) {
+    batch->chunks.push_back(env.chunk.ref());
+    bytes_per_line_ =
+        std::max<size_t>(8, static_cast<size_t>(end - covered_) / batch->events.size());
+  }
+  if (truncated > 0) env.metrics.lines_truncated.add(static_cast<double>(truncated));
+  covered_ = end;
+  return env.ctx.emit(std::move(batch));
+}
+
+}  // namespace logagent::plugins::tail

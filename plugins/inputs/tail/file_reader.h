@@ -1,0 +1,120 @@
+// FileReader: one followed file's state machine -- descriptor, identity, offsets, and the read
+// turn that frames its lines into batches.
+//
+// Offsets: `offset` is the first byte not yet framed (a held partial line starts there, so the
+// file itself is the buffer for it); `read_end` is how far the file was read (new data exists
+// when the size passes it); `covered` is the end of the last batch emitted. They differ only
+// while the rest of an over-long line is being skipped: the skipped bytes are covered by the next
+// batch so the checkpoint can pass them.
+//
+// A reader is open (fd >= 0) or dormant (closed to honour max_open_files; its SourceState is
+// kept and it is reopened by identity). It follows its path, or drains: the path now names
+// another file or nothing, so it is read to its end and then closed and forgotten.
+//
+// Threads: input thread only. The SourceState it shares with the AckTracker is thread-safe.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "agent/api/ack_tracker.h"
+#include "agent/api/batch.h"
+#include "agent/api/plugin.h"
+#include "agent/api/source.h"
+#include "plugins/inputs/tail/chunk_cursor.h"
+#include "plugins/inputs/tail/tail_metrics.h"
+
+namespace logagent::plugins::tail {
+
+// What a read turn needs from the input.
+struct ReadEnv {
+  InputContext& ctx;
+  ChunkCursor& chunk;
+  TailMetrics& metrics;
+  size_t max_line = 0;
+  size_t min_free = 16 * 1024;  // below this the current chunk is replaced
+  bool once = false;
+};
+
+enum class TurnEnd { kEof, kBudget, kStopped, kError };
+
+class FileReader {
+ public:
+  // Bytes one turn may read before the next file gets its turn (fairness).
+  static constexpr uint64_t kTurnBytes = 4 * 1024 * 1024;
+
+  // Takes ownership of `fd`; the AckTracker state was opened at `offset`.
+  FileReader(int fd, std::string path, const FileIdentity& id, uint64_t offset,
+             std::shared_ptr<SourceState> state);
+  ~FileReader();
+  FileReader(const FileReader&) = delete;
+  FileReader& operator=(const FileReader&) = delete;
+
+  // fstat()s the file, restarts at 0 on truncation, grows the fingerprint. True if there are
+  // bytes past what was read. False (with `error` set) when the file can't be examined.
+  bool sync(ReadEnv& env, bool* error = nullptr);
+  // Reads and emits up to kTurnBytes. Call after sync().
+  TurnEnd turn(ReadEnv& env);
+
+  void close();
+  // Adopts a descriptor of the same file (reopen after an idle close).
+  void reopen(int fd);
+  // The file now lives at `path` (renamed within the matched set).
+  void rename(AckTracker& acks, const std::string& path);
+  // The path no longer names this file: read it to its end, then let it go.
+  void detach(int64_t now_mono_ns);
+  // The path names this file again: follow it.
+  void attach() { draining_ = false; }
+
+  bool open() const { return fd_ >= 0; }
+  int fd() const { return fd_; }
+  const std::string& path() const { return path_; }
+  const FileIdentity& identity() const { return identity_; }
+  const std::shared_ptr<SourceState>& state() const { return state_; }
+  uint64_t offset() const { return offset_; }
+  uint64_t size() const { return size_; }
+  uint64_t unread() const { return size_ > offset_ ? size_ - offset_ : 0; }
+  bool at_eof() const { return size_ <= read_end_; }
+  bool draining() const { return draining_; }
+  int64_t drain_since() const { return drain_since_; }
+  bool deleted() const { return deleted_; }
+  int64_t deleted_since() const { return deleted_since_; }
+  int64_t last_active() const { return last_active_; }
+  void set_last_active(int64_t now_mono_ns) { last_active_ = now_mono_ns; }
+  // Set when a change notification or a poll says the file may have grown.
+  bool maybe_data = true;
+
+ private:
+  enum class Step { kMore, kEof, kNeedFresh, kNeedBig, kStopped, kError };
+  Step read_once(ReadEnv& env);
+  Step finish_skip_at_eof(ReadEnv& env);
+  bool emit(ReadEnv& env, BatchPtr batch, uint64_t end, uint64_t truncated);
+  void restart(ReadEnv& env, const struct stat& st, const char* why);
+  size_t reserve_for(size_t bytes) const;
+
+  int fd_;
+  std::string path_;
+  FileIdentity identity_;
+  std::shared_ptr<SourceState> state_;
+  std::shared_ptr<const SourceInfo> source_;
+  uint64_t generation_ = 0;
+  uint64_t offset_;
+  uint64_t read_end_;
+  uint64_t covered_;
+  uint64_t size_ = 0;
+  size_t bytes_per_line_ = 64;  // running estimate for reserving events
+  bool skipping_ = false;
+  bool draining_ = false;
+  bool deleted_ = false;
+  int64_t drain_since_ = 0;
+  int64_t deleted_since_ = 0;
+  int64_t last_active_ = 0;
+};
+
+int64_t mono_now_ns();
+int64_t real_now_ns();
+
+}  // namespace logagent::plugins::tail

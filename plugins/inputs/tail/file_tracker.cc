@@ -1,0 +1,237 @@
+#include "plugins/inputs/tail/file_tracker.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <spdlog/spdlog.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+#include <utility>
+
+#include "plugins/inputs/tail/fingerprint.h"
+
+namespace logagent::plugins::tail {
+namespace {
+
+std::string resolve(const std::string& path) {
+  char buf[PATH_MAX];
+  return ::realpath(path.c_str(), buf) != nullptr ? std::string(buf) : path;
+}
+
+int64_t ns(const Duration& d) { return static_cast<int64_t>(d.value.count()) * 1000000; }
+
+}  // namespace
+
+FileTracker::FileTracker(const TailOptions& options, const PathScanner& scanner,
+                         InotifyWatcher& watcher, TailMetrics& metrics)
+    : options_(options), scanner_(scanner), watcher_(watcher), metrics_(metrics) {}
+
+void FileTracker::start(ReadEnv& env) {
+  ResumePlanner resume(env.ctx.saved_checkpoints(), options_.from_tail());
+  for (const std::string& dir : scanner_.watch_dirs()) watcher_.watch(dir);
+  reconcile(env, scanner_.scan(), &resume);
+  for (ResumePlanner::Rotated& r : resume.find_rotated()) {
+    add(env, std::move(r.file), r.offset, /*draining=*/true);
+  }
+  refresh_index();
+  update_gauges();
+}
+
+void FileTracker::rescan(ReadEnv& env) {
+  metrics_.rescans.inc();
+  for (const std::string& dir : scanner_.watch_dirs()) watcher_.watch(dir);
+  reconcile(env, scanner_.scan(), nullptr);
+  refresh_index();
+  mark_all();
+  update_gauges();
+}
+
+void FileTracker::reconcile(ReadEnv& env, std::vector<ScannedFile> found, ResumePlanner* resume) {
+  std::map<std::pair<uint64_t, uint64_t>, size_t> by_ino;
+  for (size_t i = 0; i < found.size(); ++i) {
+    by_ino[{static_cast<uint64_t>(found[i].st.st_dev), static_cast<uint64_t>(found[i].st.st_ino)}] =
+        i;
+  }
+  std::vector<bool> claimed(found.size(), false);
+  const int64_t now = mono_now_ns();
+  for (size_t k = 0; k < readers_.size();) {
+    FileReader& r = *readers_[k].reader;
+    auto it = by_ino.find({r.identity().dev, r.identity().ino});
+    if (r.draining()) {
+      // A drained file that is matched again (renamed back, or into the globs) is followed
+      // again rather than read a second time as a new file.
+      if (it != by_ino.end() && !claimed[it->second] && r.open()) {
+        claimed[it->second] = true;
+        r.attach();
+        if (r.path() != found[it->second].path) r.rename(env.ctx.acks(), found[it->second].path);
+        readers_[k].real_path = resolve(r.path());
+      }
+      ++k;
+      continue;
+    }
+    if (it != by_ino.end() && !claimed[it->second] && claim(env, readers_[k], found[it->second])) {
+      claimed[it->second] = true;
+      ++k;
+    } else if (lose(env, readers_[k], now)) {
+      ++k;
+    } else {
+      drop(env, k);
+    }
+  }
+  for (size_t i = 0; i < found.size(); ++i) {
+    if (!claimed[i]) add_found(env, found[i], resume);
+  }
+}
+
+// `f` has the inode of followed file `t`: is it still that file?
+bool FileTracker::claim(ReadEnv& env, Tracked& t, const ScannedFile& f) {
+  FileReader& r = *t.reader;
+  const bool moved = f.path != r.path();
+  if (!r.open()) {
+    // Idle-closed: reopen when it grew or moved, after checking its fingerprint.
+    if (!moved && static_cast<uint64_t>(f.st.st_size) == r.size()) return true;
+    OpenedFile o = open_file(f.path);
+    if (o.fd < 0) {
+      open_failed(f.path, o.err);
+      return true;
+    }
+    if (!same_file(o.fd, o.st, r.identity())) {
+      ::close(o.fd);
+      return false;  // the inode was reused by another file
+    }
+    r.reopen(o.fd);
+  }
+  if (moved) {
+    spdlog::info("tail: {} was renamed to {}; following it", r.path(), f.path);
+    metrics_.rotations.inc();
+    r.rename(env.ctx.acks(), f.path);
+    t.real_path = resolve(f.path);
+  }
+  return true;
+}
+
+// Followed file `t` is no longer among the matches: drain it (false: drop it now).
+bool FileTracker::lose(ReadEnv& env, Tracked& t, int64_t now) {
+  FileReader& r = *t.reader;
+  if (!r.open()) {
+    OpenedFile o = find_by_identity(dir_name(r.path()), r.identity());
+    if (o.fd < 0) {
+      spdlog::info("tail: {} disappeared while closed (idle)", r.path());
+      return false;
+    }
+    r.reopen(o.fd);
+    if (o.path != r.path()) r.rename(env.ctx.acks(), o.path);
+  }
+  spdlog::info("tail: {} was rotated or removed; reading the old file to its end", r.path());
+  metrics_.rotations.inc();
+  r.detach(now);
+  return true;
+}
+
+void FileTracker::add_found(ReadEnv& env, const ScannedFile& f, ResumePlanner* resume) {
+  OpenedFile o = open_file(f.path);
+  if (o.fd < 0) {
+    open_failed(f.path, o.err);
+    return;
+  }
+  warned_.erase(f.path);
+  StartPoint sp;  // files appearing while running start at 0
+  if (resume != nullptr) sp = resume->start_for(o);
+  if (sp.truncated_while_down) {
+    spdlog::info("tail: {} was truncated while stopped; reading it from the start", f.path);
+    metrics_.truncations.inc();
+  }
+  add(env, std::move(o), sp.offset, /*draining=*/false);
+}
+
+void FileTracker::add(ReadEnv& env, OpenedFile f, uint64_t offset, bool draining) {
+  const FileIdentity id = identify(f.fd, f.st);
+  auto state = env.ctx.acks().open(id, f.path, offset);
+  Tracked t;
+  t.real_path = resolve(f.path);
+  t.reader = std::make_unique<FileReader>(f.fd, f.path, id, offset, std::move(state));
+  if (draining) t.reader->detach(mono_now_ns());
+  readers_.push_back(std::move(t));
+}
+
+void FileTracker::open_failed(const std::string& path, int err) {
+  if (err == ENOENT) return;  // gone between the scan and the open
+  metrics_.open_errors.inc();
+  if (warned_.insert(path).second) {
+    spdlog::warn("tail: cannot open {}: {}; retrying at each scan", path, ::strerror(err));
+  }
+}
+
+bool FileTracker::try_reopen(ReadEnv& env, Tracked& t) {
+  (void)env;
+  FileReader& r = *t.reader;
+  OpenedFile o = open_file(r.path());
+  if (o.fd < 0) return false;
+  if (!same_file(o.fd, o.st, r.identity())) {
+    ::close(o.fd);  // replaced while closed: the next scan sorts it out
+    return false;
+  }
+  r.reopen(o.fd);
+  return true;
+}
+
+bool FileTracker::read_round(ReadEnv& env, bool* stopped) {
+  bool progressed = false;
+  *stopped = false;
+  for (Tracked& t : readers_) {
+    FileReader& r = *t.reader;
+    if (!r.maybe_data && !r.draining()) continue;
+    if (!r.open() && !try_reopen(env, t)) {
+      r.maybe_data = false;
+      continue;
+    }
+    if (!r.sync(env)) {
+      r.maybe_data = false;
+      continue;
+    }
+    const TurnEnd end = r.turn(env);
+    if (end == TurnEnd::kStopped) {
+      *stopped = true;
+      return progressed;
+    }
+    progressed = true;
+    r.maybe_data = end == TurnEnd::kBudget;
+  }
+  return progressed;
+}
+
+void FileTracker::drop(ReadEnv& env, size_t index) {
+  env.ctx.acks().forget(*readers_[index].reader->state());
+  readers_.erase(readers_.begin() + static_cast<std::ptrdiff_t>(index));
+}
+
+void FileTracker::maintain(ReadEnv& env, int64_t now) {
+  for (size_t k = readers_.size(); k-- > 0;) {
+    FileReader& r = *readers_[k].reader;
+    if (!r.draining()) continue;
+    bool error = false;
+    const bool has_data = r.open() && r.sync(env, &error);
+    if (has_data) continue;  // the read rounds finish it first
+    if (!error && r.open() && !env.once && now - r.drain_since() < ns(options_.scan_interval)) {
+      continue;  // grace: a writer may still append before it reopens the new file
+    }
+    if (!error && r.open() && r.offset() < r.size()) {
+      ReadEnv last = env;  // a final line without '\n' is emitted, flagged
+      last.once = true;
+      if (r.turn(last) == TurnEnd::kStopped) return;
+    }
+    spdlog::debug("tail: {} drained; closing it", r.path());
+    drop(env, k);
+  }
+  enforce_caps(env, now);
+  enforce_budget(now);
+  refresh_index();
+  update_gauges();
+}
+
+void FileTracker::finish_drains(ReadEnv& env) { maintain(env, mono_now_ns()); }
+
+}  // namespace logagent::plugins::tail

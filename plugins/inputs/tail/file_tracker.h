@@ -1,0 +1,84 @@
+// FileTracker: the set of files the tail input follows, kept in step with the globs.
+//
+// It owns the FileReaders. A scan is reconciled by identity: a followed file found under another
+// matched name is renamed (not re-read); a followed file whose inode left the matched set (its
+// path now names another file, or nothing) is detached and drained; every unclaimed match is a
+// new file -- resumed from the checkpoint or placed by read_from at start-up, read from 0 when it
+// appears later. Idle files are closed beyond max_open_files and reopened by identity when they
+// grow; drained files are closed and forgotten after a grace period; deleted files past
+// deleted_max_pinned / deleted_max_age are abandoned and counted.
+//
+// Threads: input thread only.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "plugins/inputs/tail/file_opener.h"
+#include "plugins/inputs/tail/file_reader.h"
+#include "plugins/inputs/tail/inotify_watcher.h"
+#include "plugins/inputs/tail/path_scanner.h"
+#include "plugins/inputs/tail/tail_options.h"
+
+namespace logagent::plugins::tail {
+
+class FileTracker {
+ public:
+  FileTracker(const TailOptions& options, const PathScanner& scanner, InotifyWatcher& watcher,
+              TailMetrics& metrics);
+
+  // The first scan: checkpoints, read_from, and files rotated while the agent was down.
+  void start(ReadEnv& env);
+  // Later scans: renames followed, replaced or deleted paths drained, new files from 0.
+  void rescan(ReadEnv& env);
+  // One turn for every file that may have data. False in `*stopped` when emit or the pool
+  // gave up. Returns true if any bytes were read.
+  bool read_round(ReadEnv& env, bool* stopped);
+  // Closes drained files, applies the deleted-file caps and the open-files budget.
+  void maintain(ReadEnv& env, int64_t now_mono_ns);
+  // --once: closes and forgets every draining file (all were read to their end).
+  void finish_drains(ReadEnv& env);
+
+  // A change was reported for `path`; unknown paths are ignored.
+  void notify(std::string_view path);
+  // Every file may have data (poll tick, rescan).
+  void mark_all();
+  bool has_draining() const;
+  size_t files() const { return readers_.size(); }
+  size_t open_files() const;
+
+ private:
+  struct Tracked {
+    std::unique_ptr<FileReader> reader;
+    std::string real_path;  // resolved path (symlinks), for change notifications
+  };
+
+  void reconcile(ReadEnv& env, std::vector<ScannedFile> found, ResumePlanner* resume);
+  bool claim(ReadEnv& env, Tracked& t, const ScannedFile& f);
+  bool lose(ReadEnv& env, Tracked& t, int64_t now);
+  void add(ReadEnv& env, OpenedFile f, uint64_t offset, bool draining);
+  void add_found(ReadEnv& env, const ScannedFile& f, ResumePlanner* resume);
+  bool try_reopen(ReadEnv& env, Tracked& t);
+  void drop(ReadEnv& env, size_t index);
+  void enforce_caps(ReadEnv& env, int64_t now);
+  void enforce_budget(int64_t now);
+  void open_failed(const std::string& path, int err);
+  void refresh_index();
+  void update_gauges() const;
+
+  const TailOptions& options_;
+  const PathScanner& scanner_;
+  InotifyWatcher& watcher_;
+  TailMetrics& metrics_;
+  std::vector<Tracked> readers_;
+  std::unordered_map<std::string, FileReader*> by_path_;
+  std::set<std::string> warned_;  // paths whose open error was logged
+};
+
+}  // namespace logagent::plugins::tail

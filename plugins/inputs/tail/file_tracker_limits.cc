@@ -1,0 +1,108 @@
+// FileTracker: the limits on what it keeps open (deleted-file caps, the open-files budget), the
+// change-notification index, and its gauges.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "plugins/inputs/tail/file_tracker.h"
+
+namespace logagent::plugins::tail {
+namespace {
+int64_t ns(const Duration& d) { return static_cast<int64_t>(d.value.count()) * 1000000; }
+}  // namespace
+
+void FileTracker::enforce_caps(ReadEnv& env, int64_t now) {
+  now = std::max(now, mono_now_ns());  // deletions may have been seen after `now` was taken
+  std::vector<FileReader*> deleted;
+  uint64_t pinned = 0;
+  for (const Tracked& t : readers_) {
+    FileReader& r = *t.reader;
+    if (!r.open() || !r.deleted() || r.unread() == 0) continue;
+    deleted.push_back(&r);
+    pinned += r.unread();
+  }
+  if (deleted.empty()) return;
+  std::sort(deleted.begin(), deleted.end(), [](const FileReader* a, const FileReader* b) {
+    return a->deleted_since() < b->deleted_since();
+  });
+  std::vector<const FileReader*> doomed;
+  for (FileReader* r : deleted) {
+    const uint64_t unread = r->unread();
+    const bool too_old = now - r->deleted_since() >= ns(options_.deleted_max_age);
+    if (!too_old && pinned <= options_.deleted_max_pinned.bytes) continue;
+    const char* reason = too_old ? "deleted_age_cap" : "deleted_pinned_cap";
+    (too_old ? metrics_.abandoned_age_cap : metrics_.abandoned_pinned_cap)
+        .add(static_cast<double>(unread));
+    spdlog::warn("tail: abandoning {} unread bytes of deleted file {} ({})", unread, r->path(),
+                 reason);
+    pinned -= unread;
+    doomed.push_back(r);
+  }
+  for (const FileReader* r : doomed) {
+    for (size_t k = 0; k < readers_.size(); ++k) {
+      if (readers_[k].reader.get() == r) {
+        drop(env, k);
+        break;
+      }
+    }
+  }
+}
+
+void FileTracker::enforce_budget(int64_t now) {
+  size_t open = open_files();
+  if (open <= options_.max_open_files) return;
+  std::vector<FileReader*> idle;
+  for (const Tracked& t : readers_) {
+    FileReader& r = *t.reader;
+    if (r.open() && !r.draining() && r.at_eof() &&
+        now - r.last_active() >= ns(options_.idle_close_after)) {
+      idle.push_back(&r);
+    }
+  }
+  std::sort(idle.begin(), idle.end(), [](const FileReader* a, const FileReader* b) {
+    return a->last_active() < b->last_active();
+  });
+  for (FileReader* r : idle) {
+    if (open <= options_.max_open_files) break;
+    r->close();
+    --open;
+    metrics_.files_closed_idle.inc();
+  }
+}
+
+void FileTracker::notify(std::string_view path) {
+  auto it = by_path_.find(std::string(path));
+  if (it != by_path_.end()) it->second->maybe_data = true;
+}
+
+void FileTracker::mark_all() {
+  for (Tracked& t : readers_) t.reader->maybe_data = true;
+}
+
+bool FileTracker::has_draining() const {
+  return std::any_of(readers_.begin(), readers_.end(),
+                     [](const Tracked& t) { return t.reader->draining(); });
+}
+
+size_t FileTracker::open_files() const {
+  return static_cast<size_t>(std::count_if(readers_.begin(), readers_.end(),
+                                           [](const Tracked& t) { return t.reader->open(); }));
+}
+
+void FileTracker::refresh_index() {
+  by_path_.clear();
+  for (Tracked& t : readers_) {
+    FileReader* r = t.reader.get();
+    if (r->draining()) continue;
+    by_path_[r->path()] = r;
+    by_path_[t.real_path] = r;
+    watcher_.watch(dir_name(t.real_path));
+  }
+}
+
+void FileTracker::update_gauges() const {
+  metrics_.files_open.set(static_cast<double>(open_files()));
+  metrics_.files_watched.set(static_cast<double>(readers_.size()));
+}
+
+}  // namespace logagent::plugins::tail

@@ -1,0 +1,63 @@
+#include "plugins/inputs/tail/fingerprint.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <string_view>
+
+namespace logagent::plugins::tail {
+namespace {
+
+// Reads up to `want` (<= kFingerprintCap) bytes from offset 0; returns the count read.
+size_t read_head(int fd, char* buf, size_t want) {
+  size_t got = 0;
+  while (got < want) {
+    const ssize_t n = ::pread(fd, buf + got, want - got, static_cast<off_t>(got));
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  return got;
+}
+
+size_t fingerprint_len(const struct stat& st) {
+  return static_cast<size_t>(
+      std::min<uint64_t>(static_cast<uint64_t>(std::max<off_t>(st.st_size, 0)), kFingerprintCap));
+}
+
+}  // namespace
+
+FileIdentity identify(int fd, const struct stat& st) {
+  char buf[kFingerprintCap];
+  const size_t len = read_head(fd, buf, fingerprint_len(st));
+  FileIdentity id;
+  id.dev = static_cast<uint64_t>(st.st_dev);
+  id.ino = static_cast<uint64_t>(st.st_ino);
+  id.fp_len = static_cast<uint32_t>(len);
+  id.fp_hash = fingerprint_hash(std::string_view(buf, len));
+  return id;
+}
+
+Refreshed refresh(int fd, const struct stat& st, const FileIdentity& old) {
+  char buf[kFingerprintCap];
+  const size_t len = read_head(fd, buf, std::max<size_t>(fingerprint_len(st), old.fp_len));
+  Refreshed r;
+  r.current.dev = static_cast<uint64_t>(st.st_dev);
+  r.current.ino = static_cast<uint64_t>(st.st_ino);
+  r.current.fp_len = static_cast<uint32_t>(len);
+  r.current.fp_hash = fingerprint_hash(std::string_view(buf, len));
+  if (len < old.fp_len) return r;
+  r.matches =
+      (len == old.fp_len ? r.current.fp_hash
+                         : fingerprint_hash(std::string_view(buf, old.fp_len))) == old.fp_hash;
+  return r;
+}
+
+bool same_file(int fd, const struct stat& st, const FileIdentity& saved) {
+  if (static_cast<uint64_t>(st.st_dev) != saved.dev ||
+      static_cast<uint64_t>(st.st_ino) != saved.ino) {
+    return false;
+  }
+  return refresh(fd, st, saved).matches;
+}
+
+}  // namespace logagent::plugins::tail

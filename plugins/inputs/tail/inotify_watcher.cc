@@ -1,0 +1,108 @@
+#include "plugins/inputs/tail/inotify_watcher.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <spdlog/spdlog.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+namespace logagent::plugins::tail {
+
+namespace {
+constexpr uint32_t kWatchMask =
+    IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB;
+static_assert(InotifyWatcher::kStructuralMask ==
+              (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE));
+}  // namespace
+
+InotifyWatcher::InotifyWatcher(bool use_inotify) : buf_(64 * 1024) {
+  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (!use_inotify) {
+    polling_ = true;
+    return;
+  }
+  inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (inotify_fd_ < 0) fall_back("inotify_init1", errno);
+}
+
+InotifyWatcher::~InotifyWatcher() {
+  if (inotify_fd_ >= 0) ::close(inotify_fd_);
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+}
+
+void InotifyWatcher::fall_back(const char* what, int err) {
+  if (!polling_) {
+    spdlog::warn("tail: {} failed: {}; falling back to polling files", what, ::strerror(err));
+  }
+  polling_ = true;
+}
+
+void InotifyWatcher::watch(const std::string& dir) {
+  if (polling_ || inotify_fd_ < 0 || dirs_.count(dir) != 0) return;
+  const int wd = ::inotify_add_watch(inotify_fd_, dir.c_str(), kWatchMask);
+  if (wd < 0) {
+    if (errno == ENOSPC || errno == EMFILE || errno == ENOMEM)
+      fall_back("inotify_add_watch", errno);
+    return;  // ENOENT, EACCES, ENOTDIR: retried at the next scan
+  }
+  // Two paths of one directory (symlinks) share a wd: keep the first name for it.
+  dirs_[dir] = wd;
+  wds_.emplace(wd, dir);
+}
+
+void InotifyWatcher::wake() {
+  const uint64_t one = 1;
+  if (wake_fd_ >= 0) {
+    [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof(one));
+  }
+}
+
+bool InotifyWatcher::wait(std::chrono::milliseconds timeout, const OnChange& on_change) {
+  pollfd fds[2] = {{wake_fd_, POLLIN, 0}, {inotify_fd_, POLLIN, 0}};
+  const nfds_t n = inotify_fd_ >= 0 ? 2 : 1;
+  const int ms = static_cast<int>(std::max<int64_t>(0, timeout.count()));
+  const int ready = ::poll(fds, n, ms);
+  if (ready <= 0) return false;
+  if ((fds[0].revents & POLLIN) != 0) {
+    uint64_t v = 0;
+    [[maybe_unused]] ssize_t r = ::read(wake_fd_, &v, sizeof(v));
+  }
+  return inotify_fd_ >= 0 && drain(on_change);
+}
+
+bool InotifyWatcher::drain(const OnChange& on_change) {
+  bool rescan = false;
+  for (;;) {
+    const ssize_t len = ::read(inotify_fd_, buf_.data(), buf_.size());
+    if (len <= 0) break;  // EAGAIN: drained
+    for (ssize_t off = 0; off < len;) {
+      inotify_event ev;
+      ::memcpy(&ev, buf_.data() + off, sizeof(ev));
+      const char* name = buf_.data() + off + sizeof(inotify_event);
+      off += static_cast<ssize_t>(sizeof(inotify_event) + ev.len);
+      if ((ev.mask & IN_Q_OVERFLOW) != 0) {
+        rescan = true;
+        continue;
+      }
+      auto it = wds_.find(ev.wd);
+      if (it == wds_.end()) continue;
+      if ((ev.mask & IN_IGNORED) != 0) {  // directory removed: re-added by a later scan
+        dirs_.erase(it->second);
+        wds_.erase(it);
+        rescan = true;
+        continue;
+      }
+      if ((ev.mask & kStructuralMask) != 0) rescan = true;
+      if (ev.len == 0 || on_change == nullptr) continue;
+      std::string path = it->second;
+      if (path.back() != '/') path += '/';
+      path += std::string_view(name, ::strnlen(name, ev.len));
+      on_change(path, ev.mask);
+    }
+  }
+  return rescan;
+}
+
+}  // namespace logagent::plugins::tail

@@ -1,0 +1,63 @@
+// InotifyWatcher: tells the input which files changed and when a rescan is due, or falls back to
+// polling when inotify is unavailable.
+//
+// It watches directories (those the globs live in and those holding the files being followed)
+// for IN_CREATE|IN_MOVED_TO|IN_MOVED_FROM|IN_DELETE|IN_MODIFY|IN_CLOSE_WRITE|IN_ATTRIB on a
+// non-blocking inotify fd. wait() polls that fd and an eventfd used by wake() (so a stop request
+// ends a wait at once). If inotify_init1 or inotify_add_watch hits a limit (ENOSPC, EMFILE,
+// ENOMEM), a warning is logged once and polling() becomes true: the caller then checks every
+// file each poll_interval. IN_Q_OVERFLOW asks for a full rescan.
+//
+// Threads: owned by the input thread; wake() may be called from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace logagent::plugins::tail {
+
+class InotifyWatcher {
+ public:
+  // Called with the changed entry's path (dir + "/" + name) and the inotify mask.
+  using OnChange = std::function<void(std::string_view path, uint32_t mask)>;
+
+  // `use_inotify` false starts in polling mode (tests, --once).
+  explicit InotifyWatcher(bool use_inotify = true);
+  ~InotifyWatcher();
+  InotifyWatcher(const InotifyWatcher&) = delete;
+  InotifyWatcher& operator=(const InotifyWatcher&) = delete;
+
+  // True when changes are not reported and files must be polled.
+  bool polling() const { return polling_; }
+  // Watches `dir` (no-op when already watched or polling). A missing directory is retried by
+  // the next call; a limit switches to polling.
+  void watch(const std::string& dir);
+  size_t watched_dirs() const { return dirs_.size(); }
+  // Makes the current or next wait() return at once. Thread-safe.
+  void wake();
+
+  // Waits up to `timeout` for changes or wake(); reports each change to `on_change`. Returns
+  // true when a full rescan is needed (queue overflow, or an entry was created, moved or
+  // deleted).
+  bool wait(std::chrono::milliseconds timeout, const OnChange& on_change);
+
+  static constexpr uint32_t kStructuralMask = 0x00000100 | 0x00000080 | 0x00000040 | 0x00000200;
+
+ private:
+  bool drain(const OnChange& on_change);
+  void fall_back(const char* what, int err);
+
+  int inotify_fd_ = -1;
+  int wake_fd_ = -1;
+  bool polling_ = false;
+  std::map<std::string, int> dirs_;  // watched dir → wd
+  std::map<int, std::string> wds_;   // wd → dir
+  std::vector<char> buf_;
+};
+
+}  // namespace logagent::plugins::tail

@@ -1,0 +1,113 @@
+#include "plugins/inputs/tail/tail_input.h"
+
+#include <limits.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <stop_token>
+
+#include "plugins/inputs/tail/chunk_cursor.h"
+#include "plugins/inputs/tail/file_reader.h"
+#include "plugins/inputs/tail/file_tracker.h"
+#include "plugins/inputs/tail/inotify_watcher.h"
+
+namespace logagent::plugins::tail {
+namespace {
+
+int64_t ns(const Duration& d) { return static_cast<int64_t>(d.value.count()) * 1000000; }
+
+std::string current_dir() {
+  char buf[PATH_MAX];
+  return ::getcwd(buf, sizeof(buf)) != nullptr ? std::string(buf) : std::string(".");
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Input>> TailInput::create(const Options& options, const PluginContext& ctx) {
+  if (options.paths.empty()) return Status::error("tail: 'paths' is empty");
+  if (options.max_line_bytes.bytes < TailOptions::kMinLineBytes) {
+    return Status::error("tail: 'max_line_bytes' must be at least 1KiB");
+  }
+  return std::unique_ptr<Input>(new TailInput(options, ctx, current_dir()));
+}
+
+TailInput::TailInput(const Options& options, const PluginContext& ctx, const std::string& cwd)
+    : options_(options),
+      pipeline_(ctx.pipeline),
+      scanner_(options.paths, options.exclude, cwd),
+      metrics_(ctx.metrics) {}
+
+size_t TailInput::fit_max_line(size_t max_line_bytes, const BufferPool& pool) {
+  const size_t chunk = pool.chunk_bytes();
+  if (pool.slots_for(max_line_bytes + chunk) <= pool.capacity()) return max_line_bytes;
+  return pool.capacity() > 1 ? (pool.capacity() - 1) * chunk : chunk - 1;
+}
+
+void TailInput::run(InputContext& ctx) {
+  const size_t max_line = fit_max_line(options_.max_line_bytes.bytes, ctx.pool());
+  if (max_line != options_.max_line_bytes.bytes) {
+    spdlog::error("pipeline {}: tail: max_line_bytes {} does not fit the buffer pool; using {}",
+                  pipeline_, options_.max_line_bytes.bytes, max_line);
+  }
+  InotifyWatcher watcher(!ctx.once());
+  metrics_.inotify_fallback.set(!ctx.once() && watcher.polling() ? 1 : 0);
+  ChunkCursor chunk(ctx.pool(), ctx.stop_token());
+  ReadEnv env{ctx,
+              chunk,
+              metrics_,
+              max_line,
+              std::min<size_t>(16 * 1024, ctx.pool().chunk_bytes() / 4),
+              ctx.once()};
+  FileTracker tracker(options_, scanner_, watcher, metrics_);
+  std::stop_callback wake(ctx.stop_token(), [&watcher] { watcher.wake(); });
+  tracker.start(env);
+  if (ctx.once()) {
+    bool stopped = false;
+    while (tracker.read_round(env, &stopped) && !stopped) {
+    }
+    if (!stopped) tracker.finish_drains(env);
+  } else {
+    follow(env, tracker, watcher);
+  }
+  chunk.release();
+  metrics_.files_open.set(0);
+}
+
+void TailInput::follow(ReadEnv& env, FileTracker& tracker, InotifyWatcher& watcher) {
+  const std::stop_token stop = env.ctx.stop_token();
+  const InotifyWatcher::OnChange on_change = [&tracker](std::string_view path, uint32_t) {
+    tracker.notify(path);
+  };
+  int64_t next_scan = mono_now_ns() + ns(options_.scan_interval);
+  int64_t next_poll = mono_now_ns() + ns(options_.poll_interval);
+  while (!stop.stop_requested()) {
+    bool stopped = false;
+    const bool progressed = tracker.read_round(env, &stopped);
+    if (stopped) return;
+    int64_t now = mono_now_ns();
+    bool rescan = now >= next_scan;
+    if (!rescan && progressed) {
+      rescan = watcher.wait(std::chrono::milliseconds(0), on_change);
+    } else if (!rescan) {
+      env.chunk.release();  // idle: give the chunk back so the pool's in_use can reach 0
+      int64_t until = next_scan;
+      if (watcher.polling() || tracker.has_draining()) until = std::min(until, next_poll);
+      const auto wait_ms = std::max<int64_t>(0, (until - now + 999999) / 1000000);
+      rescan = watcher.wait(std::chrono::milliseconds(wait_ms), on_change);
+      now = mono_now_ns();
+    }
+    if (now >= next_poll) {
+      if (watcher.polling()) tracker.mark_all();
+      next_poll = now + ns(options_.poll_interval);
+    }
+    if (rescan && !stop.stop_requested()) {
+      tracker.rescan(env);
+      tracker.maintain(env, now);
+      if (now >= next_scan) next_scan = now + ns(options_.scan_interval);
+    }
+  }
+}
+
+}  // namespace logagent::plugins::tail

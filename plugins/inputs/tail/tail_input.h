@@ -1,0 +1,51 @@
+// TailInput: the `tail` input plugin -- follows files matched by globs and emits their lines.
+//
+// run() is the pipeline's input thread and the single producer of every lane queue (emit()
+// routes by source id). It keeps one current chunk for all files, gives each file with data a
+// turn of at most FileReader::kTurnBytes, and, when no file has data, releases the chunk (so the
+// pool's in_use returns to zero) and waits for inotify (or the poll interval) with a timeout. A
+// full rescan runs every scan_interval. --once reads every file to its end and returns. A stop
+// request ends waits at once (eventfd) and pool/emit waits through the stop token.
+//
+// Threads: create() on the configuration thread; run() on the input thread.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "agent/api/plugin.h"
+#include "agent/api/status.h"
+#include "plugins/inputs/tail/path_scanner.h"
+#include "plugins/inputs/tail/tail_metrics.h"
+#include "plugins/inputs/tail/tail_options.h"
+
+namespace logagent::plugins::tail {
+
+class FileTracker;
+class InotifyWatcher;
+struct ReadEnv;
+
+class TailInput final : public Input {
+ public:
+  static constexpr std::string_view kName = "tail";
+  using Options = TailOptions;
+
+  static Result<std::unique_ptr<Input>> create(const Options& options, const PluginContext& ctx);
+
+  void run(InputContext& ctx) override;
+
+  // The longest line the pool can hold (max_line_bytes, capped to the pool's budget).
+  static size_t fit_max_line(size_t max_line_bytes, const BufferPool& pool);
+
+ private:
+  TailInput(const Options& options, const PluginContext& ctx, const std::string& cwd);
+  void follow(ReadEnv& env, FileTracker& tracker, InotifyWatcher& watcher);
+
+  Options options_;
+  std::string pipeline_;
+  PathScanner scanner_;
+  TailMetrics metrics_;
+};
+
+}  // namespace logagent::plugins::tail

@@ -1,0 +1,75 @@
+#include "plugins/inputs/tail/tail_options.h"
+
+#include <optional>
+#include <string>
+
+namespace logagent::plugins::tail {
+namespace {
+
+std::optional<std::string> check_paths(const TailOptions& o) {
+  if (o.paths.empty()) return "'paths' must list at least one glob";
+  for (const std::string& p : o.paths) {
+    if (p.empty()) return "'paths' must not contain an empty pattern";
+  }
+  for (const std::string& p : o.exclude) {
+    if (p.empty()) return "'exclude' must not contain an empty pattern";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_sizes(const TailOptions& o) {
+  if (o.max_line_bytes.bytes < TailOptions::kMinLineBytes) {
+    return "'max_line_bytes' must be at least 1KiB";
+  }
+  if (o.max_open_files == 0) return "'max_open_files' must be at least 1";
+  return std::nullopt;
+}
+
+std::optional<std::string> check_durations(const TailOptions& o) {
+  if (o.scan_interval.value.count() <= 0) return "'scan_interval' must be positive";
+  if (o.poll_interval.value.count() <= 0) return "'poll_interval' must be positive";
+  return std::nullopt;
+}
+
+Schema<TailOptions> make_schema() {
+  Schema<TailOptions> s;
+  s.field("paths", &TailOptions::paths,
+          "Globs of the files to follow; relative ones are resolved against the working "
+          "directory. Symlinks (to files or directories) are followed.")
+      .required();
+  s.field("exclude", &TailOptions::exclude,
+          "Globs (fnmatch) of files to skip, matched against the full path and the basename.");
+  s.field("read_from", &TailOptions::read_from,
+          "Where to start a file found at start-up without a checkpoint: head or tail. Files "
+          "created while running are always read from their start.")
+      .one_of({"head", "tail"});
+  s.field("scan_interval", &TailOptions::scan_interval,
+          "Period of the full glob rescan (also done when inotify is active).");
+  s.field("poll_interval", &TailOptions::poll_interval,
+          "Period of the size check of open files when inotify is unavailable.");
+  s.field("max_line_bytes", &TailOptions::max_line_bytes,
+          "Longer lines are cut to this size and flagged truncated; the rest of the line is "
+          "skipped (and counted).");
+  s.field("max_open_files", &TailOptions::max_open_files,
+          "Soft budget of open descriptors: idle files beyond it are closed and reopened by "
+          "identity when they grow.");
+  s.field("idle_close_after", &TailOptions::idle_close_after,
+          "How long a file must be idle before it may be closed to honour max_open_files.");
+  s.field("deleted_max_pinned", &TailOptions::deleted_max_pinned,
+          "Total unread bytes of deleted files whose descriptors are kept open to drain them; "
+          "beyond it the rest is abandoned and counted.");
+  s.field("deleted_max_age", &TailOptions::deleted_max_age,
+          "How long a deleted, unread file is kept open; after it the rest is abandoned and "
+          "counted.");
+  s.rule(check_paths).rule(check_sizes).rule(check_durations);
+  return s;
+}
+
+}  // namespace
+
+const Schema<TailOptions>& TailOptions::schema() {
+  static const Schema<TailOptions> s = make_schema();
+  return s;
+}
+
+}  // namespace logagent::plugins::tail

@@ -1,0 +1,35 @@
+// TailOptions: the typed configuration of the `tail` input, declared once.
+//
+// Defaults live only in the member initialisers; schema() names every key with its
+// documentation and the rules checked before any thread starts. After binding, the plugin sees
+// only this struct. Plain value; any thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "agent/api/options.h"
+
+namespace logagent::plugins::tail {
+
+struct TailOptions {
+  std::vector<std::string> paths;
+  std::vector<std::string> exclude;
+  std::string read_from = "head";
+  Duration scan_interval{std::chrono::seconds(1)};
+  Duration poll_interval{std::chrono::milliseconds(250)};
+  ByteSize max_line_bytes{1024 * 1024};
+  uint32_t max_open_files = 1024;
+  Duration idle_close_after{std::chrono::seconds(30)};
+  ByteSize deleted_max_pinned{1024ULL * 1024 * 1024};
+  Duration deleted_max_age{std::chrono::minutes(5)};
+
+  static constexpr uint64_t kMinLineBytes = 1024;
+
+  bool from_tail() const { return read_from == "tail"; }
+  static const Schema<TailOptions>& schema();
+};
+
+}  // namespace logagent::plugins::tail
