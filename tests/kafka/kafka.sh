@@ -17,7 +17,8 @@
 #      mktemp dir), LOGAGENT_KAFKA_STATE (state dir, default /tmp/logagent-kafka-state-<uid>),
 #      LOGAGENT_KAFKA_PORT (default 19092; controller = port+1), LOGAGENT_KAFKA_HEAP_OPTS
 #      (default -Xms256m -Xmx1g), LOGAGENT_KAFKA_START_TIMEOUT (s, default 90),
-#      LOGAGENT_KAFKA_KEEP=1 (stop keeps the data dir), JAVA (java binary).
+#      LOGAGENT_KAFKA_KEEP=1 (stop keeps the data dir), JAVA (java binary),
+#      LOGAGENT_KAFKA_PROBE=java (readiness via TopicCommand even when kcat exists).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -45,7 +46,10 @@ apt_install() {  # apt_install PKG... (root only; no stdin)
     APT_UPDATED=1
   fi
   log "apt-get install $*"
-  apt-get install -y -qq --no-install-recommends "$@" </dev/null >/dev/null
+  local out
+  if ! out=$(apt-get install -y -qq --no-install-recommends "$@" </dev/null 2>&1); then
+    echo "$out" >&2; return 1
+  fi
 }
 
 java_major() {  # prints the major version of $1 (a java binary), empty if unusable
@@ -145,7 +149,7 @@ tool() {  # tool CLASS ARGS...  (Kafka CLI classes: quiet logging, small heap)
 
 probe() {  # probe PORT: broker answers a metadata request listing itself
   local port=$1
-  if command -v kcat >/dev/null 2>&1; then
+  if [ "${LOGAGENT_KAFKA_PROBE:-}" != java ] && command -v kcat >/dev/null 2>&1; then
     kcat -b "127.0.0.1:$port" -L -m 2 2>/dev/null | grep -q "broker 1 at 127.0.0.1:$port"
   else
     port_in_use "$port" && tool org.apache.kafka.tools.TopicCommand \
