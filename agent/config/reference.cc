@@ -29,7 +29,7 @@ std::string cell(std::string_view text) {
 std::string default_cell(const FieldDoc& d) {
   if (d.required) return "—";
   if (d.default_value.empty()) return d.type == "string" ? "`\"\"`" : "—";
-  return "`" + cell(d.default_value) + "`";
+  return fmt::format("`{}`", cell(d.default_value));
 }
 
 std::string description_cell(const FieldDoc& d) {

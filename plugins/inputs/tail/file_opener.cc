@@ -36,7 +36,9 @@ OpenedFile find_by_identity(const std::string& dir, const FileIdentity& id) {
   if (!d) return {};
   while (const dirent* e = ::readdir(d.get())) {
     if (e->d_ino != id.ino) continue;  // d_ino is the inode for regular entries
-    std::string path = dir == "/" ? "/" + std::string(e->d_name) : dir + "/" + e->d_name;
+    std::string path = dir;
+    if (path.empty() || path.back() != '/') path += '/';
+    path += e->d_name;
     OpenedFile f = open_file(path);
     if (f.fd < 0) continue;
     if (same_file(f.fd, f.st, id)) return f;
