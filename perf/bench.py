@@ -1,0 +1,325 @@
+#!/usr/bin/env python3
+"""End-to-end throughput benchmark of logagent (Python standard library only).
+
+    python3 perf/bench.py [--bytes 1GiB] [--line-bytes 200] [--files 4] [--repeat 3]
+
+1. Builds a Release tree (build-release/: logagent and perf/loggen) unless --no-build.
+2. Generates the input with loggen into perf/data/<size>-<line>-<files>-s<seed>/, reused when it
+   exists (cached by size, line length, file count and seed).
+3. Reads the input once with cat to warm the page cache. Nothing is ever evicted from the page
+   cache (that needs root and would measure the disk, not the agent): every figure below is for
+   input that is already in memory.
+4. Measures, each run with a fresh data_dir (so everything is read):
+     cat      cat of the files to /dev/null: read(2) from the page cache (writes to /dev/null
+              cost nothing) -- the floor for getting the bytes into user space
+     wc       wc -l of the files: read(2) plus a newline scan, one thread -- the floor for
+              framing lines
+     null     logagent run --once, file -> null sink
+     raw      logagent run --once, file -> file sink, format raw
+     json     logagent run --once, file -> file sink, format json
+   wall time, MiB/s and lines/s of input, CPU seconds (user+sys, from wait4(2)) per GiB of
+   input, and the process's own peak RSS (GNU time's %M, else /proc VmHWM polling -- not wait4's
+   ru_maxrss, which includes this Python's RSS at spawn). The output file of the file sinks
+   lives in the build tree on the same file system and is deleted after each run; its write
+   speed (page cache, then writeback) is part of what raw/json measure.
+5. Prints a Markdown table (paste it into perf/README.md) and the machine it ran on.
+
+The agent's summary line is checked: every line read must be acknowledged, none failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SUMMARY_RE = re.compile(r"logagent: done: (\d+) lines, (\d+) bytes read, (\d+) acknowledged, "
+                        r"(\d+) failed, ([0-9.]+) s")
+UNITS = {"": 1, "B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40,
+         "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+MiB = 1 << 20
+GiB = 1 << 30
+
+
+def parse_size(text: str) -> int:
+    m = re.fullmatch(r"(\d+)\s*([A-Za-z]*)", text.strip())
+    if not m or m.group(2) not in UNITS:
+        raise argparse.ArgumentTypeError(f"bad size {text!r} (use e.g. 256MiB, 1GiB)")
+    return int(m.group(1)) * UNITS[m.group(2)]
+
+
+def human_size(n: int) -> str:
+    for unit in ("TiB", "GiB", "MiB", "KiB"):
+        if n >= UNITS[unit] and n % UNITS[unit] == 0:
+            return f"{n // UNITS[unit]}{unit}"
+    return f"{n}B"
+
+
+def say(*parts: object) -> None:
+    print(*parts, file=sys.stderr, flush=True)
+
+
+def run_checked(argv: list[str], **kw) -> None:
+    say("+ " + " ".join(argv))
+    subprocess.run(argv, check=True, **kw)
+
+
+def build(build_dir: str, jobs: int) -> None:
+    run_checked(["cmake", "-S", REPO, "-B", build_dir, "-G", "Ninja",
+                 "-DCMAKE_BUILD_TYPE=Release", "-DLOGAGENT_TESTS=OFF",
+                 "-DLOGAGENT_BENCHMARKS=ON"], stdout=subprocess.DEVNULL)
+    run_checked(["cmake", "--build", build_dir, "-j", str(jobs), "--target", "logagent",
+                 "loggen"])
+
+
+def generate(loggen: str, data_root: str, size: int, line_bytes: int, files: int,
+             seed: int) -> tuple[str, list[str], int, int]:
+    """Returns (dir, files, lines, bytes), generating only when not cached."""
+    d = os.path.join(data_root, f"{human_size(size)}-{line_bytes}-{files}-s{seed}")
+    stamp = os.path.join(d, "loggen.json")
+    if os.path.exists(stamp):
+        with open(stamp) as f:
+            meta = json.load(f)
+        paths = [os.path.join(d, p) for p in meta["files"]]
+        if all(os.path.exists(p) for p in paths) and \
+                sum(os.path.getsize(p) for p in paths) == meta["bytes"]:
+            say(f"input: cached {d} ({meta['lines']} lines, {meta['bytes']} bytes)")
+            return d, paths, meta["lines"], meta["bytes"]
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    say(f"input: generating {human_size(size)} of {line_bytes}-byte lines in {files} files")
+    out = subprocess.run([loggen, "--out", d, "--files", str(files), "--bytes", str(size),
+                          "--line-bytes", str(line_bytes), "--seed", str(seed)],
+                         check=True, capture_output=True, text=True).stdout
+    say(out.strip())
+    m = re.search(r"wrote (\d+) lines, (\d+) bytes", out)
+    if not m:
+        sys.exit(f"cannot parse loggen output: {out!r}")
+    names = sorted(n for n in os.listdir(d) if n.endswith(".log"))
+    meta = {"lines": int(m.group(1)), "bytes": int(m.group(2)), "files": names}
+    with open(stamp, "w") as f:
+        json.dump(meta, f)
+    return d, [os.path.join(d, n) for n in names], meta["lines"], meta["bytes"]
+
+
+GNU_TIME = "/usr/bin/time"
+TIME_TAG = "BENCH-PEAK-RSS-KIB"
+
+
+def has_gnu_time() -> bool:
+    if not os.access(GNU_TIME, os.X_OK):
+        return False
+    p = subprocess.run([GNU_TIME, "-f", f"{TIME_TAG} %M", "true"], capture_output=True,
+                       text=True)
+    return p.returncode == 0 and TIME_TAG in p.stderr
+
+
+def poll_hwm(pid: int, exe: str, result: dict) -> None:
+    """Peak RSS by polling /proc/PID/status (when GNU time is not installed)."""
+    while "done" not in result:
+        try:
+            if os.path.realpath(f"/proc/{pid}/exe") == exe:
+                with open(f"/proc/{pid}/status") as f:
+                    for line in f:
+                        if line.startswith("VmHWM:"):
+                            result["hwm"] = max(result.get("hwm", 0), int(line.split()[1]) * 1024)
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.002)
+
+
+def measure(argv: list[str], cwd: str | None = None, gnu_time: bool = True) -> dict:
+    """Runs argv: wall time, CPU (user, sys) from wait4, peak RSS of the process itself.
+
+    Peak RSS does not come from wait4: a child spawned by this Python process starts with
+    Python's RSS as its high-water mark (Linux carries it over exec), so ru_maxrss would never
+    read below ~16 MiB. GNU time forks from a small process and reports the real figure (%M);
+    without it /proc/PID/status VmHWM is polled every 2 ms."""
+    import threading
+    cmd = [GNU_TIME, "-f", f"{TIME_TAG} %M"] + argv if gnu_time else argv
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    hwm: dict = {}
+    if not gnu_time:
+        threading.Thread(target=poll_hwm, args=(p.pid, os.path.realpath(argv[0]), hwm),
+                         daemon=True).start()
+    # stderr is small (a few lines); read it to EOF, then reap with wait4 for the rusage.
+    err = p.stderr.read().decode("utf-8", "replace")
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.monotonic() - t0
+    hwm["done"] = True
+    p.returncode = os.waitstatus_to_exitcode(status)
+    p.stderr.close()
+    maxrss = hwm.get("hwm", 0)
+    if gnu_time:
+        m = re.search(TIME_TAG + r" (\d+)", err)
+        maxrss = int(m.group(1)) * 1024 if m else 0
+        err = re.sub(r"(Command exited with non-zero status \d+\n)?" + TIME_TAG + r" \d+\n?",
+                     "", err)
+    return {"wall": wall, "user": ru.ru_utime, "sys": ru.ru_stime, "maxrss": maxrss,
+            "rc": p.returncode, "stderr": err}
+
+
+def agent_config(path: str, data_dir: str, input_dir: str, sink: dict, workers: int,
+                 buffer_pool: str) -> None:
+    sink_yaml = "{" + ", ".join(f"{k}: {json.dumps(v)}" for k, v in sink.items()) + "}"
+    with open(path, "w") as f:
+        f.write(f"""data_dir: {json.dumps(data_dir)}
+metrics: {{listen: ""}}
+memory: {{buffer_pool: {buffer_pool}}}
+pipelines:
+  - name: bench
+    workers: {workers}
+    input: {{type: tail, paths: [{json.dumps(os.path.join(input_dir, '*.log'))}]}}
+    sinks:
+      - {sink_yaml}
+""")
+
+
+def machine() -> dict:
+    model = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        with open("/proc/meminfo") as f:
+            kb = int(f.readline().split()[1])
+            mem = f"{kb / (1 << 20):.0f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    commit = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True).stdout.strip() or "unknown"
+    dirty = subprocess.run(["git", "-C", REPO, "status", "--porcelain"],
+                           capture_output=True, text=True).stdout.strip()
+    return {"nproc": os.cpu_count(), "cpu": model, "mem": mem,
+            "kernel": platform.release(), "date": datetime.date.today().isoformat(),
+            "commit": commit + ("+uncommitted changes" if dirty else ""),
+            "load": " ".join(f"{x:.1f}" for x in os.getloadavg())}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bytes", type=parse_size, default=GiB, help="input size (default 1GiB)")
+    ap.add_argument("--line-bytes", type=int, default=200, help="mean line length (200)")
+    ap.add_argument("--files", type=int, default=4, help="input files (4)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=2, help="pipeline workers (lanes) (2)")
+    ap.add_argument("--buffer-pool", default="64MiB", help="memory.buffer_pool (64MiB)")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per case; the median is shown")
+    ap.add_argument("--cases", default="cat,wc,null,raw,json", help="comma-separated subset")
+    ap.add_argument("--build-dir", default=os.path.join(REPO, "build-release"))
+    ap.add_argument("--no-build", action="store_true", help="use the existing build")
+    ap.add_argument("--logagent", help="binary to measure (implies --no-build for it)")
+    ap.add_argument("--loggen", help="loggen binary (default <build-dir>/perf/loggen)")
+    ap.add_argument("--data-dir", default=os.path.join(REPO, "perf", "data"),
+                    help="where generated input is cached (perf/data, git-ignored)")
+    ap.add_argument("--jobs", type=int, default=2, help="build parallelism (2)")
+    args = ap.parse_args()
+
+    if not args.no_build and not args.logagent:
+        build(args.build_dir, args.jobs)
+    logagent = os.path.abspath(args.logagent or os.path.join(args.build_dir, "logagent"))
+    loggen = os.path.abspath(args.loggen or os.path.join(args.build_dir, "perf", "loggen"))
+    for exe in (logagent, loggen):
+        if not os.access(exe, os.X_OK):
+            sys.exit(f"not built: {exe} (drop --no-build, or pass --logagent/--loggen)")
+
+    input_dir, files, lines, size = generate(loggen, args.data_dir, args.bytes, args.line_bytes,
+                                             args.files, args.seed)
+    work = os.path.join(args.build_dir, "bench-work")
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+
+    gnu_time = has_gnu_time()
+    say(f"peak RSS from {'GNU time (%M)' if gnu_time else '/proc/PID/status VmHWM polling'}")
+    say("page cache: input warmed with cat; nothing is dropped from the page cache "
+        "(figures are for cached input)")
+    subprocess.run(["cat"] + files, stdout=subprocess.DEVNULL, check=True)
+
+    sinks = {
+        "null": ({"type": "null"}, None),
+        "raw": ({"type": "file", "path": os.path.join(work, "out.raw"), "format": "raw"},
+                os.path.join(work, "out.raw")),
+        "json": ({"type": "file", "path": os.path.join(work, "out.ndjson"), "format": "json"},
+                 os.path.join(work, "out.ndjson")),
+    }
+    labels = {"cat": "cat > /dev/null (baseline)", "wc": "wc -l (baseline)",
+              "null": "logagent file -> null", "raw": "logagent file -> file (raw)",
+              "json": "logagent file -> file (json)"}
+    rows = []
+    for case in [c.strip() for c in args.cases.split(",") if c.strip()]:
+        if case not in labels:
+            sys.exit(f"unknown case {case!r}; known: {', '.join(labels)}")
+        runs = []
+        for i in range(args.repeat):
+            if case in ("cat", "wc"):
+                r = measure(["cat"] + files if case == "cat" else ["wc", "-l"] + files,
+                            gnu_time=gnu_time)
+                r["out_bytes"] = 0
+            else:
+                sink, out = sinks[case]
+                data_dir = os.path.join(work, f"data-{case}-{i}")
+                cfg = os.path.join(work, f"{case}.yaml")
+                agent_config(cfg, data_dir, input_dir, sink, args.workers, args.buffer_pool)
+                r = measure([logagent, "run", "-c", cfg, "--once"], cwd=work, gnu_time=gnu_time)
+                m = SUMMARY_RE.search(r["stderr"])
+                if r["rc"] != 0 or not m:
+                    say(r["stderr"])
+                    sys.exit(f"{case}: logagent exited {r['rc']} "
+                             f"{'without a summary line' if not m else ''}")
+                got_lines, got_bytes, acked, failed = (int(m.group(k)) for k in range(1, 5))
+                r["agent_s"] = float(m.group(5))
+                if (got_lines, got_bytes, acked, failed) != (lines, size, lines, 0):
+                    say(f"WARNING {case}: summary {m.group(0)!r}; expected {lines} lines, "
+                        f"{size} bytes, all acknowledged")
+                    r["note"] = "INCOMPLETE"
+                r["out_bytes"] = os.path.getsize(out) if out and os.path.exists(out) else 0
+                if out and os.path.exists(out):
+                    os.unlink(out)
+                shutil.rmtree(data_dir, ignore_errors=True)
+            cpu = r["user"] + r["sys"]
+            say(f"  {case} run {i + 1}: {r['wall']:.3f} s wall, {size / MiB / r['wall']:.0f} MiB/s,"
+                f" cpu {cpu:.2f} s, rss {r['maxrss'] / MiB:.1f} MiB")
+            runs.append(r)
+        r = sorted(runs, key=lambda x: x["wall"])[len(runs) // 2]  # median by wall time
+        cpu = r["user"] + r["sys"]
+        rows.append([labels[case], f"{r['wall']:.3f}", f"{size / MiB / r['wall']:.0f}",
+                     f"{lines / r['wall'] / 1e6:.2f}", f"{cpu / (size / GiB):.2f}",
+                     f"{r['user']:.2f}", f"{r['sys']:.2f}", f"{r['maxrss'] / MiB:.1f}",
+                     f"{r['out_bytes'] / MiB:.0f}" if r["out_bytes"] else "-",
+                     r.get("note", "")])
+
+    mach = machine()
+    header = ["case", "wall s", "MiB/s", "M lines/s", "CPU s/GiB", "user s", "sys s",
+              "peak RSS MiB", "output MiB", "note"]
+    print(f"\nInput: {human_size(size)} ({size} bytes), {lines} lines of ~{args.line_bytes} "
+          f"bytes in {len(files)} files; workers={args.workers}, buffer_pool={args.buffer_pool};"
+          f" median of {args.repeat} run(s); page cache warm.")
+    print(f"Machine: {mach['nproc']} x {mach['cpu']}, {mach['mem']} RAM, Linux "
+          f"{mach['kernel']}, load {mach['load']}; {mach['date']}; commit {mach['commit']}\n")
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths)) + " |")
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for row in rows:
+        print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

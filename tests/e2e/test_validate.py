@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+"""`logagent validate`: every config/*.yaml of the repository is valid (exit 0); typos in keys
+("pahts", "brokr", a top-level one) fail with FILE:LINE:COL pointing at the key and a
+"did you mean" hint; a bad size ("64MB?") fails with its position; a valid config passes."""
+
+import glob
+import os
+import re
+import subprocess
+
+import e2e_lib as e
+
+DIAG_RE = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): (?P<msg>.*)$")
+
+
+def validate(ctx: e.Context, path: str, env: dict | None = None) -> tuple[int, str, str]:
+    p = subprocess.run([ctx.logagent, "validate", "-c", path], capture_output=True, text=True,
+                       timeout=30, cwd=ctx.dir, env=dict(os.environ, **(env or {})))
+    return p.returncode, p.stdout, p.stderr
+
+
+def diagnostics(stderr: str) -> list[dict]:
+    out = []
+    for line in stderr.splitlines():
+        m = DIAG_RE.match(line)
+        if m:
+            d = m.groupdict()
+            d["line"], d["col"] = int(d["line"]), int(d["col"])
+            out.append(d)
+    return out
+
+
+def position_of(text: str, needle: str) -> tuple[int, int]:
+    """1-based (line, column) of the first occurrence of `needle`."""
+    for i, line in enumerate(text.splitlines()):
+        c = line.find(needle)
+        if c >= 0:
+            return i + 1, c + 1
+    raise AssertionError(needle)
+
+
+def expect_error(ctx: e.Context, name: str, text: str, needle: str, what: str,
+                 hint: str | None = None, value_needle: str | None = None) -> None:
+    """`text` must fail validation with a diagnostic at the line of `needle` (column of the key
+    or of its value) whose message mentions `what` (and `hint` when given)."""
+    path = ctx.path(name)
+    with open(path, "w") as f:
+        f.write(text)
+    rc, out, err = validate(ctx, path)
+    e.log(f"[{name}] exit {rc}: " + " | ".join(err.strip().splitlines()))
+    e.check(rc != 0, f"{name}: validate exited 0 for an invalid config ({what})")
+    diags = diagnostics(err)
+    e.check(diags, f"{name}: no 'FILE:LINE:COL: message' line on stderr: {err!r}")
+    want_line, key_col = position_of(text, needle)
+    cols = {key_col}
+    if value_needle:
+        cols.add(position_of(text, value_needle)[1])
+    match = [d for d in diags if what in d["msg"]]
+    e.check(match, f"{name}: no diagnostic mentions {what!r}: {err!r}")
+    d = match[0]
+    e.check(os.path.abspath(os.path.join(ctx.dir, d["file"])) == path or d["file"] == path,
+            f"{name}: diagnostic names file {d['file']!r}, want {path!r}")
+    e.check(d["line"] == want_line and d["col"] in cols,
+            f"{name}: diagnostic at {d['line']}:{d['col']}, want {want_line}:"
+            f"{'/'.join(map(str, sorted(cols)))} ({needle!r}): {d['msg']}")
+    if hint:
+        e.check("did you mean" in d["msg"] and hint in d["msg"],
+                f"{name}: no \"did you mean '{hint}'\" hint: {d['msg']!r}")
+
+
+VALID = """\
+data_dir: {dir}/data
+metrics:
+  listen: ""
+memory:
+  buffer_pool: 16MiB
+  chunk_size: 256KiB
+checkpoint_interval: 1s
+shutdown_timeout: 10s
+pipelines:
+  - name: app
+    workers: 2
+    input:
+      type: tail
+      paths: ["{dir}/logs/*.log"]
+      exclude: ["*.gz"]
+      read_from: head
+      scan_interval: 1s
+      max_line_bytes: 1MiB
+    sinks:
+      - type: file
+        path: {dir}/out/app.ndjson
+        format: json
+      - type: "null"
+      - type: stdout
+        format: raw
+"""
+
+
+def body(ctx: e.Context) -> None:
+    # 1. The repository's example configurations.
+    configs = sorted(glob.glob(os.path.join(ctx.source_dir, "config", "*.yaml")))
+    if not configs:
+        e.log("SKIP repository configs: no config/*.yaml yet")
+    failed = []
+    for path in configs:
+        rc, out, err = validate(ctx, path)
+        e.log(f"[config/{os.path.basename(path)}] exit {rc} {out.strip()} {err.strip()}")
+        if rc != 0:
+            failed.append(f"{os.path.basename(path)}: {err.strip()}")
+    e.check(not failed, "repository configs fail validation: " + " | ".join(failed))
+
+    # 2. The spec's full example is valid.
+    good = ctx.path("good.yaml")
+    with open(good, "w") as f:
+        f.write(VALID.format(dir=ctx.dir))
+    rc, out, err = validate(ctx, good)
+    e.log(f"[good.yaml] exit {rc} {out.strip()} {err.strip()}")
+    e.check(rc == 0, f"a valid config (every documented key) fails validation: {err.strip()}")
+
+    # ${ENV} and ${ENV:-default} expansion: a size from the environment.
+    env_cfg = ctx.path("env.yaml")
+    with open(env_cfg, "w") as f:
+        f.write(VALID.format(dir=ctx.dir).replace("buffer_pool: 16MiB",
+                                                 "buffer_pool: ${E2E_POOL:-16MiB}"))
+    rc, _, err = validate(ctx, env_cfg)
+    e.check(rc == 0, f"${{E2E_POOL:-16MiB}} (unset, default used) fails: {err.strip()}")
+    rc, _, err = validate(ctx, env_cfg, env={"E2E_POOL": "64MB?"})
+    e.check(rc != 0, "E2E_POOL=64MB? (a bad size from the environment) passes validation")
+
+    base = VALID.format(dir=ctx.dir)
+    # 3. Typo in an input key.
+    expect_error(ctx, "typo-pahts.yaml", base.replace("      paths:", "      pahts:"),
+                 "pahts:", "pahts", hint="paths")
+    # 4. Typo in a top-level key.
+    expect_error(ctx, "typo-toplevel.yaml",
+                 base.replace("checkpoint_interval:", "checkpoint_intervl:"),
+                 "checkpoint_intervl:", "checkpoint_intervl", hint="checkpoint_interval")
+    # 5. Typo in a sink key.
+    expect_error(ctx, "typo-sink.yaml", base.replace("        format: json", "        formt: json"),
+                 "formt:", "formt", hint="format")
+    # 6. A bad size, a bad duration.
+    expect_error(ctx, "bad-size.yaml", base.replace("buffer_pool: 16MiB", "buffer_pool: 64MB?"),
+                 "buffer_pool:", "64MB?", value_needle="64MB?")
+    expect_error(ctx, "bad-duration.yaml",
+                 base.replace("checkpoint_interval: 1s", "checkpoint_interval: 1 fortnight"),
+                 "checkpoint_interval:", "1 fortnight", value_needle="1 fortnight")
+    # 7. "brokr" in a kafka sink, if the kafka sink exists in this build.
+    ref = subprocess.run([ctx.logagent, "reference"], capture_output=True, text=True, timeout=30)
+    if ref.returncode == 0 and "### `kafka`" not in ref.stdout:
+        e.log("SKIP brokr typo: this build has no kafka sink (not in `logagent reference`)")
+    else:
+        kafka = base.replace('      - type: "null"\n',
+                             '      - type: kafka\n        brokr: ["127.0.0.1:9092"]\n'
+                             '        topic: app-logs\n')
+        expect_error(ctx, "typo-brokr.yaml", kafka, "brokr:", "brokr", hint="brokers")
+    # 8. Several errors are all reported.
+    many = (base.replace("      paths:", "      pahts:")
+            .replace("buffer_pool: 16MiB", "buffer_pool: 64MB?"))
+    path = ctx.path("many.yaml")
+    with open(path, "w") as f:
+        f.write(many)
+    rc, _, err = validate(ctx, path)
+    e.check(rc != 0 and len(diagnostics(err)) >= 2,
+            f"two errors in one file: exit {rc}, diagnostics {diagnostics(err)}")
+    # 9. Not YAML at all / missing file.
+    path = ctx.path("broken.yaml")
+    with open(path, "w") as f:
+        f.write(base.replace("    sinks:\n", "    sinks: [\n"))
+    rc, _, err = validate(ctx, path)
+    e.log(f"[broken.yaml] exit {rc}: {err.strip()}")
+    e.check(rc != 0 and diagnostics(err), "YAML syntax error: want exit != 0 and a "
+            f"FILE:LINE:COL diagnostic, got exit {rc}: {err.strip()!r}")
+    rc, _, err = validate(ctx, ctx.path("does-not-exist.yaml"))
+    e.check(rc != 0, "validate of a missing file exits 0")
+    e.log(f"[missing file] exit {rc}: {err.strip()}")
+
+
+if __name__ == "__main__":
+    e.main("validate", body)
