@@ -46,7 +46,8 @@ kill -TERM $agent
 wait $agent || true
 trap - EXIT
 out="$LOGAGENT_DEMO/out/shipped.ndjson"
-echo "== shipped to $out: $(wc -l <"$out") lines (written: 90000)"
+written=$(cat "$LOGAGENT_DEMO"/logs/* | wc -l)
+echo "== shipped to $out: $(wc -l <"$out") lines (written to the demo logs: $written)"
 head -n 2 "$out"
 echo "== agent log"
 cat "$LOGAGENT_DEMO/agent.log"
