@@ -13,7 +13,8 @@ namespace logagent::plugins::file_sink {
 const Schema<FileOptions>& FileOptions::schema() {
   static const Schema<FileOptions> s =
       Schema<FileOptions>()
-          .field("path", &FileOptions::path, "File to append events to; parent directories are created.")
+          .field("path", &FileOptions::path,
+                 "File to append events to; parent directories are created.")
           .required()
           .field("format", &FileOptions::format,
                  "raw: the line as read, then a newline; json: one object a line.")
