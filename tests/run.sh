@@ -28,12 +28,12 @@ step "unit and end-to-end tests"
 (cd build && ctest --output-on-failure --timeout 600)
 
 if [ "${LOGAGENT_SANITIZERS:-1}" = 1 ]; then
-  step "unit tests under ASan+UBSan"
+  step "unit and end-to-end tests under ASan+UBSan"
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DLOGAGENT_SANITIZE=address,undefined \
     -DLOGAGENT_BENCHMARKS=OFF >/dev/null
   cmake --build build-asan -j "$jobs" --target logagent_unit_tests logagent
-  (cd build-asan && UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-     ctest --output-on-failure -L unit --timeout 600)
+  (cd build-asan && LOGAGENT_SANITIZED=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+     ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure --timeout 600)
 
   step "unit tests under TSan"
   cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOGAGENT_SANITIZE=thread \

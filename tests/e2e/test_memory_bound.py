@@ -14,7 +14,9 @@ import e2e_lib as e
 
 LINES = 2_000_000
 FILES = 4
-RSS_LIMIT = 80 * 1024 * 1024
+# Under AddressSanitizer (LOGAGENT_SANITIZED=1, set by tests/run.sh) shadow memory and
+# quarantine make RSS meaningless: the ceiling is then only reported, not enforced.
+RSS_LIMIT = 80 * 1024 * 1024 if os.environ.get("LOGAGENT_SANITIZED") != "1" else float("inf")
 PIPELINE_METRICS = ("logagent_input_lines_total", "logagent_input_bytes_total",
                     "logagent_files_open", "logagent_sink_events_total", "logagent_queue_depth",
                     "logagent_input_truncations_total", "logagent_input_rotations_total",
