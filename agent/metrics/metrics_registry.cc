@@ -7,7 +7,15 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
 #include <exception>
+#include <thread>
 
 namespace logagent {
 
@@ -28,7 +36,30 @@ MetricsRegistry::MetricsRegistry()
     : registry_(std::make_shared<prometheus::Registry>()),
       collector_(std::make_shared<Collector>(this)) {}
 
-MetricsRegistry::~MetricsRegistry() { exposer_.reset(); }
+MetricsRegistry::~MetricsRegistry() {
+  if (!exposer_) return;
+  // civetweb's listener thread polls with a 2 s quantum, so stopping it would wait up to 2 s.
+  // Connecting to our own port wakes the poll at once; the server then sees it must stop.
+  const std::vector<int> ports = exposer_->GetListeningPorts();
+  std::atomic<bool> stopped{false};
+  std::thread waker([&] {
+    while (!stopped.load()) {
+      for (int port : ports) {
+        const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(static_cast<uint16_t>(port));
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        (void)::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+        ::close(fd);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  exposer_.reset();
+  stopped = true;
+  waker.join();
+}
 
 namespace {
 template <class T, class Builder>
