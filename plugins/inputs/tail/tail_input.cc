@@ -82,17 +82,29 @@ void TailInput::follow(ReadEnv& env, FileTracker& tracker, InotifyWatcher& watch
   };
   int64_t next_scan = mono_now_ns() + ns(options_.scan_interval);
   int64_t next_poll = mono_now_ns() + ns(options_.poll_interval);
+  int64_t idle_since = 0;
   while (!stop.stop_requested()) {
     bool stopped = false;
     const bool progressed = tracker.read_round(env, &stopped);
     if (stopped) return;
     int64_t now = mono_now_ns();
+    if (progressed) idle_since = 0;
     bool rescan = now >= next_scan;
     if (!rescan && progressed) {
       rescan = watcher.wait(std::chrono::milliseconds(0), on_change);
     } else if (!rescan) {
-      env.chunk.release();  // idle: give the chunk back so the pool's in_use can reach 0
+      // Idle. Keep a partly filled chunk across short pauses, so a trickle of small writes shares
+      // one chunk instead of pinning a chunk per wake-up; after kChunkIdleRelease give it back
+      // so the pool's in_use returns to 0.
+      if (idle_since == 0) idle_since = now;
       int64_t until = next_scan;
+      if (env.chunk.capacity() > 0) {
+        if (now - idle_since >= ns(kChunkIdleRelease)) {
+          env.chunk.release();
+        } else {
+          until = std::min(until, idle_since + ns(kChunkIdleRelease));
+        }
+      }
       if (watcher.polling() || tracker.has_draining()) until = std::min(until, next_poll);
       const auto wait_ms = std::max<int64_t>(0, (until - now + 999999) / 1000000);
       rescan = watcher.wait(std::chrono::milliseconds(wait_ms), on_change);

@@ -2,8 +2,10 @@
 //
 // run() is the pipeline's input thread and the single producer of every lane queue (emit()
 // routes by source id). It keeps one current chunk for all files, gives each file with data a
-// turn of at most FileReader::kTurnBytes, and, when no file has data, releases the chunk (so the
-// pool's in_use returns to zero) and waits for inotify (or the poll interval) with a timeout. A
+// turn of at most FileReader::kTurnBytes, and, when no file has data, waits for inotify (or the
+// poll interval) with a timeout. A partly filled chunk is kept across short pauses (a trickle of
+// small writes then shares one chunk) and released after kChunkIdleRelease of idleness, so the
+// pool's in_use returns to zero when the agent is idle. A
 // full rescan runs every scan_interval. --once reads every file to its end and returns. A stop
 // request ends waits at once (eventfd) and pool/emit waits through the stop token.
 //
@@ -30,6 +32,7 @@ class TailInput final : public Input {
  public:
   static constexpr std::string_view kName = "tail";
   using Options = TailOptions;
+  static constexpr Duration kChunkIdleRelease{std::chrono::milliseconds(1000)};
 
   static Result<std::unique_ptr<Input>> create(const Options& options, const PluginContext& ctx);
 
