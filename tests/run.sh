@@ -11,7 +11,10 @@ jobs=${LOGAGENT_JOBS:-2}
 step() { printf '\n=== %s\n' "$*"; }
 
 step "dependencies"
-packaging/bootstrap.sh
+LOGAGENT_BOOTSTRAP_KAFKA=1 packaging/bootstrap.sh
+
+step "Kafka broker for the end-to-end tests (Apache Kafka from Maven Central, cached)"
+tests/kafka/kafka.sh fetch
 
 step "format (clang-format)"
 mapfile -t sources < <(git ls-files '*.cc' '*.h' 2>/dev/null || find agent plugins tests perf -name '*.cc' -o -name '*.h')

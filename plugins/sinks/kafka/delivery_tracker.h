@@ -1,0 +1,130 @@
+// DeliveryTracker: maps librdkafka delivery reports back to the SinkAck of each batch.
+//
+// Every batch written to the sink gets a DeliveryRecord: its SinkAck, the bytes its messages point
+// into (encoded events or the compressed batch, when they are not views into the batch's
+// chunks), and one MessageRef per message, whose address is the message's opaque. A record
+// counts its unsettled messages plus one "still producing" guard that seal() drops, so it cannot
+// complete while its lane is still producing. A message settles when it is persisted, when it
+// fails permanently (recorded as dead: the sink dead-letters it), or when it is given up on
+// shutdown (the record fails). Retriable failures (timeouts, broker down, purges) are not
+// settled: they are queued and produced again by the poll thread -- without limit, until
+// abort(). When the last message settles, the record goes to the listener, which acknowledges.
+//
+// Threads: open/add/seal/settle are called from lane threads; on_delivery() from the poll
+// thread (librdkafka's dr_msg_cb); take_retries() from the poll thread. A mutex guards the set of
+// live records and the retry queue; the outstanding count is an atomic (acq_rel, so the thread
+// that completes a record sees every write made to it by other threads).
+#pragma once
+
+#include <librdkafka/rdkafka.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "agent/api/plugin.h"
+
+namespace logagent::plugins::kafka {
+
+struct DeliveryRecord;
+
+struct MessageRef {
+  static constexpr uint32_t kWholeBatch = UINT32_MAX;  // batch mode: the message holds all events
+  DeliveryRecord* record;
+  uint32_t event;  // index into batch->events, or kWholeBatch
+};
+
+struct DeadMessage {
+  uint32_t event;
+  rd_kafka_resp_err_t err;
+};
+
+struct DeliveryRecord {
+  DeliveryRecord(const Batch& b, SinkAck a) : batch(&b), ack(std::move(a)) {}
+
+  const Batch* batch;
+  SinkAck ack;
+  rd_kafka_topic_t* rkt = nullptr;
+  uint64_t partition_hash = 0;  // of the source path: the partition when there is no key
+  std::string payload;          // bytes the messages point into (unless they view the chunks)
+  std::string key;              // rendered key; empty: none
+  std::vector<MessageRef> refs;
+  uint64_t payload_bytes = 0;  // sum of message sizes
+  int64_t produced_mono_ns = 0;
+  std::atomic<uint32_t> outstanding{1};  // unsettled messages + the producing guard
+  std::atomic<bool> failed{false};       // a message was given up (shutdown)
+  std::mutex mu;
+  std::vector<DeadMessage> dead;  // guarded by mu
+};
+
+// A message to produce again: the payload still lives in the record or the batch.
+struct Retry {
+  MessageRef* ref;
+  int32_t partition;
+  void* payload;
+  size_t len;
+  rd_kafka_headers_t* headers;  // owned (a copy), may be null
+};
+
+class DeliveryListener {
+ public:
+  virtual ~DeliveryListener() = default;
+  // A failed delivery report (counted and logged by the sink).
+  virtual void on_error(rd_kafka_resp_err_t err, bool permanent, const DeliveryRecord& record) = 0;
+  // Every message of `record` settled. Runs on the thread that settled the last message.
+  virtual void on_complete(std::unique_ptr<DeliveryRecord> record) = 0;
+};
+
+enum class Outcome { kDelivered, kRetry, kPermanent };
+// What a delivery report's error means for the message.
+Outcome classify(rd_kafka_resp_err_t err);
+
+class DeliveryTracker {
+ public:
+  explicit DeliveryTracker(DeliveryListener& listener) : listener_(listener) {}
+  ~DeliveryTracker();
+
+  DeliveryRecord* open(const Batch& batch, SinkAck ack);
+  void add_messages(DeliveryRecord* r, uint32_t n) {
+    r->outstanding.fetch_add(n, std::memory_order_relaxed);
+  }
+  // One message finished: delivered or dead (`dead_err` != NO_ERROR), or given up (`give_up`).
+  void settle(MessageRef* ref, rd_kafka_resp_err_t dead_err, bool give_up);
+  // The lane has produced every message of `r` (drops the guard).
+  void seal(DeliveryRecord* r) { release(r); }
+
+  // A delivery report (dr_msg_cb).
+  void on_delivery(const rd_kafka_message_t& m);
+  // A retriable failure of `ref` (also used for produce errors seen by the caller).
+  void retry_later(MessageRef* ref, int32_t partition, void* payload, size_t len,
+                   rd_kafka_headers_t* headers);
+  std::deque<Retry> take_retries();
+  // Puts back retries that could not be produced yet (queue full), ahead of newer ones.
+  void put_back(std::deque<Retry> retries);
+  bool has_retries() const { return retries_pending_.load(std::memory_order_acquire) > 0; }
+
+  // Shutdown deadline: queued retries are given up, and so is every later retriable failure.
+  void abort();
+  bool aborting() const { return aborting_.load(std::memory_order_acquire); }
+  size_t open_records() const;
+  // Fails every record still open (after the producer is gone; nothing can settle them then).
+  void fail_all();
+
+ private:
+  void release(DeliveryRecord* r);
+
+  DeliveryListener& listener_;
+  std::atomic<bool> aborting_{false};
+  std::atomic<size_t> retries_pending_{0};
+  mutable std::mutex mu_;
+  std::unordered_map<DeliveryRecord*, std::unique_ptr<DeliveryRecord>> live_;  // guarded by mu_
+  std::deque<Retry> retries_;                                                  // guarded by mu_
+};
+
+}  // namespace logagent::plugins::kafka

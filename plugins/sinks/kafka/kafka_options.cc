@@ -1,0 +1,191 @@
+#include "plugins/sinks/kafka/kafka_options.h"
+
+#include <fmt/format.h>
+#include <librdkafka/rdkafka.h>
+
+#include <memory>
+#include <optional>
+
+#include "plugins/sinks/kafka/message_template.h"
+
+namespace logagent::plugins::kafka {
+namespace {
+
+using ConfPtr = std::unique_ptr<rd_kafka_conf_t, decltype(&rd_kafka_conf_destroy)>;
+
+ConfPtr new_conf() { return ConfPtr(rd_kafka_conf_new(), &rd_kafka_conf_destroy); }
+
+// Empty when `value` is accepted for `key`, else librdkafka's reason.
+std::string set_one(rd_kafka_conf_t* conf, const std::string& key, const std::string& value) {
+  char errstr[512] = {0};
+  if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), errstr, sizeof(errstr)) ==
+      RD_KAFKA_CONF_OK) {
+    return {};
+  }
+  return errstr[0] != '\0' ? std::string(errstr) : "invalid value";
+}
+
+std::optional<std::string> check_modes(const KafkaOptions& o) {
+  if (o.mode == "batch" && o.compression != "zstd" && o.compression != "none") {
+    return "mode 'batch' compresses with logagent's own zstd: 'compression' must be zstd or none";
+  }
+  if (o.idempotence && o.acks != "all") {
+    return "'idempotence: true' requires 'acks: all' (or set 'idempotence: false')";
+  }
+  if (o.compression_level < -1 || o.compression_level > 22) {
+    return "'compression_level' must be -1 (the codec's default) or 0..22";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_sizes(const KafkaOptions& o) {
+  if (o.brokers.empty()) return "'brokers' must list at least one host:port";
+  for (const auto& b : o.brokers) {
+    if (b.empty()) return "'brokers' must not contain an empty entry";
+  }
+  if (o.batch_bytes.bytes == 0 || o.batch_bytes.bytes > (1ULL << 31)) {
+    return "'batch_bytes' must be between 1 byte and 2GiB";
+  }
+  if (o.queue_bytes.bytes < 1024) return "'queue_bytes' must be at least 1KiB";
+  if (o.batch_events == 0 || o.queue_events == 0) {
+    return "'batch_events' and 'queue_events' must be at least 1";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_templates(const KafkaOptions& o) {
+  auto topic = MessageTemplate::parse(o.topic);
+  if (!topic) return "topic: " + topic.message();
+  // Placeholders are sanitized when rendered; literal text must already be a valid name.
+  const std::string sample = topic->render(TemplateVars{"x", "x", "x"});
+  if (!valid_topic_name(sample)) {
+    return "topic '" + o.topic +
+           "' is not a valid Kafka topic name (1..249 characters of a-z A-Z 0-9 . _ -)";
+  }
+  if (auto key = MessageTemplate::parse(o.key); !key) return "key: " + key.message();
+  for (const auto& [name, value] : o.headers) {
+    if (name.empty()) return std::string("headers: a header name must not be empty");
+    if (auto h = MessageTemplate::parse(value); !h) return "headers." + name + ": " + h.message();
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_librdkafka(const KafkaOptions& o) {
+  if (Status st = check_settings(librdkafka_settings(o)); !st) return st.message();
+  return std::nullopt;
+}
+
+Schema<KafkaOptions> make_schema() {
+  using O = KafkaOptions;
+  Schema<O> s;
+  s.field("brokers", &O::brokers, "Bootstrap brokers, host:port.").required();
+  s.field("topic", &O::topic,
+          "Topic, a template: literal text with {file}, {file_name}, {pipeline} or {host}; "
+          "characters not allowed in topic names that come from placeholders become '_'.")
+      .required();
+  s.field("key", &O::key,
+          "Message key template (same placeholders). Empty: no key, and all lines of one file "
+          "go to one partition chosen by a hash of its path, so they stay in order.");
+  s.field("format", &O::format, "Event encoding: json (one object per event) or raw (the line).")
+      .one_of({"json", "raw"});
+  s.field("mode", &O::mode,
+          "record: one Kafka message per event. batch: one message per batch, newline-delimited "
+          "events compressed with zstd by logagent (headers content-encoding, content-type, "
+          "x-logagent-events).")
+      .one_of({"record", "batch"});
+  s.field("compression", &O::compression, "Compression codec (batch mode: zstd or none).")
+      .one_of({"zstd", "lz4", "gzip", "snappy", "none"});
+  s.field("compression_level", &O::compression_level, "Codec level; -1 is the codec's default.");
+  s.field("acks", &O::acks, "Broker acknowledgements required: all, 1 or 0.")
+      .one_of({"all", "1", "0"});
+  s.field("idempotence", &O::idempotence,
+          "Idempotent producer: no duplicates from retries, order kept per partition.");
+  s.field("linger", &O::linger, "How long librdkafka waits to fill a message batch.");
+  s.field("batch_bytes", &O::batch_bytes, "Largest message batch sent to a partition.");
+  s.field("batch_events", &O::batch_events, "Most messages in one message batch.");
+  s.field("queue_bytes", &O::queue_bytes,
+          "Payload bytes librdkafka may hold queued or in flight; when full, the sink blocks "
+          "(backpressure up to the tailers).");
+  s.field("queue_events", &O::queue_events, "Messages librdkafka may hold queued or in flight.");
+  s.field("message_timeout", &O::message_timeout,
+          "librdkafka's message.timeout.ms. 0s: never expire (retry until delivered, order kept). "
+          "A timed-out message is produced again, never dropped; it may then land after newer "
+          "messages of its partition.");
+  s.field("headers", &O::headers, "Headers added to every message; values are templates.");
+  s.field("properties", &O::properties,
+          "librdkafka properties (TLS, SASL, ...), applied last; each is checked when the "
+          "configuration is validated.");
+  s.field("dead_letter", &O::dead_letter,
+          "Write events that fail permanently (too large, not authorized, unknown topic) to "
+          "<data_dir>/<pipeline>.<sink>.deadletter.ndjson and acknowledge them; false: fail "
+          "their batch (it is read again after a restart).");
+  s.rule(check_sizes).rule(check_modes).rule(check_templates).rule(check_librdkafka);
+  return s;
+}
+
+}  // namespace
+
+bool read_value(const ConfigNode& node, KafkaProperties& out, Diagnostics& diag) {
+  std::map<std::string, std::string> items;
+  if (!logagent::read_value(node, items, diag)) return false;
+  bool ok = true;
+  ConfPtr conf = new_conf();
+  for (const auto& kv : node.yaml()) {
+    const std::string name = kv.first.Scalar();
+    const ConfigNode at(kv.second.IsDefined() && !kv.second.IsNull() ? kv.second : kv.first,
+                        node.file(), node.path() + "." + name);
+    if (std::string err = set_one(conf.get(), name, items[name]); !err.empty()) {
+      diag.error(at, "librdkafka property '" + name + "': " + err);
+      ok = false;
+    }
+  }
+  if (ok) out.values = std::move(items);
+  return ok;
+}
+
+std::string format_value(const KafkaProperties& v) { return logagent::format_value(v.values); }
+
+std::vector<Setting> librdkafka_settings(const KafkaOptions& o) {
+  std::vector<Setting> s;
+  std::string brokers;
+  for (const auto& b : o.brokers) brokers += (brokers.empty() ? "" : ",") + b;
+  s.emplace_back("bootstrap.servers", brokers);
+  const bool ours = o.mode == "batch";  // batch mode: the payload is compressed already
+  s.emplace_back("compression.codec", ours ? "none" : o.compression);
+  if (!ours && o.compression_level != -1 && o.compression != "none") {
+    s.emplace_back("compression.level", std::to_string(o.compression_level));
+  }
+  s.emplace_back("acks", o.acks == "all" ? "-1" : o.acks);
+  s.emplace_back("enable.idempotence", o.idempotence ? "true" : "false");
+  s.emplace_back("linger.ms", std::to_string(o.linger.value.count()));
+  s.emplace_back("batch.size", std::to_string(o.batch_bytes.bytes));
+  s.emplace_back("batch.num.messages", std::to_string(o.batch_events));
+  s.emplace_back("queue.buffering.max.kbytes", std::to_string(o.queue_bytes.bytes / 1024));
+  s.emplace_back("queue.buffering.max.messages", std::to_string(o.queue_events));
+  s.emplace_back("message.timeout.ms", std::to_string(o.message_timeout.value.count()));
+  // After an outage the default waits up to 10 s before reconnecting; 1 s recovers at once.
+  s.emplace_back("reconnect.backoff.max.ms", "1000");
+  s.emplace_back("statistics.interval.ms", "1000");
+  // Keyless messages must reach the sink's partitioner (one partition per file), not librdkafka's
+  // sticky random choice.
+  s.emplace_back("sticky.partitioning.linger.ms", "0");
+  for (const auto& kv : o.properties.values) s.emplace_back(kv.first, kv.second);
+  return s;
+}
+
+Status check_settings(const std::vector<Setting>& settings) {
+  ConfPtr conf = new_conf();
+  for (const auto& [key, value] : settings) {
+    if (std::string err = set_one(conf.get(), key, value); !err.empty()) {
+      return Status::error(fmt::format("librdkafka setting {}={}: {}", key, value, err));
+    }
+  }
+  return Status::ok();
+}
+
+const Schema<KafkaOptions>& KafkaOptions::schema() {
+  static const Schema<KafkaOptions> s = make_schema();
+  return s;
+}
+
+}  // namespace logagent::plugins::kafka

@@ -1,0 +1,61 @@
+// KafkaOptions: the typed configuration of the kafka sink, and the librdkafka settings it maps to.
+//
+// Defaults live in the member initialisers. `properties` is passed to librdkafka after the
+// settings derived from the typed options, so it may override any of them; each property is
+// checked with rd_kafka_conf_set while the configuration is bound, and a bad one is reported at
+// its own line and column. The schema's rule then builds the whole rd_kafka_conf_t once, so a
+// configuration that binds also creates a producer configuration.
+//
+// Threads: plain values; bound on one thread, read-only afterwards.
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "agent/api/options.h"
+#include "agent/api/status.h"
+
+namespace logagent::plugins::kafka {
+
+// librdkafka properties (a map of strings) checked key by key when bound.
+struct KafkaProperties {
+  std::map<std::string, std::string> values;
+  friend bool operator==(const KafkaProperties&, const KafkaProperties&) = default;
+};
+// Found by argument-dependent lookup from Schema<T>::field.
+bool read_value(const ConfigNode& node, KafkaProperties& out, Diagnostics& diag);
+std::string format_value(const KafkaProperties& v);
+
+struct KafkaOptions {
+  std::vector<std::string> brokers;
+  std::string topic;
+  std::string key;
+  std::string format = "json";
+  std::string mode = "record";
+  std::string compression = "zstd";
+  int compression_level = -1;
+  std::string acks = "all";
+  bool idempotence = true;
+  Duration linger{std::chrono::milliseconds(5)};
+  ByteSize batch_bytes{1ULL << 20};
+  uint32_t batch_events = 10000;
+  ByteSize queue_bytes{32ULL << 20};
+  uint32_t queue_events = 100000;
+  Duration message_timeout{std::chrono::milliseconds(0)};
+  std::map<std::string, std::string> headers;
+  KafkaProperties properties;
+  bool dead_letter = true;
+
+  static const Schema<KafkaOptions>& schema();
+};
+
+using Setting = std::pair<std::string, std::string>;
+
+// The librdkafka settings for `o`, in the order they are applied (properties last).
+std::vector<Setting> librdkafka_settings(const KafkaOptions& o);
+// Applies `settings` to a fresh rd_kafka_conf_t and destroys it; the first error names the key.
+Status check_settings(const std::vector<Setting>& settings);
+
+}  // namespace logagent::plugins::kafka

@@ -1,0 +1,306 @@
+// KafkaSink: construction, the write path (lane threads) and flush. The poll thread, the
+// librdkafka callbacks and batch completion are in kafka_sink_poll.cc.
+#include "plugins/sinks/kafka/kafka_sink.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include "agent/api/source.h"
+#include "plugins/sinks/kafka/message_builder.h"
+
+namespace logagent::plugins::kafka {
+namespace {
+
+std::string sink_label(const PluginContext& ctx) {
+  auto it = ctx.metrics.labels().find("sink");
+  return it == ctx.metrics.labels().end() ? std::string(KafkaSink::kName) : it->second;
+}
+
+std::string host_name() {
+  char buf[256] = {0};
+  if (::gethostname(buf, sizeof(buf) - 1) != 0) return "localhost";
+  return buf;
+}
+
+int64_t mono_now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+std::string KafkaSink::dead_letter_path(const PluginContext& ctx) {
+  return ctx.data_dir + "/" + ctx.pipeline + "." + sink_label(ctx) + ".deadletter.ndjson";
+}
+
+KafkaSink::KafkaSink(const Options& o, const PluginContext& ctx)
+    : name_("kafka sink " + ctx.pipeline + "/" + sink_label(ctx)),
+      pipeline_(ctx.pipeline),
+      host_(host_name()),
+      format_(o.format == "raw" ? EventFormat::kRaw : EventFormat::kJson),
+      batch_mode_(o.mode == "batch"),
+      zstd_(o.compression == "zstd"),
+      level_(o.compression_level),
+      dead_letter_enabled_(o.dead_letter),
+      abort_(ctx.abort),
+      metrics_(ctx.metrics),
+      dlq_(dead_letter_path(ctx)),
+      tracker_(*this) {}
+
+Result<std::unique_ptr<Sink>> KafkaSink::create(const Options& o, const PluginContext& ctx) {
+  std::unique_ptr<KafkaSink> sink(new KafkaSink(o, ctx));
+  if (Status st = sink->start(o); !st) return st;
+  return std::unique_ptr<Sink>(std::move(sink));
+}
+
+Status KafkaSink::start(const Options& o) {
+  auto topic = MessageTemplate::parse(o.topic);
+  if (!topic) return topic.status();
+  topic_ = std::move(topic.value());
+  auto key = MessageTemplate::parse(o.key);
+  if (!key) return key.status();
+  key_ = std::move(key.value());
+  for (const auto& [name, value] : o.headers) {
+    auto h = MessageTemplate::parse(value);
+    if (!h) return h.status();
+    headers_.push_back({name, std::move(h.value())});
+  }
+  auto conf = make_conf(librdkafka_settings(o));
+  if (!conf) return conf.status();
+  rd_kafka_conf_t* c = conf->get();
+  rd_kafka_conf_set_opaque(c, this);
+  rd_kafka_conf_set_dr_msg_cb(c, &KafkaSink::dr_cb);
+  rd_kafka_conf_set_stats_cb(c, &KafkaSink::stats_cb);
+  rd_kafka_conf_set_error_cb(c, &KafkaSink::error_cb);
+  rd_kafka_conf_set_log_cb(c, &KafkaSink::log_cb);
+  if (!o.properties.values.contains("partitioner")) {
+    rd_kafka_topic_conf_set_partitioner_cb(default_topic_conf(c), &KafkaSink::partition_cb);
+  }
+  auto producer = RdKafkaProducer::create(std::move(conf.value()));
+  if (!producer) return producer.status();
+  producer_ = std::move(producer.value());
+  poll_thread_ = std::jthread([this](std::stop_token st) { poll_loop(st); });
+  spdlog::info("{}: producing to {} (mode {}, {} compression)", name_, o.topic, o.mode,
+               o.compression);
+  return Status::ok();
+}
+
+KafkaSink::~KafkaSink() {
+  poll_thread_.request_stop();
+  if (poll_thread_.joinable()) poll_thread_.join();
+  if (producer_) {
+    rd_kafka_t* rk = producer_->get();
+    // Normally flush() settled everything; whatever is left is given up (not checkpointed).
+    if (rd_kafka_outq_len(rk) > 0 || tracker_.open_records() > 0) {
+      tracker_.abort();
+      rd_kafka_purge(rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+      const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+      while (rd_kafka_outq_len(rk) > 0 && std::chrono::steady_clock::now() < until) {
+        rd_kafka_poll(rk, 50);
+      }
+    }
+    producer_.reset();  // no callback runs after this
+  }
+  tracker_.fail_all();
+}
+
+TemplateVars KafkaSink::vars(const Batch& batch) const {
+  return TemplateVars{batch.source ? std::string_view(batch.source->path) : std::string_view(),
+                      pipeline_, host_};
+}
+
+rd_kafka_topic_t* KafkaSink::topic_for(const Batch& batch) {
+  thread_local std::string name;
+  name.clear();
+  topic_.render(vars(batch), name);
+  if (!topic_.is_literal()) sanitize_topic_name(name);
+  std::string error;
+  rd_kafka_topic_t* rkt = producer_->topic(name, &error);
+  if (rkt == nullptr) {
+    std::lock_guard lock(log_mu_);
+    if (logged_.insert("topic:" + name).second) spdlog::error("{}: {}", name_, error);
+  }
+  return rkt;
+}
+
+void KafkaSink::write(const Batch& batch, SinkAck ack) {
+  if (batch.live_events() == 0) {
+    ack.done(true);
+    return;
+  }
+  if (tracker_.aborting()) {
+    ack.done(false);
+    return;
+  }
+  rd_kafka_topic_t* rkt = topic_for(batch);
+  if (rkt == nullptr) {
+    ack.done(false);
+    return;
+  }
+  wait_for_retries();
+  DeliveryRecord* r = tracker_.open(batch, std::move(ack));
+  r->rkt = rkt;
+  r->partition_hash = batch.source ? fingerprint_hash(batch.source->path) : 0;
+  if (!key_.empty()) key_.render(vars(batch), r->key);
+  r->produced_mono_ns = mono_now_ns();
+  if (batch_mode_) {
+    write_batch(r);
+  } else {
+    write_records(r);
+  }
+  tracker_.seal(r);
+}
+
+void KafkaSink::write_records(DeliveryRecord* r) {
+  thread_local std::vector<rd_kafka_message_t> msgs;
+  build_records(*r, format_, msgs);
+  for (auto& m : msgs) {
+    m.key = r->key.empty() ? nullptr : r->key.data();
+    m.key_len = r->key.size();
+  }
+  tracker_.add_messages(r, static_cast<uint32_t>(msgs.size()));
+  if (!headers_.empty()) {
+    write_records_with_headers(r, msgs);
+    return;
+  }
+  size_t i = 0;
+  while (i < msgs.size()) {
+    const int n = static_cast<int>(msgs.size() - i);
+    rd_kafka_produce_batch(r->rkt, RD_KAFKA_PARTITION_UA, 0, &msgs[i], n);
+    // A full queue fails the first message that does not fit and every one after it.
+    size_t full = msgs.size();
+    for (size_t j = i; j < msgs.size(); ++j) {
+      rd_kafka_message_t& m = msgs[j];
+      if (m.err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        full = j;
+        break;
+      }
+      if (m.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        produce_failed(static_cast<MessageRef*>(m._private), m.err, RD_KAFKA_PARTITION_UA,
+                       m.payload, m.len, nullptr);
+      }
+    }
+    i = full;
+    if (i < msgs.size() && !wait_for_space()) {
+      for (; i < msgs.size(); ++i) {
+        tracker_.settle(static_cast<MessageRef*>(msgs[i]._private), RD_KAFKA_RESP_ERR_NO_ERROR,
+                        true);
+      }
+    }
+    for (size_t j = i; j < msgs.size(); ++j) msgs[j].err = RD_KAFKA_RESP_ERR_NO_ERROR;
+  }
+}
+
+void KafkaSink::write_records_with_headers(DeliveryRecord* r,
+                                           std::vector<rd_kafka_message_t>& msgs) {
+  rd_kafka_headers_t* proto = make_headers(*r->batch, 1);
+  for (auto& m : msgs) {
+    rd_kafka_headers_t* h = rd_kafka_headers_copy(proto);
+    auto* ref = static_cast<MessageRef*>(m._private);
+    for (;;) {
+      const rd_kafka_resp_err_t err = rd_kafka_producev(
+          producer_->get(), RD_KAFKA_V_RKT(r->rkt), RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
+          RD_KAFKA_V_VALUE(m.payload, m.len), RD_KAFKA_V_KEY(m.key, m.key_len),
+          RD_KAFKA_V_OPAQUE(ref), RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
+      if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;  // librdkafka owns `h` now
+      if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && wait_for_space()) continue;
+      if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        rd_kafka_headers_destroy(h);
+        tracker_.settle(ref, RD_KAFKA_RESP_ERR_NO_ERROR, true);
+      } else {
+        produce_failed(ref, err, RD_KAFKA_PARTITION_UA, m.payload, m.len, h);
+      }
+      break;
+    }
+  }
+  rd_kafka_headers_destroy(proto);
+}
+
+void KafkaSink::write_batch(DeliveryRecord* r) {
+  auto built = build_batch_payload(*r, format_, zstd_, level_);
+  tracker_.add_messages(r, 1);
+  MessageRef* ref = &r->refs.front();
+  if (!built) {
+    spdlog::error("{}: {}", name_, built.message());
+    tracker_.settle(ref, RD_KAFKA_RESP_ERR_NO_ERROR, true);
+    return;
+  }
+  rd_kafka_headers_t* h = make_headers(*r->batch, built.value());
+  for (;;) {
+    const rd_kafka_resp_err_t err = rd_kafka_producev(
+        producer_->get(), RD_KAFKA_V_RKT(r->rkt), RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
+        RD_KAFKA_V_VALUE(r->payload.data(), r->payload.size()),
+        RD_KAFKA_V_KEY(r->key.empty() ? nullptr : r->key.data(), r->key.size()),
+        RD_KAFKA_V_OPAQUE(ref), RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return;
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && wait_for_space()) continue;
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      rd_kafka_headers_destroy(h);
+      tracker_.settle(ref, RD_KAFKA_RESP_ERR_NO_ERROR, true);
+    } else {
+      produce_failed(ref, err, RD_KAFKA_PARTITION_UA, r->payload.data(), r->payload.size(), h);
+    }
+    return;
+  }
+}
+
+rd_kafka_headers_t* KafkaSink::make_headers(const Batch& batch, size_t events) const {
+  rd_kafka_headers_t* h = rd_kafka_headers_new(headers_.size() + 3);
+  if (batch_mode_) {
+    if (zstd_) rd_kafka_header_add(h, "content-encoding", -1, "zstd", -1);
+    rd_kafka_header_add(h, "content-type", -1,
+                        format_ == EventFormat::kJson ? "application/x-ndjson" : "text/plain", -1);
+    const std::string n = std::to_string(events);
+    rd_kafka_header_add(h, "x-logagent-events", -1, n.data(), static_cast<ssize_t>(n.size()));
+  }
+  std::string value;
+  for (const Header& hd : headers_) {
+    value.clear();
+    hd.value.render(vars(batch), value);
+    rd_kafka_header_add(h, hd.name.c_str(), -1, value.data(), static_cast<ssize_t>(value.size()));
+  }
+  return h;
+}
+
+void KafkaSink::produce_failed(MessageRef* ref, rd_kafka_resp_err_t err, int32_t partition,
+                               void* payload, size_t len, rd_kafka_headers_t* headers) {
+  metrics_.note_error(err);
+  const bool permanent = classify(err) == Outcome::kPermanent;
+  on_error(err, permanent, *ref->record);
+  if (permanent) {
+    if (headers != nullptr) rd_kafka_headers_destroy(headers);
+    tracker_.settle(ref, err, false);
+    return;
+  }
+  tracker_.retry_later(ref, partition, payload, len, headers);
+}
+
+bool KafkaSink::wait_for_space() {
+  metrics_.note_queue_full();
+  std::unique_lock lock(space_mu_);
+  space_cv_.wait_for(lock, std::chrono::milliseconds(10));
+  return !abort_.stop_requested() && !tracker_.aborting();
+}
+
+void KafkaSink::wait_for_retries() {
+  // Retries of timed-out messages go first, so that new messages do not overtake them.
+  while (tracker_.has_retries() && !abort_.stop_requested()) {
+    std::unique_lock lock(space_mu_);
+    space_cv_.wait_for(lock, std::chrono::milliseconds(10));
+  }
+}
+
+Status KafkaSink::flush(std::chrono::steady_clock::time_point deadline) {
+  while (tracker_.open_records() > 0 && !abort_.stop_requested() &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::unique_lock lock(space_mu_);
+    space_cv_.wait_for(lock, std::chrono::milliseconds(5));
+  }
+  const size_t left = tracker_.open_records();
+  if (left == 0) return Status::ok();
+  return Status::error(name_ + ": " + std::to_string(left) +
+                       " batches not yet acknowledged by Kafka at the shutdown deadline");
+}
+
+}  // namespace logagent::plugins::kafka

@@ -1,0 +1,134 @@
+// KafkaSink: delivers batches to Kafka through librdkafka, at least once.
+//
+// write() (lane threads) renders the batch's topic and key, builds its messages (message_builder.h)
+// and produces them without copying the payload; a batch is acknowledged when every one of its
+// messages is persisted (DeliveryTracker). Each lane blocks while librdkafka's queue is full
+// (queue_bytes / queue_events): that backpressure stops the lane's stages and then the tailers,
+// so memory stays inside the buffer pool plus librdkafka's bounded queue.
+//
+// A poll thread owned by the sink serves librdkafka's callbacks: delivery reports (settling
+// messages, queueing retriable failures), statistics (broker up, RTT), errors and logs. It
+// produces retriable failures again -- without limit, until the pipeline's abort token fires;
+// then it purges librdkafka's queues and fails what is left, so those batches are not
+// checkpointed and are read again after a restart. Permanent failures go to the dead-letter file
+// and are acknowledged (see dead_letter_file.h), or fail their batch with `dead_letter: false`.
+//
+// Ordering: by default every message of a file goes to one partition (a hash of its path, or the
+// key's murmur2 when a key is set); with idempotence librdkafka keeps their order through its
+// own retries. Retries produced by the sink (after message_timeout, or a purge) are appended
+// after what is already queued for that partition; lanes wait while any are pending, but a
+// message that timed out may still land after newer messages that had been queued before it
+// expired. With message_timeout 0 (the default) messages never expire and this cannot happen.
+//
+// Memory beyond the buffer pool: librdkafka holds at most queue_bytes of payload (record mode
+// raw: views into pool chunks, so no copy; json: the encoded copy; batch mode: the compressed
+// copy) plus ~200 bytes of bookkeeping per queued message (queue_events bounds it: 100k messages
+// ~ 20 MB), plus one compression buffer of up to batch_bytes per partition being sent.
+//
+// Threads: write() from any lane thread; flush() and the destructor from the pipeline thread.
+#pragma once
+
+#include <librdkafka/rdkafka.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "agent/api/event_encoder.h"
+#include "agent/api/plugin.h"
+#include "plugins/sinks/kafka/dead_letter_file.h"
+#include "plugins/sinks/kafka/delivery_tracker.h"
+#include "plugins/sinks/kafka/kafka_metrics.h"
+#include "plugins/sinks/kafka/kafka_options.h"
+#include "plugins/sinks/kafka/message_template.h"
+#include "plugins/sinks/kafka/rdkafka_handle.h"
+
+namespace logagent::plugins::kafka {
+
+class KafkaSink final : public Sink, private DeliveryListener {
+ public:
+  static constexpr std::string_view kName = "kafka";
+  using Options = KafkaOptions;
+  static Result<std::unique_ptr<Sink>> create(const Options& o, const PluginContext& ctx);
+
+  ~KafkaSink() override;
+  void write(const Batch& batch, SinkAck ack) override;
+  Status flush(std::chrono::steady_clock::time_point deadline) override;
+
+  // The dead-letter file's path for `ctx` (sink label from the metrics scope).
+  static std::string dead_letter_path(const PluginContext& ctx);
+
+ private:
+  struct Header {
+    std::string name;
+    MessageTemplate value;
+  };
+
+  KafkaSink(const Options& o, const PluginContext& ctx);
+  Status start(const Options& o);
+
+  // write() helpers (lane threads).
+  TemplateVars vars(const Batch& batch) const;
+  rd_kafka_topic_t* topic_for(const Batch& batch);
+  rd_kafka_headers_t* make_headers(const Batch& batch, size_t events) const;
+  void write_records(DeliveryRecord* r);
+  void write_records_with_headers(DeliveryRecord* r, std::vector<rd_kafka_message_t>& msgs);
+  void write_batch(DeliveryRecord* r);
+  // A produce call refused a message for a reason other than a full queue.
+  void produce_failed(MessageRef* ref, rd_kafka_resp_err_t err, int32_t partition, void* payload,
+                      size_t len, rd_kafka_headers_t* headers);
+  // Waits for librdkafka's queue to drain a little; false when the sink gives up (abort).
+  bool wait_for_space();
+  void wait_for_retries();
+
+  // Poll thread.
+  void poll_loop(std::stop_token stop);
+  void produce_retries();
+  void handle_stats(std::string_view json);
+  void handle_error(rd_kafka_resp_err_t err, const char* reason);
+
+  // DeliveryListener.
+  void on_error(rd_kafka_resp_err_t err, bool permanent, const DeliveryRecord& record) override;
+  void on_complete(std::unique_ptr<DeliveryRecord> record) override;
+  bool dead_letter(const DeliveryRecord& record);
+
+  static void dr_cb(rd_kafka_t* rk, const rd_kafka_message_t* m, void* opaque);
+  static int stats_cb(rd_kafka_t* rk, char* json, size_t len, void* opaque);
+  static void error_cb(rd_kafka_t* rk, int err, const char* reason, void* opaque);
+  static void log_cb(const rd_kafka_t* rk, int level, const char* fac, const char* buf);
+  static int32_t partition_cb(const rd_kafka_topic_t* rkt, const void* key, size_t keylen,
+                              int32_t partition_cnt, void* rkt_opaque, void* msg_opaque);
+
+  const std::string name_;  // "kafka sink <pipeline>/<label>" for logs
+  const std::string pipeline_;
+  const std::string host_;
+  const EventFormat format_;
+  const bool batch_mode_;
+  const bool zstd_;
+  const int level_;
+  const bool dead_letter_enabled_;
+  MessageTemplate topic_;
+  MessageTemplate key_;
+  std::vector<Header> headers_;
+  std::stop_token abort_;
+  KafkaMetrics metrics_;
+  DeadLetterFile dlq_;
+  DeliveryTracker tracker_;
+  std::unique_ptr<RdKafkaProducer> producer_;
+  std::jthread poll_thread_;
+
+  std::mutex space_mu_;
+  std::condition_variable space_cv_;  // notified after each poll that served events
+
+  std::mutex log_mu_;
+  std::set<std::string> logged_;  // causes already logged (guarded by log_mu_)
+  bool broker_up_ = false;        // poll thread only
+};
+
+}  // namespace logagent::plugins::kafka

@@ -1,0 +1,219 @@
+// KafkaSink: the poll thread, librdkafka's callbacks, and batch completion (acknowledgement and
+// dead-lettering).
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "agent/api/event_encoder.h"
+#include "plugins/sinks/kafka/kafka_sink.h"
+#include "plugins/sinks/kafka/kafka_stats.h"
+
+namespace logagent::plugins::kafka {
+namespace {
+
+constexpr auto kPublishEvery = std::chrono::milliseconds(100);
+
+int64_t unix_now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+void KafkaSink::poll_loop(std::stop_token stop) {
+  rd_kafka_t* rk = producer_->get();
+  auto next_publish = std::chrono::steady_clock::now();
+  while (!stop.stop_requested()) {
+    if (abort_.stop_requested() && !tracker_.aborting()) {
+      const size_t open = tracker_.open_records();
+      if (open > 0) spdlog::warn("{}: shutdown deadline: giving up {} batches", name_, open);
+      tracker_.abort();
+    }
+    if (tracker_.aborting() && rd_kafka_outq_len(rk) > 0) {
+      rd_kafka_purge(rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    }
+    produce_retries();
+    if (rd_kafka_poll(rk, 20) > 0 || tracker_.aborting()) space_cv_.notify_all();
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= next_publish) {
+      next_publish = now + kPublishEvery;
+      metrics_.in_flight.set(static_cast<double>(rd_kafka_outq_len(rk)));
+      metrics_.batches_pending.set(static_cast<double>(tracker_.open_records()));
+      metrics_.publish();
+      space_cv_.notify_all();
+    }
+  }
+  metrics_.publish();
+}
+
+void KafkaSink::produce_retries() {
+  if (!tracker_.has_retries()) return;
+  std::deque<Retry> retries = tracker_.take_retries();
+  uint64_t produced = 0;
+  while (!retries.empty()) {
+    Retry& r = retries.front();
+    DeliveryRecord* rec = r.ref->record;
+    const rd_kafka_resp_err_t err = rd_kafka_producev(
+        producer_->get(), RD_KAFKA_V_RKT(rec->rkt), RD_KAFKA_V_PARTITION(r.partition),
+        RD_KAFKA_V_VALUE(r.payload, r.len),
+        RD_KAFKA_V_KEY(rec->key.empty() ? nullptr : rec->key.data(), rec->key.size()),
+        RD_KAFKA_V_OPAQUE(r.ref), RD_KAFKA_V_HEADERS(r.headers), RD_KAFKA_V_END);
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) break;  // keep the rest, in order, for later
+    Retry taken = r;
+    retries.pop_front();
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      ++produced;
+      continue;
+    }
+    // Refused outright: a permanent error dead-letters it; anything else waits another round.
+    if (classify(err) == Outcome::kPermanent) {
+      metrics_.note_error(err);
+      on_error(err, true, *rec);
+      if (taken.headers != nullptr) rd_kafka_headers_destroy(taken.headers);
+      tracker_.settle(taken.ref, err, false);
+    } else {
+      retries.push_back(taken);
+    }
+  }
+  metrics_.note_retries(produced);
+  tracker_.put_back(std::move(retries));
+}
+
+void KafkaSink::dr_cb(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+  auto* self = static_cast<KafkaSink*>(opaque);
+  auto* ref = static_cast<MessageRef*>(m->_private);
+  if (ref != nullptr && m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    self->metrics_.note_delivered(1, m->len);
+  } else if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    self->metrics_.note_error(m->err);
+  }
+  self->tracker_.on_delivery(*m);
+}
+
+int KafkaSink::stats_cb(rd_kafka_t*, char* json, size_t len, void* opaque) {
+  static_cast<KafkaSink*>(opaque)->handle_stats(std::string_view(json, len));
+  return 0;  // librdkafka frees json
+}
+
+void KafkaSink::handle_stats(std::string_view json) {
+  auto stats = parse_broker_stats(json);
+  if (!stats) return;
+  const bool up = stats->brokers_up > 0;
+  metrics_.broker_up.set(up ? 1 : 0);
+  metrics_.broker_rtt.set(stats->rtt_seconds);
+  if (up && !broker_up_) {
+    std::lock_guard lock(log_mu_);
+    if (!logged_.empty()) spdlog::info("{}: connected to Kafka again", name_);
+    logged_.clear();  // the next outage is logged again
+  }
+  broker_up_ = up;
+}
+
+void KafkaSink::error_cb(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
+  (void)rk;
+  static_cast<KafkaSink*>(opaque)->handle_error(static_cast<rd_kafka_resp_err_t>(err), reason);
+}
+
+void KafkaSink::handle_error(rd_kafka_resp_err_t err, const char* reason) {
+  metrics_.note_error(err);
+  if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+    metrics_.broker_up.set(0);
+    broker_up_ = false;
+  }
+  std::lock_guard lock(log_mu_);
+  if (!logged_.insert(std::string("client:") + rd_kafka_err2name(err)).second) return;
+  if (err == RD_KAFKA_RESP_ERR__FATAL) {
+    char buf[512] = {0};
+    rd_kafka_fatal_error(producer_->get(), buf, sizeof(buf));
+    spdlog::error("{}: fatal producer error: {}", name_, buf);
+    return;
+  }
+  spdlog::warn("{}: {} ({}); retrying", name_, reason, rd_kafka_err2name(err));
+}
+
+void KafkaSink::log_cb(const rd_kafka_t*, int level, const char* fac, const char* buf) {
+  if (level <= 3) {
+    spdlog::error("librdkafka: {}: {}", fac, buf);
+  } else if (level == 4) {
+    spdlog::warn("librdkafka: {}: {}", fac, buf);
+  } else if (level <= 6) {
+    spdlog::info("librdkafka: {}: {}", fac, buf);
+  } else {
+    spdlog::debug("librdkafka: {}: {}", fac, buf);
+  }
+}
+
+int32_t KafkaSink::partition_cb(const rd_kafka_topic_t* rkt, const void* key, size_t keylen,
+                                int32_t partition_cnt, void* rkt_opaque, void* msg_opaque) {
+  if (keylen > 0) {
+    return rd_kafka_msg_partitioner_murmur2(rkt, key, keylen, partition_cnt, rkt_opaque,
+                                            msg_opaque);
+  }
+  const auto* ref = static_cast<const MessageRef*>(msg_opaque);
+  const uint64_t h = ref != nullptr ? ref->record->partition_hash : 0;
+  return static_cast<int32_t>(h % static_cast<uint64_t>(partition_cnt));
+}
+
+void KafkaSink::on_error(rd_kafka_resp_err_t err, bool permanent, const DeliveryRecord& record) {
+  if (!permanent) return;  // retried; client-level causes are logged by handle_error
+  const char* topic = record.rkt != nullptr ? rd_kafka_topic_name(record.rkt) : "?";
+  std::lock_guard lock(log_mu_);
+  if (!logged_.insert(fmt::format("permanent:{}:{}", topic, static_cast<int>(err))).second) {
+    return;
+  }
+  spdlog::error("{}: Kafka refused messages for topic {} for good: {} ({}); {}", name_, topic,
+                rd_kafka_err2str(err), rd_kafka_err2name(err),
+                dead_letter_enabled_ ? "their events go to " + dlq_.path()
+                                     : std::string("their batches fail (dead_letter: false)"));
+}
+
+void KafkaSink::on_complete(std::unique_ptr<DeliveryRecord> record) {
+  bool ok = !record->failed.load(std::memory_order_relaxed);
+  if (ok && !record->dead.empty()) ok = dead_letter(*record);
+  record->ack.done(ok);
+  space_cv_.notify_all();
+}
+
+bool KafkaSink::dead_letter(const DeliveryRecord& record) {
+  if (!dead_letter_enabled_) return false;
+  const Batch& batch = *record.batch;
+  const std::string topic = record.rkt != nullptr ? rd_kafka_topic_name(record.rkt) : "";
+  std::string prefix = "{\"time\":\"" + format_rfc3339_us(unix_now_ns()) + "\",\"reason\":\"";
+  std::string lines;
+  size_t events = 0;
+  auto add = [&](const Event& e, rd_kafka_resp_err_t err) {
+    lines += prefix;
+    lines += rd_kafka_err2name(err);
+    lines += "\",\"error\":";
+    append_json_string(lines, rd_kafka_err2str(err));
+    lines += ",\"topic\":";
+    append_json_string(lines, topic);
+    lines += ",\"file\":";
+    append_json_string(lines, batch.source ? std::string_view(batch.source->path) : "");
+    lines += fmt::format(",\"offset\":{},\"message\":", e.offset);
+    append_json_string(lines, e.message);
+    lines += "}\n";
+    ++events;
+  };
+  for (const DeadMessage& d : record.dead) {
+    if (d.event != MessageRef::kWholeBatch) {
+      add(batch.events[d.event], d.err);
+      continue;
+    }
+    for (const Event& e : batch.events) {
+      if ((e.flags & kEventDropped) == 0) add(e, d.err);
+    }
+  }
+  if (Status st = dlq_.append(lines); !st) {
+    std::lock_guard lock(log_mu_);
+    if (logged_.insert("dlq:" + st.message()).second) {
+      spdlog::error("{}: dead-letter write failed, the batch fails instead: {}", name_,
+                    st.message());
+    }
+    return false;
+  }
+  metrics_.note_dead_lettered(events);
+  return true;
+}
+
+}  // namespace logagent::plugins::kafka

@@ -1,0 +1,101 @@
+#include "plugins/sinks/kafka/message_builder.h"
+
+#include <zstd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <string>
+
+namespace logagent::plugins::kafka {
+namespace {
+
+struct CCtxDeleter {
+  void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
+};
+
+ZSTD_CCtx* thread_cctx() {
+  thread_local std::unique_ptr<ZSTD_CCtx, CCtxDeleter> cctx(ZSTD_createCCtx());
+  return cctx.get();
+}
+
+rd_kafka_message_t message(void* payload, size_t len, MessageRef* ref) {
+  rd_kafka_message_t m;
+  std::memset(&m, 0, sizeof(m));
+  m.payload = payload;
+  m.len = len;
+  m._private = ref;
+  m.partition = RD_KAFKA_PARTITION_UA;
+  return m;
+}
+
+}  // namespace
+
+void build_records(DeliveryRecord& record, EventFormat format,
+                   std::vector<rd_kafka_message_t>& out) {
+  const Batch& batch = *record.batch;
+  out.clear();
+  record.refs.clear();
+  record.refs.reserve(batch.events.size());  // never reallocated: messages point into it
+  if (format == EventFormat::kRaw) {
+    for (size_t i = 0; i < batch.events.size(); ++i) {
+      const Event& e = batch.events[i];
+      if (e.flags & kEventDropped) continue;
+      record.refs.push_back({&record, static_cast<uint32_t>(i)});
+      out.push_back(
+          message(const_cast<char*>(e.message.data()), e.message.size(), &record.refs.back()));
+      record.payload_bytes += e.message.size();
+    }
+    return;
+  }
+  encode_batch(record.payload, batch, EventFormat::kJson);
+  // Escaped JSON holds no raw newline: every '\n' ends one event's object.
+  char* const begin = record.payload.data();
+  char* const end = begin + record.payload.size();
+  const size_t live = batch.live_events();
+  if (static_cast<size_t>(std::count(begin, end, '\n')) != live) {
+    // Cannot happen with the current encoder; never split an object wrongly: one message then.
+    record.refs.push_back({&record, MessageRef::kWholeBatch});
+    out.push_back(message(begin, record.payload.size(), &record.refs.back()));
+    record.payload_bytes = record.payload.size();
+    return;
+  }
+  char* p = begin;
+  size_t i = 0;
+  while (p < end) {
+    while (batch.events[i].flags & kEventDropped) ++i;
+    auto* nl = static_cast<char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+    const size_t len = static_cast<size_t>(nl - p);
+    record.refs.push_back({&record, static_cast<uint32_t>(i)});
+    out.push_back(message(p, len, &record.refs.back()));
+    record.payload_bytes += len;
+    p = nl + 1;
+    ++i;
+  }
+}
+
+Result<size_t> build_batch_payload(DeliveryRecord& record, EventFormat format, bool zstd,
+                                   int level) {
+  const size_t events = record.batch->live_events();
+  record.refs.assign(1, MessageRef{&record, MessageRef::kWholeBatch});
+  if (!zstd) {
+    encode_batch(record.payload, *record.batch, format);
+    record.payload_bytes = record.payload.size();
+    return events;
+  }
+  thread_local std::string plain;
+  thread_local std::string packed;
+  plain.clear();
+  encode_batch(plain, *record.batch, format);
+  packed.resize(ZSTD_compressBound(plain.size()));
+  const size_t n = ZSTD_compressCCtx(thread_cctx(), packed.data(), packed.size(), plain.data(),
+                                     plain.size(), level < 0 ? ZSTD_CLEVEL_DEFAULT : level);
+  if (ZSTD_isError(n)) return Status::error(std::string("zstd: ") + ZSTD_getErrorName(n));
+  record.payload.assign(packed.data(), n);  // exact size: in-flight batches hold only this
+  record.payload_bytes = n;
+  if (plain.capacity() > (16u << 20)) plain = std::string();  // do not keep a huge scratch
+  if (packed.capacity() > (16u << 20)) packed = std::string();
+  return events;
+}
+
+}  // namespace logagent::plugins::kafka

@@ -1,0 +1,32 @@
+// MessageBuilder: turns a batch into the Kafka messages of its DeliveryRecord.
+//
+// record mode: one message per live event. raw: the payload is a view into the batch's chunks
+// (zero-copy: they stay alive until the batch is acknowledged). json: the batch is encoded once
+// into record.payload and each message views its line (split at the newlines, which escaped
+// JSON cannot contain; if the count ever differs from the live events, the batch goes as one
+// message rather than split wrongly).
+// batch mode: one message holding every live event, newline-delimited (json or raw), compressed
+// with zstd into record.payload unless compression is none.
+//
+// Threads: called on lane threads; each thread keeps its own zstd context and scratch buffer.
+#pragma once
+
+#include <librdkafka/rdkafka.h>
+
+#include <vector>
+
+#include "agent/api/event_encoder.h"
+#include "agent/api/status.h"
+#include "plugins/sinks/kafka/delivery_tracker.h"
+
+namespace logagent::plugins::kafka {
+
+// Fills record.refs and `out` (one entry per live event; partition UA, opaque = its ref).
+void build_records(DeliveryRecord& record, EventFormat format,
+                   std::vector<rd_kafka_message_t>& out);
+
+// Fills record.payload and record.refs (one kWholeBatch ref); returns the events it holds.
+Result<size_t> build_batch_payload(DeliveryRecord& record, EventFormat format, bool zstd,
+                                   int level);
+
+}  // namespace logagent::plugins::kafka

@@ -1,0 +1,112 @@
+#include "plugins/sinks/kafka/message_template.h"
+
+namespace logagent::plugins::kafka {
+namespace {
+
+constexpr size_t kMaxTopicLength = 249;
+
+bool topic_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '-';
+}
+
+std::string_view base_name(std::string_view path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace
+
+Result<MessageTemplate> MessageTemplate::parse(std::string_view text) {
+  MessageTemplate t;
+  std::string pending;
+  auto flush_text = [&] {
+    if (pending.empty()) return;
+    t.text_ += pending;
+    t.parts_.push_back({Var::kText, std::move(pending)});
+    pending.clear();
+  };
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if ((c == '{' || c == '}') && i + 1 < text.size() && text[i + 1] == c) {
+      pending.push_back(c);
+      ++i;
+      continue;
+    }
+    if (c == '}') return Status::error("unmatched '}' in template '" + std::string(text) + "'");
+    if (c != '{') {
+      pending.push_back(c);
+      continue;
+    }
+    const size_t close = text.find('}', i + 1);
+    if (close == std::string_view::npos) {
+      return Status::error("unclosed '{' in template '" + std::string(text) + "'");
+    }
+    const std::string_view name = text.substr(i + 1, close - i - 1);
+    Var var;
+    if (name == "file") {
+      var = Var::kFile;
+    } else if (name == "file_name") {
+      var = Var::kFileName;
+    } else if (name == "pipeline") {
+      var = Var::kPipeline;
+    } else if (name == "host") {
+      var = Var::kHost;
+    } else {
+      return Status::error("unknown placeholder '{" + std::string(name) + "}' in template '" +
+                           std::string(text) +
+                           "' (known: {file}, {file_name}, {pipeline}, {host}; '{{' is a "
+                           "literal '{')");
+    }
+    flush_text();
+    t.parts_.push_back({var, {}});
+    t.literal_ = false;
+    i = close;
+  }
+  flush_text();
+  return t;
+}
+
+void MessageTemplate::render(const TemplateVars& vars, std::string& out) const {
+  if (literal_) {
+    out.append(text_);
+    return;
+  }
+  for (const Part& p : parts_) {
+    switch (p.var) {
+      case Var::kText:
+        out.append(p.text);
+        break;
+      case Var::kFile:
+        out.append(vars.file);
+        break;
+      case Var::kFileName:
+        out.append(base_name(vars.file));
+        break;
+      case Var::kPipeline:
+        out.append(vars.pipeline);
+        break;
+      case Var::kHost:
+        out.append(vars.host);
+        break;
+    }
+  }
+}
+
+bool valid_topic_name(std::string_view name) {
+  if (name.empty() || name.size() > kMaxTopicLength || name == "." || name == "..") return false;
+  for (char c : name) {
+    if (!topic_char(c)) return false;
+  }
+  return true;
+}
+
+void sanitize_topic_name(std::string& name) {
+  if (name.size() > kMaxTopicLength) name.resize(kMaxTopicLength);
+  for (char& c : name) {
+    if (!topic_char(c)) c = '_';
+  }
+  if (name.empty() || name == "." || name == "..") name = "_";
+}
+
+}  // namespace logagent::plugins::kafka

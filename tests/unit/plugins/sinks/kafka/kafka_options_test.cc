@@ -1,0 +1,106 @@
+#include "plugins/sinks/kafka/kafka_options.h"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+
+using namespace logagent;
+using namespace logagent::plugins::kafka;
+
+namespace {
+
+ConfigNode parse(const std::string& yaml) {
+  return ConfigNode(YAML::Load(yaml), std::make_shared<const ConfigFile>(ConfigFile{"k.yaml"}),
+                    "sinks[0]");
+}
+
+// Binds `yaml` (the sink's map); returns the errors.
+std::vector<std::string> bind_yaml(const std::string& yaml, KafkaOptions* out = nullptr) {
+  KafkaOptions o;
+  Diagnostics diag;
+  KafkaOptions::schema().bind(parse(yaml), o, diag, {"type"});
+  if (out != nullptr) *out = o;
+  return diag.errors();
+}
+
+bool has(const std::vector<std::string>& errors, const std::string& text) {
+  return std::any_of(errors.begin(), errors.end(),
+                     [&](const std::string& e) { return e.find(text) != std::string::npos; });
+}
+
+const char* kMinimal = "type: kafka\nbrokers: [\"127.0.0.1:9092\"]\ntopic: logs\n";
+
+}  // namespace
+
+TEST_CASE("kafka options: a minimal configuration binds with the documented defaults") {
+  KafkaOptions o;
+  CHECK(bind_yaml(kMinimal, &o).empty());
+  CHECK(o.format == "json");
+  CHECK(o.mode == "record");
+  CHECK(o.compression == "zstd");
+  CHECK(o.acks == "all");
+  CHECK(o.idempotence);
+  CHECK(o.linger.value == std::chrono::milliseconds(5));
+  CHECK(o.batch_bytes.bytes == 1u << 20);
+  CHECK(o.dead_letter);
+  const auto s = librdkafka_settings(o);
+  auto value = [&](const std::string& k) {
+    for (const auto& [key, v] : s)
+      if (key == k) return v;
+    return std::string("<unset>");
+  };
+  CHECK(value("bootstrap.servers") == "127.0.0.1:9092");
+  CHECK(value("acks") == "-1");
+  CHECK(value("enable.idempotence") == "true");
+  CHECK(value("compression.codec") == "zstd");
+  CHECK(value("linger.ms") == "5");
+  CHECK(value("message.timeout.ms") == "0");
+}
+
+TEST_CASE("kafka options: a bad librdkafka property is an error at its own line and column") {
+  const auto errors = bind_yaml(std::string(kMinimal) +
+                                "properties:\n"
+                                "  socket.timeout.ms: \"100\"\n"
+                                "  no.such.property: \"1\"\n"
+                                "  linger.ms: banana\n");
+  REQUIRE(errors.size() == 2);
+  CHECK(has(errors, "k.yaml:6:21: sinks[0].properties.no.such.property"));
+  CHECK(has(errors, "No such configuration property"));
+  CHECK(has(errors, "k.yaml:7:14: sinks[0].properties.linger.ms"));
+}
+
+TEST_CASE("kafka options: required keys, unknown keys and choices are reported") {
+  CHECK(has(bind_yaml("type: kafka\ntopic: t\n"), "missing required option 'brokers'"));
+  CHECK(has(bind_yaml("type: kafka\nbrokers: [a:1]\n"), "missing required option 'topic'"));
+  CHECK(has(bind_yaml(std::string(kMinimal) + "broker: x\n"), "did you mean 'brokers'"));
+  CHECK(has(bind_yaml(std::string(kMinimal) + "compression: brotli\n"), "is not one of"));
+  CHECK(has(bind_yaml(std::string(kMinimal) + "mode: stream\n"), "is not one of"));
+}
+
+TEST_CASE("kafka options: rules reject inconsistent settings") {
+  CHECK(has(bind_yaml(std::string(kMinimal) + "acks: \"1\"\n"), "requires 'acks: all'"));
+  CHECK(bind_yaml(std::string(kMinimal) + "acks: \"1\"\nidempotence: false\n").empty());
+  CHECK(has(bind_yaml(std::string(kMinimal) + "mode: batch\ncompression: lz4\n"), "zstd or none"));
+  CHECK(bind_yaml(std::string(kMinimal) + "mode: batch\ncompression: none\n").empty());
+  CHECK(has(bind_yaml(std::string(kMinimal) + "compression_level: 40\n"), "compression_level"));
+  CHECK(has(bind_yaml("type: kafka\nbrokers: []\ntopic: t\n"), "at least one"));
+}
+
+TEST_CASE("kafka options: templates are checked when the configuration is validated") {
+  CHECK(bind_yaml("type: kafka\nbrokers: [a:1]\ntopic: \"logs-{file_name}\"\n").empty());
+  CHECK(has(bind_yaml("type: kafka\nbrokers: [a:1]\ntopic: \"logs-{nope}\"\n"),
+            "unknown placeholder '{nope}'"));
+  CHECK(has(bind_yaml("type: kafka\nbrokers: [a:1]\ntopic: \"bad topic\"\n"),
+            "not a valid Kafka topic name"));
+  CHECK(has(bind_yaml(std::string(kMinimal) + "key: \"{file\"\n"), "unclosed"));
+  CHECK(has(bind_yaml(std::string(kMinimal) + "headers:\n  x-src: \"{host\"\n"), "headers.x-src"));
+}
+
+TEST_CASE("kafka options: properties come last and override derived settings") {
+  KafkaOptions o;
+  REQUIRE(bind_yaml(std::string(kMinimal) + "properties:\n  linger.ms: \"50\"\n", &o).empty());
+  const auto s = librdkafka_settings(o);
+  CHECK(s.back() == Setting{"linger.ms", "50"});
+  CHECK(check_settings(s).is_ok());
+  CHECK_FALSE(check_settings({{"acks", "many"}}).is_ok());
+}
