@@ -122,7 +122,10 @@ def body(ctx: e.Context) -> None:
         limit = (POOL_MIB + QUEUE_MIB + OVERHEAD_MIB) * 2**20
         e.log(f"peak rss {peak / 2**20:.0f} MiB (limit {limit / 2**20:.0f} MiB = pool "
               f"{POOL_MIB} + queue {QUEUE_MIB} + overhead {OVERHEAD_MIB})")
-        e.check(peak <= limit, f"peak RSS {peak / 2**20:.0f} MiB above {limit / 2**20:.0f} MiB")
+        # Under AddressSanitizer (LOGAGENT_SANITIZED=1) RSS is shadow memory: report, don't enforce.
+        if os.environ.get("LOGAGENT_SANITIZED") != "1":
+            e.check(peak <= limit,
+                    f"peak RSS {peak / 2**20:.0f} MiB above {limit / 2**20:.0f} MiB")
         e.check(not dead, f"{dead} events dead-lettered during an outage")
     finally:
         broker.stop()
