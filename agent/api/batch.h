@@ -12,18 +12,21 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "agent/api/fields.h"
 #include "agent/core/buffer_pool.h"
 
 namespace logagent {
 
 enum EventFlags : uint32_t {
-  kEventTruncated = 1u << 0,  // the line was longer than max_line_bytes and was cut
-  kEventNoNewline = 1u << 1,  // the last line of a file that did not end with '\n' (--once, EOF)
-  kEventDropped = 1u << 2,    // a stage dropped the event; sinks skip it, it still counts as acked
+  kEventTruncated = 1u << 0,   // the line was longer than max_line_bytes and was cut
+  kEventNoNewline = 1u << 1,   // the last line of a file that did not end with '\n' (--once, EOF)
+  kEventDropped = 1u << 2,     // a stage dropped the event; sinks skip it, it still counts as acked
+  kEventParseError = 1u << 3,  // a parser stage failed on it (on_error: keep); see field "_error"
 };
 
 struct Event {
@@ -64,7 +67,20 @@ class Batch {
     for (const Event& e : events) n += (e.flags & kEventDropped) == 0;
     return n;
   }
+
+  // Parsed fields (see fields.h). `spans` is empty while no stage has parsed an event, else it
+  // has one entry per event: event i owns fields[spans[i].begin, +spans[i].count).
+  Arena arena;
+  std::vector<Field> fields;
+  std::vector<FieldSpan> spans;
 };
+
+// The parsed fields of event `event_index` (empty when it has none).
+inline std::span<const Field> fields_of(const Batch& batch, size_t event_index) {
+  if (event_index >= batch.spans.size()) return {};
+  const FieldSpan s = batch.spans[event_index];
+  return std::span<const Field>(batch.fields).subspan(s.begin, s.count);
+}
 
 using BatchPtr = std::unique_ptr<Batch>;
 

@@ -34,12 +34,10 @@ size_t utf8_sequence(const unsigned char* s, size_t n) {
 
 bool plain(unsigned char c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; }
 
-}  // namespace
-
-void append_json_string(std::string& out, std::string_view bytes) {
+// The JSON string body of `bytes`, without quotes.
+void append_json_chars(std::string& out, std::string_view bytes) {
   const auto* s = reinterpret_cast<const unsigned char*>(bytes.data());
   const size_t n = bytes.size();
-  out.push_back('"');
   size_t i = 0;
   while (i < n) {
     size_t run = i;
@@ -81,6 +79,32 @@ void append_json_string(std::string& out, std::string_view bytes) {
     }
     ++i;
   }
+}
+
+bool is_metadata_key(std::string_view key) {
+  return key == "time" || key == "file" || key == "offset" || key == "message" ||
+         key == "truncated";
+}
+
+// ,"key":value for each field; keys that collide with metadata keys get a "_" prefix.
+void append_fields(std::string& out, std::span<const Field> fields) {
+  for (const Field& f : fields) {
+    out.append(is_metadata_key(f.key) ? ",\"_" : ",\"");
+    append_json_chars(out, f.key);
+    out.append("\":");
+    if (f.type == FieldType::kString) {
+      append_json_string(out, f.value);
+    } else {
+      out.append(f.value.empty() ? std::string_view("null") : f.value);  // never invalid JSON
+    }
+  }
+}
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view bytes) {
+  out.push_back('"');
+  append_json_chars(out, bytes);
   out.push_back('"');
 }
 
@@ -105,13 +129,15 @@ void encode_batch(std::string& out, const Batch& batch, EventFormat format) {
   std::string prefix = "{\"time\":\"" + format_rfc3339_us(batch.read_time_ns) + "\",\"file\":";
   append_json_string(prefix, batch.source ? std::string_view(batch.source->path) : "");
   prefix += ",\"offset\":";
-  for (const Event& e : batch.events) {
+  for (size_t i = 0; i < batch.events.size(); ++i) {
+    const Event& e = batch.events[i];
     if (e.flags & kEventDropped) continue;
     out.append(prefix);
     fmt::format_to(std::back_inserter(out), "{}", e.offset);
     out.append(",\"message\":");
     append_json_string(out, e.message);
     if (e.flags & kEventTruncated) out.append(",\"truncated\":true");
+    append_fields(out, fields_of(batch, i));
     out.append("}\n");
   }
 }

@@ -3,6 +3,10 @@
 // json: {"time":"<RFC3339 read time>","file":"<path>","offset":N,"message":"...","truncated":true}
 // ("truncated" only when the line was cut). Any bytes give valid JSON: invalid UTF-8 sequences
 // become U+FFFD, control bytes are escaped (\u0000, \n, \t, ...).
+// Parsed fields (fields.h) follow as top-level keys, in the order the stages added them: strings
+// escaped as above, numbers, booleans, null and nested JSON (kRaw) copied verbatim. A field whose
+// key is a metadata key (time, file, offset, message, truncated) is written as "_<key>". Duplicate
+// keys are all written, in order (most JSON readers keep the last one).
 //
 // Threads: pure functions; callers keep their own output buffers (no allocation per event once
 // the buffer has grown).
