@@ -223,7 +223,11 @@ start() {
   t0=$(date +%s.%N)
   if [ ! -f "$dir/data/meta.properties" ]; then
     # Cluster id = base64url of 16 random bytes (what `StorageTool random-uuid` prints).
-    cid=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | cut -c1-22)
+    # An id starting with '-' would be read as an option by the tool: draw again (1 in 64).
+    cid=-
+    while [ "${cid#-}" != "$cid" ]; do
+      cid=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | cut -c1-22)
+    done
     if ! tool kafka.tools.StorageTool format -t "$cid" -c "$dir/server.properties" \
           >"$dir/logs/format.log" 2>&1; then
       cat "$dir/logs/format.log" >&2
