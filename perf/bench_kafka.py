@@ -1,0 +1,323 @@
+#!/usr/bin/env python3
+"""File -> Kafka benchmark against a real broker (Python standard library only).
+
+    python3 perf/bench_kafka.py [--build-dir build] [--bytes 512MiB] [--line-bytes 200]
+                                [--files 4] [--repeat 1] [--cases A,B] [--perf-record A,B]
+
+1. Starts a single-node Kafka broker with tests/kafka/kafka.sh on a free port (its own
+   LOGAGENT_KAFKA_STATE, fresh data dir); it is always stopped at the end.
+2. Generates the input with <build-dir>/perf/loggen into perf/data/ (cached, as perf/bench.py).
+   The input is read once with cat so every run reads from the page cache.
+3. Runs, each into its own topic (auto-created, 1 partition), under /usr/bin/time -f '%e %U %S %M':
+     ceiling lines    perf/kafka_ceiling --mode lines: a plain librdkafka producer, one message per
+                      line, the sink's default settings (acks=all, idempotence, zstd, linger 5 ms,
+                      batch 1 MiB) -- the ceiling for record mode
+     ceiling blocks   perf/kafka_ceiling --mode blocks: one message per ~256 KiB of lines,
+                      compressed by librdkafka (zstd) -- a reference for batch mode
+     record raw       logagent run --once, kafka sink mode record, format raw
+     record json      ... format json
+     batch raw        ... mode batch (logagent's own zstd per batch), format raw
+     batch json       ... mode batch, format json
+   wall time of the process, MiB/s of input, CPU s/GiB of input (user+sys of that process only),
+   peak RSS (GNU time %M), and the broker's CPU seconds during the run (from /proc/PID/stat).
+   Every run is checked: the agent's summary must show every line acknowledged and none failed,
+   the ceiling must get a delivery report for every message, and the topic's end offset must be
+   the number of messages expected (lines for record mode).
+4. Prints a Markdown table and the machine. The broker runs on the same 2 cores as the producer.
+
+--perf-record CASE[,CASE] additionally runs each CASE once under `perf record -g` and prints the
+top of `perf report` by thread, by library and by symbol (where the CPU goes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+import bench  # noqa: E402  (generate, machine, parse_size, human_size)
+
+MiB = 1 << 20
+GiB = 1 << 30
+CASES = ["ceiling-lines", "ceiling-blocks", "record-raw", "record-json", "batch-raw",
+         "batch-json"]
+
+
+def say(*parts: object) -> None:
+    print(*parts, file=sys.stderr, flush=True)
+
+
+class Broker:
+    def __init__(self, work: str):
+        self.script = os.path.join(REPO, "tests", "kafka", "kafka.sh")
+        self.env = dict(os.environ, LOGAGENT_KAFKA_STATE=os.path.join(work, "kafka-state"),
+                        LOGAGENT_KAFKA_DIR=os.path.join(work, "kafka-data"))
+        self.port = self._free_pair()
+        self.bootstrap = f"127.0.0.1:{self.port}"
+        self.started = False
+
+    @staticmethod
+    def _free_pair() -> int:
+        for _ in range(50):
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                p = s.getsockname()[1]
+            if p < 65000:
+                with socket.socket() as s:
+                    try:
+                        s.bind(("127.0.0.1", p + 1))
+                        return p
+                    except OSError:
+                        continue
+        sys.exit("no free pair of ports")
+
+    def run(self, *args: str) -> str:
+        r = subprocess.run([self.script, *args], env=self.env, stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, timeout=180)
+        if r.returncode != 0:
+            raise RuntimeError(f"kafka.sh {' '.join(args)}: {r.stderr[-2000:]}")
+        return r.stdout
+
+    def start(self) -> None:
+        self.run("start", "--port", str(self.port))
+        self.started = True
+        say(f"broker: {self.bootstrap}, pid {self.pid()}")
+
+    def stop(self) -> None:
+        if self.started:
+            self.run("stop")
+            self.started = False
+
+    def pid(self) -> int:
+        with open(os.path.join(self.env["LOGAGENT_KAFKA_STATE"], "pid")) as f:
+            return int(f.read())
+
+    def cpu_seconds(self) -> float:
+        with open(f"/proc/{self.pid()}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def warm_up(self) -> None:
+        """The first idempotent producer after a fresh start waits for the broker to allocate
+        producer ids (COORDINATOR_LOAD_IN_PROGRESS); pay that here, not in the first case."""
+        subprocess.run(["kcat", "-P", "-b", self.bootstrap, "-t", "warmup", "-X",
+                        "enable.idempotence=true"], input=b"warm-up\n", capture_output=True,
+                       timeout=60, check=True)
+
+    def create_topic(self, topic: str) -> None:
+        """Auto-creates `topic` with a metadata request and waits until it has its partition, so
+        topic creation and leader election are not part of a measured run."""
+        deadline = time.monotonic() + 30
+        while True:
+            subprocess.run(["kcat", "-L", "-b", self.bootstrap, "-t", topic],
+                           capture_output=True, timeout=30)
+            try:
+                self.end_offset(topic)
+                return
+            except RuntimeError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
+    def end_offset(self, topic: str) -> int:
+        r = subprocess.run(["kcat", "-Q", "-b", self.bootstrap, "-t", f"{topic}:0:-1"],
+                           capture_output=True, text=True, timeout=60)
+        m = re.search(r"\[0\] offset (\d+)", r.stdout)
+        if not m:
+            raise RuntimeError(f"kcat -Q {topic}: {r.stdout} {r.stderr}")
+        return int(m.group(1))
+
+
+def timed(argv: list[str], out_dir: str, label: str) -> dict:
+    """Runs argv under GNU time: the process's own wall, user, sys and peak RSS."""
+    tfile = os.path.join(out_dir, f"{label}.time")
+    p = subprocess.run(["/usr/bin/time", "-f", "%e %U %S %M", "-o", tfile] + argv,
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    with open(tfile) as f:
+        wall, user, sys_, rss = f.read().split()[-4:]
+    return {"rc": p.returncode, "stdout": p.stdout, "stderr": p.stderr, "wall": float(wall),
+            "user": float(user), "sys": float(sys_), "rss": int(rss) * 1024}
+
+
+def agent_config(path: str, data_dir: str, input_dir: str, sink: dict) -> None:
+    sink_yaml = "{" + ", ".join(f"{k}: {json.dumps(v)}" for k, v in sink.items()) + "}"
+    with open(path, "w") as f:
+        f.write(f"""data_dir: {json.dumps(data_dir)}
+metrics: {{listen: ""}}
+memory: {{buffer_pool: 64MiB}}
+pipelines:
+  - name: bench
+    workers: 2
+    input: {{type: tail, paths: [{json.dumps(os.path.join(input_dir, '*.log'))}]}}
+    sinks:
+      - {sink_yaml}
+""")
+
+
+def case_argv(case: str, args, broker: Broker, input_dir: str, work: str, topic: str,
+              run: int) -> list[str]:
+    if case.startswith("ceiling-"):
+        return [os.path.join(args.build_dir, "perf", "kafka_ceiling"), "--brokers",
+                broker.bootstrap, "--topic", topic, "--dir", input_dir, "--mode",
+                case.split("-")[1]]
+    mode, fmt = case.split("-")
+    cfg = os.path.join(work, f"{topic}.yaml")
+    data_dir = os.path.join(work, f"data-{topic}")
+    shutil.rmtree(data_dir, ignore_errors=True)
+    agent_config(cfg, data_dir, input_dir,
+                 {"type": "kafka", "brokers": [broker.bootstrap], "topic": topic, "mode": mode,
+                  "format": fmt})
+    return [os.path.join(args.build_dir, "logagent"), "run", "--once", "-c", cfg]
+
+
+SUMMARY_RE = re.compile(r"logagent: done: (\d+) lines, (\d+) bytes read, (\d+) acknowledged, "
+                        r"(\d+) failed, ([0-9.]+) s")
+
+
+def run_case(case: str, args, broker: Broker, input_dir: str, lines: int, nbytes: int,
+             work: str, run: int) -> dict:
+    topic = f"{case}-{run}"
+    argv = case_argv(case, args, broker, input_dir, work, topic, run)
+    broker.create_topic(topic)
+    cpu0 = broker.cpu_seconds()
+    r = timed(argv, work, topic)
+    r["broker_cpu"] = broker.cpu_seconds() - cpu0
+    if r["rc"] != 0:
+        raise RuntimeError(f"{case}: exit {r['rc']}\n{r['stderr'][-3000:]}")
+    if case.startswith("ceiling-"):
+        res = json.loads(r["stdout"].strip().splitlines()[-1])
+        if res["failed"] or res["delivered"] != res["messages"] or res["bytes"] != nbytes:
+            raise RuntimeError(f"{case}: {res}")
+        r["messages"] = res["messages"]
+        r["inner_wall"] = res["wall_s"]
+    else:
+        m = SUMMARY_RE.search(r["stderr"])
+        if not m:
+            raise RuntimeError(f"{case}: no summary line\n{r['stderr'][-3000:]}")
+        read, acked, failed = int(m.group(1)), int(m.group(3)), int(m.group(4))
+        if read != lines or acked != lines or failed:
+            raise RuntimeError(f"{case}: read {read} acked {acked} failed {failed}, "
+                               f"expected {lines}")
+        r["inner_wall"] = float(m.group(5))
+        r["messages"] = lines if case.startswith("record") else None
+    end = broker.end_offset(topic)
+    if r["messages"] is not None and end != r["messages"]:
+        raise RuntimeError(f"{case}: topic {topic} holds {end} messages, expected "
+                           f"{r['messages']}")
+    r["kafka_messages"] = end
+    r["mib_s"] = nbytes / MiB / r["wall"]
+    r["cpu_per_gib"] = (r["user"] + r["sys"]) / (nbytes / GiB)
+    say(f"{case} run {run + 1}: {r['wall']:.2f} s ({r['inner_wall']:.2f} s inside), "
+        f"{r['mib_s']:.1f} MiB/s, cpu {r['user']:.2f}+{r['sys']:.2f} s "
+        f"({r['cpu_per_gib']:.2f} s/GiB), rss {r['rss'] / MiB:.1f} MiB, broker cpu "
+        f"{r['broker_cpu']:.1f} s, {end} messages in Kafka")
+    return r
+
+
+def perf_record(case: str, args, broker: Broker, input_dir: str, work: str) -> None:
+    topic = f"{case}-perf"
+    argv = case_argv(case, args, broker, input_dir, work, topic, 0)
+    broker.create_topic(topic)
+    data = os.path.join(work, "perf.data")
+    subprocess.run(["perf", "record", "-F", "499", "-g", "-o", data, "--"] + argv,
+                   stdin=subprocess.DEVNULL, capture_output=True, check=True)
+    for sort in ("comm", "dso", "dso,sym"):
+        rep = subprocess.run(["perf", "report", "-i", data, "--no-children", "--stdio",
+                              "--percent-limit", "1.5", "--sort", sort, "-g", "none"],
+                             capture_output=True, text=True).stdout
+        print(f"\n`perf report --sort {sort}` for {case}:\n```")
+        print("\n".join(l for l in rep.splitlines() if l and not l.startswith("#")))
+        print("```")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--build-dir", default=os.path.join(REPO, "build"))
+    ap.add_argument("--bytes", type=bench.parse_size, default=512 * MiB)
+    ap.add_argument("--line-bytes", type=int, default=200)
+    ap.add_argument("--files", type=int, default=4)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--cases", default=",".join(CASES))
+    ap.add_argument("--perf-record", default="",
+                    help="cases (comma-separated) to profile once more under perf record")
+    ap.add_argument("--data-root", default=os.path.join(HERE, "data"))
+    args = ap.parse_args()
+    args.build_dir = os.path.abspath(args.build_dir)
+    for tool in ("logagent", "perf/kafka_ceiling", "perf/loggen"):
+        if not os.access(os.path.join(args.build_dir, tool), os.X_OK):
+            sys.exit(f"{args.build_dir}/{tool} missing: cmake --build {args.build_dir} "
+                     "--target logagent kafka_ceiling loggen")
+    cases = [c for c in args.cases.split(",") if c]
+    for c in cases:
+        if c not in CASES:
+            sys.exit(f"unknown case {c}; cases: {', '.join(CASES)}")
+
+    input_dir, _, lines, nbytes = bench.generate(
+        os.path.join(args.build_dir, "perf", "loggen"), args.data_root, args.bytes,
+        args.line_bytes, args.files, args.seed)
+    subprocess.run(f"cat {input_dir}/*.log > /dev/null", shell=True, check=True)
+    work = tempfile.mkdtemp(prefix="logagent-bench-kafka-")
+    broker = Broker(work)
+    results: dict[str, list[dict]] = {c: [] for c in cases}
+    try:
+        broker.start()
+        broker.warm_up()
+        for run in range(args.repeat):
+            for c in cases:
+                results[c].append(run_case(c, args, broker, input_dir, lines, nbytes, work, run))
+        for c in filter(None, args.perf_record.split(",")):
+            perf_record(c, args, broker, input_dir, work)
+    finally:
+        broker.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+    def med(c: str, k: str) -> float:
+        return statistics.median(r[k] for r in results[c])
+
+    ceiling = med("ceiling-lines", "mib_s") if "ceiling-lines" in results else None
+    mach = bench.machine()
+    print(f"\nInput: {bench.human_size(args.bytes)} in {args.files} files, {lines:,} lines of "
+          f"{args.line_bytes} bytes on average (loggen); warm page cache; median of "
+          f"{args.repeat} run(s); broker: Kafka 4.4.0 single node on 127.0.0.1, "
+          "**sharing the same 2 cores** as the producer.\n")
+    print("| case | wall s | MiB/s | % of ceiling (paired) | CPU s/GiB | user s | sys s | peak RSS MiB "
+          "| broker CPU s | Kafka messages |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    names = {"ceiling-lines": "ceiling: librdkafka, 1 msg/line",
+             "ceiling-blocks": "ceiling: librdkafka, 1 msg/256 KiB",
+             "record-raw": "logagent record, raw", "record-json": "logagent record, json",
+             "batch-raw": "logagent batch, raw", "batch-json": "logagent batch, json"}
+    def paired(c: str) -> str:
+        """Median over repeats of this case's MiB/s over the ceiling's in the same repeat (the
+        load of a shared machine drifts; pairing removes part of that)."""
+        if not ceiling:
+            return "-"
+        ratios = [r["mib_s"] / base["mib_s"]
+                  for r, base in zip(results[c], results["ceiling-lines"])]
+        return f"{100 * statistics.median(ratios):.0f} %"
+
+    for c in cases:
+        pct = paired(c)
+        print(f"| {names[c]} | {med(c, 'wall'):.2f} | {med(c, 'mib_s'):.1f} | {pct} | "
+              f"{med(c, 'cpu_per_gib'):.2f} | {med(c, 'user'):.2f} | {med(c, 'sys'):.2f} | "
+              f"{med(c, 'rss') / MiB:.1f} | {med(c, 'broker_cpu'):.1f} | "
+              f"{int(med(c, 'kafka_messages')):,} |")
+    print(f"\nMachine: {mach['nproc']} x {mach['cpu']}, {mach['mem']} RAM, Linux "
+          f"{mach['kernel']}, {mach['date']}, commit {mach['commit']}, load average at the end "
+          f"{mach['load']}. The broker shares the 2 cores with the producer being measured.")
+
+
+if __name__ == "__main__":
+    main()
