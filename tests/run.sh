@@ -42,7 +42,11 @@ if [ "${LOGAGENT_SANITIZERS:-1}" = 1 ]; then
   cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOGAGENT_SANITIZE=thread \
     -DLOGAGENT_BENCHMARKS=OFF >/dev/null
   cmake --build build-tsan -j "$jobs" --target logagent_unit_tests
-  (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -L unit --timeout 600)
+  # librdkafka starts its threads with C11 thrd_create, which GCC 12's TSan does not intercept:
+  # any test that runs a real librdkafka client crashes inside TSan's allocator. Those tests run
+  # in the two builds above; TSan covers the queue, pool, pipeline and acknowledger stress tests.
+  (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 \
+     ctest --output-on-failure -L unit -E '^unit:kafka sink:' --timeout 600)
 fi
 echo
 echo "all tests passed"
