@@ -1,20 +1,13 @@
-// Options of the "json" parser stage.
+// Options of the "json" parser stage: only the common parser options (parser_stage.h).
 #pragma once
 
-#include <string>
-
-#include "agent/api/fields.h"
 #include "agent/api/options.h"
+#include "agent/api/parser_stage.h"
 
 namespace logagent::plugins::json {
 
-struct JsonOptions {
-  std::string field = "message";
-  std::string on_error = "keep";
-  std::string target;
+struct JsonOptions : ParserOptions {
   static const Schema<JsonOptions>& schema();
 };
-
-ParseSettings to_settings(const JsonOptions& o);
 
 }  // namespace logagent::plugins::json

@@ -19,7 +19,7 @@
 #include <memory>
 #include <string_view>
 
-#include "agent/api/fields.h"
+#include "agent/api/parser_stage.h"
 #include "agent/api/plugin.h"
 #include "plugins/parsers/json/json_options.h"
 

@@ -1,20 +1,13 @@
-// Options of the "logfmt" parser stage.
+// Options of the "logfmt" parser stage: only the common parser options (parser_stage.h).
 #pragma once
 
-#include <string>
-
-#include "agent/api/fields.h"
 #include "agent/api/options.h"
+#include "agent/api/parser_stage.h"
 
 namespace logagent::plugins::logfmt {
 
-struct LogfmtOptions {
-  std::string field = "message";
-  std::string on_error = "keep";
-  std::string target;
+struct LogfmtOptions : ParserOptions {
   static const Schema<LogfmtOptions>& schema();
 };
-
-ParseSettings to_settings(const LogfmtOptions& o);
 
 }  // namespace logagent::plugins::logfmt

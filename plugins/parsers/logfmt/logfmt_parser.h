@@ -20,7 +20,7 @@
 #include <memory>
 #include <string_view>
 
-#include "agent/api/fields.h"
+#include "agent/api/parser_stage.h"
 #include "agent/api/plugin.h"
 #include "plugins/parsers/logfmt/logfmt_options.h"
 

@@ -9,6 +9,7 @@
 
 #include "agent/api/batch.h"
 #include "agent/api/event_encoder.h"
+#include "agent/api/parser_stage.h"
 #include "plugins/parsers/parser_test_support.h"
 
 using namespace logagent;
@@ -128,6 +129,34 @@ TEST_CASE("a second stage parsing a field appends to the event's fields, keeping
   // Events without the source field pass through uncounted.
   const ParseCounts none = run_parser(words, lb.batch, OnError::kKeep, "absent");
   CHECK(none.ok + none.error == 0);
+}
+
+TEST_CASE("a parser's new message replaces the event's only when parsing succeeds") {
+  LineBatch lb({"keep: tail", "fail: tail"});
+  // Sets the message to what follows ": ", then fails on "fail".
+  class Narrow final : public FieldParser {
+   public:
+    const char* parse(std::string_view text, FieldWriter& out) override {
+      out.set_message(text.substr(text.find(": ") + 2));
+      return text.starts_with("fail") ? "narrow: failed" : nullptr;
+    }
+  } narrow;
+  const ParseCounts c = run_parser(narrow, lb.batch);
+  CHECK(c.ok == 1);
+  CHECK(lb.batch.events[0].message == "tail");
+  CHECK(lb.batch.events[1].message == "fail: tail");
+}
+
+TEST_CASE("append_field adds to an event's fields, keeping them contiguous") {
+  LineBatch lb({"a b", "c"});
+  WordParser words;
+  run_parser(words, lb.batch);
+  append_field(lb.batch, 0, Field{"extra", "true", FieldType::kBool});
+  CHECK(fields_json(lb.batch, 0) == R"({"a":1,"b":1,"extra":true})");
+  CHECK(fields_json(lb.batch, 1) == R"({"c":1})");
+  LineBatch fresh({"x"});  // no stage has parsed it yet
+  append_field(fresh.batch, 0, Field{"k", "v", FieldType::kString});
+  CHECK(fields_json(fresh.batch, 0) == R"({"k":"v"})");
 }
 
 TEST_CASE("json output writes fields as top-level keys after the metadata, prefixing collisions") {

@@ -55,3 +55,50 @@ TEST_CASE("bad parser options are errors with their positions") {
   CHECK(errors[3].starts_with("test.yaml:8:"));
   CHECK(errors[3].find("field must not be empty") != std::string::npos);
 }
+
+TEST_CASE("regex, cri and docker stages accept their documented options") {
+  CHECK(stage_errors("      - {type: regex, pattern: '^(?P<level>\\w+) (?P<msg>.*)$'}\n"
+                     "      - {type: regex, format: nginx, on_error: drop}\n"
+                     "      - {type: regex, format: syslog_rfc5424, field: msg}\n"
+                     "      - {type: cri}\n"
+                     "      - {type: docker, on_error: drop}\n")
+            .empty());
+}
+
+TEST_CASE("a bad regex pattern is a config error with its position and RE2's reason") {
+  const auto errors = stage_errors(
+      "      - {type: regex, pattern: 'a(?P<x>b'}\n"
+      "      - {type: regex, pattern: 'x[z-a]'}\n"
+      "      - {type: regex, pattern: '(a|b)+'}\n"
+      "      - {type: regex}\n"
+      "      - {type: regex, pattern: '(?P<a>x)', format: nginx}\n"
+      "      - {type: regex, format: iis}\n");
+  REQUIRE(errors.size() == 6);
+  for (size_t i = 0; i < errors.size(); ++i) {
+    CAPTURE(errors[i]);
+    CHECK(errors[i].starts_with("test.yaml:" + std::to_string(5 + i) + ":"));
+  }
+  CHECK(errors[0].find("pattern: missing ): a(?P<x>b (at offset 0)") != std::string::npos);
+  CHECK(errors[1].find("pattern: invalid character class range: z-a (at offset 2)") !=
+        std::string::npos);
+  CHECK(errors[2].find("has no named group") != std::string::npos);
+  CHECK(errors[3].find("set exactly one of pattern and format") != std::string::npos);
+  CHECK(errors[4].find("set exactly one of pattern and format") != std::string::npos);
+  CHECK(errors[5].find("format 'iis' is not one of: nginx, apache, combined, syslog_rfc3164, "
+                       "syslog_rfc5424") != std::string::npos);
+}
+
+TEST_CASE("cri and docker share the common parser option checks") {
+  const auto errors = stage_errors(
+      "      - {type: cri, target: k8s}\n"
+      "      - {type: docker, on_error: ignore}\n"
+      "      - {type: cri, pattern: x}\n");
+  REQUIRE(errors.size() == 3);
+  CHECK(errors[0].starts_with("test.yaml:5:"));
+  CHECK(errors[0].find("nesting parsed fields under a key is not supported yet") !=
+        std::string::npos);
+  CHECK(errors[1].starts_with("test.yaml:6:"));
+  CHECK(errors[1].find("'ignore' is not one of: keep, drop") != std::string::npos);
+  CHECK(errors[2].starts_with("test.yaml:7:"));
+  CHECK(errors[2].find("unknown option 'pattern'") != std::string::npos);
+}

@@ -8,7 +8,7 @@
 
 #include "agent/api/batch.h"
 #include "agent/api/event_encoder.h"
-#include "agent/api/fields.h"
+#include "agent/api/parser_stage.h"
 
 namespace logagent::testing {
 

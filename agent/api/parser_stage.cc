@@ -1,0 +1,154 @@
+#include "agent/api/parser_stage.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "agent/api/batch.h"
+#include "agent/api/plugin.h"
+
+namespace logagent {
+namespace {
+
+constexpr std::string_view kErrorKey = "_error";
+constexpr double kMaxFieldsHint = 64;
+
+// The text to parse for event `i`; false when its source field is absent or not a string.
+bool source_text(const Batch& batch, size_t i, const std::string& field, std::string_view& out) {
+  if (field == "message") {
+    out = batch.events[i].message;
+    return true;
+  }
+  const auto fields = fields_of(batch, i);
+  for (auto it = fields.rbegin(); it != fields.rend(); ++it) {
+    if (it->key == field) {
+      if (it->type != FieldType::kString) return false;
+      out = it->value;
+      return true;
+    }
+  }
+  return false;
+}
+
+// Makes the event's existing fields the tail of batch.fields, so new ones can be appended.
+uint32_t move_to_end(Batch& batch, FieldSpan span) {
+  const auto end = static_cast<uint32_t>(batch.fields.size());
+  if (span.count == 0) return end;
+  if (span.begin + span.count == end) return span.begin;
+  for (uint32_t k = span.begin; k < span.begin + span.count; ++k) {
+    const Field f = batch.fields[k];
+    batch.fields.push_back(f);
+  }
+  return end;
+}
+
+}  // namespace
+
+ParseCounts parse_batch(Batch& batch, const ParseSettings& settings, FieldParser& parser,
+                        double& fields_per_event) {
+  ParseCounts counts;
+  const size_t n = batch.events.size();
+  if (n == 0) return counts;
+  if (batch.spans.empty()) batch.spans.assign(n, FieldSpan{});
+  const size_t first_field = batch.fields.size();
+  batch.fields.reserve(first_field +
+                       static_cast<size_t>(static_cast<double>(n) * (fields_per_event + 1.0)));
+  FieldWriter writer(batch.fields, batch.arena);
+  for (size_t i = 0; i < n; ++i) {
+    Event& e = batch.events[i];
+    if (e.flags & kEventDropped) continue;
+    std::string_view text;
+    if (!source_text(batch, i, settings.field, text)) continue;
+    FieldSpan& span = batch.spans[i];
+    const uint32_t begin = move_to_end(batch, span);
+    const size_t mark = batch.fields.size();
+    writer.set_event_index(i);
+    const char* error = parser.parse(text, writer);
+    const auto message = writer.take_message();
+    if (error == nullptr) {
+      span = {begin, static_cast<uint32_t>(batch.fields.size() - begin)};
+      if (message) e.message = *message;
+      ++counts.ok;
+      continue;
+    }
+    ++counts.error;
+    batch.fields.resize(mark);
+    if (settings.on_error == OnError::kDrop) {
+      e.flags |= kEventDropped;
+      continue;
+    }
+    e.flags |= kEventParseError;
+    writer.add(kErrorKey, error, FieldType::kString);
+    span = {begin, static_cast<uint32_t>(batch.fields.size() - begin)};
+  }
+  if (counts.ok + counts.error > 0) {
+    // Capped: one batch of huge events must not make every later batch reserve gigabytes.
+    const auto added = static_cast<double>(batch.fields.size() - first_field);
+    fields_per_event =
+        std::min(kMaxFieldsHint, added / static_cast<double>(counts.ok + counts.error));
+  }
+  return counts;
+}
+
+void append_field(Batch& batch, size_t event, Field field) {
+  if (batch.spans.size() < batch.events.size()) batch.spans.resize(batch.events.size());
+  FieldSpan& span = batch.spans[event];
+  const uint32_t begin = move_to_end(batch, span);
+  batch.fields.push_back(field);
+  span = {begin, static_cast<uint32_t>(batch.fields.size() - begin)};
+}
+
+ParserCounters::ParserCounters(const MetricsScope& metrics)
+    : ok_(metrics.counter("logagent_parser_events_total", "Events a parser stage saw, by result",
+                          {{"result", "ok"}})),
+      error_(metrics.counter("logagent_parser_events_total", "Events a parser stage saw, by result",
+                             {{"result", "error"}})) {}
+
+void ParserCounters::add(const ParseCounts& c) {
+  if (c.ok > 0) ok_.add(static_cast<double>(c.ok));
+  if (c.error > 0) error_.add(static_cast<double>(c.error));
+}
+
+namespace {
+
+class ParserStage final : public Stage {
+ public:
+  ParserStage(ParseSettings settings, std::unique_ptr<FieldParser> parser,
+              const MetricsScope& metrics)
+      : settings_(std::move(settings)), parser_(std::move(parser)), counters_(metrics) {}
+
+  void process(Batch& batch) override {
+    counters_.add(parse_batch(batch, settings_, *parser_, fields_per_event_));
+  }
+
+ private:
+  const ParseSettings settings_;
+  std::unique_ptr<FieldParser> parser_;
+  ParserCounters counters_;
+  double fields_per_event_ = 8;
+};
+
+}  // namespace
+
+std::unique_ptr<Stage> make_parser_stage(ParseSettings settings,
+                                         std::unique_ptr<FieldParser> parser,
+                                         const MetricsScope& metrics) {
+  return std::make_unique<ParserStage>(std::move(settings), std::move(parser), metrics);
+}
+
+ParseSettings to_settings(const ParserOptions& o) {
+  ParseSettings s;
+  s.field = o.field;
+  s.on_error = o.on_error == "drop" ? OnError::kDrop : OnError::kKeep;
+  return s;
+}
+
+std::optional<std::string> check_parser_options(const ParserOptions& o) {
+  if (o.field.empty()) return "field must not be empty";
+  if (!o.target.empty()) {
+    return "target '" + o.target +
+           "': nesting parsed fields under a key is not supported yet; leave target empty";
+  }
+  return std::nullopt;
+}
+
+}  // namespace logagent

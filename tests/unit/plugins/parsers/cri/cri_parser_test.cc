@@ -1,0 +1,124 @@
+#include "plugins/parsers/cri/cri_parser.h"
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "agent/metrics/metrics_registry.h"
+#include "plugins/parsers/parser_test_support.h"
+
+using namespace logagent;
+using logagent::plugins::cri::CriOptions;
+using logagent::plugins::cri::CriStage;
+using logagent::testing::fields_json;
+using logagent::testing::LineBatch;
+
+namespace {
+
+std::unique_ptr<Stage> make_stage(OnError on_error = OnError::kKeep,
+                                  std::shared_ptr<MetricsRegistry> registry = nullptr) {
+  PluginContext ctx;
+  if (registry) ctx.metrics = MetricsScope(registry, {{"pipeline", "app"}});
+  CriOptions o;
+  o.on_error = on_error == OnError::kDrop ? "drop" : "keep";
+  auto stage = CriStage::create(o, ctx);
+  REQUIRE(stage);
+  return std::move(stage.value());
+}
+
+// "message {fields}" per live event.
+std::vector<std::string> live(const Batch& batch) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < batch.events.size(); ++i) {
+    if (batch.events[i].flags & kEventDropped) continue;
+    out.push_back(std::string(batch.events[i].message) + " " + fields_json(batch, i));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("cri: containerd lines become time and stream fields and the message part") {
+  LineBatch lb({"2024-05-01T12:34:56.123456789Z stdout F GET /healthz 200",
+                "2024-05-01T12:34:57.000000001+02:00 stderr F panic: boom",
+                "2024-05-01T12:34:58.5Z stdout F ", "2024-05-01T12:34:58.6Z stdout F"});
+  make_stage()->process(lb.batch);
+  const auto events = live(lb.batch);
+  REQUIRE(events.size() == 4);
+  CHECK(events[0] ==
+        R"(GET /healthz 200 {"time":"2024-05-01T12:34:56.123456789Z","stream":"stdout"})");
+  CHECK(events[1] ==
+        R"(panic: boom {"time":"2024-05-01T12:34:57.000000001+02:00","stream":"stderr"})");
+  CHECK(events[2] == R"( {"time":"2024-05-01T12:34:58.5Z","stream":"stdout"})");
+  CHECK(events[3] == R"( {"time":"2024-05-01T12:34:58.6Z","stream":"stdout"})");
+  // The message is narrowed in place: a view into the line, not a copy.
+  CHECK(lb.batch.events[0].message.data() == lb.lines[0].data() + 40);
+}
+
+TEST_CASE("cri: P lines are joined with the F line of the same stream, across interleaving") {
+  LineBatch lb({"2024-05-01T00:00:01Z stdout P first ", "2024-05-01T00:00:02Z stderr F oops",
+                "2024-05-01T00:00:03Z stdout P second ", "2024-05-01T00:00:04Z stdout F third",
+                "2024-05-01T00:00:05Z stdout F next"});
+  make_stage()->process(lb.batch);
+  CHECK((lb.batch.events[2].flags & kEventDropped) != 0);
+  CHECK((lb.batch.events[3].flags & kEventDropped) != 0);
+  CHECK(live(lb.batch) ==
+        std::vector<std::string>{
+            R"(first second third {"time":"2024-05-01T00:00:01Z","stream":"stdout"})",
+            R"(oops {"time":"2024-05-01T00:00:02Z","stream":"stderr"})",
+            R"(next {"time":"2024-05-01T00:00:05Z","stream":"stdout"})"});
+}
+
+TEST_CASE("cri: partial lines still open at the end of a batch come out flagged _partial") {
+  auto stage = make_stage();
+  LineBatch first({"2024-05-01T00:00:01Z stdout P aaa", "2024-05-01T00:00:02Z stdout P bbb",
+                   "2024-05-01T00:00:03Z stderr P lone"});
+  stage->process(first.batch);
+  CHECK(live(first.batch) ==
+        std::vector<std::string>{
+            R"(aaabbb {"time":"2024-05-01T00:00:01Z","stream":"stdout","_partial":true})",
+            R"(lone {"time":"2024-05-01T00:00:03Z","stream":"stderr","_partial":true})"});
+  // The next batch starts fresh: its F line is an event of its own, not flagged.
+  LineBatch second({"2024-05-01T00:00:04Z stdout F ccc"});
+  stage->process(second.batch);
+  CHECK(live(second.batch) ==
+        std::vector<std::string>{R"(ccc {"time":"2024-05-01T00:00:04Z","stream":"stdout"})"});
+}
+
+TEST_CASE("cri: a tag with extra parts is accepted; malformed lines are errors") {
+  LineBatch lb({"2024-05-01T00:00:01Z stdout F:extra ok", "plain text line",
+                "2024-05-01T00:00:01Z stdin F x", "2024-05-01T00:00:01Z stdout X x",
+                "2024-05-01T00:00:01Z stdout", " stdout F x", ""});
+  make_stage()->process(lb.batch);
+  CHECK(lb.batch.events[0].message == "ok");
+  CHECK(fields_json(lb.batch, 1) == R"({"_error":"cri: stream is neither stdout nor stderr"})");
+  CHECK(fields_json(lb.batch, 2) == R"({"_error":"cri: stream is neither stdout nor stderr"})");
+  CHECK(fields_json(lb.batch, 3) == R"({"_error":"cri: tag is neither P nor F"})");
+  CHECK(fields_json(lb.batch, 4) == R"({"_error":"cri: no tag"})");
+  CHECK(fields_json(lb.batch, 5) == R"({"_error":"cri: no time"})");
+  CHECK(fields_json(lb.batch, 6) == R"({"_error":"cri: no time"})");
+  for (size_t i = 1; i < lb.batch.events.size(); ++i) {
+    CHECK((lb.batch.events[i].flags & kEventParseError) != 0);
+    CHECK(lb.batch.events[i].message == lb.lines[i]);  // left as read
+  }
+}
+
+TEST_CASE("cri: with on_error drop, a malformed line between P and F does not break the join") {
+  LineBatch lb({"2024-05-01T00:00:01Z stdout P ab", "garbage", "2024-05-01T00:00:02Z stdout F cd"});
+  make_stage(OnError::kDrop)->process(lb.batch);
+  CHECK(live(lb.batch) ==
+        std::vector<std::string>{R"(abcd {"time":"2024-05-01T00:00:01Z","stream":"stdout"})"});
+}
+
+TEST_CASE("cri: the stage counts every parsed line, joined ones included") {
+  auto registry = std::make_shared<MetricsRegistry>();
+  auto stage = make_stage(OnError::kKeep, registry);
+  LineBatch lb({"2024-05-01T00:00:01Z stdout P a", "2024-05-01T00:00:02Z stdout F b", "bad"});
+  stage->process(lb.batch);
+  const std::string text = registry->render();
+  CHECK(text.find(R"(logagent_parser_events_total{pipeline="app",result="ok",stage="cri"} 2)") !=
+        std::string::npos);
+  CHECK(text.find(R"(logagent_parser_events_total{pipeline="app",result="error",stage="cri"} 1)") !=
+        std::string::npos);
+}
