@@ -89,14 +89,6 @@ ParseCounts parse_batch(Batch& batch, const ParseSettings& settings, FieldParser
   return counts;
 }
 
-void append_field(Batch& batch, size_t event, Field field) {
-  if (batch.spans.size() < batch.events.size()) batch.spans.resize(batch.events.size());
-  FieldSpan& span = batch.spans[event];
-  const uint32_t begin = move_to_end(batch, span);
-  batch.fields.push_back(field);
-  span = {begin, static_cast<uint32_t>(batch.fields.size() - begin)};
-}
-
 ParserCounters::ParserCounters(const MetricsScope& metrics)
     : ok_(metrics.counter("logagent_parser_events_total", "Events a parser stage saw, by result",
                           {{"result", "ok"}})),

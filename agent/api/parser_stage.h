@@ -95,9 +95,6 @@ struct ParseCounts {
 ParseCounts parse_batch(Batch& batch, const ParseSettings& settings, FieldParser& parser,
                         double& fields_per_event);
 
-// Appends one field to event `event` of `batch` (keeping the event's fields contiguous).
-void append_field(Batch& batch, size_t event, Field field);
-
 // logagent_parser_events_total{result=ok|error}, added to once per batch.
 class ParserCounters {
  public:

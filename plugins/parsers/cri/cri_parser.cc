@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "agent/api/batch.h"
+#include "agent/api/conditions.h"
 
 namespace logagent::plugins::cri {
 
@@ -67,7 +68,8 @@ void CriJoiner::merge(Batch& batch, std::vector<size_t>& events, bool unfinished
     first.message = std::string_view(p, total);
     for (size_t k = 1; k < events.size(); ++k) batch.events[events[k]].flags |= kEventDropped;
   }
-  if (unfinished) append_field(batch, events.front(), Field{"_partial", "true", FieldType::kBool});
+  if (unfinished)
+    append_event_field(batch, events.front(), Field{"_partial", "true", FieldType::kBool});
   events.clear();
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "agent/api/batch.h"
+#include "agent/api/conditions.h"
 #include "agent/api/event_encoder.h"
 #include "agent/api/parser_stage.h"
 #include "plugins/parsers/parser_test_support.h"
@@ -147,15 +148,15 @@ TEST_CASE("a parser's new message replaces the event's only when parsing succeed
   CHECK(lb.batch.events[1].message == "fail: tail");
 }
 
-TEST_CASE("append_field adds to an event's fields, keeping them contiguous") {
+TEST_CASE("append_event_field adds to an event's fields, keeping them contiguous") {
   LineBatch lb({"a b", "c"});
   WordParser words;
   run_parser(words, lb.batch);
-  append_field(lb.batch, 0, Field{"extra", "true", FieldType::kBool});
+  append_event_field(lb.batch, 0, Field{"extra", "true", FieldType::kBool});
   CHECK(fields_json(lb.batch, 0) == R"({"a":1,"b":1,"extra":true})");
   CHECK(fields_json(lb.batch, 1) == R"({"c":1})");
   LineBatch fresh({"x"});  // no stage has parsed it yet
-  append_field(fresh.batch, 0, Field{"k", "v", FieldType::kString});
+  append_event_field(fresh.batch, 0, Field{"k", "v", FieldType::kString});
   CHECK(fields_json(fresh.batch, 0) == R"({"k":"v"})");
 }
 
