@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/api/encoding.h"
 #include "agent/api/fields.h"
 #include "agent/core/buffer_pool.h"
 
@@ -73,7 +74,30 @@ class Batch {
   Arena arena;
   std::vector<Field> fields;
   std::vector<FieldSpan> spans;
+
+  // Event times (ns since the Unix epoch) set by a timestamp stage. Empty while no stage set one;
+  // else one entry per event, 0 meaning "not set" (the read time applies).
+  std::vector<int64_t> event_times;
+
+  // Filled by the lane's encode step for sinks that asked for it (encoding.h).
+  std::vector<Payload> payloads;
 };
+
+// The time of event `event_index`: the one a stage set, else the read time.
+inline int64_t event_time_ns(const Batch& batch, size_t event_index) {
+  if (event_index < batch.event_times.size() && batch.event_times[event_index] != 0) {
+    return batch.event_times[event_index];
+  }
+  return batch.read_time_ns;
+}
+
+// The payload prepared for `spec`, or nullptr when none was (the sink then encodes itself).
+inline const Payload* find_payload(const Batch& batch, const EncodeSpec& spec) {
+  for (const Payload& p : batch.payloads) {
+    if (p.spec == spec) return &p;
+  }
+  return nullptr;
+}
 
 // The parsed fields of event `event_index` (empty when it has none).
 inline std::span<const Field> fields_of(const Batch& batch, size_t event_index) {

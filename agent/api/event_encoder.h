@@ -16,10 +16,9 @@
 #include <string_view>
 
 #include "agent/api/batch.h"
+#include "agent/api/encoding.h"
 
 namespace logagent {
-
-enum class EventFormat { kRaw, kJson };
 
 // Appends `bytes` as a JSON string literal (with quotes).
 void append_json_string(std::string& out, std::string_view bytes);

@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <utility>
@@ -23,6 +24,7 @@
 
 #include "agent/api/ack_tracker.h"
 #include "agent/api/batch.h"
+#include "agent/api/encoding.h"
 #include "agent/api/metrics.h"
 #include "agent/api/source.h"
 #include "agent/api/status.h"
@@ -100,6 +102,9 @@ class Sink {
   // Delivers the live events of `batch` (skip kEventDropped). `batch` stays valid until `ack`
   // is called.
   virtual void write(const Batch& batch, SinkAck ack) = 0;
+  // What the lane's encode step should prepare for this sink (encoding.h), or nothing: the sink
+  // then encodes on its own. Called once, before the lanes start.
+  virtual std::optional<EncodeSpec> encoding() const { return std::nullopt; }
   // Finishes buffered and in-flight work before `deadline` (shutdown). Errors are reported.
   virtual Status flush(std::chrono::steady_clock::time_point deadline) {
     (void)deadline;
