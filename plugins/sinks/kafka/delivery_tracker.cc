@@ -57,7 +57,7 @@ void DeliveryTracker::settle(MessageRef* ref, rd_kafka_resp_err_t dead_err, bool
   if (give_up) r->failed.store(true, std::memory_order_relaxed);
   if (dead_err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     std::lock_guard lock(r->mu);
-    r->dead.push_back({ref->event, dead_err});
+    r->dead.push_back({ref->event, dead_err, topic_of(*ref)});
   }
   release(r);
 }
@@ -70,7 +70,7 @@ void DeliveryTracker::on_delivery(const rd_kafka_message_t& m) {
     settle(ref, RD_KAFKA_RESP_ERR_NO_ERROR, false);
     return;
   }
-  listener_.on_error(m.err, outcome == Outcome::kPermanent, *ref->record);
+  listener_.on_error(m.err, outcome == Outcome::kPermanent, *ref);
   if (outcome == Outcome::kPermanent) {
     settle(ref, m.err, false);
     return;

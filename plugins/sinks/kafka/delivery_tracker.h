@@ -25,6 +25,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -38,11 +39,17 @@ struct MessageRef {
   static constexpr uint32_t kWholeBatch = UINT32_MAX;  // batch mode: the message holds all events
   DeliveryRecord* record;
   uint32_t event;  // index into batch->events, or kWholeBatch
+  // Per-event routing (templates over event fields): the message's own topic (else the
+  // record's) and its key, bytes [key_off, key_off + key_len) of record->keys (else record->key).
+  uint32_t key_off = 0;
+  uint32_t key_len = 0;
+  rd_kafka_topic_t* rkt = nullptr;
 };
 
 struct DeadMessage {
   uint32_t event;
   rd_kafka_resp_err_t err;
+  rd_kafka_topic_t* rkt;  // the topic it was meant for (may be null)
 };
 
 struct DeliveryRecord {
@@ -54,6 +61,8 @@ struct DeliveryRecord {
   uint64_t partition_hash = 0;  // of the source path: the partition when there is no key
   std::string payload;          // bytes the messages point into (unless they view the chunks)
   std::string key;              // rendered key; empty: none
+  std::string keys;             // per-event keys (a key template over event fields)
+  bool per_event_keys = false;
   std::vector<MessageRef> refs;
   uint64_t payload_bytes = 0;  // sum of message sizes
   int64_t produced_mono_ns = 0;
@@ -62,6 +71,16 @@ struct DeliveryRecord {
   std::mutex mu;
   std::vector<DeadMessage> dead;  // guarded by mu
 };
+
+// The topic and the key of a message.
+inline rd_kafka_topic_t* topic_of(const MessageRef& ref) {
+  return ref.rkt != nullptr ? ref.rkt : ref.record->rkt;
+}
+inline std::string_view key_of(const MessageRef& ref) {
+  const DeliveryRecord& r = *ref.record;
+  if (!r.per_event_keys) return r.key;
+  return std::string_view(r.keys).substr(ref.key_off, ref.key_len);
+}
 
 // A message to produce again: the payload still lives in the record or the batch.
 struct Retry {
@@ -76,7 +95,7 @@ class DeliveryListener {
  public:
   virtual ~DeliveryListener() = default;
   // A failed delivery report (counted and logged by the sink).
-  virtual void on_error(rd_kafka_resp_err_t err, bool permanent, const DeliveryRecord& record) = 0;
+  virtual void on_error(rd_kafka_resp_err_t err, bool permanent, const MessageRef& ref) = 0;
   // Every message of `record` settled. Runs on the thread that settled the last message.
   virtual void on_complete(std::unique_ptr<DeliveryRecord> record) = 0;
 };

@@ -62,11 +62,26 @@ std::optional<std::string> check_templates(const KafkaOptions& o) {
     return "topic '" + o.topic +
            "' is not a valid Kafka topic name (1..249 characters of a-z A-Z 0-9 . _ -)";
   }
-  if (auto key = MessageTemplate::parse(o.key); !key) return "key: " + key.message();
+  if (topic->field_without_default()) {
+    return "topic '" + o.topic +
+           "': an event field in a topic needs a default for events without it, e.g. "
+           "{field.app:-unknown}";
+  }
+  auto key = MessageTemplate::parse(o.key);
+  if (!key) return "key: " + key.message();
+  bool fields = topic->uses_fields() || key->uses_fields();
   for (const auto& [name, value] : o.headers) {
     if (name.empty()) return std::string("headers: a header name must not be empty");
-    if (auto h = MessageTemplate::parse(value); !h) return "headers." + name + ": " + h.message();
+    auto h = MessageTemplate::parse(value);
+    if (!h) return "headers." + name + ": " + h.message();
+    fields = fields || h->uses_fields();
   }
+  if (fields && o.mode == "batch") {
+    return std::string(
+        "mode batch puts many events in one message: topic, key and headers cannot use "
+        "{field.*} (use mode: record)");
+  }
+  if (o.max_topics == 0) return std::string("max_topics must be at least 1");
   return std::nullopt;
 }
 
@@ -80,12 +95,15 @@ Schema<KafkaOptions> make_schema() {
   Schema<O> s;
   s.field("brokers", &O::brokers, "Bootstrap brokers, host:port.").required();
   s.field("topic", &O::topic,
-          "Topic, a template: literal text with {file}, {file_name}, {pipeline} or {host}; "
-          "characters not allowed in topic names that come from placeholders become '_'.")
+          "Topic, a template: literal text with {file}, {file_name}, {pipeline}, {host} or "
+          "event fields {field.NAME:-DEFAULT} (record mode; a default is required); characters "
+          "not allowed in topic names that come from placeholders become '_'.")
       .required();
   s.field("key", &O::key,
-          "Message key template (same placeholders). Empty: no key, and all lines of one file "
-          "go to one partition chosen by a hash of its path, so they stay in order.");
+          "Message key template (same placeholders; {field.NAME} renders empty when the event "
+          "lacks it unless a :-DEFAULT is given). Empty: no key, and all lines of one file go to "
+          "one partition chosen by a hash of its path, so they stay in order. A key spreads a "
+          "file over partitions: order then holds per key.");
   s.field("format", &O::format, "Event encoding: json (one object per event) or raw (the line).")
       .one_of({"json", "raw"});
   s.field("mode", &O::mode,
@@ -111,7 +129,9 @@ Schema<KafkaOptions> make_schema() {
           "librdkafka's message.timeout.ms. 0s: never expire (retry until delivered, order kept). "
           "A timed-out message is produced again, never dropped; it may then land after newer "
           "messages of its partition.");
-  s.field("headers", &O::headers, "Headers added to every message; values are templates.");
+  s.field("headers", &O::headers,
+          "Headers added to every message; values are templates (metadata, and in record mode "
+          "event fields {field.NAME}).");
   s.field("properties", &O::properties,
           "librdkafka properties (TLS, SASL, ...), applied last; each is checked when the "
           "configuration is validated.");
@@ -119,6 +139,10 @@ Schema<KafkaOptions> make_schema() {
           "Write events that fail permanently (too large, not authorized, unknown topic) to "
           "<data_dir>/<pipeline>.<sink>.deadletter.ndjson and acknowledge them; false: fail "
           "their batch (it is read again after a restart).");
+  s.field("max_topics", &O::max_topics,
+          "Most distinct topics a topic template over event fields may produce; events for "
+          "further topics are dead-lettered (reason TOPIC_EXCEPTION), so hostile log content "
+          "cannot grow the agent's memory.");
   s.rule(check_sizes).rule(check_modes).rule(check_templates).rule(check_librdkafka);
   return s;
 }

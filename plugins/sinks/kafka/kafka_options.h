@@ -47,6 +47,7 @@ struct KafkaOptions {
   std::map<std::string, std::string> headers;
   KafkaProperties properties;
   bool dead_letter = true;
+  uint32_t max_topics = 1000;
 
   static const Schema<KafkaOptions>& schema();
 };

@@ -43,6 +43,7 @@ KafkaSink::KafkaSink(const Options& o, const PluginContext& ctx)
       zstd_(o.compression == "zstd"),
       level_(o.compression_level),
       dead_letter_enabled_(o.dead_letter),
+      max_topics_(o.max_topics),
       abort_(ctx.abort),
       metrics_(ctx.metrics),
       dlq_(dead_letter_path(ctx)),
@@ -64,6 +65,7 @@ Status KafkaSink::start(const Options& o) {
   for (const auto& [name, value] : o.headers) {
     auto h = MessageTemplate::parse(value);
     if (!h) return h.status();
+    headers_use_fields_ = headers_use_fields_ || h->uses_fields();
     headers_.push_back({name, std::move(h.value())});
   }
   auto conf = make_conf(librdkafka_settings(o));
@@ -105,23 +107,27 @@ KafkaSink::~KafkaSink() {
   tracker_.fail_all();
 }
 
-TemplateVars KafkaSink::vars(const Batch& batch) const {
+TemplateVars KafkaSink::vars(const Batch& batch, size_t event) const {
   return TemplateVars{batch.source ? std::string_view(batch.source->path) : std::string_view(),
-                      pipeline_, host_};
+                      pipeline_, host_, &batch, event};
 }
 
-rd_kafka_topic_t* KafkaSink::topic_for(const Batch& batch) {
-  thread_local std::string name;
-  name.clear();
-  topic_.render(vars(batch), name);
-  if (!topic_.is_literal()) sanitize_topic_name(name);
+rd_kafka_topic_t* KafkaSink::topic_named(const std::string& name) {
   std::string error;
-  rd_kafka_topic_t* rkt = producer_->topic(name, &error);
+  rd_kafka_topic_t* rkt = producer_->topic(name, max_topics_, &error);
   if (rkt == nullptr) {
     std::lock_guard lock(log_mu_);
     if (logged_.insert("topic:" + name).second) spdlog::error("{}: {}", name_, error);
   }
   return rkt;
+}
+
+rd_kafka_topic_t* KafkaSink::topic_for(const Batch& batch) {
+  thread_local std::string name;
+  name.clear();
+  topic_.render(vars(batch, 0), name);
+  if (!topic_.is_literal()) sanitize_topic_name(name);
+  return topic_named(name);
 }
 
 void KafkaSink::write(const Batch& batch, SinkAck ack) {
@@ -133,16 +139,19 @@ void KafkaSink::write(const Batch& batch, SinkAck ack) {
     ack.done(false);
     return;
   }
-  rd_kafka_topic_t* rkt = topic_for(batch);
-  if (rkt == nullptr) {
-    ack.done(false);
-    return;
+  rd_kafka_topic_t* rkt = nullptr;
+  if (!topic_.uses_fields()) {
+    rkt = topic_for(batch);
+    if (rkt == nullptr) {
+      ack.done(false);
+      return;
+    }
   }
   wait_for_retries();
   DeliveryRecord* r = tracker_.open(batch, std::move(ack));
   r->rkt = rkt;
   r->partition_hash = batch.source ? fingerprint_hash(batch.source->path) : 0;
-  if (!key_.empty()) key_.render(vars(batch), r->key);
+  if (!key_.empty() && !key_.uses_fields()) key_.render(vars(batch, 0), r->key);
   r->produced_mono_ns = mono_now_ns();
   if (batch_mode_) {
     write_batch(r);
@@ -152,25 +161,89 @@ void KafkaSink::write(const Batch& batch, SinkAck ack) {
   tracker_.seal(r);
 }
 
+bool KafkaSink::route_per_event(DeliveryRecord* r, std::vector<rd_kafka_message_t>& msgs) {
+  const bool topics = topic_.uses_fields();
+  const bool keys = key_.uses_fields();
+  if (!topics && !keys) return true;
+  r->per_event_keys = keys;
+  thread_local std::string name;
+  thread_local std::string last_name;
+  rd_kafka_topic_t* last = nullptr;
+  last_name.clear();
+  for (const rd_kafka_message_t& m : msgs) {
+    auto* ref = static_cast<MessageRef*>(m._private);
+    const TemplateVars v = vars(*r->batch, ref->event);  // kWholeBatch: no fields, defaults
+    if (topics) {
+      name.clear();
+      topic_.render(v, name);
+      sanitize_topic_name(name);
+      if (last == nullptr || name != last_name) {
+        last = topic_named(name);
+        last_name = name;
+      }
+      ref->rkt = last;
+    }
+    if (keys) {
+      const size_t off = r->keys.size();
+      key_.render(v, r->keys);
+      ref->key_off = static_cast<uint32_t>(off);
+      ref->key_len = static_cast<uint32_t>(r->keys.size() - off);
+    }
+  }
+  // Keys are complete (r->keys no longer moves): point the messages at them. A message whose
+  // topic was refused (too many topics, a name librdkafka rejects) is dead-lettered.
+  size_t kept = 0;
+  for (rd_kafka_message_t& m : msgs) {
+    auto* ref = static_cast<MessageRef*>(m._private);
+    const std::string_view key = key_of(*ref);
+    m.key = key.empty() ? nullptr : const_cast<char*>(key.data());
+    m.key_len = key.size();
+    if (topic_of(*ref) == nullptr) {
+      metrics_.note_error(RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION);
+      tracker_.settle(ref, RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION, false);
+      continue;
+    }
+    msgs[kept++] = m;
+  }
+  msgs.resize(kept);
+  return false;
+}
+
 void KafkaSink::write_records(DeliveryRecord* r) {
   thread_local std::vector<rd_kafka_message_t> msgs;
   build_records(*r, format_, msgs);
-  for (auto& m : msgs) {
-    m.key = r->key.empty() ? nullptr : r->key.data();
-    m.key_len = r->key.size();
-  }
   tracker_.add_messages(r, static_cast<uint32_t>(msgs.size()));
+  if (route_per_event(r, msgs)) {
+    for (auto& m : msgs) {
+      m.key = r->key.empty() ? nullptr : r->key.data();
+      m.key_len = r->key.size();
+    }
+  }
   if (!headers_.empty()) {
     write_records_with_headers(r, msgs);
     return;
   }
+  // rd_kafka_produce_batch takes one topic: produce each run of messages bound for the same one.
+  size_t begin = 0;
+  while (begin < msgs.size()) {
+    rd_kafka_topic_t* rkt = topic_of(*static_cast<MessageRef*>(msgs[begin]._private));
+    size_t end = begin + 1;
+    while (end < msgs.size() && topic_of(*static_cast<MessageRef*>(msgs[end]._private)) == rkt) {
+      ++end;
+    }
+    produce_run(rkt, msgs.data() + begin, end - begin);
+    begin = end;
+  }
+}
+
+void KafkaSink::produce_run(rd_kafka_topic_t* rkt, rd_kafka_message_t* msgs, size_t count) {
   size_t i = 0;
-  while (i < msgs.size()) {
-    const int n = static_cast<int>(msgs.size() - i);
-    rd_kafka_produce_batch(r->rkt, RD_KAFKA_PARTITION_UA, 0, &msgs[i], n);
+  while (i < count) {
+    const int n = static_cast<int>(count - i);
+    rd_kafka_produce_batch(rkt, RD_KAFKA_PARTITION_UA, 0, &msgs[i], n);
     // A full queue fails the first message that does not fit and every one after it.
-    size_t full = msgs.size();
-    for (size_t j = i; j < msgs.size(); ++j) {
+    size_t full = count;
+    for (size_t j = i; j < count; ++j) {
       rd_kafka_message_t& m = msgs[j];
       if (m.err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         full = j;
@@ -182,27 +255,30 @@ void KafkaSink::write_records(DeliveryRecord* r) {
       }
     }
     i = full;
-    if (i < msgs.size() && !wait_for_space()) {
-      for (; i < msgs.size(); ++i) {
+    if (i < count && !wait_for_space()) {
+      for (; i < count; ++i) {
         tracker_.settle(static_cast<MessageRef*>(msgs[i]._private), RD_KAFKA_RESP_ERR_NO_ERROR,
                         true);
       }
     }
-    for (size_t j = i; j < msgs.size(); ++j) msgs[j].err = RD_KAFKA_RESP_ERR_NO_ERROR;
+    for (size_t j = i; j < count; ++j) msgs[j].err = RD_KAFKA_RESP_ERR_NO_ERROR;
   }
 }
 
 void KafkaSink::write_records_with_headers(DeliveryRecord* r,
                                            std::vector<rd_kafka_message_t>& msgs) {
-  rd_kafka_headers_t* proto = make_headers(*r->batch, 1);
+  // Headers over event fields are rendered per message; otherwise once, then copied.
+  rd_kafka_headers_t* proto = headers_use_fields_ ? nullptr : make_headers(*r->batch, 0, 1);
   for (auto& m : msgs) {
-    rd_kafka_headers_t* h = rd_kafka_headers_copy(proto);
     auto* ref = static_cast<MessageRef*>(m._private);
+    rd_kafka_headers_t* h =
+        proto != nullptr ? rd_kafka_headers_copy(proto) : make_headers(*r->batch, ref->event, 1);
     for (;;) {
-      const rd_kafka_resp_err_t err = rd_kafka_producev(
-          producer_->get(), RD_KAFKA_V_RKT(r->rkt), RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
-          RD_KAFKA_V_VALUE(m.payload, m.len), RD_KAFKA_V_KEY(m.key, m.key_len),
-          RD_KAFKA_V_OPAQUE(ref), RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
+      const rd_kafka_resp_err_t err =
+          rd_kafka_producev(producer_->get(), RD_KAFKA_V_RKT(topic_of(*ref)),
+                            RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
+                            RD_KAFKA_V_VALUE(m.payload, m.len), RD_KAFKA_V_KEY(m.key, m.key_len),
+                            RD_KAFKA_V_OPAQUE(ref), RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;  // librdkafka owns `h` now
       if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && wait_for_space()) continue;
       if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
@@ -214,7 +290,7 @@ void KafkaSink::write_records_with_headers(DeliveryRecord* r,
       break;
     }
   }
-  rd_kafka_headers_destroy(proto);
+  if (proto != nullptr) rd_kafka_headers_destroy(proto);
 }
 
 void KafkaSink::write_batch(DeliveryRecord* r) {
@@ -226,7 +302,7 @@ void KafkaSink::write_batch(DeliveryRecord* r) {
     tracker_.settle(ref, RD_KAFKA_RESP_ERR_NO_ERROR, true);
     return;
   }
-  rd_kafka_headers_t* h = make_headers(*r->batch, built.value());
+  rd_kafka_headers_t* h = make_headers(*r->batch, 0, built.value());
   for (;;) {
     const rd_kafka_resp_err_t err = rd_kafka_producev(
         producer_->get(), RD_KAFKA_V_RKT(r->rkt), RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
@@ -245,7 +321,7 @@ void KafkaSink::write_batch(DeliveryRecord* r) {
   }
 }
 
-rd_kafka_headers_t* KafkaSink::make_headers(const Batch& batch, size_t events) const {
+rd_kafka_headers_t* KafkaSink::make_headers(const Batch& batch, size_t event, size_t events) const {
   rd_kafka_headers_t* h = rd_kafka_headers_new(headers_.size() + 3);
   if (batch_mode_) {
     if (zstd_) rd_kafka_header_add(h, "content-encoding", -1, "zstd", -1);
@@ -257,7 +333,7 @@ rd_kafka_headers_t* KafkaSink::make_headers(const Batch& batch, size_t events) c
   std::string value;
   for (const Header& hd : headers_) {
     value.clear();
-    hd.value.render(vars(batch), value);
+    hd.value.render(vars(batch, event), value);
     rd_kafka_header_add(h, hd.name.c_str(), -1, value.data(), static_cast<ssize_t>(value.size()));
   }
   return h;
@@ -267,7 +343,7 @@ void KafkaSink::produce_failed(MessageRef* ref, rd_kafka_resp_err_t err, int32_t
                                void* payload, size_t len, rd_kafka_headers_t* headers) {
   metrics_.note_error(err);
   const bool permanent = classify(err) == Outcome::kPermanent;
-  on_error(err, permanent, *ref->record);
+  on_error(err, permanent, *ref);
   if (permanent) {
     if (headers != nullptr) rd_kafka_headers_destroy(headers);
     tracker_.settle(ref, err, false);

@@ -74,10 +74,16 @@ class KafkaSink final : public Sink, private DeliveryListener {
   Status start(const Options& o);
 
   // write() helpers (lane threads).
-  TemplateVars vars(const Batch& batch) const;
+  TemplateVars vars(const Batch& batch, size_t event) const;
+  rd_kafka_topic_t* topic_named(const std::string& name);
   rd_kafka_topic_t* topic_for(const Batch& batch);
-  rd_kafka_headers_t* make_headers(const Batch& batch, size_t events) const;
+  // Headers for event `event` (field templates) of a message holding `events` events.
+  rd_kafka_headers_t* make_headers(const Batch& batch, size_t event, size_t events) const;
   void write_records(DeliveryRecord* r);
+  // Renders per-event topics and keys (templates over fields) into the messages' refs; messages
+  // whose topic is refused are dead-lettered and removed. False when it set the keys itself.
+  bool route_per_event(DeliveryRecord* r, std::vector<rd_kafka_message_t>& msgs);
+  void produce_run(rd_kafka_topic_t* rkt, rd_kafka_message_t* msgs, size_t count);
   void write_records_with_headers(DeliveryRecord* r, std::vector<rd_kafka_message_t>& msgs);
   void write_batch(DeliveryRecord* r);
   // A produce call refused a message for a reason other than a full queue.
@@ -94,7 +100,7 @@ class KafkaSink final : public Sink, private DeliveryListener {
   void handle_error(rd_kafka_resp_err_t err, const char* reason);
 
   // DeliveryListener.
-  void on_error(rd_kafka_resp_err_t err, bool permanent, const DeliveryRecord& record) override;
+  void on_error(rd_kafka_resp_err_t err, bool permanent, const MessageRef& ref) override;
   void on_complete(std::unique_ptr<DeliveryRecord> record) override;
   bool dead_letter(const DeliveryRecord& record);
 
@@ -113,6 +119,8 @@ class KafkaSink final : public Sink, private DeliveryListener {
   const bool zstd_;
   const int level_;
   const bool dead_letter_enabled_;
+  const size_t max_topics_;
+  bool headers_use_fields_ = false;
   MessageTemplate topic_;
   MessageTemplate key_;
   std::vector<Header> headers_;

@@ -52,12 +52,12 @@ void KafkaSink::produce_retries() {
   uint64_t produced = 0;
   while (!retries.empty()) {
     Retry& r = retries.front();
-    DeliveryRecord* rec = r.ref->record;
-    const rd_kafka_resp_err_t err = rd_kafka_producev(
-        producer_->get(), RD_KAFKA_V_RKT(rec->rkt), RD_KAFKA_V_PARTITION(r.partition),
-        RD_KAFKA_V_VALUE(r.payload, r.len),
-        RD_KAFKA_V_KEY(rec->key.empty() ? nullptr : rec->key.data(), rec->key.size()),
-        RD_KAFKA_V_OPAQUE(r.ref), RD_KAFKA_V_HEADERS(r.headers), RD_KAFKA_V_END);
+    const std::string_view key = key_of(*r.ref);
+    const rd_kafka_resp_err_t err =
+        rd_kafka_producev(producer_->get(), RD_KAFKA_V_RKT(topic_of(*r.ref)),
+                          RD_KAFKA_V_PARTITION(r.partition), RD_KAFKA_V_VALUE(r.payload, r.len),
+                          RD_KAFKA_V_KEY(key.empty() ? nullptr : key.data(), key.size()),
+                          RD_KAFKA_V_OPAQUE(r.ref), RD_KAFKA_V_HEADERS(r.headers), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) break;  // keep the rest, in order, for later
     Retry taken = r;
     retries.pop_front();
@@ -68,7 +68,7 @@ void KafkaSink::produce_retries() {
     // Refused outright: a permanent error dead-letters it; anything else waits another round.
     if (classify(err) == Outcome::kPermanent) {
       metrics_.note_error(err);
-      on_error(err, true, *rec);
+      on_error(err, true, *taken.ref);
       if (taken.headers != nullptr) rd_kafka_headers_destroy(taken.headers);
       tracker_.settle(taken.ref, err, false);
     } else {
@@ -154,9 +154,10 @@ int32_t KafkaSink::partition_cb(const rd_kafka_topic_t* rkt, const void* key, si
   return static_cast<int32_t>(h % static_cast<uint64_t>(partition_cnt));
 }
 
-void KafkaSink::on_error(rd_kafka_resp_err_t err, bool permanent, const DeliveryRecord& record) {
+void KafkaSink::on_error(rd_kafka_resp_err_t err, bool permanent, const MessageRef& ref) {
   if (!permanent) return;  // retried; client-level causes are logged by handle_error
-  const char* topic = record.rkt != nullptr ? rd_kafka_topic_name(record.rkt) : "?";
+  rd_kafka_topic_t* rkt = topic_of(ref);
+  const char* topic = rkt != nullptr ? rd_kafka_topic_name(rkt) : "?";
   std::lock_guard lock(log_mu_);
   if (!logged_.insert(fmt::format("permanent:{}:{}", topic, static_cast<int>(err))).second) {
     return;
@@ -177,11 +178,12 @@ void KafkaSink::on_complete(std::unique_ptr<DeliveryRecord> record) {
 bool KafkaSink::dead_letter(const DeliveryRecord& record) {
   if (!dead_letter_enabled_) return false;
   const Batch& batch = *record.batch;
-  const std::string topic = record.rkt != nullptr ? rd_kafka_topic_name(record.rkt) : "";
   std::string prefix = "{\"time\":\"" + format_rfc3339_us(unix_now_ns()) + "\",\"reason\":\"";
   std::string lines;
   size_t events = 0;
-  auto add = [&](const Event& e, rd_kafka_resp_err_t err) {
+  auto add = [&](const Event& e, const DeadMessage& d) {
+    const rd_kafka_resp_err_t err = d.err;
+    const std::string_view topic = d.rkt != nullptr ? rd_kafka_topic_name(d.rkt) : "";
     lines += prefix;
     lines += rd_kafka_err2name(err);
     lines += "\",\"error\":";
@@ -197,11 +199,11 @@ bool KafkaSink::dead_letter(const DeliveryRecord& record) {
   };
   for (const DeadMessage& d : record.dead) {
     if (d.event != MessageRef::kWholeBatch) {
-      add(batch.events[d.event], d.err);
+      add(batch.events[d.event], d);
       continue;
     }
     for (const Event& e : batch.events) {
-      if ((e.flags & kEventDropped) == 0) add(e, d.err);
+      if ((e.flags & kEventDropped) == 0) add(e, d);
     }
   }
   if (Status st = dlq_.append(lines); !st) {

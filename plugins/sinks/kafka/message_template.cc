@@ -1,5 +1,9 @@
 #include "plugins/sinks/kafka/message_template.h"
 
+#include <optional>
+
+#include "agent/api/conditions.h"
+
 namespace logagent::plugins::kafka {
 namespace {
 
@@ -23,7 +27,7 @@ Result<MessageTemplate> MessageTemplate::parse(std::string_view text) {
   auto flush_text = [&] {
     if (pending.empty()) return;
     t.text_ += pending;
-    t.parts_.push_back({Var::kText, std::move(pending)});
+    t.parts_.push_back({Var::kText, std::move(pending), {}});
     pending.clear();
   };
   for (size_t i = 0; i < text.size(); ++i) {
@@ -44,7 +48,24 @@ Result<MessageTemplate> MessageTemplate::parse(std::string_view text) {
     }
     const std::string_view name = text.substr(i + 1, close - i - 1);
     Var var;
-    if (name == "file") {
+    std::string field;
+    std::string fallback;
+    if (name.starts_with("field.")) {
+      std::string_view spec = name.substr(6);
+      if (const size_t dash = spec.find(":-"); dash != std::string_view::npos) {
+        fallback = spec.substr(dash + 2);
+        spec = spec.substr(0, dash);
+      } else {
+        t.field_without_default_ = true;
+      }
+      if (spec.empty()) {
+        return Status::error("empty field name in '{" + std::string(name) + "}' in template '" +
+                             std::string(text) + "' (write {field.NAME} or {field.NAME:-DEFAULT})");
+      }
+      var = Var::kField;
+      field = spec;
+      t.uses_fields_ = true;
+    } else if (name == "file") {
       var = Var::kFile;
     } else if (name == "file_name") {
       var = Var::kFileName;
@@ -55,11 +76,11 @@ Result<MessageTemplate> MessageTemplate::parse(std::string_view text) {
     } else {
       return Status::error("unknown placeholder '{" + std::string(name) + "}' in template '" +
                            std::string(text) +
-                           "' (known: {file}, {file_name}, {pipeline}, {host}; '{{' is a "
-                           "literal '{')");
+                           "' (known: {file}, {file_name}, {pipeline}, {host}, {field.NAME}, "
+                           "{field.NAME:-DEFAULT}; '{{' is a literal '{')");
     }
     flush_text();
-    t.parts_.push_back({var, {}});
+    t.parts_.push_back({var, std::move(field), std::move(fallback)});
     t.literal_ = false;
     i = close;
   }
@@ -89,6 +110,14 @@ void MessageTemplate::render(const TemplateVars& vars, std::string& out) const {
       case Var::kHost:
         out.append(vars.host);
         break;
+      case Var::kField: {
+        std::optional<std::string_view> v;
+        if (vars.batch != nullptr && vars.event < vars.batch->events.size()) {
+          v = field_value(*vars.batch, vars.event, p.text);
+        }
+        out.append(v ? *v : std::string_view(p.fallback));
+        break;
+      }
     }
   }
 }

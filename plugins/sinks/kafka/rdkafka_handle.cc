@@ -45,13 +45,19 @@ RdKafkaProducer::~RdKafkaProducer() {
   rd_kafka_destroy(rk_);
 }
 
-rd_kafka_topic_t* RdKafkaProducer::topic(const std::string& name, std::string* error) {
+rd_kafka_topic_t* RdKafkaProducer::topic(const std::string& name, size_t max_topics,
+                                         std::string* error) {
   {
     std::shared_lock lock(mu_);
     if (auto it = topics_.find(name); it != topics_.end()) return it->second;
   }
   std::unique_lock lock(mu_);
   if (auto it = topics_.find(name); it != topics_.end()) return it->second;
+  if (topics_.size() >= max_topics) {
+    *error = "topic '" + name + "': more than max_topics (" + std::to_string(max_topics) +
+             ") distinct topics; its events are dead-lettered";
+    return nullptr;
+  }
   rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk_, name.c_str(), nullptr);
   if (rkt == nullptr) {
     *error = "topic '" + name + "': " + rd_kafka_err2str(rd_kafka_last_error());

@@ -44,8 +44,9 @@ class RdKafkaProducer {
 
   rd_kafka_t* get() const { return rk_; }
   // The handle for `name`, created on first use; nullptr (and `error` set) when librdkafka
-  // refuses the name.
-  rd_kafka_topic_t* topic(const std::string& name, std::string* error);
+  // refuses the name or `max_topics` handles exist already (handles live as long as the
+  // producer: topics rendered from event fields must not grow memory without bound).
+  rd_kafka_topic_t* topic(const std::string& name, size_t max_topics, std::string* error);
 
  private:
   explicit RdKafkaProducer(rd_kafka_t* rk) : rk_(rk) {}

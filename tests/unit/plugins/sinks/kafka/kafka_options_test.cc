@@ -96,6 +96,20 @@ TEST_CASE("kafka options: templates are checked when the configuration is valida
   CHECK(has(bind_yaml(std::string(kMinimal) + "headers:\n  x-src: \"{host\"\n"), "headers.x-src"));
 }
 
+TEST_CASE("kafka options: templates over event fields") {
+  CHECK(bind_yaml("type: kafka\nbrokers: [a:1]\ntopic: \"logs-{field.app:-other}\"\n"
+                  "key: \"{field.user}\"\nheaders:\n  level: \"{field.level:-info}\"\n")
+            .empty());
+  CHECK(has(bind_yaml("type: kafka\nbrokers: [a:1]\ntopic: \"logs-{field.app}\"\n"),
+            "needs a default"));
+  CHECK(has(bind_yaml("type: kafka\nbrokers: [a:1]\ntopic: t\nmode: batch\nkey: \"{field.k}\"\n"),
+            "cannot use {field.*}"));
+  CHECK(has(bind_yaml("type: kafka\nbrokers: [a:1]\ntopic: t\nmode: batch\n"
+                      "headers:\n  h: \"{field.k:-x}\"\n"),
+            "cannot use {field.*}"));
+  CHECK(has(bind_yaml(std::string(kMinimal) + "max_topics: 0\n"), "max_topics"));
+}
+
 TEST_CASE("kafka options: properties come last and override derived settings") {
   KafkaOptions o;
   REQUIRE(bind_yaml(std::string(kMinimal) + "properties:\n  linger.ms: \"50\"\n", &o).empty());

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "agent/api/conditions.h"
 #include "kafka_test_support.h"
 
 using namespace logagent;
@@ -268,4 +269,76 @@ TEST_CASE("kafka sink: lines of one file share a partition; different files may 
   }
   CHECK(total == 240);
   CHECK(files_seen.size() == 8);
+}
+
+TEST_CASE("kafka sink: topic, key and headers rendered per event from its fields") {
+  MockCluster mc;
+  mc.create_topic("logs-billing");
+  mc.create_topic("logs-search");
+  mc.create_topic("logs-other");
+  SinkEnv env;
+  KafkaOptions o = options(mc.bootstraps(), "logs-{field.app:-other}");
+  o.format = "raw";
+  o.key = "{field.user}";
+  o.headers["level"] = "{field.level:-info}";
+  o.headers["src"] = "{file_name}";
+  auto sink = make_sink(o, env);
+  Completions done;
+  // Apps interleave: billing, search, billing, (none), search, ...; users u0..u4.
+  TestBatch a("/logs/a.log", numbered("e", 50));
+  const char* apps[] = {"billing", "search", "billing", nullptr, "search"};
+  const char* users[] = {"u0", "u1", "u2", "u3", "u4"};
+  for (size_t i = 0; i < a.batch.events.size(); ++i) {
+    if (apps[i % 5] != nullptr) append_event_field(a.batch, i, Field{"app", apps[i % 5]});
+    append_event_field(a.batch, i, Field{"user", users[i % 5]});
+    if (i % 2 == 0) append_event_field(a.batch, i, Field{"level", "error"});
+  }
+  a.batch.events[3].flags |= kEventDropped;  // an "other" event that is dropped
+  sink->write(a.batch, SinkAck(&done, &a.batch));
+  REQUIRE(done.wait(1));
+  CHECK(done.ok_count() == 1);
+  auto check_topic = [&](const std::string& topic, size_t want, std::vector<size_t> mods) {
+    const auto got = consume_messages(mc.bootstraps(), topic, want);
+    REQUIRE(got.size() == want);
+    size_t k = 0;
+    for (size_t i = 0; i < a.lines.size(); ++i) {
+      if (i == 3 || std::find(mods.begin(), mods.end(), i % 5) == mods.end()) continue;
+      REQUIRE(k < got.size());
+      CHECK(got[k].payload == a.lines[i]);  // in order within the topic
+      CHECK(got[k].key == users[i % 5]);
+      CHECK(got[k].headers.at("level") == (i % 2 == 0 ? "error" : "info"));
+      CHECK(got[k].headers.at("src") == "a.log");
+      ++k;
+    }
+    CHECK(k == want);
+  };
+  check_topic("logs-billing", 20, {0, 2});
+  check_topic("logs-search", 20, {1, 4});
+  check_topic("logs-other", 9, {3});
+}
+
+TEST_CASE("kafka sink: per-event topics beyond max_topics are dead-lettered, not lost") {
+  MockCluster mc;
+  mc.create_topic("t-a");
+  mc.create_topic("t-b");
+  SinkEnv env;
+  KafkaOptions o = options(mc.bootstraps(), "t-{field.app:-a}");
+  o.format = "raw";
+  o.max_topics = 2;
+  auto sink = make_sink(o, env);
+  Completions done;
+  TestBatch a("/logs/a.log", {"to-a", "to-b", "to-c", "to-a-again", "to-d"});
+  const char* apps[] = {"a", "b", "c", "a", "d"};
+  for (size_t i = 0; i < 5; ++i) append_event_field(a.batch, i, Field{"app", apps[i]});
+  sink->write(a.batch, SinkAck(&done, &a.batch));
+  REQUIRE(done.wait(1));
+  CHECK(done.ok_count() == 1);
+  CHECK(consume(mc.bootstraps(), "t-a", 2) == std::vector<std::string>{"to-a", "to-a-again"});
+  CHECK(consume(mc.bootstraps(), "t-b", 1) == std::vector<std::string>{"to-b"});
+  sink.reset();
+  const std::string dlq = read_file(env.data_dir / "p.kafka.deadletter.ndjson");
+  CHECK(dlq.find(R"("reason":"TOPIC_EXCEPTION")") != std::string::npos);
+  CHECK(dlq.find(R"("message":"to-c")") != std::string::npos);
+  CHECK(dlq.find(R"("message":"to-d")") != std::string::npos);
+  CHECK(env.metric("logagent_sink_events_dead_lettered_total") == 2);
 }

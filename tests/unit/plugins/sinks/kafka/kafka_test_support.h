@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -60,8 +61,14 @@ class MockCluster {
   rd_kafka_mock_cluster_t* mc_ = nullptr;
 };
 
+struct Consumed {
+  std::string payload;
+  std::string key;
+  std::map<std::string, std::string> headers;
+};
+
 // Reads every message of topic/partition from the beginning until `want` arrived or time is up.
-inline std::vector<std::string> consume(
+inline std::vector<Consumed> consume_messages(
     const std::string& bootstraps, const std::string& topic, size_t want, int32_t partition = 0,
     std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
   char err[256];
@@ -72,19 +79,44 @@ inline std::vector<std::string> consume(
   REQUIRE(rk != nullptr);
   rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
   rd_kafka_consume_start(rkt, partition, RD_KAFKA_OFFSET_BEGINNING);
-  std::vector<std::string> out;
+  std::vector<Consumed> out;
   const auto until = std::chrono::steady_clock::now() + timeout;
   while (out.size() < want && std::chrono::steady_clock::now() < until) {
     rd_kafka_message_t* m = rd_kafka_consume(rkt, partition, 100);
     if (m == nullptr) continue;
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      out.emplace_back(static_cast<const char*>(m->payload), m->len);
+      Consumed c;
+      c.payload.assign(static_cast<const char*>(m->payload), m->len);
+      if (m->key != nullptr) c.key.assign(static_cast<const char*>(m->key), m->key_len);
+      rd_kafka_headers_t* hdrs = nullptr;
+      if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        const char* name = nullptr;
+        const void* value = nullptr;
+        size_t size = 0;
+        for (size_t i = 0;
+             rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
+             ++i) {
+          c.headers[name].assign(static_cast<const char*>(value), size);
+        }
+      }
+      out.push_back(std::move(c));
     }
     rd_kafka_message_destroy(m);
   }
   rd_kafka_consume_stop(rkt, partition);
   rd_kafka_topic_destroy(rkt);
   rd_kafka_destroy(rk);
+  return out;
+}
+
+// The payloads only.
+inline std::vector<std::string> consume(
+    const std::string& bootstraps, const std::string& topic, size_t want, int32_t partition = 0,
+    std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+  std::vector<std::string> out;
+  for (auto& c : consume_messages(bootstraps, topic, want, partition, timeout)) {
+    out.push_back(std::move(c.payload));
+  }
   return out;
 }
 

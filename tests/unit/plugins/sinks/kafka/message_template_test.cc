@@ -2,6 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include "agent/api/conditions.h"
+
+using namespace logagent;
 using namespace logagent::plugins::kafka;
 
 namespace {
@@ -36,6 +39,34 @@ TEST_CASE("template: unknown names and unbalanced braces are errors") {
   CHECK(MessageTemplate::parse("a}b").message().find("unmatched") != std::string::npos);
   CHECK(MessageTemplate::parse("").is_ok());
   CHECK(MessageTemplate::parse("")->empty());
+}
+
+TEST_CASE("template: {field.NAME} renders the event's field, or its default") {
+  Batch b;
+  b.events = {Event{"first line", 0, 0, 0}, Event{"second", 11, 0, 0}};
+  append_event_field(b, 0, Field{"app", "billing", FieldType::kString});
+  append_event_field(b, 0, Field{"code", "503", FieldType::kNumber});
+  append_event_field(b, 0, Field{"app", "billing-v2", FieldType::kString});  // the last wins
+  auto t = MessageTemplate::parse("logs-{field.app:-none}-{field.code}");
+  REQUIRE(t.is_ok());
+  CHECK(t->uses_fields());
+  CHECK(t->field_without_default());
+  TemplateVars v = kVars;
+  v.batch = &b;
+  v.event = 0;
+  CHECK(t->render(v) == "logs-billing-v2-503");
+  v.event = 1;  // no fields: defaults (empty without one)
+  CHECK(t->render(v) == "logs-none-");
+  CHECK(t->render(kVars) == "logs-none-");  // no batch at all (checking a config)
+  auto msg = MessageTemplate::parse("{field.message:-x}|{file_name}");
+  REQUIRE(msg.is_ok());
+  CHECK_FALSE(msg->field_without_default());
+  v.event = 1;
+  CHECK(msg->render(v) == "second|api.log");
+  CHECK_FALSE(MessageTemplate::parse("{file}")->uses_fields());
+  CHECK(MessageTemplate::parse("{field.}").message().find("empty field name") != std::string::npos);
+  CHECK(MessageTemplate::parse("{field.:-x}").message().find("empty field name") !=
+        std::string::npos);
 }
 
 TEST_CASE("topic names: validity and sanitizing") {
