@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git python3 zstd procps curl
   librdkafka-dev libzstd-dev libyaml-cpp-dev prometheus-cpp-dev libfmt-dev doctest-dev
   libsimdjson-dev libre2-dev libcli11-dev libspdlog-dev libbenchmark-dev clang-format
+  clang libclang-rt-14-dev
 )
 if [ "${LOGAGENT_BOOTSTRAP_KAFKA:-0}" = 1 ]; then
   packages+=(openjdk-17-jre-headless maven kcat)
