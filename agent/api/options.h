@@ -142,6 +142,8 @@ constexpr std::string_view type_name() {
     return "duration";
   else if constexpr (std::is_same_v<V, std::vector<std::string>>)
     return "list of strings";
+  else if constexpr (requires { V::kTypeName; })  // an option type that names itself
+    return std::string_view(V::kTypeName);
   else
     return "map of strings";
 }

@@ -39,7 +39,8 @@ FileReader::FileReader(int fd, std::string path, const FileIdentity& id, uint64_
       offset_(offset),
       read_end_(offset),
       covered_(offset),
-      last_active_(mono_now_ns()) {}
+      last_active_(mono_now_ns()),
+      last_data_(last_active_) {}
 
 FileReader::~FileReader() { close(); }
 
@@ -70,7 +71,7 @@ void FileReader::detach(int64_t now_mono_ns) {
 void FileReader::restart(ReadEnv& env, const struct stat& st, const char* why) {
   spdlog::info("tail: {} {}; reading it again from the start", path_, why);
   generation_ = env.ctx.acks().restart(*state_, 0);
-  offset_ = read_end_ = covered_ = 0;
+  offset_ = read_end_ = covered_ = held_end_ = 0;
   skipping_ = false;
   identity_ = identify(fd_, st);
   env.ctx.acks().update(*state_, identity_, path_);
@@ -114,8 +115,8 @@ TurnEnd FileReader::turn(ReadEnv& env) {
       case Step::kNeedFresh:
         if (!env.chunk.fresh(env.chunk.pool().chunk_bytes())) return TurnEnd::kStopped;
         break;
-      case Step::kNeedBig:  // the line fills a whole buffer: double it, up to max_line + 1
-        if (!env.chunk.fresh(std::min(env.max_line + 1, 2 * env.chunk.capacity()))) {
+      case Step::kNeedBig:  // the line (or event) fills a whole buffer: double it, up to the limit
+        if (!env.chunk.fresh(std::min(env.buffer_limit(), 2 * env.chunk.capacity()))) {
           return TurnEnd::kStopped;
         }
         break;
@@ -145,8 +146,11 @@ FileReader::Step FileReader::read_once(ReadEnv& env) {
     return Step::kError;
   }
   const auto n = static_cast<size_t>(got);
-  read_end_ = std::max(read_end_, offset_ + n);
   if (n > 0) last_active_ = mono_now_ns();
+  if (offset_ + n > read_end_) {
+    read_end_ = offset_ + n;
+    last_data_ = last_active_;
+  }
   const bool eof = n < cap;
   if (n == 0 && !skipping_) return Step::kEof;
   size_t lead = 0;  // bytes that finish a line being skipped
@@ -160,30 +164,33 @@ FileReader::Step FileReader::read_once(ReadEnv& env) {
     skipping_ = false;
   }
   auto batch = std::make_unique<Batch>();
-  batch->events.reserve(reserve_for(n - lead));
-  const FrameResult fr =
-      frame_lines(buf + lead, n - lead, offset_ + lead, env.max_line, batch->events);
+  // Lines are framed into the batch, or into scratch space when they are joined into it.
+  std::vector<Event>& lines = env.multiline != nullptr ? env.multiline->lines : batch->events;
+  lines.clear();
+  lines.reserve(reserve_for(n - lead));
+  const FrameResult fr = frame_lines(buf + lead, n - lead, offset_ + lead, env.max_line, lines);
   size_t used = lead + fr.consumed;
   const size_t partial = n - used;
   uint64_t truncated = fr.truncated;
   Step next = eof ? Step::kEof : Step::kMore;
   if (partial > env.max_line) {
     // Already too long: emit its head now and skip the rest up to the next '\n'.
-    batch->events.push_back(
+    lines.push_back(
         Event{std::string_view(buf + used, env.max_line), offset_ + used, kEventTruncated, 0});
     ++truncated;
     used = n;
     skipping_ = true;
-  } else if (partial > 0 && eof) {
-    if (env.once) {
-      batch->events.push_back(
-          Event{std::string_view(buf + used, partial), offset_ + used, kEventNoNewline, 0});
-      used = n;
-    }  // live: held; the next turn reads it again from its start
-  } else if (partial > 0) {
-    // The buffer filled up mid-line: read the line again from its start into a fresh chunk, or
-    // into a larger buffer when it already had the whole buffer to itself. (Re-reading costs
-    // the same one pread as copying the partial bytes would, and keeps the line contiguous.)
+  } else if (partial > 0 && eof && env.once) {
+    lines.push_back(
+        Event{std::string_view(buf + used, partial), offset_ + used, kEventNoNewline, 0});
+    used = n;
+  }  // live, at EOF: a partial line is held; the next turn reads it again from its start
+  if (env.multiline != nullptr) used = join(env, used, eof, untouched, *batch);
+  if (used < n && !eof) {
+    // The buffer filled up mid-line (or mid-event): read it again from its start into a fresh
+    // chunk, or into a larger buffer when it already had the whole buffer to itself.
+    // (Re-reading costs the same one pread as copying the partial bytes would, and keeps the
+    // line contiguous.)
     next = used == 0 && untouched ? Step::kNeedBig : Step::kNeedFresh;
   }
   if (used == 0) return next;
@@ -191,6 +198,58 @@ FileReader::Step FileReader::read_once(ReadEnv& env) {
   offset_ += used;
   if (!emit(env, std::move(batch), offset_, truncated)) return Step::kStopped;
   return next;
+}
+
+// Joins the framed lines into `batch`; returns the bytes the batch covers (up to the held lines).
+size_t FileReader::join(ReadEnv& env, size_t used, bool eof, bool untouched, Batch& batch) {
+  MultilineJoiner& joiner = env.multiline->joiner;
+  joiner.reset();
+  for (const Event& line : env.multiline->lines) joiner.push(line, batch.events);
+  if (eof && env.once) joiner.flush(FlushReason::kEof, batch.events);
+  if (joiner.pending() && !eof && joiner.pending_offset() == offset_ && untouched &&
+      env.chunk.capacity() >= env.buffer_limit()) {
+    joiner.flush(FlushReason::kMaxBytes, batch.events);  // the buffer cannot grow: cut here
+  }
+  env.metrics.add(joiner.counts());
+  if (!joiner.pending()) {
+    held_end_ = 0;
+    return used;
+  }
+  held_end_ = offset_ + used;
+  return static_cast<size_t>(joiner.pending_offset() - offset_);
+}
+
+TurnEnd FileReader::flush_held(ReadEnv& env) {
+  if (!holding() || env.multiline == nullptr || fd_ < 0) return TurnEnd::kEof;
+  const auto want = static_cast<size_t>(held_end_ - offset_);
+  if (env.chunk.free_bytes() < want &&
+      !env.chunk.fresh(std::max(want, env.chunk.pool().chunk_bytes()))) {
+    return TurnEnd::kStopped;
+  }
+  char* buf = env.chunk.free_ptr();
+  for (size_t got = 0; got < want;) {
+    const ssize_t r = ::pread(fd_, buf + got, want - got, static_cast<off_t>(offset_ + got));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) {  // shrank or failed: the next sync() sorts it out
+      held_end_ = 0;
+      return TurnEnd::kError;
+    }
+    got += static_cast<size_t>(r);
+  }
+  MultilineEnv& ml = *env.multiline;
+  ml.lines.clear();
+  const FrameResult fr = frame_lines(buf, want, offset_, env.max_line, ml.lines);
+  held_end_ = 0;
+  if (fr.consumed == 0) return TurnEnd::kEof;  // rewritten under us: sync() sorts it out
+  auto batch = std::make_unique<Batch>();
+  ml.joiner.reset();
+  for (const Event& line : ml.lines) ml.joiner.push(line, batch->events);
+  ml.joiner.flush(FlushReason::kFlushAfter, batch->events);
+  env.metrics.add(ml.joiner.counts());
+  env.chunk.commit(fr.consumed);
+  offset_ += fr.consumed;
+  if (!emit(env, std::move(batch), offset_, fr.truncated)) return TurnEnd::kStopped;
+  return TurnEnd::kEof;
 }
 
 // --once and the file ended inside a line being skipped: cover the skipped bytes.

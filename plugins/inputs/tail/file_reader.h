@@ -7,6 +7,12 @@
 // while the rest of an over-long line is being skipped: the skipped bytes are covered by the next
 // batch so the checkpoint can pass them.
 //
+// With multiline joining, the lines of an event not yet complete are held the same way: the
+// batch ends before them, `offset` stays at their first byte and `held_end` marks the end of
+// the complete lines after it; the next read starts from `offset` again (into a fresh or larger
+// buffer when they no longer fit, so an event is always one contiguous view), and a checkpoint
+// never passes them. flush_held() emits them once the file has been idle for flush_after.
+//
 // A reader is open (fd >= 0) or dormant (closed to honour max_open_files; its SourceState is
 // kept and it is reopened by identity). It follows its path, or drains: the path now names
 // another file or nothing, so it is read to its end and then closed and forgotten.
@@ -20,14 +26,25 @@
 #include <memory>
 #include <string>
 
+#include <vector>
 #include "agent/api/ack_tracker.h"
 #include "agent/api/batch.h"
 #include "agent/api/plugin.h"
 #include "agent/api/source.h"
+
 #include "plugins/inputs/tail/chunk_cursor.h"
+#include "plugins/inputs/tail/multiline.h"
 #include "plugins/inputs/tail/tail_metrics.h"
 
 namespace logagent::plugins::tail {
+
+// Multiline joining for every file of the input: the joiner (reset for each read, since held
+// lines are read again from the file) and scratch space for the framed lines.
+struct MultilineEnv {
+  MultilineJoiner joiner;
+  int64_t flush_after_ns = 0;
+  std::vector<Event> lines;
+};
 
 // What a read turn needs from the input.
 struct ReadEnv {
@@ -37,6 +54,10 @@ struct ReadEnv {
   size_t max_line = 0;
   size_t min_free = 16 * 1024;  // below this the current chunk is replaced
   bool once = false;
+  size_t max_buffer = 0;              // largest read buffer; 0: max_line + 1
+  MultilineEnv* multiline = nullptr;  // null: every line is an event
+
+  size_t buffer_limit() const { return max_buffer != 0 ? max_buffer : max_line + 1; }
 };
 
 enum class TurnEnd { kEof, kBudget, kStopped, kError };
@@ -58,6 +79,12 @@ class FileReader {
   bool sync(ReadEnv& env, bool* error = nullptr);
   // Reads and emits up to kTurnBytes. Call after sync().
   TurnEnd turn(ReadEnv& env);
+  // Multiline: emits the held lines as they are (flush_after). Needs an open descriptor.
+  TurnEnd flush_held(ReadEnv& env);
+  // Multiline: complete lines are held, waiting for the rest of their event.
+  bool holding() const { return held_end_ > offset_; }
+  // Steady-clock time new bytes were last read.
+  int64_t last_data() const { return last_data_; }
 
   void close();
   // Adopts a descriptor of the same file (reopen after an idle close).
@@ -91,6 +118,7 @@ class FileReader {
   enum class Step { kMore, kEof, kNeedFresh, kNeedBig, kStopped, kError };
   Step read_once(ReadEnv& env);
   Step finish_skip_at_eof(ReadEnv& env);
+  size_t join(ReadEnv& env, size_t used, bool eof, bool untouched, Batch& batch);
   bool emit(ReadEnv& env, BatchPtr batch, uint64_t end, uint64_t truncated);
   void restart(ReadEnv& env, const struct stat& st, const char* why);
   size_t reserve_for(size_t bytes) const;
@@ -105,6 +133,7 @@ class FileReader {
   uint64_t read_end_;
   uint64_t covered_;
   uint64_t size_ = 0;
+  uint64_t held_end_ = 0;       // multiline: end of the held complete lines (> offset_ when held)
   size_t bytes_per_line_ = 64;  // running estimate for reserving events
   bool skipping_ = false;
   bool draining_ = false;
@@ -112,6 +141,7 @@ class FileReader {
   int64_t drain_since_ = 0;
   int64_t deleted_since_ = 0;
   int64_t last_active_ = 0;
+  int64_t last_data_ = 0;
 };
 
 int64_t mono_now_ns();

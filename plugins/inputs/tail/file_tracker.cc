@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <utility>
 
@@ -201,6 +202,40 @@ bool FileTracker::read_round(ReadEnv& env, bool* stopped) {
     r.maybe_data = end == TurnEnd::kBudget;
   }
   return progressed;
+}
+
+bool FileTracker::flush_idle(ReadEnv& env, int64_t now, bool* stopped) {
+  *stopped = false;
+  if (env.multiline == nullptr) return false;
+  bool flushed = false;
+  for (Tracked& t : readers_) {
+    FileReader& r = *t.reader;
+    if (!r.holding() || now - r.last_data() < env.multiline->flush_after_ns) continue;
+    if (!r.open() && !try_reopen(env, t)) continue;
+    if (r.sync(env)) {  // it grew: the next read round may continue the held event
+      r.maybe_data = true;
+      continue;
+    }
+    if (!r.holding()) continue;  // truncated
+    const TurnEnd end = r.flush_held(env);
+    if (end == TurnEnd::kStopped) {
+      *stopped = true;
+      return flushed;
+    }
+    flushed = flushed || end == TurnEnd::kEof;
+  }
+  return flushed;
+}
+
+int64_t FileTracker::next_flush(const ReadEnv& env) const {
+  int64_t next = std::numeric_limits<int64_t>::max();
+  if (env.multiline == nullptr) return next;
+  for (const Tracked& t : readers_) {
+    if (t.reader->holding() && t.reader->open()) {  // closed ones: at the next wake-up
+      next = std::min(next, t.reader->last_data() + env.multiline->flush_after_ns);
+    }
+  }
+  return next;
 }
 
 void FileTracker::drop(ReadEnv& env, size_t index) {

@@ -40,6 +40,11 @@ class FileTracker {
   // One turn for every file that may have data. False in `*stopped` when emit or the pool
   // gave up. Returns true if any bytes were read.
   bool read_round(ReadEnv& env, bool* stopped);
+  // Multiline: emits the held lines of every file idle for flush_after at `now` (files that
+  // grew meanwhile are read first). Returns true if any were emitted; `*stopped` as above.
+  bool flush_idle(ReadEnv& env, int64_t now, bool* stopped);
+  // Multiline: when the next flush_idle() is due (INT64_MAX when nothing is held).
+  int64_t next_flush(const ReadEnv& env) const;
   // Closes drained files, applies the deleted-file caps and the open-files budget.
   void maintain(ReadEnv& env, int64_t now_mono_ns);
   // --once: closes and forgets every draining file (all were read to their end).

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <stop_token>
 
 #include "plugins/inputs/tail/chunk_cursor.h"
@@ -30,7 +31,12 @@ Result<std::unique_ptr<Input>> TailInput::create(const Options& options, const P
   if (options.max_line_bytes.bytes < TailOptions::kMinLineBytes) {
     return Status::error("tail: 'max_line_bytes' must be at least 1KiB");
   }
-  return std::unique_ptr<Input>(new TailInput(options, ctx, current_dir()));
+  std::unique_ptr<TailInput> input(new TailInput(options, ctx, current_dir()));
+  MultilineOptions& ml = input->options_.multiline;
+  if (ml.configured() && !ml.enabled()) {  // built in code rather than bound from YAML
+    if (Status st = ml.compile(); !st) return Status::error("tail: multiline: " + st.message());
+  }
+  return std::unique_ptr<Input>(std::move(input));
 }
 
 TailInput::TailInput(const Options& options, const PluginContext& ctx, const std::string& cwd)
@@ -60,6 +66,21 @@ void TailInput::run(InputContext& ctx) {
               max_line,
               std::min<size_t>(16 * 1024, ctx.pool().chunk_bytes() / 4),
               ctx.once()};
+  std::optional<MultilineEnv> multiline;
+  if (options_.multiline.enabled()) {
+    const MultilineOptions& ml = options_.multiline;
+    multiline.emplace(MultilineEnv{MultilineJoiner(ml.rules, ml.limits()), ns(ml.flush_after), {}});
+    env.multiline = &*multiline;
+    // Room for a held event and the line after it, so that an event stays one view.
+    const size_t want = max_line + 1 + static_cast<size_t>(ml.max_bytes.bytes);
+    env.max_buffer = std::max(max_line + 1, fit_max_line(want, ctx.pool()));
+    if (env.max_buffer < want) {
+      spdlog::warn(
+          "pipeline {}: tail: multiline max_bytes {} does not fit the buffer pool; events are "
+          "cut at {} bytes",
+          pipeline_, ml.max_bytes.bytes, env.max_buffer - max_line - 1);
+    }
+  }
   FileTracker tracker(options_, scanner_, watcher, metrics_);
   std::stop_callback wake(ctx.stop_token(), [&watcher] { watcher.wake(); });
   tracker.start(env);
@@ -85,9 +106,11 @@ void TailInput::follow(ReadEnv& env, FileTracker& tracker, InotifyWatcher& watch
   int64_t idle_since = 0;
   while (!stop.stop_requested()) {
     bool stopped = false;
-    const bool progressed = tracker.read_round(env, &stopped);
+    bool progressed = tracker.read_round(env, &stopped);
     if (stopped) return;
     int64_t now = mono_now_ns();
+    if (tracker.flush_idle(env, now, &stopped)) progressed = true;
+    if (stopped) return;
     if (progressed) idle_since = 0;
     bool rescan = now >= next_scan;
     if (!rescan && progressed) {
@@ -106,6 +129,7 @@ void TailInput::follow(ReadEnv& env, FileTracker& tracker, InotifyWatcher& watch
         }
       }
       if (watcher.polling() || tracker.has_draining()) until = std::min(until, next_poll);
+      until = std::min(until, tracker.next_flush(env));  // multiline flush_after
       const auto wait_ms = std::max<int64_t>(0, (until - now + 999999) / 1000000);
       rescan = watcher.wait(std::chrono::milliseconds(wait_ms), on_change);
       now = mono_now_ns();

@@ -6,7 +6,10 @@
 // poll interval) with a timeout. A partly filled chunk is kept across short pauses (a trickle of
 // small writes then shares one chunk) and released after kChunkIdleRelease of idleness, so the
 // pool's in_use returns to zero when the agent is idle. A
-// full rescan runs every scan_interval. --once reads every file to its end and returns. A stop
+// full rescan runs every scan_interval. With `multiline:`, lines are joined per file before
+// they reach a lane (FileReader, multiline.h); a file's held event is emitted once it has been
+// idle for flush_after, and the wait ends in time for it. --once reads every file to its end,
+// emitting held events there, and returns. A stop
 // request ends waits at once (eventfd) and pool/emit waits through the stop token.
 //
 // Threads: create() on the configuration thread; run() on the input thread.

@@ -1,11 +1,17 @@
 #include "plugins/inputs/tail/tail_metrics.h"
 
+#include <string>
+
 namespace logagent::plugins::tail {
 
 namespace {
 constexpr const char* kAbandonedName = "logagent_input_bytes_abandoned_total";
 constexpr const char* kAbandonedHelp =
     "Unread bytes of deleted files given up past deleted_max_pinned or deleted_max_age";
+constexpr const char* kFlushesName = "logagent_multiline_flushes_total";
+constexpr const char* kFlushesHelp =
+    "Multiline events emitted without waiting for the next line: cut at max_lines or "
+    "max_bytes (flagged truncated), idle for flush_after, or at the end of a file";
 }  // namespace
 
 #define LOGAGENT_TAIL_INIT_COUNTER(member, name, help) member(scope.counter(name, help)),
@@ -16,7 +22,19 @@ TailMetrics::TailMetrics(const MetricsScope& scope)
           LOGAGENT_TAIL_GAUGES(LOGAGENT_TAIL_INIT_GAUGE) abandoned_pinned_cap(
               scope.counter(kAbandonedName, kAbandonedHelp, {{"reason", "deleted_pinned_cap"}})),
       abandoned_age_cap(
-          scope.counter(kAbandonedName, kAbandonedHelp, {{"reason", "deleted_age_cap"}})) {}
+          scope.counter(kAbandonedName, kAbandonedHelp, {{"reason", "deleted_age_cap"}})) {
+  for (size_t i = 0; i < kFlushReasons; ++i) {
+    const std::string reason(flush_reason_name(static_cast<FlushReason>(i)));
+    multiline_flushes[i] = scope.counter(kFlushesName, kFlushesHelp, {{"reason", reason}});
+  }
+}
+
+void TailMetrics::add(const MultilineCounts& counts) const {
+  if (counts.joined > 0) multiline_joined.add(static_cast<double>(counts.joined));
+  for (size_t i = 0; i < kFlushReasons; ++i) {
+    if (counts.flushes[i] > 0) multiline_flushes[i].add(static_cast<double>(counts.flushes[i]));
+  }
+}
 
 #undef LOGAGENT_TAIL_INIT_COUNTER
 #undef LOGAGENT_TAIL_INIT_GAUGE

@@ -6,7 +6,10 @@
 // Threads: handles are thread-safe; in practice only the input thread updates them.
 #pragma once
 
+#include <array>
+
 #include "agent/api/metrics.h"
+#include "plugins/inputs/tail/multiline.h"
 
 namespace logagent::plugins::tail {
 
@@ -21,7 +24,9 @@ namespace logagent::plugins::tail {
   X(read_errors, "logagent_input_read_errors_total", "Failed reads of open files")           \
   X(rescans, "logagent_input_rescans_total", "Full glob rescans")                            \
   X(files_closed_idle, "logagent_input_files_closed_idle_total",                             \
-    "Idle files closed to honour max_open_files")
+    "Idle files closed to honour max_open_files")                                            \
+  X(multiline_joined, "logagent_multiline_joined_events_total",                              \
+    "Events made of more than one line by multiline joining")
 
 #define LOGAGENT_TAIL_GAUGES(X)                                                       \
   X(files_open, "logagent_files_open", "Files currently open by tailers")             \
@@ -39,6 +44,12 @@ struct TailMetrics {
   // logagent_input_bytes_abandoned_total{reason=...}
   Counter abandoned_pinned_cap;
   Counter abandoned_age_cap;
+  // logagent_multiline_flushes_total{reason=...}: multiline events emitted before a line that
+  // does not continue them arrived, indexed by FlushReason.
+  std::array<Counter, kFlushReasons> multiline_flushes;
+
+  // Adds a joiner's counts (once per batch).
+  void add(const MultilineCounts& counts) const;
 
   explicit TailMetrics(const MetricsScope& scope);
 };

@@ -61,6 +61,15 @@ Schema<TailOptions> make_schema() {
   s.field("deleted_max_age", &TailOptions::deleted_max_age,
           "How long a deleted, unread file is kept open; after it the rest is abandoned and "
           "counted.");
+  s.field("multiline", &TailOptions::multiline,
+          "Joins the lines of one event (stack traces) per file, before lanes split: "
+          "{mode: java|python|go}, {start: RE2} (a matching line begins an event) or "
+          "{continue: RE2} (a matching line continues one); exactly one of them. Also "
+          "max_lines (500), max_bytes (1MiB): a longer event is cut, flagged truncated, and "
+          "the rest becomes the next event; flush_after (1s): how long a file may stay idle "
+          "before its last event is emitted. An event is the file's bytes from its first "
+          "line to its last, inner newlines kept. `multiline: java` is short for "
+          "{mode: java}. Patterns are checked when the configuration is validated.");
   s.rule(check_paths).rule(check_sizes).rule(check_durations);
   return s;
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "agent/api/options.h"
+#include "plugins/inputs/tail/multiline_options.h"
 
 namespace logagent::plugins::tail {
 
@@ -25,6 +26,7 @@ struct TailOptions {
   Duration idle_close_after{std::chrono::seconds(30)};
   ByteSize deleted_max_pinned{1024ULL * 1024 * 1024};
   Duration deleted_max_age{std::chrono::minutes(5)};
+  MultilineOptions multiline;
 
   static constexpr uint64_t kMinLineBytes = 1024;
 
