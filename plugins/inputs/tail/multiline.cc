@@ -2,6 +2,7 @@
 
 #include <re2/re2.h>
 
+#include <cctype>
 #include <limits>
 #include <string>
 #include <utility>
@@ -168,12 +169,22 @@ LineVerdict MultilineRules::next(std::string_view line, uint8_t& state) const {
 
 // Frames and causes continue any group; an exception line continues a message that has no
 // trace yet (logger.error("msg", e) writes the message, then the exception and its frames).
+// The first-character checks only skip patterns that cannot match (most lines are frames).
 LineVerdict MultilineRules::java(std::string_view line, uint8_t& state) const {
-  if (matches(*frame_, line) || matches(*cause_, line)) {
+  const char c = line.empty() ? '\0' : line[0];
+  const bool space = c == ' ' || c == '\t' || c == '\f' || c == '\r';  // RE2's \s
+  bool frame = false;
+  if (space) {
+    const size_t text = line.find_first_not_of(" \t\f\r");
+    frame = (text != std::string_view::npos && line.substr(text).starts_with("at ")) ||
+            matches(*frame_, line);
+  }
+  if (frame || ((space || c == 'C' || c == 'S' || c == 'W') && matches(*cause_, line))) {
     state = kJavaTrace;
     return LineVerdict::kContinue;
   }
-  if (state == kJavaHead && matches(*header_, line)) {
+  const bool identifier = std::isalpha(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '$';
+  if (state == kJavaHead && identifier && matches(*header_, line)) {
     state = kJavaTrace;
     return LineVerdict::kContinue;
   }
