@@ -198,7 +198,11 @@ const char* JsonParser::add_member(od::field& member, FieldWriter& out) {
 }
 
 const char* JsonParser::add_string(std::string_view key, od::value& v, FieldWriter& out) {
-  const char* body = v.raw_json_token().data() + 1;  // after the opening quote
+  // Consumed through simdjson even when the fast path below views the text: an unconsumed value
+  // is skipped leniently, and {"a":"b":"c"}} would pass as valid.
+  od::raw_json_string raw;
+  if (auto e = v.get_raw_json_string().get(raw)) return describe(e);
+  const char* body = raw.raw();  // after the opening quote
   const char* stop = string_stop(body, padded_.get() + size_);
   if (stop < padded_.get() + size_ && *stop == '"') {
     out.add(key, original({body, static_cast<size_t>(stop - body)}), FieldType::kString);
