@@ -3,6 +3,7 @@
 # unit and end-to-end tests (ctest), then the unit tests again under ASan+UBSan and under TSan.
 #   LOGAGENT_SANITIZERS=0  skip the sanitizer builds (quicker local runs)
 #   LOGAGENT_JOBS=N        build parallelism (default 2)
+#   LOGAGENT_FUZZ_SECONDS=N  time per fuzz target (default 30; 0 skips the clang fuzz build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -34,7 +35,7 @@ if [ "${LOGAGENT_SANITIZERS:-1}" = 1 ]; then
   step "unit and end-to-end tests under ASan+UBSan"
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DLOGAGENT_SANITIZE=address,undefined \
     -DLOGAGENT_BENCHMARKS=OFF >/dev/null
-  cmake --build build-asan -j "$jobs" --target logagent_unit_tests logagent
+  cmake --build build-asan -j "$jobs" --target logagent_unit_tests logagent logagent_fuzz
   (cd build-asan && LOGAGENT_SANITIZED=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
      ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure --timeout 600)
 
@@ -47,6 +48,14 @@ if [ "${LOGAGENT_SANITIZERS:-1}" = 1 ]; then
   # in the two builds above; TSan covers the queue, pool, pipeline and acknowledger stress tests.
   (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 \
      ctest --output-on-failure -L unit -E '^unit:kafka sink:' --timeout 600)
+fi
+
+if [ "${LOGAGENT_FUZZ_SECONDS:-30}" != 0 ]; then
+  step "fuzz (libFuzzer under ASan+UBSan, ${LOGAGENT_FUZZ_SECONDS:-30} s per target)"
+  CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DLOGAGENT_FUZZ=ON -DLOGAGENT_TESTS=OFF -DLOGAGENT_BENCHMARKS=OFF >/dev/null
+  cmake --build build-fuzz -j "$jobs" --target logagent_fuzz
+  tests/fuzz/fuzz.sh build-fuzz
 fi
 echo
 echo "all tests passed"
