@@ -8,15 +8,17 @@
 #include <cstring>
 #include <thread>
 
+#include "agent/api/zstd_frame.h"
+
 namespace logagent {
 
-FdSink::FdSink(int fd, bool owns_fd, std::string name, EventFormat format, bool sync,
+FdSink::FdSink(int fd, bool owns_fd, std::string name, EncodeSpec spec, bool sync,
                const PluginContext& ctx)
     : fd_(fd),
       owns_fd_(owns_fd),
       name_(std::move(name)),
-      format_(format),
       sync_(sync),
+      spec_(spec),
       abort_(ctx.abort),
       write_errors_(ctx.metrics.counter("logagent_sink_write_errors_total",
                                         "Failed write attempts (retried)")) {}
@@ -29,16 +31,45 @@ EventFormat FdSink::parse_format(const std::string& format) {
   return format == "json" ? EventFormat::kJson : EventFormat::kRaw;
 }
 
+std::optional<EncodeSpec> FdSink::encoding() const {
+  // Raw lines are a copy away from the chunks: not worth a thread hop. The rest is real work.
+  if (spec_.format == EventFormat::kRaw && spec_.compression == Compression::kNone) {
+    return std::nullopt;
+  }
+  return spec_;
+}
+
 void FdSink::write(const Batch& batch, SinkAck ack) {
-  thread_local std::string buffer;
-  buffer.clear();
-  encode_batch(buffer, batch, format_);
+  if (batch.live_events() == 0) {
+    ack.done(true);
+    return;
+  }
+  std::string_view data;
+  if (const Payload* p = find_payload(batch, spec_); p != nullptr) {
+    data = p->bytes;  // made by the lane's encode step
+  } else {
+    thread_local std::string buffer;
+    buffer.clear();
+    encode_batch(buffer, batch, spec_.format);
+    if (spec_.compression == Compression::kZstd) {
+      thread_local ZstdFrameCompressor zstd;
+      thread_local std::string packed;
+      if (Status st = zstd.compress(buffer, spec_.level, packed); !st) {
+        spdlog::error("sink {}: {}", name_, st.message());
+        ack.done(false);
+        return;
+      }
+      buffer.swap(packed);
+    }
+    data = buffer;
+  }
   std::lock_guard lock(mu_);
-  ack.done(write_all(buffer));
+  before_write(data.size());
+  ack.done(write_all(data));
 }
 
 // Requires mu_. True when every byte was written (and synced when asked).
-bool FdSink::write_all(const std::string& data) {
+bool FdSink::write_all(std::string_view data) {
   size_t done = 0;
   auto backoff = std::chrono::milliseconds(50);
   while (done < data.size() || (sync_ && done == data.size())) {

@@ -2,8 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
+
+#include "agent/pipeline/encode_stage.h"
 
 namespace logagent {
 namespace {
@@ -103,6 +106,7 @@ Status Pipeline::build(const PipelineConfig& config) {
   input_ = std::move(input.value());
 
   const auto sink_labels = unique_labels(config.sinks);
+  std::vector<EncodeSpec> encodings;  // distinct, in sink order
   for (size_t i = 0; i < config.sinks.size(); ++i) {
     PluginContext sctx = ctx;
     sctx.metrics = scope_.with({{"sink", sink_labels[i]}});
@@ -111,10 +115,16 @@ Status Pipeline::build(const PipelineConfig& config) {
       return Status::error(config.sinks[i].where + ": sink " + sink_labels[i] + ": " +
                            sink.message());
     }
+    if (auto spec = sink.value()->encoding();
+        spec && std::find(encodings.begin(), encodings.end(), *spec) == encodings.end()) {
+      encodings.push_back(*spec);
+    }
     sinks_.push_back(std::make_unique<SinkSlot>(this, std::move(sink.value()), sctx.metrics));
   }
 
   queue_names_ = unique_labels(config.stages);
+  // Sinks that want pre-encoded (compressed) batches get an encode step on its own thread.
+  if (!encodings.empty()) queue_names_.push_back("encode");
   queue_names_.push_back("sinks");
   for (uint32_t lane = 0; lane < config.workers; ++lane) {
     std::vector<std::unique_ptr<Stage>> stages;
@@ -122,6 +132,10 @@ Status Pipeline::build(const PipelineConfig& config) {
       auto stage = sc.factory->make_stage(sc.options.get(), ctx);
       if (!stage) return Status::error(sc.where + ": stage " + sc.type + ": " + stage.message());
       stages.push_back(std::move(stage.value()));
+    }
+    if (!encodings.empty()) {
+      stages.push_back(
+          std::make_unique<EncodeStage>(encodings, scope_.with({{"stage", "encode"}})));
     }
     lanes_.push_back(std::make_unique<Lane>(std::move(stages), config.queue_size,
                                             [this](BatchPtr b) { sink_step(std::move(b)); }));

@@ -1,14 +1,33 @@
 #include "plugins/sinks/file/file_sink.h"
 
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 
-#include "agent/api/fd_sink.h"
-
 namespace logagent::plugins::file_sink {
+namespace {
+
+int open_append(const std::string& path) {
+  return ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+}
+
+std::string utc_stamp() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y%m%dT%H%M%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
 
 const Schema<FileOptions>& FileOptions::schema() {
   static const Schema<FileOptions> s =
@@ -21,24 +40,122 @@ const Schema<FileOptions>& FileOptions::schema() {
           .one_of({"raw", "json"})
           .field("fsync", &FileOptions::fsync,
                  "Acknowledge only after fdatasync(2): durable across power loss, slower.")
+          .field("compression", &FileOptions::compression,
+                 "none, or zstd: each batch is one zstd frame (compressed by the lane's encode "
+                 "step on its own thread); the file is a valid .zst stream that `zstd -d` reads.")
+          .one_of({"none", "zstd"})
+          .field("compression_level", &FileOptions::compression_level,
+                 "zstd level, 1 (fastest) to 19.")
+          .field("roll_size", &FileOptions::roll_size,
+                 "Roll the file when it would grow past this size (0: never). The rolled file "
+                 "is renamed <stem>-<UTC time>-<NNN><extensions>; a fresh one is opened at `path`.")
+          .field("roll_interval", &FileOptions::roll_interval,
+                 "Roll the file when it is older than this (0s: never); checked when a batch "
+                 "is written.")
           .rule([](const FileOptions& o) -> std::optional<std::string> {
             if (o.path.empty()) return "path must not be empty";
+            if (o.compression_level < 1 || o.compression_level > 19) {
+              return "compression_level must be between 1 and 19";
+            }
             return std::nullopt;
           });
   return s;
 }
 
-Result<std::unique_ptr<Sink>> FileSink::create(const Options& o, const PluginContext& ctx) {
+std::string rolled_name(const std::string& path, const std::string& stamp, int n) {
+  const size_t slash = path.rfind('/');
+  const size_t base = slash == std::string::npos ? 0 : slash + 1;
+  // Extensions start at the first '.' of the last component that is not its first character.
+  size_t dot = path.find('.', base + 1);
+  if (dot == std::string::npos) dot = path.size();
+  char seq[16];
+  std::snprintf(seq, sizeof(seq), "-%03d", n);
+  return path.substr(0, dot) + "-" + stamp + seq + path.substr(dot);
+}
+
+Result<std::unique_ptr<RollingFileSink>> RollingFileSink::open(const FileOptions& o,
+                                                               const PluginContext& ctx) {
   const std::filesystem::path path(o.path);
   if (path.has_parent_path()) {
     std::error_code ec;
     std::filesystem::create_directories(path.parent_path(), ec);
     if (ec) return Status::error("cannot create directory for " + o.path + ": " + ec.message());
   }
-  const int fd = ::open(o.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  const int fd = open_append(o.path);
   if (fd < 0) return Status::error("cannot open " + o.path + ": " + std::strerror(errno));
-  return std::unique_ptr<Sink>(std::make_unique<FdSink>(
-      fd, true, "file " + o.path, FdSink::parse_format(o.format), o.fsync, ctx));
+  struct stat st {};
+  const uint64_t size = ::fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+  return std::unique_ptr<RollingFileSink>(new RollingFileSink(fd, o, size, ctx));
+}
+
+RollingFileSink::RollingFileSink(int fd, const FileOptions& o, uint64_t size,
+                                 const PluginContext& ctx)
+    : FdSink(fd, true, "file " + o.path,
+             EncodeSpec{FdSink::parse_format(o.format),
+                        o.compression == "zstd" ? Compression::kZstd : Compression::kNone,
+                        o.compression_level},
+             o.fsync, ctx),
+      path_(o.path),
+      roll_size_(o.roll_size.bytes),
+      roll_interval_(o.roll_interval.value),
+      size_(size),
+      opened_(std::chrono::steady_clock::now()),
+      rolls_(ctx.metrics.counter("logagent_file_sink_rolls_total", "Output files rolled")),
+      roll_errors_(ctx.metrics.counter("logagent_file_sink_roll_errors_total",
+                                       "Rolls that failed (writing went on to the old file)")) {}
+
+void RollingFileSink::before_write(size_t bytes) {
+  const bool too_big = roll_size_ > 0 && size_ > 0 && size_ + bytes > roll_size_;
+  const bool too_old = roll_interval_.count() > 0 && size_ > 0 &&
+                       std::chrono::steady_clock::now() - opened_ >= roll_interval_;
+  if (too_big || too_old) roll();
+  size_ += bytes;
+}
+
+void RollingFileSink::roll_now() {
+  std::lock_guard lock(mu_);
+  if (size_ > 0) roll();
+}
+
+// Requires the FdSink lock. On any failure the current file stays open and is written to: a
+// roll that fails never loses events; it is logged once per cause and counted.
+void RollingFileSink::roll() {
+  auto fail = [&](const std::string& what) {
+    roll_errors_.inc();
+    if (what != last_error_) spdlog::error("sink {}: cannot roll: {}", name_, what);
+    last_error_ = what;
+  };
+  if (sync_ && ::fdatasync(fd_) != 0 && errno != EINVAL) {
+    return fail("fdatasync: " + std::string(std::strerror(errno)));
+  }
+  const std::string stamp = utc_stamp();
+  std::string target;
+  for (int n = 0; n < 1000 && target.empty(); ++n) {
+    std::string name = rolled_name(path_, stamp, n);
+    if (::access(name.c_str(), F_OK) != 0) target = std::move(name);
+  }
+  if (target.empty()) return fail("1000 rolled files for " + stamp + " exist already");
+  if (::rename(path_.c_str(), target.c_str()) != 0) {
+    return fail("rename to " + target + ": " + std::strerror(errno));
+  }
+  const int fd = open_append(path_);
+  if (fd < 0) {
+    // Keep writing to the renamed file (same descriptor): nothing is lost.
+    return fail("open " + path_ + ": " + std::strerror(errno));
+  }
+  ::close(fd_);
+  fd_ = fd;
+  size_ = 0;
+  opened_ = std::chrono::steady_clock::now();
+  rolls_.inc();
+  if (!last_error_.empty()) spdlog::info("sink {}: rolling again", name_);
+  last_error_.clear();
+}
+
+Result<std::unique_ptr<Sink>> FileSink::create(const Options& o, const PluginContext& ctx) {
+  auto sink = RollingFileSink::open(o, ctx);
+  if (!sink) return sink.status();
+  return std::unique_ptr<Sink>(std::move(sink.value()));
 }
 
 }  // namespace logagent::plugins::file_sink

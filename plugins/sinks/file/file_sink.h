@@ -1,7 +1,20 @@
-// The "file" sink: events appended to one file, raw or json. Acknowledges after write(2), or
-// after fdatasync(2) with `fsync: true`. Parent directories are created.
+// The "file" sink: events appended to one file, raw or json, optionally zstd-compressed (one
+// frame per batch: a valid .zst stream), optionally rolled by size and age.
+//
+// Acknowledges after write(2), or after fdatasync(2) with `fsync: true`. Parent directories are
+// created. Rolling renames the current file to <stem>-<UTC time>-<NNN><extensions> beside it
+// (app.ndjson.zst -> app-20261127T040512Z-000.ndjson.zst; NNN counts rolls within one second,
+// so names sort in write order) and opens a fresh `path`, between two
+// batches, so every rolled file is complete and, compressed, decodes on its own. The age is
+// checked when a batch is written: an idle file is rolled by the next batch.
+//
+// Threads: see FdSink (write() from any lane; rolling happens under its lock).
 #pragma once
 
+#include <chrono>
+#include <string>
+
+#include "agent/api/fd_sink.h"
 #include "agent/api/options.h"
 #include "agent/api/plugin.h"
 
@@ -11,6 +24,10 @@ struct FileOptions {
   std::string path;
   std::string format = "raw";
   bool fsync = false;
+  std::string compression = "none";
+  int compression_level = 3;
+  ByteSize roll_size{0};
+  Duration roll_interval{std::chrono::seconds(0)};
   static const Schema<FileOptions>& schema();
 };
 
@@ -18,6 +35,31 @@ struct FileSink {
   static constexpr std::string_view kName = "file";
   using Options = FileOptions;
   static Result<std::unique_ptr<Sink>> create(const Options& o, const PluginContext& ctx);
+};
+
+// The name a rolled file gets: `path` with "-<stamp>-<n, 3 digits>" inserted before the
+// extensions of its last component ("a/app.ndjson.zst" -> "a/app-<stamp>-000.ndjson.zst").
+std::string rolled_name(const std::string& path, const std::string& stamp, int n);
+
+class RollingFileSink final : public FdSink {
+ public:
+  static Result<std::unique_ptr<RollingFileSink>> open(const FileOptions& o,
+                                                       const PluginContext& ctx);
+  // Rolls now if the file is not empty (tests; rolling is otherwise automatic).
+  void roll_now();
+
+ private:
+  RollingFileSink(int fd, const FileOptions& o, uint64_t size, const PluginContext& ctx);
+  void before_write(size_t bytes) override;
+  void roll();
+
+  const std::string path_;
+  const uint64_t roll_size_;
+  const std::chrono::nanoseconds roll_interval_;
+  uint64_t size_;  // bytes in the current file (guarded by the FdSink lock)
+  std::chrono::steady_clock::time_point opened_;
+  std::string last_error_;
+  Counter rolls_, roll_errors_;
 };
 
 }  // namespace logagent::plugins::file_sink

@@ -26,7 +26,8 @@ struct StdoutSink {
   using Options = StdoutOptions;
   static Result<std::unique_ptr<Sink>> create(const Options& o, const PluginContext& ctx) {
     return std::unique_ptr<Sink>(std::make_unique<FdSink>(
-        STDOUT_FILENO, false, "stdout", FdSink::parse_format(o.format), false, ctx));
+        STDOUT_FILENO, false, "stdout",
+        EncodeSpec{FdSink::parse_format(o.format), Compression::kNone, 0}, false, ctx));
   }
 };
 
