@@ -1,0 +1,194 @@
+#include "plugins/sinks/file/file_sink.h"
+
+#include <doctest/doctest.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "agent/metrics/metrics_registry.h"
+#include "agent/pipeline/encode_stage.h"
+
+using namespace logagent;
+using namespace logagent::plugins::file_sink;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Env {
+  Env() {
+    static int n = 0;
+    dir = fs::temp_directory_path() /
+          ("logagent-file-sink-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
+    fs::remove_all(dir);
+    ctx.pipeline = "p";
+    ctx.metrics = MetricsScope(registry, {{"pipeline", "p"}, {"sink", "file"}});
+  }
+  ~Env() { fs::remove_all(dir); }
+  std::shared_ptr<MetricsRegistry> registry = std::make_shared<MetricsRegistry>();
+  fs::path dir;
+  PluginContext ctx;
+};
+
+struct Done final : BatchCompletion {
+  void sink_done(Batch*, bool ok) override { (ok ? oks : fails)++; }
+  int oks = 0;
+  int fails = 0;
+};
+
+struct Lines {
+  Lines(int first, int count) {
+    for (int i = first; i < first + count; ++i) lines.push_back("event " + std::to_string(i));
+    uint64_t offset = 0;
+    for (const auto& s : lines) {
+      batch.events.push_back(Event{s, offset, 0, 0});
+      offset += s.size() + 1;
+    }
+    batch.end = offset;
+  }
+  std::vector<std::string> lines;
+  Batch batch;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+std::string unzstd(const std::string& in) {
+  ZSTD_DCtx* d = ZSTD_createDCtx();
+  std::string out;
+  std::string buf(ZSTD_DStreamOutSize(), '\0');
+  ZSTD_inBuffer ib{in.data(), in.size(), 0};
+  size_t last = 0;
+  while (ib.pos < ib.size) {
+    ZSTD_outBuffer ob{buf.data(), buf.size(), 0};
+    last = ZSTD_decompressStream(d, &ob, &ib);
+    REQUIRE_FALSE(ZSTD_isError(last));
+    out.append(buf.data(), ob.pos);
+  }
+  CHECK(last == 0);  // ends at a frame boundary: nothing truncated
+  ZSTD_freeDCtx(d);
+  return out;
+}
+
+std::vector<fs::path> files_in(const fs::path& dir) {
+  std::vector<fs::path> out;
+  for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("file sink: rolled names keep the extensions and sort in write order") {
+  CHECK(rolled_name("/o/app.ndjson.zst", "20261127T040512Z", 0) ==
+        "/o/app-20261127T040512Z-000.ndjson.zst");
+  CHECK(rolled_name("/o/app", "S", 12) == "/o/app-S-012");
+  CHECK(rolled_name("/o.d/.hidden.log", "S", 1) == "/o.d/.hidden-S-001.log");
+  CHECK(rolled_name("app.log", "S", 0) == "app-S-000.log");
+  CHECK(rolled_name("/o/app.log", "S", 2) < rolled_name("/o/app.log", "S", 10));
+}
+
+TEST_CASE(
+    "file sink: zstd output is one frame per batch, a valid stream; with or without the "
+    "encode step") {
+  Env env;
+  FileOptions o;
+  o.path = (env.dir / "out.ndjson.zst").string();
+  o.format = "raw";
+  o.compression = "zstd";
+  o.compression_level = 1;
+  auto sink = FileSink::create(o, env.ctx);
+  REQUIRE(sink.is_ok());
+  REQUIRE(sink.value()->encoding().has_value());
+  EncodeStage encode({*sink.value()->encoding()}, env.ctx.metrics);
+  Done done;
+  std::string want;
+  for (int b = 0; b < 6; ++b) {
+    Lines l(b * 100, 100);
+    if (b % 2 == 0) encode.process(l.batch);  // odd batches: the sink compresses itself
+    for (const auto& s : l.lines) want += s + "\n";
+    sink.value()->write(l.batch, SinkAck(&done, &l.batch));
+  }
+  CHECK(done.oks == 6);
+  CHECK(unzstd(slurp(o.path)) == want);
+}
+
+TEST_CASE("file sink: rolling by size keeps every event exactly once, in order") {
+  Env env;
+  FileOptions o;
+  o.path = (env.dir / "app.log").string();
+  o.roll_size = ByteSize{1024};
+  auto made = RollingFileSink::open(o, env.ctx);
+  REQUIRE(made.is_ok());
+  auto& sink = *made.value();
+  Done done;
+  std::string want;
+  for (int b = 0; b < 40; ++b) {
+    Lines l(b * 20, 20);  // ~220 bytes a batch
+    for (const auto& s : l.lines) want += s + "\n";
+    sink.write(l.batch, SinkAck(&done, &l.batch));
+  }
+  CHECK(done.oks == 40);
+  const auto files = files_in(env.dir);
+  REQUIRE(files.size() >= 3);
+  CHECK(files.back() == fs::path(o.path));  // the live file sorts last ("app.log" > "app-...")
+  std::string got;
+  for (const auto& f : files) {
+    if (f != fs::path(o.path)) {
+      CHECK(fs::file_size(f) <= 1024);
+      got += slurp(f);
+    }
+  }
+  got += slurp(o.path);
+  CHECK(got == want);
+  CHECK(env.ctx.metrics.counter("logagent_file_sink_rolls_total", "").value() ==
+        static_cast<double>(files.size() - 1));
+}
+
+TEST_CASE("file sink: rolled zstd files decode on their own") {
+  Env env;
+  FileOptions o;
+  o.path = (env.dir / "z" / "app.zst").string();
+  o.compression = "zstd";
+  auto made = RollingFileSink::open(o, env.ctx);
+  REQUIRE(made.is_ok());
+  auto& sink = *made.value();
+  Done done;
+  Lines a(0, 50);
+  sink.write(a.batch, SinkAck(&done, &a.batch));
+  sink.roll_now();
+  Lines b(50, 50);
+  sink.write(b.batch, SinkAck(&done, &b.batch));
+  auto files = files_in(env.dir / "z");
+  REQUIRE(files.size() == 2);
+  std::string want_a, want_b;
+  for (const auto& s : a.lines) want_a += s + "\n";
+  for (const auto& s : b.lines) want_b += s + "\n";
+  CHECK(unzstd(slurp(files[0])) == want_a);
+  CHECK(unzstd(slurp(o.path)) == want_b);
+
+  CHECK(done.fails == 0);
+}
+
+TEST_CASE("file sink: options are checked when the configuration is validated") {
+  auto bind = [](const std::string& yaml) {
+    FileOptions o;
+    Diagnostics diag;
+    FileOptions::schema().bind(
+        ConfigNode(YAML::Load(yaml), std::make_shared<const ConfigFile>(ConfigFile{"f.yaml"}),
+                   "sinks[0]"),
+        o, diag, {"type"});
+    return diag.errors();
+  };
+  CHECK(bind("path: /o/a.zst\ncompression: zstd\nroll_size: 64MiB\nroll_interval: 1h\n").empty());
+  CHECK(bind("path: a\ncompression: zstd\ncompression_level: 0\n").size() == 1);
+  CHECK(bind("path: a\ncompression: gzip\n").size() == 1);
+  CHECK(bind("path: a\nroll_size: lots\n").size() == 1);
+}
