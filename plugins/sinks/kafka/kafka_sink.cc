@@ -41,7 +41,8 @@ KafkaSink::KafkaSink(const Options& o, const PluginContext& ctx)
       format_(o.format == "raw" ? EventFormat::kRaw : EventFormat::kJson),
       batch_mode_(o.mode == "batch"),
       zstd_(o.compression == "zstd"),
-      level_(o.compression_level),
+      spec_{format_, zstd_ ? Compression::kZstd : Compression::kNone,
+            o.compression_level < 0 ? 3 : o.compression_level},
       dead_letter_enabled_(o.dead_letter),
       max_topics_(o.max_topics),
       abort_(ctx.abort),
@@ -209,9 +210,15 @@ bool KafkaSink::route_per_event(DeliveryRecord* r, std::vector<rd_kafka_message_
   return false;
 }
 
+std::optional<EncodeSpec> KafkaSink::encoding() const {
+  if (batch_mode_) return spec_;
+  if (format_ == EventFormat::kJson) return EncodeSpec{EventFormat::kJson, Compression::kNone, 0};
+  return std::nullopt;  // raw records view the batch's chunks: nothing to encode
+}
+
 void KafkaSink::write_records(DeliveryRecord* r) {
   thread_local std::vector<rd_kafka_message_t> msgs;
-  build_records(*r, format_, msgs);
+  build_records(*r, format_, msgs, encoding() ? find_payload(*r->batch, *encoding()) : nullptr);
   tracker_.add_messages(r, static_cast<uint32_t>(msgs.size()));
   if (route_per_event(r, msgs)) {
     for (auto& m : msgs) {
@@ -294,19 +301,34 @@ void KafkaSink::write_records_with_headers(DeliveryRecord* r,
 }
 
 void KafkaSink::write_batch(DeliveryRecord* r) {
-  auto built = build_batch_payload(*r, format_, zstd_, level_);
   tracker_.add_messages(r, 1);
-  MessageRef* ref = &r->refs.front();
-  if (!built) {
-    spdlog::error("{}: {}", name_, built.message());
-    tracker_.settle(ref, RD_KAFKA_RESP_ERR_NO_ERROR, true);
-    return;
+  r->refs.assign(1, MessageRef{r, MessageRef::kWholeBatch});
+  // The encode step's payload lives in the batch until it is acknowledged: no copy. Without one
+  // (a batch that did not come through a lane), encode and compress here.
+  const Payload* p = find_payload(*r->batch, spec_);
+  std::string_view payload;
+  size_t events = 0;
+  if (p != nullptr) {
+    payload = p->bytes;
+    events = p->events;
+    r->payload_bytes = payload.size();
+  } else {
+    auto built = build_batch_payload(*r, format_, zstd_, spec_.level);
+    if (!built) {
+      spdlog::error("{}: {}", name_, built.message());
+      tracker_.settle(&r->refs.front(), RD_KAFKA_RESP_ERR_NO_ERROR, true);
+      return;
+    }
+    payload = r->payload;
+    events = built.value();
   }
-  rd_kafka_headers_t* h = make_headers(*r->batch, 0, built.value());
+  MessageRef* ref = &r->refs.front();
+  auto* data = const_cast<char*>(payload.data());  // never written by librdkafka (no F_FREE)
+  rd_kafka_headers_t* h = make_headers(*r->batch, 0, events);
   for (;;) {
     const rd_kafka_resp_err_t err = rd_kafka_producev(
         producer_->get(), RD_KAFKA_V_RKT(r->rkt), RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
-        RD_KAFKA_V_VALUE(r->payload.data(), r->payload.size()),
+        RD_KAFKA_V_VALUE(data, payload.size()),
         RD_KAFKA_V_KEY(r->key.empty() ? nullptr : r->key.data(), r->key.size()),
         RD_KAFKA_V_OPAQUE(ref), RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return;
@@ -315,7 +337,7 @@ void KafkaSink::write_batch(DeliveryRecord* r) {
       rd_kafka_headers_destroy(h);
       tracker_.settle(ref, RD_KAFKA_RESP_ERR_NO_ERROR, true);
     } else {
-      produce_failed(ref, err, RD_KAFKA_PARTITION_UA, r->payload.data(), r->payload.size(), h);
+      produce_failed(ref, err, RD_KAFKA_PARTITION_UA, data, payload.size(), h);
     }
     return;
   }

@@ -59,6 +59,8 @@ class KafkaSink final : public Sink, private DeliveryListener {
 
   ~KafkaSink() override;
   void write(const Batch& batch, SinkAck ack) override;
+  // json records and batch mode are encoded (and compressed) by the lane's encode step.
+  std::optional<EncodeSpec> encoding() const override;
   Status flush(std::chrono::steady_clock::time_point deadline) override;
 
   // The dead-letter file's path for `ctx` (sink label from the metrics scope).
@@ -117,7 +119,7 @@ class KafkaSink final : public Sink, private DeliveryListener {
   const EventFormat format_;
   const bool batch_mode_;
   const bool zstd_;
-  const int level_;
+  const EncodeSpec spec_;  // batch mode's payload (zstd level -1 means zstd's default, 3)
   const bool dead_letter_enabled_;
   const size_t max_topics_;
   bool headers_use_fields_ = false;

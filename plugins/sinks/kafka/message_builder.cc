@@ -31,8 +31,8 @@ rd_kafka_message_t message(void* payload, size_t len, MessageRef* ref) {
 
 }  // namespace
 
-void build_records(DeliveryRecord& record, EventFormat format,
-                   std::vector<rd_kafka_message_t>& out) {
+void build_records(DeliveryRecord& record, EventFormat format, std::vector<rd_kafka_message_t>& out,
+                   const Payload* encoded) {
   const Batch& batch = *record.batch;
   out.clear();
   record.refs.clear();
@@ -48,16 +48,23 @@ void build_records(DeliveryRecord& record, EventFormat format,
     }
     return;
   }
-  encode_batch(record.payload, batch, EventFormat::kJson);
-  // Escaped JSON holds no raw newline: every '\n' ends one event's object.
-  char* const begin = record.payload.data();
-  char* const end = begin + record.payload.size();
+  std::string_view json;
+  if (encoded != nullptr) {
+    json = encoded->bytes;
+  } else {
+    encode_batch(record.payload, batch, EventFormat::kJson);
+    json = record.payload;
+  }
+  // Escaped JSON holds no raw newline: every '\n' ends one event's object. librdkafka does not
+  // write to payloads produced without RD_KAFKA_MSG_F_FREE: the const_cast is for its API only.
+  char* const begin = const_cast<char*>(json.data());
+  char* const end = begin + json.size();
   const size_t live = batch.live_events();
   if (static_cast<size_t>(std::count(begin, end, '\n')) != live) {
     // Cannot happen with the current encoder; never split an object wrongly: one message then.
     record.refs.push_back({&record, MessageRef::kWholeBatch});
-    out.push_back(message(begin, record.payload.size(), &record.refs.back()));
-    record.payload_bytes = record.payload.size();
+    out.push_back(message(begin, json.size(), &record.refs.back()));
+    record.payload_bytes = json.size();
     return;
   }
   char* p = begin;

@@ -22,10 +22,14 @@
 namespace logagent::plugins::kafka {
 
 // Fills record.refs and `out` (one entry per live event; partition UA, opaque = its ref).
-void build_records(DeliveryRecord& record, EventFormat format,
-                   std::vector<rd_kafka_message_t>& out);
+// json: `encoded`, when given, is the batch's json encoding made by the lane's encode step
+// (messages then view it, and it lives as long as the batch); else the batch is encoded into
+// record.payload here.
+void build_records(DeliveryRecord& record, EventFormat format, std::vector<rd_kafka_message_t>& out,
+                   const Payload* encoded = nullptr);
 
 // Fills record.payload and record.refs (one kWholeBatch ref); returns the events it holds.
+// Used when the encode step made no payload for the batch.
 Result<size_t> build_batch_payload(DeliveryRecord& record, EventFormat format, bool zstd,
                                    int level);
 
