@@ -57,18 +57,8 @@ inline bool same_fields(const Batch& a, const Batch& b, size_t i) {
   return true;
 }
 
-// `make(on_error)` makes the stage under test; on_error is "keep" or "drop".
-inline void run_parser_stage(const uint8_t* data, size_t size,
-                             const std::function<std::unique_ptr<Stage>(const char*)>& make,
-                             ParserExpect expect = {}) {
-  InputBatch keep(data, size);
-  InputBatch drop(data, size);
-  {
-    auto stage = make("keep");
-    stage->process(keep.batch);
-    stage = make("drop");
-    stage->process(drop.batch);
-  }  // stages destroyed: views into their buffers now dangle (ASan)
+// Checks a keep run and a drop run of the same input (see the top of this file).
+inline void check_parser_runs(const InputBatch& keep, const InputBatch& drop, ParserExpect expect) {
   check_fields(keep.batch);
   check_fields(drop.batch);
   const size_t n = keep.batch.events.size();
@@ -97,6 +87,33 @@ inline void run_parser_stage(const uint8_t* data, size_t size,
     FUZZ_CHECK(same_fields(keep.batch, drop.batch, i), at + " fields differ between runs");
   }
   check_encoding(keep.batch);
+}
+
+// `make(on_error)` makes the stage under test; on_error is "keep" or "drop". The stages are
+// destroyed before the checks.
+inline void run_parser_stage(const uint8_t* data, size_t size,
+                             const std::function<std::unique_ptr<Stage>(const char*)>& make,
+                             ParserExpect expect = {}) {
+  InputBatch keep(data, size);
+  InputBatch drop(data, size);
+  {
+    auto stage = make("keep");
+    stage->process(keep.batch);
+    stage = make("drop");
+    stage->process(drop.batch);
+  }  // stages destroyed: views into their buffers now dangle (ASan)
+  check_parser_runs(keep, drop, expect);
+}
+
+// The same with stages kept across inputs (costly to make: regex); `keep_stage` and `drop_stage`
+// have on_error keep and drop.
+inline void run_parser_stages(const uint8_t* data, size_t size, Stage& keep_stage,
+                              Stage& drop_stage, ParserExpect expect = {}) {
+  InputBatch keep(data, size);
+  InputBatch drop(data, size);
+  keep_stage.process(keep.batch);
+  drop_stage.process(drop.batch);
+  check_parser_runs(keep, drop, expect);
 }
 
 }  // namespace logagent::fuzz
