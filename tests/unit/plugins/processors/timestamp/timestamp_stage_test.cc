@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/api/event_encoder.h"
 #include "agent/api/registry.h"
 #include "agent/config/config.h"
 #include "plugins/builtin_plugins.h"
@@ -123,6 +124,22 @@ TEST_CASE("timestamp can parse the whole message, with the timezone for syslog t
   CHECK(event_time_ns(b.batch, 0) == (1728684855 - 7200) * kS);
   CHECK(event_time_ns(b.batch, 1) == kReadTime);
   CHECK((b.batch.events[1].flags & kEventParseError) != 0);
+}
+
+TEST_CASE("the json encoding writes the time a timestamp stage set") {
+  TimestampOptions o;
+  auto stage = make(o);
+  ProcBatch b({"x", "y"}, "/l");
+  b.batch.read_time_ns = kReadTime;
+  b.set_fields(0, {{"time", "2024-05-01T12:34:56.123456789Z"}});
+  stage->process(b.batch);
+  std::string out;
+  encode_batch(out, b.batch, EventFormat::kJson);
+  CHECK(out ==
+        "{\"time\":\"2024-05-01T12:34:56.123456Z\",\"file\":\"/l\",\"offset\":100,\"message\":"
+        "\"x\",\"_time\":\"2024-05-01T12:34:56.123456789Z\"}\n"
+        "{\"time\":\"2024-10-20T00:00:00.000000Z\",\"file\":\"/l\",\"offset\":102,\"message\":"
+        "\"y\"}\n");
 }
 
 TEST_CASE("timestamp options are checked when the config is loaded, with positions") {
