@@ -31,6 +31,9 @@ cmake --build build -j "$jobs"
 step "unit and end-to-end tests"
 (cd build && ctest --output-on-failure --timeout 600)
 
+step "packaging (.deb: cpack, dpkg -i, checks, systemd-analyze verify, dpkg --purge)"
+packaging/check-deb.sh build
+
 if [ "${LOGAGENT_SANITIZERS:-1}" = 1 ]; then
   step "unit and end-to-end tests under ASan+UBSan"
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DLOGAGENT_SANITIZE=address,undefined \
