@@ -204,6 +204,7 @@ FileReader::Step FileReader::read_once(ReadEnv& env) {
 size_t FileReader::join(ReadEnv& env, size_t used, bool eof, bool untouched, Batch& batch) {
   MultilineJoiner& joiner = env.multiline->joiner;
   joiner.reset();
+  batch.events.reserve(env.multiline->lines.size());
   for (const Event& line : env.multiline->lines) joiner.push(line, batch.events);
   if (eof && env.once) joiner.flush(FlushReason::kEof, batch.events);
   if (joiner.pending() && !eof && joiner.pending_offset() == offset_ && untouched &&

@@ -83,8 +83,9 @@ class FileReader {
   TurnEnd flush_held(ReadEnv& env);
   // Multiline: complete lines are held, waiting for the rest of their event.
   bool holding() const { return held_end_ > offset_; }
-  // Steady-clock time new bytes were last read.
+  // Steady-clock time new bytes were last read (or seen: see_data()).
   int64_t last_data() const { return last_data_; }
+  void see_data(int64_t now_mono_ns) { last_data_ = now_mono_ns; }
 
   void close();
   // Adopts a descriptor of the same file (reopen after an idle close).

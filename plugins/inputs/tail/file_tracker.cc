@@ -214,6 +214,7 @@ bool FileTracker::flush_idle(ReadEnv& env, int64_t now, bool* stopped) {
     if (!r.open() && !try_reopen(env, t)) continue;
     if (r.sync(env)) {  // it grew: the next read round may continue the held event
       r.maybe_data = true;
+      r.see_data(now);  // and the idle time starts again
       continue;
     }
     if (!r.holding()) continue;  // truncated
