@@ -17,6 +17,12 @@
      null     logagent run --once, file -> null sink
      raw      logagent run --once, file -> file sink, format raw
      json     logagent run --once, file -> file sink, format json
+   and, over generated inputs of the same size in a given format (json objects or nginx
+   combined access lines, made by this script and cached like loggen's):
+     parse-json       file -> null, stages: json
+     parse-json-ts    file -> null, stages: json, timestamp (rfc3339 field "time")
+     parse-json-file  file -> file sink (json), stages: json: parse + the json encoder
+     parse-nginx      file -> null, stages: regex (built-in nginx format)
    wall time, MiB/s and lines/s of input, CPU seconds (user+sys, from wait4(2)) per GiB of
    input, and the process's own peak RSS (GNU time's %M, else /proc VmHWM polling -- not wait4's
    ru_maxrss, which includes this Python's RSS at spawn). The output file of the file sinks
@@ -111,6 +117,91 @@ def generate(loggen: str, data_root: str, size: int, line_bytes: int, files: int
     return d, [os.path.join(d, n) for n in names], meta["lines"], meta["bytes"]
 
 
+FORMATS = ("json", "nginx")
+BLOCK_BYTES = 4 << 20  # distinct lines per block; files repeat the block
+
+
+def format_block(kind: str, seed: int, line_bytes: int) -> bytes:
+    """~4 MiB of distinct lines of `kind` with a mean length near line_bytes."""
+    import random
+    rng = random.Random(seed)
+    levels = ["info", "info", "info", "warn", "error", "debug"]
+    paths = ["/api/v1/users/12345", "/api/v1/orders?page=2&sort=desc", "/healthz",
+             "/static/app.3f9a1c.js", "/api/v2/search?q=caf%C3%A9&limit=50"]
+    agents = ["Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+              "Chrome/120.0 Safari/537.36", "curl/8.4.0", "Go-http-client/1.1"]
+    months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+              "Dec"]
+    out = []
+    size = 0
+    i = 0
+    while size < BLOCK_BYTES:
+        t = 1714566896 + i // 50
+        pad = "x" * max(0, rng.randint(line_bytes // 2, line_bytes * 3 // 2) - 170)
+        if kind == "json":
+            dt = datetime.datetime.fromtimestamp(t, datetime.timezone.utc)
+            line = json.dumps({
+                "time": f"{dt:%Y-%m-%dT%H:%M:%S}.{rng.randrange(10**6):06d}Z",
+                "level": levels[i % 6], "msg": f"request {i} served" + pad,
+                "method": "GET", "path": paths[i % 5], "status": [200, 404, 500, 304][i % 4],
+                "latency_ms": round(rng.random() * 100, 3), "bytes": rng.randrange(100000),
+                "trace_id": f"{rng.getrandbits(64):016x}", "cached": i % 3 == 0},
+                separators=(",", ":"))
+        else:
+            dt = datetime.datetime.fromtimestamp(t, datetime.timezone.utc)
+            line = (f"10.{i % 256}.{(i * 7) % 256}.{(i * 13) % 256} - - "
+                    f"[{dt.day:02d}/{months[dt.month - 1]}/{dt.year}:{dt:%H:%M:%S} +0000] "
+                    f"\"GET {paths[i % 5]}{'&p=' + pad if pad else ''} HTTP/1.1\" "
+                    f"{[200, 404, 500, 304][i % 4]} {rng.randrange(100000)} "
+                    f"\"https://example.com/{i % 97}\" \"{agents[i % 3]}\"")
+        b = line.encode() + b"\n"
+        out.append(b)
+        size += len(b)
+        i += 1
+    return b"".join(out)
+
+
+def generate_formatted(kind: str, data_root: str, size: int, line_bytes: int, files: int,
+                       seed: int) -> tuple[str, list[str], int, int]:
+    """Like generate(), for json or nginx lines: each file is `size / files` bytes (cut at the
+    last whole line) of a repeated ~4 MiB block of distinct lines."""
+    d = os.path.join(data_root, f"{kind}-{human_size(size)}-{line_bytes}-{files}-s{seed}")
+    stamp = os.path.join(d, "meta.json")
+    if os.path.exists(stamp):
+        with open(stamp) as f:
+            meta = json.load(f)
+        paths = [os.path.join(d, p) for p in meta["files"]]
+        if all(os.path.exists(p) for p in paths) and \
+                sum(os.path.getsize(p) for p in paths) == meta["bytes"]:
+            say(f"input: cached {d} ({meta['lines']} lines, {meta['bytes']} bytes)")
+            return d, paths, meta["lines"], meta["bytes"]
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    say(f"input: generating {human_size(size)} of {kind} lines in {files} files")
+    block = format_block(kind, seed, line_bytes)
+    block_lines = block.count(b"\n")
+    names, lines, total = [], 0, 0
+    share = size // files
+    for k in range(files):
+        name = f"{kind}-{k:02d}.log"
+        with open(os.path.join(d, name), "wb") as f:
+            left = share
+            while left >= len(block):
+                f.write(block)
+                left -= len(block)
+                lines += block_lines
+            tail = block[:left]
+            tail = tail[:tail.rfind(b"\n") + 1]
+            f.write(tail)
+            lines += tail.count(b"\n")
+            total += share - left + len(tail)
+        names.append(name)
+    meta = {"lines": lines, "bytes": total, "files": names}
+    with open(stamp, "w") as f:
+        json.dump(meta, f)
+    return d, [os.path.join(d, n) for n in names], lines, total
+
+
 GNU_TIME = "/usr/bin/time"
 TIME_TAG = "BENCH-PEAK-RSS-KIB"
 
@@ -170,8 +261,13 @@ def measure(argv: list[str], cwd: str | None = None, gnu_time: bool = True) -> d
 
 
 def agent_config(path: str, data_dir: str, input_dir: str, sink: dict, workers: int,
-                 buffer_pool: str) -> None:
+                 buffer_pool: str, stages: list | None = None) -> None:
     sink_yaml = "{" + ", ".join(f"{k}: {json.dumps(v)}" for k, v in sink.items()) + "}"
+    stages_yaml = ""
+    if stages:
+        stages_yaml = "    stages:\n" + "".join(
+            "      - {" + ", ".join(f"{k}: {json.dumps(v)}" for k, v in st.items()) + "}\n"
+            for st in stages)
     with open(path, "w") as f:
         f.write(f"""data_dir: {json.dumps(data_dir)}
 metrics: {{listen: ""}}
@@ -180,7 +276,7 @@ pipelines:
   - name: bench
     workers: {workers}
     input: {{type: tail, paths: [{json.dumps(os.path.join(input_dir, '*.log'))}]}}
-    sinks:
+{stages_yaml}    sinks:
       - {sink_yaml}
 """)
 
@@ -222,7 +318,9 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2, help="pipeline workers (lanes) (2)")
     ap.add_argument("--buffer-pool", default="64MiB", help="memory.buffer_pool (64MiB)")
     ap.add_argument("--repeat", type=int, default=3, help="runs per case; the median is shown")
-    ap.add_argument("--cases", default="cat,wc,null,raw,json", help="comma-separated subset")
+    ap.add_argument("--cases", default="cat,wc,null,raw,json",
+                    help="comma-separated subset of cat,wc,null,raw,json,parse-json,"
+                         "parse-json-ts,parse-json-file,parse-nginx")
     ap.add_argument("--build-dir", default=os.path.join(REPO, "build-release"))
     ap.add_argument("--no-build", action="store_true", help="use the existing build")
     ap.add_argument("--logagent", help="binary to measure (implies --no-build for it)")
@@ -261,22 +359,41 @@ def main() -> None:
     }
     labels = {"cat": "cat > /dev/null (baseline)", "wc": "wc -l (baseline)",
               "null": "logagent file -> null", "raw": "logagent file -> file (raw)",
-              "json": "logagent file -> file (json)"}
+              "json": "logagent file -> file (json)",
+              "parse-json": "logagent json parse -> null",
+              "parse-json-ts": "logagent json + timestamp -> null",
+              "parse-json-file": "logagent json parse -> file (json)",
+              "parse-nginx": "logagent regex nginx -> null"}
+    # Parse cases: (input format, stages, sink).
+    parse_cases = {
+        "parse-json": ("json", [{"type": "json"}], "null"),
+        "parse-json-ts": ("json", [{"type": "json"}, {"type": "timestamp"}], "null"),
+        "parse-json-file": ("json", [{"type": "json"}], "json"),
+        "parse-nginx": ("nginx", [{"type": "regex", "format": "nginx"}], "null"),
+    }
+    inputs = {"loggen": (input_dir, files, lines, size)}
     rows = []
     for case in [c.strip() for c in args.cases.split(",") if c.strip()]:
         if case not in labels:
             sys.exit(f"unknown case {case!r}; known: {', '.join(labels)}")
+        kind, stages, sink_name = parse_cases.get(case, ("loggen", None, case))
+        if kind not in inputs:
+            inputs[kind] = generate_formatted(kind, args.data_dir, args.bytes, args.line_bytes,
+                                              args.files, args.seed)
+            subprocess.run(["cat"] + inputs[kind][1], stdout=subprocess.DEVNULL, check=True)
+        case_dir, case_files, lines, size = inputs[kind]
         runs = []
         for i in range(args.repeat):
             if case in ("cat", "wc"):
-                r = measure(["cat"] + files if case == "cat" else ["wc", "-l"] + files,
+                r = measure(["cat"] + case_files if case == "cat" else ["wc", "-l"] + case_files,
                             gnu_time=gnu_time)
                 r["out_bytes"] = 0
             else:
-                sink, out = sinks[case]
+                sink, out = sinks[sink_name]
                 data_dir = os.path.join(work, f"data-{case}-{i}")
                 cfg = os.path.join(work, f"{case}.yaml")
-                agent_config(cfg, data_dir, input_dir, sink, args.workers, args.buffer_pool)
+                agent_config(cfg, data_dir, case_dir, sink, args.workers, args.buffer_pool,
+                             stages)
                 r = measure([logagent, "run", "-c", cfg, "--once"], cwd=work, gnu_time=gnu_time)
                 m = SUMMARY_RE.search(r["stderr"])
                 if r["rc"] != 0 or not m:
@@ -308,9 +425,13 @@ def main() -> None:
     mach = machine()
     header = ["case", "wall s", "MiB/s", "M lines/s", "CPU s/GiB", "user s", "sys s",
               "peak RSS MiB", "output MiB", "note"]
+    size = inputs["loggen"][3]
+    lines = inputs["loggen"][2]
+    others = "".join(f"; {k}: {v[3]} bytes, {v[2]} lines" for k, v in inputs.items()
+                     if k != "loggen")
     print(f"\nInput: {human_size(size)} ({size} bytes), {lines} lines of ~{args.line_bytes} "
-          f"bytes in {len(files)} files; workers={args.workers}, buffer_pool={args.buffer_pool};"
-          f" median of {args.repeat} run(s); page cache warm.")
+          f"bytes in {len(files)} files{others}; workers={args.workers}, "
+          f"buffer_pool={args.buffer_pool}; median of {args.repeat} run(s); page cache warm.")
     print(f"Machine: {mach['nproc']} x {mach['cpu']}, {mach['mem']} RAM, Linux "
           f"{mach['kernel']}, load {mach['load']}; {mach['date']}; commit {mach['commit']}\n")
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]
