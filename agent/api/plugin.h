@@ -105,6 +105,9 @@ class Sink {
   // What the lane's encode step should prepare for this sink (encoding.h), or nothing: the sink
   // then encodes on its own. Called once, before the lanes start.
   virtual std::optional<EncodeSpec> encoding() const { return std::nullopt; }
+  // For GET /ready: empty when the sink can deliver now, else why not (e.g. "no broker
+  // connected"). Called from the supervisor thread; must be cheap and thread-safe.
+  virtual std::string not_ready() const { return {}; }
   // Finishes buffered and in-flight work before `deadline` (shutdown). Errors are reported.
   virtual Status flush(std::chrono::steady_clock::time_point deadline) {
     (void)deadline;

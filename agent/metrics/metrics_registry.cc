@@ -1,21 +1,10 @@
 #include "agent/metrics/metrics_registry.h"
 
 #include <prometheus/counter.h>
-#include <prometheus/exposer.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <atomic>
-#include <chrono>
-#include <exception>
-#include <thread>
 
 namespace logagent {
 
@@ -36,30 +25,7 @@ MetricsRegistry::MetricsRegistry()
     : registry_(std::make_shared<prometheus::Registry>()),
       collector_(std::make_shared<Collector>(this)) {}
 
-MetricsRegistry::~MetricsRegistry() {
-  if (!exposer_) return;
-  // civetweb's listener thread polls with a 2 s quantum, so stopping it would wait up to 2 s.
-  // Connecting to our own port wakes the poll at once; the server then sees it must stop.
-  const std::vector<int> ports = exposer_->GetListeningPorts();
-  std::atomic<bool> stopped{false};
-  std::thread waker([&] {
-    while (!stopped.load()) {
-      for (int port : ports) {
-        const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_port = htons(static_cast<uint16_t>(port));
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        (void)::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-        ::close(fd);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  });
-  exposer_.reset();
-  stopped = true;
-  waker.join();
-}
+MetricsRegistry::~MetricsRegistry() = default;
 
 namespace {
 template <class T, class Builder>
@@ -112,16 +78,6 @@ void MetricsRegistry::remove_sampler(uint64_t id) {
 void MetricsRegistry::sample() {
   std::lock_guard lock(sampler_mu_);
   for (auto& [id, s] : samplers_) s();
-}
-
-Status MetricsRegistry::listen(const std::string& address) {
-  try {
-    exposer_ = std::make_unique<prometheus::Exposer>(address, 2);
-    exposer_->RegisterCollectable(collector_);
-  } catch (const std::exception& e) {
-    return Status::error("metrics: cannot listen on " + address + ": " + e.what());
-  }
-  return Status::ok();
 }
 
 std::string MetricsRegistry::render() {

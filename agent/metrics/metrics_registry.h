@@ -5,6 +5,8 @@
 // derived from state (pool in use, queue depths, bytes behind) are computed by samplers that run
 // at scrape time, so the hot path pays nothing for them.
 //
+// The HTTP endpoint is agent/metrics/http_server.h; it serves render().
+//
 // Threads: family creation takes a lock; samplers run on the HTTP thread during a scrape and must
 // only read thread-safe state. Samplers are removed with the token that add_sampler returns.
 #pragma once
@@ -21,7 +23,6 @@
 
 namespace prometheus {
 class Registry;
-class Exposer;
 template <class T>
 class Family;
 }  // namespace prometheus
@@ -45,16 +46,13 @@ class MetricsRegistry {
   void remove_sampler(uint64_t id);
   void sample();
 
-  // Starts the HTTP endpoint at "host:port" (GET /metrics).
-  Status listen(const std::string& address);
-  // The Prometheus text exposition of everything (tests, --once debugging).
+  // The Prometheus text exposition of everything, samplers run first (GET /metrics).
   std::string render();
 
  private:
   class Collector;
   std::shared_ptr<prometheus::Registry> registry_;
   std::shared_ptr<Collector> collector_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
   std::mutex mu_;
   std::map<std::string, void*> families_;  // name → prometheus::Family<T>*
   std::mutex sampler_mu_;

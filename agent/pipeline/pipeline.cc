@@ -33,8 +33,9 @@ std::vector<std::string> unique_labels(const std::vector<PluginConfig>& plugins)
 // One sink of the pipeline and the completion it hands out with every batch.
 class Pipeline::SinkSlot final : public BatchCompletion {
  public:
-  SinkSlot(Pipeline* owner, std::unique_ptr<Sink> sink, const MetricsScope& scope)
-      : owner_(owner),
+  SinkSlot(Pipeline* owner, std::unique_ptr<Sink> sink, std::string name, const MetricsScope& scope)
+      : label(std::move(name)),
+        owner_(owner),
         sink_(std::move(sink)),
         ok_(scope.counter("logagent_sink_events_total", "Events finished by a sink, by result",
                           {{"result", "ok"}})),
@@ -44,6 +45,7 @@ class Pipeline::SinkSlot final : public BatchCompletion {
                              "Bytes of input covered by batches a sink acknowledged")) {}
 
   Sink& sink() { return *sink_; }
+  const std::string label;
 
   void sink_done(Batch* batch, bool ok) override {
     const auto events = static_cast<double>(batch->live_events());
@@ -119,7 +121,8 @@ Status Pipeline::build(const PipelineConfig& config) {
         spec && std::find(encodings.begin(), encodings.end(), *spec) == encodings.end()) {
       encodings.push_back(*spec);
     }
-    sinks_.push_back(std::make_unique<SinkSlot>(this, std::move(sink.value()), sctx.metrics));
+    sinks_.push_back(
+        std::make_unique<SinkSlot>(this, std::move(sink.value()), sink_labels[i], sctx.metrics));
   }
 
   queue_names_ = unique_labels(config.stages);
@@ -143,6 +146,17 @@ Status Pipeline::build(const PipelineConfig& config) {
   return Status::ok();
 }
 
+std::string Pipeline::not_ready() const {
+  if (!started_.load(std::memory_order_acquire)) return "not started";
+  std::string out;
+  for (const auto& slot : sinks_) {
+    if (std::string why = slot->sink().not_ready(); !why.empty()) {
+      out += (out.empty() ? "" : "; ") + ("sink " + slot->label + ": " + why);
+    }
+  }
+  return out;
+}
+
 Status Pipeline::start() {
   std::error_code ec;
   std::filesystem::create_directories(agent_.data_dir, ec);
@@ -161,6 +175,7 @@ Status Pipeline::start() {
     input_->run(*this);
     input_finished_.store(true, std::memory_order_release);
   });
+  started_.store(true, std::memory_order_release);
   return Status::ok();
 }
 
@@ -231,6 +246,7 @@ void Pipeline::save_checkpoint() {
 }
 
 void Pipeline::shutdown(std::chrono::steady_clock::time_point deadline) {
+  started_.store(false, std::memory_order_release);
   input_stop_.request_stop();
   if (input_thread_.joinable()) input_thread_.join();
   // Past the deadline, sinks give up what they still retry; their batches stay uncommitted.

@@ -60,6 +60,8 @@ class Pipeline final : public InputContext {
   // Stops reading, drains and flushes within `deadline`, writes the final checkpoint.
   void shutdown(std::chrono::steady_clock::time_point deadline);
   PipelineStats stats() const;
+  // Empty when the pipeline runs and every sink can deliver; else why not (GET /ready).
+  std::string not_ready() const;
 
   // InputContext
   BufferPool& pool() override { return pool_; }
@@ -104,6 +106,7 @@ class Pipeline final : public InputContext {
   std::jthread checkpoint_thread_;
   std::mutex checkpoint_mu_;  // serializes saves (periodic vs final)
   std::atomic<bool> input_finished_{false};
+  std::atomic<bool> started_{false};
 
   std::atomic<uint64_t> lines_read_{0};
   std::atomic<uint64_t> bytes_read_{0};

@@ -401,4 +401,10 @@ Status KafkaSink::flush(std::chrono::steady_clock::time_point deadline) {
                        " batches not yet acknowledged by Kafka at the shutdown deadline");
 }
 
+std::string KafkaSink::not_ready() const {
+  // Statistics arrive every second: a fresh sink reports ready within about a second of its
+  // first broker connection.
+  return broker_up_.load(std::memory_order_relaxed) ? std::string() : "no Kafka broker connected";
+}
+
 }  // namespace logagent::plugins::kafka

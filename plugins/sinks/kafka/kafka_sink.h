@@ -30,6 +30,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
@@ -62,6 +63,7 @@ class KafkaSink final : public Sink, private DeliveryListener {
   // json records and batch mode are encoded (and compressed) by the lane's encode step.
   std::optional<EncodeSpec> encoding() const override;
   Status flush(std::chrono::steady_clock::time_point deadline) override;
+  std::string not_ready() const override;
 
   // The dead-letter file's path for `ctx` (sink label from the metrics scope).
   static std::string dead_letter_path(const PluginContext& ctx);
@@ -137,8 +139,8 @@ class KafkaSink final : public Sink, private DeliveryListener {
   std::condition_variable space_cv_;  // notified after each poll that served events
 
   std::mutex log_mu_;
-  std::set<std::string> logged_;  // causes already logged (guarded by log_mu_)
-  bool broker_up_ = false;        // poll thread only
+  std::set<std::string> logged_;        // causes already logged (guarded by log_mu_)
+  std::atomic<bool> broker_up_{false};  // written by the poll thread
 };
 
 }  // namespace logagent::plugins::kafka

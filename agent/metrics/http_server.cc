@@ -1,0 +1,152 @@
+#include "agent/metrics/http_server.h"
+
+#include <arpa/inet.h>
+#include <civetweb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+namespace logagent {
+namespace {
+
+constexpr size_t kMaxBody = 64 * 1024;
+
+const char* reason(int status) {
+  switch (status) {
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 413:
+      return "Payload Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Status";
+  }
+}
+
+void send(mg_connection* conn, const HttpResponse& r, const std::string& allow = {}) {
+  mg_printf(conn,
+            "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%sCache-Control: "
+            "no-store\r\nConnection: close\r\n\r\n",
+            r.status, reason(r.status), r.content_type.c_str(), r.body.size(),
+            allow.empty() ? "" : ("Allow: " + allow + "\r\n").c_str());
+  if (!r.body.empty()) mg_write(conn, r.body.data(), r.body.size());
+}
+
+}  // namespace
+
+void HttpServer::route(const std::string& method, const std::string& path, Handler handler) {
+  routes_[path][method] = std::move(handler);
+}
+
+int HttpServer::dispatch(mg_connection* conn, void* self) {
+  auto* server = static_cast<HttpServer*>(self);
+  const mg_request_info* ri = mg_get_request_info(conn);
+  const std::string path = ri->local_uri != nullptr ? ri->local_uri : "";
+  const std::string method = ri->request_method != nullptr ? ri->request_method : "";
+  auto it = server->routes_.find(path);
+  if (it == server->routes_.end()) {
+    send(conn, {404, "text/plain; charset=utf-8", "not found\n"});
+    return 404;
+  }
+  auto h = it->second.find(method);
+  if (h == it->second.end()) {
+    std::string allow;
+    for (const auto& [m, fn] : it->second) allow += (allow.empty() ? "" : ", ") + m;
+    send(conn, {405, "text/plain; charset=utf-8", "method not allowed\n"}, allow);
+    return 405;
+  }
+  std::string body;
+  if (ri->content_length > static_cast<long long>(kMaxBody)) {
+    send(conn, {413, "text/plain; charset=utf-8", "body too large\n"});
+    return 413;
+  }
+  char buf[4096];
+  for (int n; body.size() < kMaxBody && (n = mg_read(conn, buf, sizeof(buf))) > 0;) {
+    body.append(buf, static_cast<size_t>(n));
+  }
+  HttpResponse r;
+  try {
+    r = h->second(body);
+  } catch (const std::exception& e) {
+    r = {500, "text/plain; charset=utf-8", std::string("error: ") + e.what() + "\n"};
+  }
+  send(conn, r);
+  return r.status;
+}
+
+Status HttpServer::start(const std::string& address) {
+  static std::once_flag library;
+  std::call_once(library, [] { mg_init_library(0); });
+  const char* options[] = {"listening_ports",    address.c_str(), "num_threads", "2",
+                           "request_timeout_ms", "10000",         nullptr};
+  mg_callbacks callbacks;
+  std::memset(&callbacks, 0, sizeof(callbacks));
+  // civetweb prints errors to stderr unless told otherwise: report them through the Status.
+  callbacks.log_message = [](const mg_connection*, const char*) { return 1; };
+  mg_init_data init{&callbacks, this, options};
+  unsigned code = 0;
+  char text[256] = {0};
+  mg_error_data error{&code, text, sizeof(text)};
+  ctx_ = mg_start2(&init, &error);
+  if (ctx_ == nullptr) {
+    return Status::error("metrics: cannot listen on " + address + ": " +
+                         (text[0] != 0 ? std::string(text) : "unknown error"));
+  }
+  // One handler for every path (a prefix match on "/"): dispatch() routes, and civetweb never
+  // serves files.
+  mg_set_request_handler(ctx_, "/", &HttpServer::dispatch, this);
+  return Status::ok();
+}
+
+std::vector<int> HttpServer::ports() const {
+  std::vector<int> out;
+  if (ctx_ == nullptr) return out;
+  mg_server_port p[4];
+  const int n = mg_get_server_ports(ctx_, 4, p);
+  for (int i = 0; i < n; ++i) out.push_back(p[i].port);
+  return out;
+}
+
+void HttpServer::stop() {
+  if (ctx_ == nullptr) return;
+  // civetweb's listener polls with a long quantum; connecting to our own ports wakes it at once.
+  const std::vector<int> listening = ports();
+  std::atomic<bool> stopped{false};
+  std::thread waker([&] {
+    while (!stopped.load()) {
+      for (int port : listening) {
+        const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(static_cast<uint16_t>(port));
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        (void)::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+        ::close(fd);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  mg_stop(ctx_);
+  ctx_ = nullptr;
+  stopped = true;
+  waker.join();
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+}  // namespace logagent
