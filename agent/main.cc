@@ -1,6 +1,5 @@
 // logagent: the composition root. Parses the command line, registers the built-in plugins,
 // loads the configuration and hands it to the supervisor.
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
@@ -9,6 +8,7 @@
 
 #include "agent/api/registry.h"
 #include "agent/config/config.h"
+#include "agent/supervisor/agent_log.h"
 #include "agent/supervisor/supervisor.h"
 #include "agent/version.h"
 #include "plugins/builtin_plugins.h"
@@ -17,13 +17,6 @@ namespace {
 
 void print_errors(const logagent::Diagnostics& diag) {
   for (const auto& e : diag.errors()) std::fprintf(stderr, "%s\n", e.c_str());
-}
-
-void setup_logging(const std::string& level) {
-  auto logger = spdlog::stderr_color_mt("logagent");
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
-  spdlog::set_default_logger(logger);
-  spdlog::set_level(spdlog::level::from_str(level));
 }
 
 }  // namespace
@@ -63,8 +56,13 @@ int main(int argc, char** argv) {
     std::printf("%s: ok (%zu pipeline(s))\n", config_path.c_str(), config->pipelines.size());
     return 0;
   }
-  setup_logging(config->log_level);
+  logagent::AgentLogOptions log;
+  log.level = config->log_level;
+  log.format = config->log_format;
+  logagent::setup_agent_log(log);
   logagent::RunOptions options;
   options.once = once;
+  options.config_path = config_path;
+  options.registry = &registry;
   return logagent::run_agent(*config, options);
 }

@@ -140,6 +140,7 @@ class Loader {
       return out;
     }
     (void)config_detail::pipeline_schema().bind(node, out, diag_, kPipelineSections);
+    out.fingerprint = YAML::Dump(node.yaml());
     check_pipeline(node, out);
     if (!valid_pipeline_name(out.name)) out.name.clear();  // reported; no duplicate check
     const ConfigNode input = node.child("input");

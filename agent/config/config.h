@@ -44,6 +44,9 @@ struct PipelineConfig {
   PluginConfig input;
   std::vector<PluginConfig> stages;
   std::vector<PluginConfig> sinks;
+  // The pipeline's YAML as written (canonical dump): a reload restarts a pipeline only when
+  // this, or a setting it inherits, changed.
+  std::string fingerprint;
 };
 
 struct AgentConfig {
@@ -54,6 +57,7 @@ struct AgentConfig {
   Duration checkpoint_interval{std::chrono::seconds(1)};
   Duration shutdown_timeout{std::chrono::seconds(10)};
   std::string log_level = "info";
+  std::string log_format = "text";
   std::vector<PipelineConfig> pipelines;
 };
 

@@ -1,17 +1,25 @@
 #include "agent/supervisor/supervisor.h"
 
+#include <fmt/format.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "agent/core/buffer_pool.h"
+#include "agent/metrics/http_server.h"
 #include "agent/metrics/metrics_registry.h"
+#include "agent/metrics/process_metrics.h"
 #include "agent/pipeline/pipeline.h"
+#include "agent/supervisor/sd_notify.h"
 #include "agent/version.h"
 
 namespace logagent {
@@ -48,10 +56,17 @@ void register_agent_metrics(MetricsRegistry& metrics, const BufferPool& pool) {
   });
 }
 
-PipelineStats total_stats(const std::vector<std::unique_ptr<Pipeline>>& pipelines) {
+// A running pipeline and the configuration it was built from (kept alive with it).
+struct Slot {
+  std::shared_ptr<const AgentConfig> config;
+  const PipelineConfig* pc = nullptr;
+  std::unique_ptr<Pipeline> pipeline;
+};
+
+PipelineStats total_stats(const std::vector<Slot>& slots) {
   PipelineStats t;
-  for (const auto& p : pipelines) {
-    const PipelineStats s = p->stats();
+  for (const auto& slot : slots) {
+    const PipelineStats s = slot.pipeline->stats();
     t.lines_read += s.lines_read;
     t.bytes_read += s.bytes_read;
     t.events_acked += s.events_acked;
@@ -70,11 +85,278 @@ void show_progress(const PipelineStats& s, double seconds) {
                static_cast<double>(s.bytes_behind) / (1024.0 * 1024.0));
 }
 
-bool all_done(const std::vector<std::unique_ptr<Pipeline>>& pipelines) {
-  for (const auto& p : pipelines) {
-    if (!p->input_finished() || !p->settled()) return false;
+bool all_done(const std::vector<Slot>& slots) {
+  for (const auto& slot : slots) {
+    if (!slot.pipeline->input_finished() || !slot.pipeline->settled()) return false;
   }
   return true;
+}
+
+// What the HTTP threads may read, published by the supervisor thread.
+class Health {
+ public:
+  void publish(bool ready, std::string detail) {
+    std::lock_guard lock(mu_);
+    ready_ = ready;
+    detail_ = std::move(detail);
+  }
+  HttpResponse ready() const {
+    std::lock_guard lock(mu_);
+    return {ready_ ? 200 : 503, "text/plain; charset=utf-8", detail_};
+  }
+  void beat() { beat_.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed); }
+  HttpResponse alive() const {
+    const auto last = Clock::time_point(Clock::duration(beat_.load(std::memory_order_relaxed)));
+    const double age = std::chrono::duration<double>(Clock::now() - last).count();
+    if (age > 30) {
+      return {503, "text/plain; charset=utf-8",
+              fmt::format("supervisor loop stalled for {:.0f} s\n", age)};
+    }
+    return {200, "text/plain; charset=utf-8", "ok\n"};
+  }
+
+ private:
+  mutable std::mutex mu_;
+  bool ready_ = false;
+  std::string detail_ = "starting\n";
+  std::atomic<Clock::rep> beat_{Clock::now().time_since_epoch().count()};
+};
+
+// Reload requests from HTTP: a ticket, SIGHUP to wake the supervisor, then wait for the result.
+class ReloadChannel {
+ public:
+  HttpResponse request() {
+    std::unique_lock lock(mu_);
+    const uint64_t ticket = ++requested_;
+    lock.unlock();
+    ::kill(::getpid(), SIGHUP);
+    lock.lock();
+    if (!cv_.wait_for(lock, std::chrono::seconds(120), [&] { return done_ >= ticket; })) {
+      return {503, "text/plain; charset=utf-8", "reload still in progress\n"};
+    }
+    return result_;
+  }
+  // The supervisor finished a reload (whatever triggered it): answer every waiting request.
+  void complete(HttpResponse result) {
+    std::lock_guard lock(mu_);
+    done_ = requested_;
+    result_ = std::move(result);
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  uint64_t requested_ = 0;
+  uint64_t done_ = 0;
+  HttpResponse result_;
+};
+
+class Supervisor {
+ public:
+  Supervisor(const AgentConfig& config, const RunOptions& options)
+      : config_(std::make_shared<const AgentConfig>(config)),
+        options_(options),
+        metrics_(std::make_shared<MetricsRegistry>()),
+        pool_(config.buffer_pool.bytes, config.chunk_size.bytes) {
+    register_agent_metrics(*metrics_, pool_);
+    register_process_metrics(*metrics_);
+  }
+
+  int run();
+
+ private:
+  Status start_http();
+  Result<std::unique_ptr<Pipeline>> make_pipeline(const AgentConfig& config,
+                                                  const PipelineConfig& pc) {
+    return Pipeline::create(pc, config, pool_, metrics_, options_.once);
+  }
+  HttpResponse reload();
+  void publish_health();
+
+  std::shared_ptr<const AgentConfig> config_;
+  const RunOptions options_;
+  std::shared_ptr<MetricsRegistry> metrics_;
+  BufferPool pool_;
+  std::vector<Slot> slots_;
+  Health health_;
+  ReloadChannel reloads_;
+  HttpServer http_;  // last: stopped first, while what its handlers use still exists
+};
+
+Status Supervisor::start_http() {
+  if (config_->metrics_listen.empty()) return Status::ok();
+  http_.route("GET", "/metrics", [this](const std::string&) {
+    return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics_->render()};
+  });
+  http_.route("GET", "/healthz", [this](const std::string&) { return health_.alive(); });
+  http_.route("GET", "/ready", [this](const std::string&) { return health_.ready(); });
+  http_.route("POST", "/-/reload", [this](const std::string&) { return reloads_.request(); });
+  return http_.start(config_->metrics_listen);
+}
+
+void Supervisor::publish_health() {
+  bool ready = true;
+  std::string detail;
+  for (const auto& slot : slots_) {
+    const std::string why = slot.pipeline->not_ready();
+    ready = ready && why.empty();
+    detail += "pipeline " + slot.pipeline->name() + ": " + (why.empty() ? "ready" : why) + "\n";
+  }
+  health_.publish(ready && !slots_.empty(), detail.empty() ? "no pipelines\n" : detail);
+}
+
+int Supervisor::run() {
+  if (Status st = start_http(); !st) {
+    spdlog::error("{}", st.message());
+    return 1;
+  }
+  for (const auto& pc : config_->pipelines) {
+    auto p = make_pipeline(*config_, pc);
+    if (!p) {
+      spdlog::error("pipeline {}: {}", pc.name, p.message());
+      return 1;
+    }
+    slots_.push_back({config_, &pc, std::move(p.value())});
+  }
+  for (auto& slot : slots_) {
+    if (Status st = slot.pipeline->start(); !st) {
+      spdlog::error("pipeline {}: {}", slot.pipeline->name(), st.message());
+      for (auto& other : slots_) other.pipeline->shutdown(Clock::now());
+      return 1;
+    }
+  }
+  spdlog::info("logagent {} running {} pipeline(s); buffer pool {} x {} KiB", LOGAGENT_VERSION,
+               slots_.size(), pool_.capacity(), pool_.chunk_bytes() / 1024);
+  sd_notify_state(fmt::format("READY=1\nSTATUS=running {} pipeline(s)", slots_.size()));
+
+  const sigset_t signals = control_signals();
+  const auto started = Clock::now();
+  const bool progress = options_.once && ::isatty(STDERR_FILENO) != 0;
+  // --once polls for completion often; a live agent only needs to notice signals.
+  const timespec tick{0, (options_.once ? 5 : 200) * 1000 * 1000};
+  for (;;) {
+    health_.beat();
+    publish_health();
+    const int sig = sigtimedwait(&signals, nullptr, &tick);
+    if (sig == SIGTERM || sig == SIGINT) {
+      spdlog::info("signal {}: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+      break;
+    }
+    if (sig == SIGHUP) reloads_.complete(reload());
+    if (options_.once && all_done(slots_)) break;
+    if (progress) {
+      show_progress(total_stats(slots_),
+                    std::chrono::duration<double>(Clock::now() - started).count());
+    }
+  }
+
+  sd_notify_state("STOPPING=1");
+  health_.publish(false, "stopping\n");
+  const auto deadline = Clock::now() + config_->shutdown_timeout.value;
+  for (auto& slot : slots_) slot.pipeline->shutdown(deadline);
+  if (options_.once) {
+    const PipelineStats s = total_stats(slots_);
+    const double secs = std::chrono::duration<double>(Clock::now() - started).count();
+    if (progress) std::fprintf(stderr, "\r\033[K");
+    std::fprintf(stderr,
+                 "logagent: done: %llu lines, %llu bytes read, %llu acknowledged, %llu failed, "
+                 "%.2f s\n",
+                 static_cast<unsigned long long>(s.lines_read),
+                 static_cast<unsigned long long>(s.bytes_read),
+                 static_cast<unsigned long long>(s.events_acked),
+                 static_cast<unsigned long long>(s.events_failed), secs);
+  }
+  http_.stop();
+  slots_.clear();
+  return 0;
+}
+
+HttpResponse Supervisor::reload() {
+  const auto text = [](int status, std::string body) {
+    return HttpResponse{status, "text/plain; charset=utf-8", std::move(body)};
+  };
+  if (options_.registry == nullptr || options_.config_path.empty()) {
+    spdlog::warn("reload requested: not available in this mode; ignored");
+    return text(400, "reload is not available\n");
+  }
+  spdlog::info("reload: reading {}", options_.config_path);
+  sd_notify_state("RELOADING=1");
+  Diagnostics diag;
+  auto loaded = load_config(options_.config_path, *options_.registry, diag);
+  if (!loaded) {
+    std::string body = "reload refused, the running configuration stays:\n";
+    for (const auto& e : diag.errors()) {
+      spdlog::error("reload: {}", e);
+      body += e + "\n";
+    }
+    spdlog::error("reload: {} error(s) in {}; still running the previous configuration",
+                  diag.errors().size(), options_.config_path);
+    sd_notify_state("READY=1\nSTATUS=reload refused (configuration errors)");
+    return text(400, body);
+  }
+  auto next = std::make_shared<const AgentConfig>(std::move(*loaded));
+  std::string report;
+  auto note = [&](const std::string& line) {
+    spdlog::info("reload: {}", line);
+    report += line + "\n";
+  };
+  const AgentConfig& cur = *config_;
+  if (next->data_dir != cur.data_dir || next->metrics_listen != cur.metrics_listen ||
+      next->buffer_pool.bytes != cur.buffer_pool.bytes ||
+      next->chunk_size.bytes != cur.chunk_size.bytes) {
+    spdlog::warn("reload: data_dir, metrics.listen and memory changes need a restart; kept");
+    report += "warning: data_dir, metrics.listen and memory changes need a restart; kept\n";
+  }
+  // Inherited settings also count as a change of every pipeline.
+  const bool inherited_changed = next->checkpoint_interval.value != cur.checkpoint_interval.value ||
+                                 next->shutdown_timeout.value != cur.shutdown_timeout.value;
+
+  std::vector<Slot> kept;
+  bool failed = false;
+  for (const auto& pc : next->pipelines) {
+    auto old = std::find_if(slots_.begin(), slots_.end(), [&](const Slot& s) {
+      return s.pipeline && s.pipeline->name() == pc.name;
+    });
+    if (old != slots_.end() && !inherited_changed && old->pc->fingerprint == pc.fingerprint) {
+      kept.push_back(std::move(*old));  // unchanged: keeps running untouched
+      continue;
+    }
+    // Build first: if the new pipeline cannot be built, the old one keeps running.
+    auto made = make_pipeline(*next, pc);
+    if (!made) {
+      failed = true;
+      spdlog::error("reload: pipeline {}: {}", pc.name, made.message());
+      report += "error: pipeline " + pc.name + ": " + made.message() + "\n";
+      if (old != slots_.end()) kept.push_back(std::move(*old));
+      continue;
+    }
+    if (old != slots_.end()) {
+      old->pipeline->shutdown(Clock::now() + old->config->shutdown_timeout.value);
+      old->pipeline.reset();
+    }
+    if (Status st = made.value()->start(); !st) {
+      failed = true;
+      spdlog::error("reload: pipeline {}: {}", pc.name, st.message());
+      report += "error: pipeline " + pc.name + ": " + st.message() + "\n";
+      made.value()->shutdown(Clock::now());
+      continue;
+    }
+    note(std::string(old != slots_.end() ? "restarted" : "started") + " pipeline " + pc.name);
+    kept.push_back({next, &pc, std::move(made.value())});
+  }
+  for (auto& slot : slots_) {
+    if (!slot.pipeline) continue;  // restarted or kept above
+    note("stopping pipeline " + slot.pipeline->name() + " (no longer configured)");
+    slot.pipeline->shutdown(Clock::now() + slot.config->shutdown_timeout.value);
+  }
+  slots_ = std::move(kept);
+  config_ = next;
+  const size_t unchanged =
+      std::count_if(slots_.begin(), slots_.end(), [&](const Slot& s) { return s.config != next; });
+  note(fmt::format("done: {} pipeline(s) running, {} unchanged", slots_.size(), unchanged));
+  sd_notify_state(fmt::format("READY=1\nSTATUS=running {} pipeline(s)", slots_.size()));
+  return text(failed ? 500 : 200, report);
 }
 
 }  // namespace
@@ -86,70 +368,8 @@ int run_agent(const AgentConfig& config, const RunOptions& options) {
   if (::geteuid() == 0) {
     spdlog::warn("running as root; consider a dedicated user with CAP_DAC_READ_SEARCH instead");
   }
-
-  auto metrics = std::make_shared<MetricsRegistry>();
-  BufferPool pool(config.buffer_pool.bytes, config.chunk_size.bytes);
-  register_agent_metrics(*metrics, pool);
-  if (!config.metrics_listen.empty()) {
-    if (Status st = metrics->listen(config.metrics_listen); !st) {
-      spdlog::error("{}", st.message());
-      return 1;
-    }
-  }
-
-  std::vector<std::unique_ptr<Pipeline>> pipelines;
-  for (const auto& pc : config.pipelines) {
-    auto p = Pipeline::create(pc, config, pool, metrics, options.once);
-    if (!p) {
-      spdlog::error("pipeline {}: {}", pc.name, p.message());
-      return 1;
-    }
-    pipelines.push_back(std::move(p.value()));
-  }
-  for (auto& p : pipelines) {
-    if (Status st = p->start(); !st) {
-      spdlog::error("pipeline {}: {}", p->name(), st.message());
-      for (auto& q : pipelines) q->shutdown(Clock::now());
-      return 1;
-    }
-  }
-  spdlog::info("logagent {} running {} pipeline(s); buffer pool {} x {} KiB", LOGAGENT_VERSION,
-               pipelines.size(), pool.capacity(), pool.chunk_bytes() / 1024);
-
-  const auto started = Clock::now();
-  const bool progress = options.once && ::isatty(STDERR_FILENO) != 0;
-  // --once polls for completion often; a live agent only needs to notice signals.
-  const timespec tick{0, (options.once ? 5 : 200) * 1000 * 1000};
-  for (;;) {
-    const int sig = sigtimedwait(&signals, nullptr, &tick);
-    if (sig == SIGTERM || sig == SIGINT) {
-      spdlog::info("signal {}: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-      break;
-    }
-    if (sig == SIGHUP) spdlog::warn("SIGHUP: configuration reload is not supported yet; ignored");
-    if (options.once && all_done(pipelines)) break;
-    if (progress) {
-      show_progress(total_stats(pipelines),
-                    std::chrono::duration<double>(Clock::now() - started).count());
-    }
-  }
-
-  const auto deadline = Clock::now() + config.shutdown_timeout.value;
-  for (auto& p : pipelines) p->shutdown(deadline);
-  if (options.once) {
-    const PipelineStats s = total_stats(pipelines);
-    const double secs = std::chrono::duration<double>(Clock::now() - started).count();
-    if (progress) std::fprintf(stderr, "\r\033[K");
-    std::fprintf(stderr,
-                 "logagent: done: %llu lines, %llu bytes read, %llu acknowledged, %llu failed, "
-                 "%.2f s\n",
-                 static_cast<unsigned long long>(s.lines_read),
-                 static_cast<unsigned long long>(s.bytes_read),
-                 static_cast<unsigned long long>(s.events_acked),
-                 static_cast<unsigned long long>(s.events_failed), secs);
-  }
-  pipelines.clear();
-  return 0;
+  Supervisor supervisor(config, options);
+  return supervisor.run();
 }
 
 }  // namespace logagent
