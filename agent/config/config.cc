@@ -40,6 +40,12 @@ bool valid_listen(std::string_view s) {
   return port >= 1 && port <= 65535;
 }
 
+// 127.0.0.0/8, ::1 or localhost.
+bool loopback_listen(std::string_view s) {
+  const std::string_view host = s.substr(0, s.rfind(':'));
+  return host.starts_with("127.") || host == "localhost" || host == "[::1]";
+}
+
 // The deepest defined node along `keys` from `root` (for positions of absent keys).
 ConfigNode locate(const ConfigNode& root, std::initializer_list<const char*> keys) {
   ConfigNode node = root;
@@ -86,6 +92,13 @@ class Loader {
       diag_.error(locate(root, {"metrics", "listen"}),
                   fmt::format("expected HOST:PORT such as 127.0.0.1:9464 (port 1 to 65535), or "
                               "\"\" to disable; got '{}'",
+                              out.metrics_listen));
+    } else if (!out.metrics_listen.empty() && !out.metrics_allow_remote &&
+               !loopback_listen(out.metrics_listen)) {
+      diag_.error(locate(root, {"metrics", "listen"}),
+                  fmt::format("'{}' is not a loopback address: the listener would expose "
+                              "metrics and POST /-/reload to the network; set "
+                              "metrics.allow_remote: true to allow it (e.g. in a pod)",
                               out.metrics_listen));
     }
     if (config_detail::memory_schema().bind(root.child("memory"), out, diag_)) {

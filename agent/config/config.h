@@ -6,7 +6,7 @@
 // "FILE:LINE:COL: path: message". Keys (fixed by DESIGN.md):
 //
 //   data_dir: ./data
-//   metrics: {listen: "127.0.0.1:9464"}
+//   metrics: {listen: "127.0.0.1:9464", allow_remote: false}
 //   memory: {buffer_pool: 64MiB, chunk_size: 256KiB}
 //   checkpoint_interval: 1s
 //   shutdown_timeout: 10s
@@ -52,6 +52,7 @@ struct PipelineConfig {
 struct AgentConfig {
   std::string data_dir = "./data";
   std::string metrics_listen = "127.0.0.1:9464";
+  bool metrics_allow_remote = false;  // listen on a non-loopback address
   ByteSize buffer_pool{64ull << 20};
   ByteSize chunk_size{256ull << 10};
   Duration checkpoint_interval{std::chrono::seconds(1)};

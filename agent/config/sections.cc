@@ -17,7 +17,11 @@ Schema<AgentConfig> make_root() {
 Schema<AgentConfig> make_metrics() {
   Schema<AgentConfig> s;
   s.field("listen", &AgentConfig::metrics_listen,
-          "HOST:PORT of the Prometheus endpoint (GET /metrics); \"\" disables it.");
+          "HOST:PORT of the agent's HTTP listener (GET /metrics, /healthz, /ready; POST "
+          "/-/reload); \"\" disables it. A non-loopback host needs allow_remote.");
+  s.field("allow_remote", &AgentConfig::metrics_allow_remote,
+          "Allow metrics.listen on an address other than loopback (127.0.0.0/8, [::1], "
+          "localhost): anyone who can reach it can read the metrics and trigger reloads.");
   return s;
 }
 

@@ -309,7 +309,7 @@ TEST_CASE("memory sizes and listen addresses are checked") {
   REQUIRE(small.errors.size() == 1);
   CHECK(small.errors[0] ==
         "t.yaml:1:22: memory.chunk_size: chunk_size must be between 4KiB and 64MiB, got 1KiB");
-  for (const char* ok : {"\"\"", "0.0.0.0:9464", "localhost:1", "\"[::1]:65535\""}) {
+  for (const char* ok : {"\"\"", "127.0.0.1:9464", "localhost:1", "\"[::1]:65535\""}) {
     Loaded l = load(std::string("metrics: {listen: ") + ok + "}\n" + kMinimal);
     CHECK_MESSAGE(l.config, ok, dump(l));
   }
@@ -355,4 +355,28 @@ TEST_CASE("a missing configuration file is a clear error") {
   CHECK_FALSE(load_config("/", registry, dir));
   REQUIRE(dir.errors().size() == 1);
   CHECK(dir.errors()[0].starts_with("/: cannot read the configuration: "));
+}
+
+TEST_CASE("the metrics listener stays on loopback unless allow_remote says otherwise") {
+  const std::string rest = R"(
+pipelines:
+  - name: a
+    input: {type: tail, paths: [x]}
+    sinks: [{type: "null"}]
+)";
+  for (const char* ok : {"127.0.0.1:9464", "127.1.2.3:80", "localhost:9464", "[::1]:9464"}) {
+    Loaded l = load(std::string("metrics: {listen: \"") + ok + "\"}" + rest);
+    CHECK_MESSAGE(l.errors.empty(), ok, ": ", dump(l));
+  }
+  Loaded remote = load("metrics: {listen: \"0.0.0.0:9464\"}" + rest);
+  REQUIRE(remote.errors.size() == 1);
+  CHECK(remote.errors[0].rfind("t.yaml:1:19: metrics.listen: '0.0.0.0:9464' is not a loopback "
+                               "address",
+                               0) == 0);
+  CHECK(remote.errors[0].find("set metrics.allow_remote: true") != std::string::npos);
+  CHECK(load("metrics: {listen: \"[::]:9464\"}" + rest).errors.size() == 1);
+  Loaded allowed = load("metrics: {listen: \"0.0.0.0:9464\", allow_remote: true}" + rest);
+  CHECK_MESSAGE(allowed.errors.empty(), dump(allowed));
+  REQUIRE(allowed.config);
+  CHECK(allowed.config->metrics_allow_remote);
 }
