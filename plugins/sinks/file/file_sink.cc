@@ -14,8 +14,19 @@
 namespace logagent::plugins::file_sink {
 namespace {
 
+// O_NOFOLLOW: an agent that may run as root never appends to whatever a symbolic link planted at
+// its output path points to.
 int open_append(const std::string& path) {
-  return ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  return ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
+}
+
+std::string open_error(const std::string& path, int err) {
+  if (err == ELOOP) {
+    return "cannot open " + path +
+           ": it is a symbolic link, and the file sink does not follow links (set path to "
+           "the real file)";
+  }
+  return "cannot open " + path + ": " + std::strerror(err);
 }
 
 std::string utc_stamp() {
@@ -82,7 +93,7 @@ Result<std::unique_ptr<RollingFileSink>> RollingFileSink::open(const FileOptions
     if (ec) return Status::error("cannot create directory for " + o.path + ": " + ec.message());
   }
   const int fd = open_append(o.path);
-  if (fd < 0) return Status::error("cannot open " + o.path + ": " + std::strerror(errno));
+  if (fd < 0) return Status::error(open_error(o.path, errno));
   struct stat st {};
   const uint64_t size = ::fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
   return std::unique_ptr<RollingFileSink>(new RollingFileSink(fd, o, size, ctx));
@@ -141,7 +152,7 @@ void RollingFileSink::roll() {
   const int fd = open_append(path_);
   if (fd < 0) {
     // Keep writing to the renamed file (same descriptor): nothing is lost.
-    return fail("open " + path_ + ": " + std::strerror(errno));
+    return fail(open_error(path_, errno));
   }
   ::close(fd_);
   fd_ = fd;

@@ -19,7 +19,7 @@ Status DeadLetterFile::append(const std::string& lines) {
     const std::filesystem::path p(path_);
     std::error_code ec;
     if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path(), ec);
-    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd_ < 0) return Status::error("cannot open " + path_ + ": " + std::strerror(errno));
   }
   size_t done = 0;

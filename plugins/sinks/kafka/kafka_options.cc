@@ -9,20 +9,37 @@
 #include "plugins/sinks/kafka/message_template.h"
 
 namespace logagent::plugins::kafka {
+bool secret_property(std::string_view key) {
+  for (std::string_view word : {"password", "secret", "token", "sasl.jaas", "sasl.oauthbearer",
+                                "ssl.key.pem", "ssl_key", "ssl.keystore", "credential"}) {
+    if (key.find(word) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
+std::string redact_secret(std::string_view key, std::string_view value, std::string text) {
+  if (!secret_property(key) || value.empty()) return text;
+  for (size_t at = text.find(value); at != std::string::npos; at = text.find(value, at)) {
+    text.replace(at, value.size(), "[redacted]");
+    at += 10;
+  }
+  return text;
+}
+
 namespace {
 
 using ConfPtr = std::unique_ptr<rd_kafka_conf_t, decltype(&rd_kafka_conf_destroy)>;
 
 ConfPtr new_conf() { return ConfPtr(rd_kafka_conf_new(), &rd_kafka_conf_destroy); }
 
-// Empty when `value` is accepted for `key`, else librdkafka's reason.
+// Empty when `value` is accepted for `key`, else librdkafka's reason (secrets redacted).
 std::string set_one(rd_kafka_conf_t* conf, const std::string& key, const std::string& value) {
   char errstr[512] = {0};
   if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), errstr, sizeof(errstr)) ==
       RD_KAFKA_CONF_OK) {
     return {};
   }
-  return errstr[0] != '\0' ? std::string(errstr) : "invalid value";
+  return redact_secret(key, value, errstr[0] != '\0' ? std::string(errstr) : "invalid value");
 }
 
 std::optional<std::string> check_modes(const KafkaOptions& o) {
@@ -201,7 +218,8 @@ Status check_settings(const std::vector<Setting>& settings) {
   ConfPtr conf = new_conf();
   for (const auto& [key, value] : settings) {
     if (std::string err = set_one(conf.get(), key, value); !err.empty()) {
-      return Status::error(fmt::format("librdkafka setting {}={}: {}", key, value, err));
+      return Status::error(fmt::format("librdkafka setting {}={}: {}", key,
+                                       secret_property(key) ? "[redacted]" : value, err));
     }
   }
   return Status::ok();

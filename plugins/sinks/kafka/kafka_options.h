@@ -11,6 +11,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -53,6 +54,12 @@ struct KafkaOptions {
 };
 
 using Setting = std::pair<std::string, std::string>;
+
+// Properties whose values must never appear in logs, errors or metrics (passwords, keys, tokens,
+// JAAS/OAuth configuration).
+bool secret_property(std::string_view key);
+// `text` with every occurrence of `value` replaced by "[redacted]" when `key` is secret.
+std::string redact_secret(std::string_view key, std::string_view value, std::string text);
 
 // The librdkafka settings for `o`, in the order they are applied (properties last).
 std::vector<Setting> librdkafka_settings(const KafkaOptions& o);

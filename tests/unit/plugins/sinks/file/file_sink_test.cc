@@ -192,3 +192,17 @@ TEST_CASE("file sink: options are checked when the configuration is validated") 
   CHECK(bind("path: a\ncompression: gzip\n").size() == 1);
   CHECK(bind("path: a\nroll_size: lots\n").size() == 1);
 }
+
+TEST_CASE("file sink: never follows a symbolic link at its path") {
+  Env env;
+  fs::create_directories(env.dir);
+  const fs::path victim = env.dir / "victim";
+  { std::ofstream(victim) << "precious\n"; }
+  fs::create_symlink(victim, env.dir / "out.log");
+  FileOptions o;
+  o.path = (env.dir / "out.log").string();
+  auto sink = FileSink::create(o, env.ctx);
+  REQUIRE_FALSE(sink.is_ok());
+  CHECK(sink.message().find("symbolic link") != std::string::npos);
+  CHECK(slurp(victim) == "precious\n");
+}

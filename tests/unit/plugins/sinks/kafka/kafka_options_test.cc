@@ -118,3 +118,21 @@ TEST_CASE("kafka options: properties come last and override derived settings") {
   CHECK(check_settings(s).is_ok());
   CHECK_FALSE(check_settings({{"acks", "many"}}).is_ok());
 }
+
+TEST_CASE("kafka options: secret property values never appear in errors") {
+  CHECK(secret_property("sasl.password"));
+  CHECK(secret_property("ssl.key.password"));
+  CHECK(secret_property("sasl.oauthbearer.config"));
+  CHECK(secret_property("ssl.keystore.password"));
+  CHECK_FALSE(secret_property("security.protocol"));
+  CHECK(redact_secret("sasl.password", "hunter2", "bad \"hunter2\" and hunter2") ==
+        "bad \"[redacted]\" and [redacted]");
+  CHECK(redact_secret("linger.ms", "5x", "Invalid value \"5x\"") == "Invalid value \"5x\"");
+  // A secret that librdkafka refuses (an enum-like secret does not exist, so use a property
+  // whose error echoes its value): the message is redacted when the key is secret.
+  const auto errors = bind_yaml(std::string(kMinimal) +
+                                "properties:\n  sasl.password: hunter2\n"
+                                "  security.protocol: hunter2\n");
+  REQUIRE_FALSE(errors.empty());
+  for (const auto& e : errors) CHECK(e.find("sasl.password: hunter2") == std::string::npos);
+}
