@@ -124,7 +124,12 @@ Result<CheckpointLoad> CheckpointStore::load() const {
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto parsed = parse(text);
   if (parsed) return CheckpointLoad{std::move(parsed.value()), ""};
-  const std::string aside = fmt::format("{}.corrupt-{}", path_, std::time(nullptr));
+  // Never over an earlier one (two corrupt loads within a second): each is evidence.
+  const std::time_t now = std::time(nullptr);
+  std::string aside = fmt::format("{}.corrupt-{}", path_, now);
+  for (int n = 1; ::access(aside.c_str(), F_OK) == 0; ++n) {
+    aside = fmt::format("{}.corrupt-{}-{}", path_, now, n);
+  }
   if (::rename(path_.c_str(), aside.c_str()) != 0) {
     return Status::error(fmt::format("checkpoint {} is corrupt ({}) and cannot be set aside: {}",
                                      path_, parsed.message(), std::strerror(errno)));

@@ -7,8 +7,9 @@
 //   end <entries> <fnv1a-64 of every preceding byte:hex>
 // save() writes "<file>.tmp", fsyncs it, renames it over the file and fsyncs the directory, so a
 // crash leaves either the old or the new checkpoint, never a mix. load() of a file that fails its
-// check (torn, edited, wrong version) sets it aside as "<file>.corrupt-<unix time>" and reports it;
-// the pipeline then starts as on a first run (at-least-once: it may resend, it never skips).
+// check (torn, edited, wrong version) sets it aside as "<file>.corrupt-<unix time>" ("-<n>" added
+// when that name is taken: an earlier one is never overwritten) and reports it; the pipeline then
+// starts as on a first run (at-least-once: it may resend, it never skips).
 //
 // Threads: one instance per pipeline, used by the pipeline's checkpoint thread and at shutdown;
 // not thread-safe by itself.

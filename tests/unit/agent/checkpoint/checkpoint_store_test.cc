@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 using namespace logagent;
 namespace fs = std::filesystem;
@@ -87,4 +88,27 @@ TEST_CASE("saving into a missing directory fails with a message naming the path"
   Status st = store.save({});
   CHECK_FALSE(st.is_ok());
   CHECK(st.message().find("/nonexistent-dir-logagent/x.checkpoint.tmp") != std::string::npos);
+}
+
+TEST_CASE("two corrupt checkpoints within one second are both kept, neither overwritten") {
+  TempDir dir;
+  const std::string path = dir.path + "/app.checkpoint";
+  CheckpointStore store(path);
+  std::ofstream(path, std::ios::trunc) << "first garbage";
+  REQUIRE(store.load().is_ok());
+  std::ofstream(path, std::ios::trunc) << "second garbage";
+  auto loaded = store.load();
+  REQUIRE(loaded.is_ok());
+  std::set<std::string> kept;
+  for (const auto& e : fs::directory_iterator(dir.path)) {
+    if (e.path().filename().string().find("app.checkpoint.corrupt-") != 0) continue;
+    std::ifstream in(e.path());
+    const std::string text{std::istreambuf_iterator<char>(in), {}};
+    kept.insert(text);
+    // The message names where the second one went.
+    if (text == "second garbage") {
+      CHECK(loaded->problem.find(e.path().string()) != std::string::npos);
+    }
+  }
+  CHECK(kept == std::set<std::string>{"first garbage", "second garbage"});
 }
