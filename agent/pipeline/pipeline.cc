@@ -81,6 +81,9 @@ Pipeline::Pipeline(const PipelineConfig& config, const AgentConfig& agent, Buffe
   checkpoint_errors_ =
       scope_.counter("logagent_checkpoint_errors_total", "Checkpoint writes that failed");
   checkpoint_writes_ = scope_.counter("logagent_checkpoint_writes_total", "Checkpoints written");
+  // Registered up front so that it reads 0, not absent, until a corrupt checkpoint is found.
+  checkpoint_corrupt_ =
+      scope_.counter("logagent_checkpoint_corrupt_total", "Checkpoint files found corrupt");
   batches_failed_ = scope_.counter("logagent_pipeline_batches_failed_total",
                                    "Batches that a sink failed (their offsets are not committed)");
   latency_ = scope_.histogram("logagent_delivery_latency_seconds",
@@ -165,7 +168,7 @@ Status Pipeline::start() {
   if (!loaded) return Status::error(loaded.message());
   if (!loaded->problem.empty()) {
     spdlog::error("pipeline {}: {}; starting as on a first run", name_, loaded->problem);
-    scope_.counter("logagent_checkpoint_corrupt_total", "Checkpoint files found corrupt").inc();
+    checkpoint_corrupt_.inc();
   }
   saved_ = std::move(loaded->entries);
   register_samplers();

@@ -112,7 +112,8 @@ class Pipeline final : public InputContext {
   std::atomic<uint64_t> bytes_read_{0};
   std::atomic<uint64_t> events_acked_{0};
   std::atomic<uint64_t> events_failed_{0};
-  Counter lines_total_, bytes_total_, checkpoint_errors_, checkpoint_writes_, batches_failed_;
+  Counter lines_total_, bytes_total_, checkpoint_errors_, checkpoint_writes_, checkpoint_corrupt_,
+      batches_failed_;
   Histogram latency_;
 };
 
