@@ -216,6 +216,8 @@ def chart(path: str, title: str, panels: list[Panel], xlabel: str = "",
     xs_all = [x for p in panels for s in p.series for x in s.xs]
     x0, x1 = (min(xs_all), max(xs_all)) if xs_all else (0.0, 1.0)
     xt = nice_ticks(x0, x1, 10)
+    if xt[-1] - x1 > 0.03 * (x1 - x0):   # no mostly empty last step: end at the data
+        xt = [v for v in xt if v <= x1]
     x0, x1 = min(x0, xt[0]), max(x1, xt[-1])
     ph = (height - top - bottom - gap * (len(panels) - 1)) // max(1, len(panels))
     pw = width - left - right

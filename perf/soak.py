@@ -172,7 +172,9 @@ class Writer(threading.Thread):
 
     def _write(self, f: int, count: int, ts: bytes) -> None:
         while count > 0:
-            n = min(count, self.rotate_every - self.gen_lines[f]) if self.rotate_every else count
+            n = min(count, 8192)          # bounded memory whatever the rate
+            if self.rotate_every:
+                n = min(n, self.rotate_every - self.gen_lines[f])
             i0 = self.lines[f]
             data = b"".join([self._line(f, i, ts) for i in range(i0, i0 + n)])
             mv = memoryview(data)
@@ -346,8 +348,58 @@ class Sampler(threading.Thread):
 
 # ------------------------------------------------------------------------------------ verify
 
+class IdChecker:
+    """Checks lines "... soak f<file> <id> ..." against the ids written per file: every id in
+    [0, written[f]) exactly once. Fast path while a file's ids arrive in order (one partition
+    keeps each file's order); a bitmap of the ids seen from the first surprise on."""
+
+    def __init__(self, written: list[int]):
+        self.written = written
+        n = len(written)
+        self.nxt = [0] * n
+        self.seen: list[bytearray | None] = [None] * n
+        self.dups = [0] * n
+        self.extra = 0
+        self.lines = 0
+        self.pats = [re.compile(rb" soak f%d (\d{10}) " % f) for f in range(n)]
+
+    def feed(self, chunk: bytes) -> None:
+        """chunk: whole lines."""
+        self.lines += chunk.count(b"\n")
+        for f, pat in enumerate(self.pats):
+            ids = list(map(int, pat.findall(chunk)))
+            if not ids:
+                continue
+            nxt = self.nxt[f]
+            if self.seen[f] is None and ids == list(range(nxt, nxt + len(ids))) and \
+                    nxt + len(ids) <= self.written[f]:
+                self.nxt[f] += len(ids)
+                continue
+            bm = self.seen[f]
+            if bm is None:
+                bm = self.seen[f] = bytearray(self.written[f])
+                bm[:nxt] = b"\x01" * nxt
+            for i in ids:
+                if i >= self.written[f]:
+                    self.extra += 1
+                elif bm[i]:
+                    self.dups[f] += 1
+                else:
+                    bm[i] = 1
+
+    def result(self) -> dict:
+        delivered = [bm.count(1) if bm is not None else n
+                     for bm, n in zip(self.seen, self.nxt)]
+        return {"lines_read": self.lines, "delivered": sum(delivered),
+                "delivered_per_file": delivered,
+                "missing": sum(w - d for w, d in zip(self.written, delivered)),
+                "duplicates": sum(self.dups), "unexpected": self.extra,
+                # lines that carry no id of any file (mangled or foreign)
+                "unmatched": self.lines - sum(delivered) - sum(self.dups) - self.extra}
+
+
 def verify(bootstrap: str, topic: str, mode: str, written: list[int], timeout: float) -> dict:
-    """Reads the whole topic and checks every id of every file: missing, duplicates, extra."""
+    """Reads the whole topic back with kcat (batch mode: through zstd -d) and checks every id."""
     kcat = ["kcat", "-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-e", "-q",
             "-X", "fetch.message.max.bytes=16777216"]
     if mode == "record":
@@ -358,59 +410,30 @@ def verify(bootstrap: str, topic: str, mode: str, written: list[int], timeout: f
         k.stdout.close()
         procs = [k, z]
     src = procs[-1].stdout
-    files = len(written)
-    nxt = [0] * files                 # fast path: ids arrive in order per file
-    seen: list[bytearray | None] = [None] * files   # slow path bitmaps, after a surprise
-    dups = [0] * files
-    extra = 0
-    lines = 0
-    pats = [re.compile(rb" soak f%d (\d{10}) " % f) for f in range(files)]
+    chk = IdChecker(written)
     t0 = time.monotonic()
     rest = b""
-    deadline = t0 + timeout
     while True:
         buf = src.read(16 * MiB)
         if not buf:
             break
         buf = rest + buf
         cut = buf.rfind(b"\n") + 1
-        chunk, rest = buf[:cut], buf[cut:]
-        lines += chunk.count(b"\n")
-        for f in range(files):
-            ids = list(map(int, pats[f].findall(chunk)))
-            if not ids:
-                continue
-            if seen[f] is None and ids == list(range(nxt[f], nxt[f] + len(ids))):
-                nxt[f] += len(ids)
-                continue
-            if seen[f] is None:      # switch this file to a bitmap of the ids seen so far
-                bm = bytearray(written[f])
-                bm[:min(nxt[f], written[f])] = b"\x01" * min(nxt[f], written[f])
-                seen[f] = bm
-            bm = seen[f]
-            for i in ids:
-                if i >= written[f]:
-                    extra += 1
-                elif bm[i]:
-                    dups[f] += 1
-                else:
-                    bm[i] = 1
-        if time.monotonic() > deadline:
+        chk.feed(buf[:cut])
+        rest = buf[cut:]
+        if time.monotonic() > t0 + timeout:
             for p in procs:
                 p.kill()
             raise RuntimeError(f"reading the topic back took longer than {timeout:.0f} s")
+    if rest:
+        chk.feed(rest + b"\n")
     for p in procs:
         p.wait()
-    rcs = [p.returncode for p in procs]
-    delivered = [seen[f].count(1) if seen[f] is not None else min(nxt[f], written[f])
-                 for f in range(files)]
-    if any(seen[f] is None and nxt[f] > written[f] for f in range(files)):
-        extra += sum(max(0, nxt[f] - written[f]) for f in range(files))
-    return {"lines_read": lines + (1 if rest else 0), "delivered": sum(delivered),
-            "delivered_per_file": delivered,
-            "missing": sum(w - d for w, d in zip(written, delivered)),
-            "duplicates": sum(dups), "unexpected": extra, "rc": rcs,
-            "seconds": time.monotonic() - t0}
+    r = chk.result()
+    r.update(rc=[p.returncode for p in procs], seconds=time.monotonic() - t0)
+    if any(r["rc"]):
+        raise RuntimeError(f"kcat/zstd failed: exit {r['rc']}")
+    return r
 
 
 # ------------------------------------------------------------------------------------ report
@@ -463,6 +486,14 @@ def analyse(samples: list[dict], warmup: float, args, writer: Writer, chk: dict,
                  rss_last_min_mib=statistics.mean(
                      s["rss_kib"] for s in steady if s["t"] > steady[-1]["t"] - 60) / 1024,
                  steady_min_rss_mib=min(rss) / 1024, steady_max_rss_mib=max(rss) / 1024)
+        # the second half alone: a step (a burst after a stall fills more of the pool, whose
+        # pages then stay resident) tilts the whole fit; growth shows in both halves
+        half = [s for s in steady if s["t"] >= (steady[0]["t"] + steady[-1]["t"]) / 2]
+        if len(half) >= 3:
+            r["slope2_kib_min"] = lsq([s["t"] / 60 for s in half],
+                                      [s["rss_kib"] for s in half])[0]
+            r["slope2_pct_h"] = r["slope2_kib_min"] * 60 / mean_rss * 100
+            r["slope2_from"] = half[0]["t"]
     last = samples[-1]
     r["peak_rss_mib"] = max(s["hwm_kib"] for s in samples) / 1024
     r["peak_rss_sampled_mib"] = max(s["rss_kib"] for s in samples) / 1024
@@ -543,6 +574,9 @@ def report_md(r: dict, args, mach: dict, rate_desc: str, png_name: str) -> str:
             f"| RSS slope (least squares, t = {r['steady_from']:.0f}-{r['steady_to']:.0f} s) | "
             f"{r['slope_kib_min']:+,.1f} KiB/min = {r['slope_pct_h']:+.2f} % of mean RSS per hour "
             f"({r['verdict']}) |",
+            f"| RSS slope over its second half (t = {r.get('slope2_from', 0):.0f}-"
+            f"{r['steady_to']:.0f} s) | {r.get('slope2_kib_min', float('nan')):+,.1f} KiB/min = "
+            f"{r.get('slope2_pct_h', float('nan')):+.2f} %/h |",
             f"| RSS over that part: mean / min / max | {f(r['mean_rss_mib'])} / "
             f"{f(r['steady_min_rss_mib'])} / {f(r['steady_max_rss_mib'])} MiB |",
             f"| RSS mean of its first minute / last minute | {f(r['rss_first_min_mib'])} / "
@@ -569,7 +603,8 @@ def report_md(r: dict, args, mach: dict, rate_desc: str, png_name: str) -> str:
         f"| drain after the writer stopped | {f(r['drain_seconds'])} s |",
         f"| lines written / delivered / missing | {r['written_lines']:,} / "
         f"{r['delivered']:,} / **{r['missing']:,}** |",
-        f"| duplicates / unexpected | {r['duplicates']:,} / {r['unexpected']:,} |",
+        f"| duplicates / unexpected ids / lines without an id | {r['duplicates']:,} / "
+        f"{r['unexpected']:,} / {r['unmatched']:,} |",
         f"| agent exit after SIGTERM | {r['agent_rc']} |",
         "",
         f"![RSS and throughput over time]({png_name})",
@@ -716,9 +751,8 @@ def main() -> int:
         binary = build(os.path.join(REPO, "build-soak"))
     args.logagent = os.path.relpath(binary, REPO) if binary.startswith(REPO) else binary
     mach = bench.machine()
-    args.built_from = f"commit {mach['commit']}"
-    mtime = datetime.datetime.fromtimestamp(os.path.getmtime(binary)).strftime("%H:%M")
-    args.built_from += f" (binary of {mtime})"
+    mtime = datetime.datetime.fromtimestamp(os.path.getmtime(binary)).strftime("%Y-%m-%d %H:%M")
+    args.built_from = f"the working tree (binary built {mtime}; HEAD at run time {mach['commit']})"
 
     kind, rate = args.rate
     lines_per_s = rate / args.line_bytes if kind == "bytes" else rate
@@ -820,7 +854,8 @@ def main() -> int:
         chk["end_offset"] = end
         say(f"verify: {chk['lines_read']:,} lines in {chk['seconds']:.0f} s; delivered "
             f"{chk['delivered']:,} of {want:,}, missing {chk['missing']:,}, duplicates "
-            f"{chk['duplicates']:,}, unexpected {chk['unexpected']:,}, end offset {end:,}")
+            f"{chk['duplicates']:,}, unexpected {chk['unexpected']:,}, without an id "
+            f"{chk['unmatched']:,}, end offset {end:,}")
         extra = {"agent_cpu_s": agent_cpu, "agent_rc": agent_rc, "drained": drained,
                  "drain_seconds": drain_seconds, "write_seconds": write_seconds,
                  "load_start": " ".join(f"{x:.2f}" for x in load_start),
@@ -838,8 +873,9 @@ def main() -> int:
             json.dump(r, f, indent=1, default=str)
         print(md)
         failed = []
-        if chk["missing"] or chk["unexpected"]:
-            failed.append(f"{chk['missing']:,} lines missing, {chk['unexpected']:,} unexpected")
+        if chk["missing"] or chk["unexpected"] or chk["unmatched"]:
+            failed.append(f"{chk['missing']:,} lines missing, {chk['unexpected']:,} unexpected, "
+                          f"{chk['unmatched']:,} without an id")
         if not drained:
             failed.append("the agent did not drain")
         if agent_rc != 0:
