@@ -229,23 +229,24 @@ void Pipeline::checkpoint_loop(std::stop_token stop) {
   }
 }
 
-void Pipeline::save_checkpoint() {
+bool Pipeline::save_checkpoint() {
   std::lock_guard lock(checkpoint_mu_);
   const auto entries = acks_.snapshot();
   std::string text = CheckpointStore::serialize(entries);
-  if (text == last_saved_) return;
+  if (text == last_saved_) return true;
   if (Status st = store_.save(entries); !st) {
     checkpoint_errors_.inc();
     if (st.message() != last_error_) {
       spdlog::error("pipeline {}: checkpoint not written (will retry): {}", name_, st.message());
       last_error_ = st.message();
     }
-    return;
+    return false;
   }
   if (!last_error_.empty()) spdlog::info("pipeline {}: checkpoint written again", name_);
   last_error_.clear();
   last_saved_ = std::move(text);
   checkpoint_writes_.inc();
+  return true;
 }
 
 void Pipeline::shutdown(std::chrono::steady_clock::time_point deadline) {
@@ -279,7 +280,12 @@ void Pipeline::shutdown(std::chrono::steady_clock::time_point deadline) {
   timer.request_stop();
   checkpoint_thread_.request_stop();
   if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
-  save_checkpoint();
+  if (!save_checkpoint()) {  // no retry after this one: say so, even if the cause was logged
+    spdlog::error(
+        "pipeline {}: final checkpoint not written ({}); what was delivered since the last "
+        "checkpoint will be read again after a restart",
+        name_, last_error_);
+  }
 }
 
 PipelineStats Pipeline::stats() const {

@@ -79,7 +79,7 @@ class Pipeline final : public InputContext {
   void sink_step(BatchPtr batch);
   void finish_batch(Batch* batch);
   void checkpoint_loop(std::stop_token stop);
-  void save_checkpoint();
+  bool save_checkpoint();  // false when the write failed (logged once per distinct cause)
   void register_samplers();
 
   const std::string name_;

@@ -535,18 +535,30 @@ def full_data_dir_body(ctx: e.Context, data: str) -> None:
         n = delivered()
         e.wait_for(lambda: delivered() >= n + 200, 20, "restarted agent delivers while full",
                    agent=agent)
+        # SIGTERM while full: the final checkpoint cannot be written; exit without a crash.
+        agent.send_signal(signal.SIGTERM)
+        rc = agent.wait(20)
+        e.check(rc is not None, "still running 20 s after SIGTERM on a full data_dir")
+        e.check(rc >= 0, f"killed by signal {-rc} at shutdown on a full data_dir")
+        final = [line for line in stderr_text(agent).splitlines()
+                 if "final checkpoint not written" in line]
+        e.log(f"[full_data_dir] SIGTERM while full: exit {rc}; logged: "
+              f"{final[-1][final[-1].find('final'):] if final else '(nothing)'}")
+        e.check(bool(final), "the failed final checkpoint at shutdown was not logged as such")
         os.unlink(os.path.join(data, "filler"))
-        grows(port, "logagent_checkpoint_writes_total", "space freed after restart", agent)
+        agent, port = start(3)
+        follow = Follower(outputs[-1])
+        grows(port, "logagent_checkpoint_writes_total", "space freed, third run", agent, by=1)
     finally:
         bg.stop()
     written = {s: w.seq for s, w in writers.items()}
-    first = id_sets([messages(outputs[0])])
+    first = id_sets([messages(o) for o in outputs[:-1]])
     settle(lambda: all_seen(written, [follow.refresh()], first), 30,
            "[full_data_dir] every line delivered", agent)
     agent.stop(timeout=20)
     rep = e.compare_by_id(written, [messages(o) for o in outputs], allow_duplicates=True)
     rep.print("full_data_dir")
-    add_row("full_data_dir", rep, "1 MiB tmpfs filled twice, kill -9 while full")
+    add_row("full_data_dir", rep, "1 MiB tmpfs filled twice; kill -9 and SIGTERM while full")
     e.check(os.path.exists(ckpt), "no checkpoint after the final stop")
     rep.assert_ok("full_data_dir", allow_duplicates=True)
 
