@@ -6,11 +6,15 @@ printing written/delivered/missing/duplicates. A summary table closes the run.
   kill9_loop         kill -9 at random moments, 20 rounds, 4 streams written all the time and
                      renamed now and then (running and down); after the last restart and drain:
                      none missing, duplicates counted, order kept per physical file and run.
-  inotify_fallback   inotify instances exhausted: the agent runs as a dedicated unprivileged uid
+  inotify_instances  inotify instances exhausted: the agent runs as a dedicated unprivileged uid
                      whose instances a helper process holds (no system-wide sysctl change, so
                      nothing else on the host falls back); the agent must log the fallback, set
                      logagent_input_inotify_fallback 1 and still deliver every line by polling,
                      through rotations and a stream created later.
+  inotify_watches    the same with inotify_add_watch failing (ENOSPC, the max_user_watches
+                     limit): the agent runs in a child user namespace whose own
+                     max_inotify_watches is 0. The gauge is not set on this path (a known bug of
+                     the tail input, reported): tolerated loudly unless LOGAGENT_FAULT_STRICT=1.
   queue_overflow     max_queued_events lowered (only while the agent creates its inotify
                      instance; the sysctl is read at inotify_init) and the agent SIGSTOPped while
                      the queue is filled with modify events, then a rotation and 40 new files
@@ -278,7 +282,7 @@ def chown_tree(path: str, uid: int) -> None:
             os.chown(name, uid, uid)
 
 
-def case_inotify_fallback(ctx: e.Context) -> None:
+def case_inotify_instances(ctx: e.Context) -> None:
     if os.geteuid() != 0:
         raise Skip("needs root to run the agent as a dedicated uid")
     if not os.path.exists("/usr/bin/setpriv"):
@@ -294,70 +298,101 @@ def case_inotify_fallback(ctx: e.Context) -> None:
     helper = None
     try:
         os.chmod(ctx.dir, 0o711)  # traversable by the uid; its own subtree is its own
-        base = ctx.mkdir("fallback")
-        logs = os.path.join(base, "logs")
-        os.makedirs(logs)
-        out = os.path.join(base, "out", "fallback.ndjson")
-        os.makedirs(os.path.dirname(out))
+        base = ctx.mkdir("instances")
+        for sub in ("logs", "out"):
+            os.makedirs(os.path.join(base, sub))
         chown_tree(base, uid)
         helper = subprocess.Popen(as_uid + [sys.executable, "-c", HOLD_INSTANCES],
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         held, err = (int(x) for x in helper.stdout.readline().split())
         limit_now = read_int(INSTANCES_SYSCTL)
-        e.log(f"[inotify_fallback] uid {uid}: helper holds {held} inotify instances "
+        e.log(f"[inotify_instances] uid {uid}: helper holds {held} inotify instances "
               f"(max_user_instances={limit_now}, then errno {errno.errorcode.get(err, err)})")
         e.check(err == errno.EMFILE and held >= limit_now,
                 f"could not exhaust the inotify instances of uid {uid}: {held} held, errno {err}")
-
-        port = e.free_port()
-        cfg = e.make_config(ctx, paths=[os.path.join(logs, "*.log")], workers=2,
-                            metrics_port=port, sinks=[e.file_sink(out, "json")],
-                            data_dir=os.path.join(base, "data"),
-                            input_extra={"scan_interval": "250ms", "poll_interval": "200ms"},
-                            file_name="fallback.yaml")
-        writers = {s: e.StreamWriter(logs, s, seed=i + 11) for i, s in enumerate("ab")}
-        for w in writers.values():
-            w.write(300)
-        agent = ctx.agent(cfg, label="fallback")
-        agent.argv = as_uid + agent.argv
-        agent.start()
-        e.wait_for(lambda: e.try_scrape(port) is not None, 15, "metrics endpoint up",
-                   agent=agent)
-        e.wait_for(lambda: metric(port, "logagent_input_inotify_fallback") == 1, 10,
-                   "logagent_input_inotify_fallback == 1", agent=agent)
-        e.check("falling back to polling" in stderr_text(agent),
-                "the agent did not log the fallback to polling")
-
-        rng = random.Random(5)
-
-        def rotate(r: random.Random) -> None:
-            writers["a"].rotate_rename(keep=3)  # *.log only: the old one is read via its fd
-
-        bg = Background(writers, lines=10, interval=0.01, rng=rng, every=1.5,
-                        rotate=rotate).start()
-        try:
-            time.sleep(2.0)
-            writers["c"] = e.StreamWriter(logs, "c", seed=13)  # appears while polling
-            time.sleep(2.0)
-        finally:
-            bg.stop()
-        written = {s: w.seq for s, w in writers.items()}
-        follow = Follower(out)
-        settle(lambda: all_seen(written, [follow.refresh()]), 30,
-               "[inotify_fallback] every line delivered by polling", agent)
-        still = metric(port, "logagent_input_inotify_fallback")
-        agent.stop(timeout=20)
-        rep = e.compare_by_id(written, [messages(out)], allow_duplicates=False)
-        rep.print("inotify_fallback")
-        add_row("inotify_fallback", rep, f"{held} instances held, {bg.rotations} renames")
-        e.check(still == 1, "logagent_input_inotify_fallback went back to 0")
-        rep.assert_ok("inotify_fallback", allow_duplicates=False)
+        polling_body(ctx, "inotify_instances", base, as_uid, f"{held} instances held by uid")
     finally:
         if helper is not None:
             helper.stdin.close()
             helper.wait(10)
         if restore is not None:
             write_sysctl(INSTANCES_SYSCTL, restore)
+
+
+# In a child user namespace, /proc/sys/user/max_inotify_* are that namespace's own limits (checked
+# on top of the host's): 0 watches there makes inotify_add_watch fail with ENOSPC for the agent
+# only. Root inside maps to root outside, so file access is unchanged.
+NO_WATCHES = ["unshare", "-U", "-r", "sh", "-c",
+              'echo 0 > /proc/sys/user/max_inotify_watches && exec "$@"', "sh"]
+
+
+def case_inotify_watches(ctx: e.Context) -> None:
+    probe = subprocess.run(NO_WATCHES + ["cat", "/proc/sys/user/max_inotify_watches"],
+                           capture_output=True, text=True)
+    if probe.returncode != 0 or probe.stdout.strip() != "0":
+        raise Skip("cannot set max_inotify_watches in a child user namespace: "
+                   f"{probe.stderr.strip() or probe.stdout.strip() or probe.returncode}")
+    base = ctx.mkdir("watches")
+    for sub in ("logs", "out"):
+        os.makedirs(os.path.join(base, sub))
+    polling_body(ctx, "inotify_watches", base, NO_WATCHES, "max_inotify_watches=0 (userns)",
+                 gauge_known_bug=True)
+
+
+def polling_body(ctx: e.Context, label: str, base: str, prefix: list[str], note: str,
+                 gauge_known_bug: bool = False) -> None:
+    """Runs the agent behind `prefix` (which makes inotify fail), checks that it says so, then
+    writes, rotates and adds a stream: every line must arrive by polling."""
+    logs = os.path.join(base, "logs")
+    out = os.path.join(base, "out", f"{label}.ndjson")
+    port = e.free_port()
+    cfg = e.make_config(ctx, paths=[os.path.join(logs, "*.log")], workers=2,
+                        metrics_port=port, sinks=[e.file_sink(out, "json")],
+                        data_dir=os.path.join(base, "data"),
+                        input_extra={"scan_interval": "250ms", "poll_interval": "200ms"},
+                        file_name=f"{label}.yaml")
+    writers = {s: e.StreamWriter(logs, s, seed=i + 11) for i, s in enumerate("ab")}
+    for w in writers.values():
+        w.write(300)
+    agent = ctx.agent(cfg, label=label)
+    agent.argv = prefix + agent.argv
+    agent.start()
+    e.wait_for(lambda: e.try_scrape(port) is not None, 15, "metrics endpoint up", agent=agent)
+    e.wait_for(lambda: "falling back to polling" in stderr_text(agent), 10,
+               "the agent logs its fallback to polling", agent=agent)
+    line = next(l for l in stderr_text(agent).splitlines() if "falling back to polling" in l)
+    e.log(f"[{label}] logged: {line[line.find('tail:'):]}")
+
+    def rotate(r: random.Random) -> None:
+        writers["a"].rotate_rename(keep=3)  # *.log only: the old one is read via its fd
+
+    bg = Background(writers, lines=10, interval=0.01, rng=random.Random(5), every=1.5,
+                    rotate=rotate).start()
+    try:
+        time.sleep(2.0)
+        writers["c"] = e.StreamWriter(logs, "c", seed=13)  # appears while polling
+        time.sleep(2.0)
+    finally:
+        bg.stop()
+    written = {s: w.seq for s, w in writers.items()}
+    follow = Follower(out)
+    settle(lambda: all_seen(written, [follow.refresh()]), 30,
+           f"[{label}] every line delivered by polling", agent)
+    gauge = metric(port, "logagent_input_inotify_fallback")
+    agent.stop(timeout=20)
+    rep = e.compare_by_id(written, [messages(out)], allow_duplicates=False)
+    rep.print(label)
+    note += f", {bg.rotations} renames, fallback gauge {gauge:.0f}"
+    if gauge != 1 and gauge_known_bug and os.environ.get("LOGAGENT_FAULT_STRICT") != "1":
+        # Reported to the lead: tail_input.cc sets the gauge once, after inotify_init1; a later
+        # fallback in InotifyWatcher::watch() (ENOSPC: max_user_watches) leaves it at 0.
+        e.log(f"[{label}] KNOWN BUG (tail input, reported): logagent_input_inotify_fallback is "
+              f"{gauge:.0f} after an inotify_add_watch fallback; LOGAGENT_FAULT_STRICT=1 fails")
+        note += " (KNOWN BUG, want 1)"
+    else:
+        e.check(gauge == 1, f"logagent_input_inotify_fallback is {gauge}, want 1")
+    add_row(label, rep, note)
+    rep.assert_ok(label, allow_duplicates=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -675,7 +710,8 @@ class Skip(Exception):
 
 CASES = [
     ("kill9_loop", case_kill9_loop),
-    ("inotify_fallback", case_inotify_fallback),
+    ("inotify_instances", case_inotify_instances),
+    ("inotify_watches", case_inotify_watches),
     ("queue_overflow", case_queue_overflow),
     ("full_data_dir", case_full_data_dir),
     ("corrupt_checkpoint", case_corrupt_checkpoint),
