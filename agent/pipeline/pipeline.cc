@@ -233,7 +233,10 @@ bool Pipeline::save_checkpoint() {
   std::lock_guard lock(checkpoint_mu_);
   const auto entries = acks_.snapshot();
   std::string text = CheckpointStore::serialize(entries);
-  if (text == last_saved_) return true;
+  if (text == last_saved_) {
+    checkpoint_current_ns_.store(mono_now_ns(), std::memory_order_relaxed);
+    return true;
+  }
   if (Status st = store_.save(entries); !st) {
     checkpoint_errors_.inc();
     if (st.message() != last_error_) {
@@ -246,6 +249,7 @@ bool Pipeline::save_checkpoint() {
   last_error_.clear();
   last_saved_ = std::move(text);
   checkpoint_writes_.inc();
+  checkpoint_current_ns_.store(mono_now_ns(), std::memory_order_relaxed);
   return true;
 }
 
@@ -310,16 +314,24 @@ void Pipeline::register_samplers() {
   Gauge age = scope_.gauge("logagent_oldest_unacked_age_seconds",
                            "Age of the oldest batch read and not yet acknowledged");
   Gauge in_flight = scope_.gauge("logagent_batches_in_flight", "Batches read, not yet settled");
-  sampler_ids_.push_back(metrics_->add_sampler([this, depth, behind, age, in_flight] {
-    for (size_t q = 0; q < depth.size(); ++q) {
-      size_t total = 0;
-      for (const auto& lane : lanes_) total += lane->depth(q);
-      depth[q].set(static_cast<double>(total));
-    }
-    behind.set(static_cast<double>(acks_.bytes_behind()));
-    age.set(static_cast<double>(acks_.oldest_unacked_age_ns(mono_now_ns())) / 1e9);
-    in_flight.set(static_cast<double>(acks_.in_flight()));
-  }));
+  Gauge checkpoint_age =
+      scope_.gauge("logagent_checkpoint_age_seconds",
+                   "Seconds since the checkpoint file last matched what was acknowledged (grows "
+                   "while checkpoint writes fail)");
+  checkpoint_current_ns_.store(mono_now_ns(), std::memory_order_relaxed);
+  sampler_ids_.push_back(
+      metrics_->add_sampler([this, depth, behind, age, in_flight, checkpoint_age] {
+        for (size_t q = 0; q < depth.size(); ++q) {
+          size_t total = 0;
+          for (const auto& lane : lanes_) total += lane->depth(q);
+          depth[q].set(static_cast<double>(total));
+        }
+        behind.set(static_cast<double>(acks_.bytes_behind()));
+        age.set(static_cast<double>(acks_.oldest_unacked_age_ns(mono_now_ns())) / 1e9);
+        in_flight.set(static_cast<double>(acks_.in_flight()));
+        const int64_t since = checkpoint_current_ns_.load(std::memory_order_relaxed);
+        checkpoint_age.set(static_cast<double>(mono_now_ns() - since) / 1e9);
+      }));
 }
 
 }  // namespace logagent

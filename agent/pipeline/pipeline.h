@@ -107,6 +107,7 @@ class Pipeline final : public InputContext {
   std::mutex checkpoint_mu_;  // serializes saves (periodic vs final)
   std::atomic<bool> input_finished_{false};
   std::atomic<bool> started_{false};
+  std::atomic<int64_t> checkpoint_current_ns_{0};  // steady clock: checkpoint file up to date
 
   std::atomic<uint64_t> lines_read_{0};
   std::atomic<uint64_t> bytes_read_{0};

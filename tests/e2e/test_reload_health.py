@@ -79,7 +79,7 @@ def body(ctx: e.Context) -> None:
         m = e.scrape(port)
         for name in ("process_resident_memory_bytes", "process_cpu_seconds_total",
                      "process_open_fds", "process_threads", "logagent_build_info",
-                     "logagent_buffer_pool_in_use"):
+                     "logagent_buffer_pool_in_use", "logagent_checkpoint_age_seconds"):
             e.check(m.has(name), f"/metrics lacks {name}")
         e.check(http(port, "/nope")[0] == 404, "unknown path is not 404")
         e.check(http(port, "/-/reload", "GET")[0] == 405, "GET /-/reload is not 405")
