@@ -143,6 +143,17 @@ def settle(cond, timeout: float, what: str, agent: e.Agent) -> None:
         e.log(f"warning: {err}")
 
 
+def nothing_left(ctx: e.Context, label: str, paths: list[str], data: str) -> int:
+    """After a clean stop the checkpoint must cover every byte delivered: a --once run from it
+    reads nothing. Returns the lines it read (the caller checks 0)."""
+    out = ctx.path(label, "after-stop.ndjson")
+    cfg = e.make_config(ctx, paths=paths, sinks=[e.file_sink(out, "json")], data_dir=data,
+                        file_name=f"{label}-after-stop.yaml")
+    lines = ctx.run_once(cfg, label=f"{label}-after-stop").summary()["lines"]
+    e.log(f"[{label}] --once after the clean stop read {lines} line(s)")
+    return lines
+
+
 def metric(port: int, name: str) -> float:
     m = e.try_scrape(port)
     v = m.get(name) if m else None
@@ -222,6 +233,9 @@ def case_kill9_loop(ctx: e.Context) -> None:
     rep.print("kill9_loop")
     add_row("kill9_loop", rep, f"{KILL_ROUNDS} kills, {bg.rotations} renames, seed {seed}")
     rep.assert_ok("kill9_loop", allow_duplicates=True)
+    left = nothing_left(ctx, "k9", [os.path.join(logs, "*.log*")], data)
+    e.check(left == 0, f"kill9_loop: the checkpoint written at the clean stop misses {left} "
+                       "line(s): a restart would send them again")
 
 
 # --------------------------------------------------------------------------------------------
@@ -595,6 +609,9 @@ def full_data_dir_body(ctx: e.Context, data: str) -> None:
     rep.print("full_data_dir")
     add_row("full_data_dir", rep, "1 MiB tmpfs filled twice; kill -9 and SIGTERM while full")
     e.check(os.path.exists(ckpt), "no checkpoint after the final stop")
+    left = nothing_left(ctx, "full", [os.path.join(logs, "*.log")], data)
+    e.check(left == 0, f"full_data_dir: the checkpoint written after space came back misses "
+                       f"{left} line(s)")
     rep.assert_ok("full_data_dir", allow_duplicates=True)
 
 
