@@ -271,7 +271,7 @@ def proc_status(pid: int) -> dict[str, int]:
     with open(f"/proc/{pid}/status") as f:
         for line in f:
             k, _, v = line.partition(":")
-            if k in ("VmRSS", "VmHWM", "Threads"):
+            if k in ("VmRSS", "VmHWM", "RssAnon", "RssFile", "Threads"):
                 d[k] = int(v.split()[0])
     return d
 
@@ -287,7 +287,7 @@ def proc_rss_kib(pid: int) -> int:
         return int(f.read().split()[1]) * PAGE // 1024
 
 
-COLUMNS = ["t", "phase", "rss_kib", "hwm_kib", "cpu_s", "threads", "written_lines",
+COLUMNS = ["t", "phase", "rss_kib", "hwm_kib", "anon_kib", "file_kib", "cpu_s", "threads", "written_lines",
            "written_bytes", "load1", "broker_cpu_s", "broker_rss_kib", "scrape_ok",
            *WANTED, "sink_events_ok", "sink_events_error"]
 
@@ -310,6 +310,7 @@ class Sampler(threading.Thread):
         try:
             st = proc_status(self.pid)
             s.update(rss_kib=st["VmRSS"], hwm_kib=st["VmHWM"], threads=st["Threads"],
+                     anon_kib=st.get("RssAnon", 0), file_kib=st.get("RssFile", 0),
                      cpu_s=proc_cpu(self.pid))
         except (OSError, KeyError, IndexError, ValueError):
             return None   # the agent is gone
@@ -478,6 +479,9 @@ def analyse(samples: list[dict], warmup: float, args, writer: Writer, chk: dict,
         rss = [s["rss_kib"] for s in steady]
         slope, icpt = lsq(ts, rss)
         mean_rss = statistics.mean(rss)
+        # which part moves: anonymous memory (heap, pool, stacks) or file pages (code)
+        r["slope_anon_kib_min"] = lsq(ts, [s.get("anon_kib", 0) for s in steady])[0]
+        r["slope_file_kib_min"] = lsq(ts, [s.get("file_kib", 0) for s in steady])[0]
         r.update(slope_kib_min=slope, slope_pct_h=slope * 60 / mean_rss * 100,
                  intercept_kib=icpt, mean_rss_mib=mean_rss / 1024,
                  steady_from=steady[0]["t"], steady_to=steady[-1]["t"],
@@ -573,7 +577,8 @@ def report_md(r: dict, args, mach: dict, rate_desc: str, png_name: str) -> str:
         lines += [
             f"| RSS slope (least squares, t = {r['steady_from']:.0f}-{r['steady_to']:.0f} s) | "
             f"{r['slope_kib_min']:+,.1f} KiB/min = {r['slope_pct_h']:+.2f} % of mean RSS per hour "
-            f"({r['verdict']}) |",
+            f"({r['verdict']}); of it anonymous {r['slope_anon_kib_min']:+,.1f}, file-backed "
+            f"{r['slope_file_kib_min']:+,.1f} KiB/min |",
             f"| RSS slope over its second half (t = {r.get('slope2_from', 0):.0f}-"
             f"{r['steady_to']:.0f} s) | {r.get('slope2_kib_min', float('nan')):+,.1f} KiB/min = "
             f"{r.get('slope2_pct_h', float('nan')):+.2f} %/h |",
