@@ -13,8 +13,8 @@ printing written/delivered/missing/duplicates. A summary table closes the run.
                      through rotations and a stream created later.
   inotify_watches    the same with inotify_add_watch failing (ENOSPC, the max_user_watches
                      limit): the agent runs in a child user namespace whose own
-                     max_inotify_watches is 0. The gauge is not set on this path (a known bug of
-                     the tail input, reported): tolerated loudly unless LOGAGENT_FAULT_STRICT=1.
+                     max_inotify_watches is 0 (the gauge must follow a fallback that happens
+                     after start, too).
   queue_overflow     max_queued_events lowered (only while the agent creates its inotify
                      instance; the sysctl is read at inotify_init) and the agent SIGSTOPped while
                      the queue is filled with modify events, then a rotation and 40 new files
@@ -349,12 +349,10 @@ def case_inotify_watches(ctx: e.Context) -> None:
     base = ctx.mkdir("watches")
     for sub in ("logs", "out"):
         os.makedirs(os.path.join(base, sub))
-    polling_body(ctx, "inotify_watches", base, NO_WATCHES, "max_inotify_watches=0 (userns)",
-                 gauge_known_bug=True)
+    polling_body(ctx, "inotify_watches", base, NO_WATCHES, "max_inotify_watches=0 (userns)")
 
 
-def polling_body(ctx: e.Context, label: str, base: str, prefix: list[str], note: str,
-                 gauge_known_bug: bool = False) -> None:
+def polling_body(ctx: e.Context, label: str, base: str, prefix: list[str], note: str) -> None:
     """Runs the agent behind `prefix` (which makes inotify fail), checks that it says so, then
     writes, rotates and adds a stream: every line must arrive by polling."""
     logs = os.path.join(base, "logs")
@@ -397,14 +395,7 @@ def polling_body(ctx: e.Context, label: str, base: str, prefix: list[str], note:
     rep = e.compare_by_id(written, [messages(out)], allow_duplicates=False)
     rep.print(label)
     note += f", {bg.rotations} renames, fallback gauge {gauge:.0f}"
-    if gauge != 1 and gauge_known_bug and os.environ.get("LOGAGENT_FAULT_STRICT") != "1":
-        # Reported to the lead: tail_input.cc sets the gauge once, after inotify_init1; a later
-        # fallback in InotifyWatcher::watch() (ENOSPC: max_user_watches) leaves it at 0.
-        e.log(f"[{label}] KNOWN BUG (tail input, reported): logagent_input_inotify_fallback is "
-              f"{gauge:.0f} after an inotify_add_watch fallback; LOGAGENT_FAULT_STRICT=1 fails")
-        note += " (KNOWN BUG, want 1)"
-    else:
-        e.check(gauge == 1, f"logagent_input_inotify_fallback is {gauge}, want 1")
+    e.check(gauge == 1, f"logagent_input_inotify_fallback is {gauge}, want 1")
     add_row(label, rep, note)
     rep.assert_ok(label, allow_duplicates=False)
 

@@ -83,6 +83,10 @@ bool InotifyWatcher::drain(const OnChange& on_change) {
       const char* name = buf_.data() + off + sizeof(inotify_event);
       off += static_cast<ssize_t>(sizeof(inotify_event) + ev.len);
       if ((ev.mask & IN_Q_OVERFLOW) != 0) {
+        ++overflows_;
+        spdlog::warn(
+            "tail: the inotify event queue overflowed (fs.inotify.max_queued_events); "
+            "rescanning every path");
         rescan = true;
         continue;
       }

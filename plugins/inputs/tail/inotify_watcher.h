@@ -34,6 +34,8 @@ class InotifyWatcher {
 
   // True when changes are not reported and files must be polled.
   bool polling() const { return polling_; }
+  // IN_Q_OVERFLOW events seen (each one asked for a full rescan).
+  uint64_t overflows() const { return overflows_; }
   // Watches `dir` (no-op when already watched or polling). A missing directory is retried by
   // the next call; a limit switches to polling.
   void watch(const std::string& dir);
@@ -55,6 +57,7 @@ class InotifyWatcher {
   int inotify_fd_ = -1;
   int wake_fd_ = -1;
   bool polling_ = false;
+  uint64_t overflows_ = 0;
   std::map<std::string, int> dirs_;  // watched dir → wd
   std::map<int, std::string> wds_;   // wd → dir
   std::vector<char> buf_;

@@ -104,7 +104,15 @@ void TailInput::follow(ReadEnv& env, FileTracker& tracker, InotifyWatcher& watch
   int64_t next_scan = mono_now_ns() + ns(options_.scan_interval);
   int64_t next_poll = mono_now_ns() + ns(options_.poll_interval);
   int64_t idle_since = 0;
+  uint64_t overflows_counted = 0;
   while (!stop.stop_requested()) {
+    // inotify may fall back to polling at any time (a watch limit hit by a new directory).
+    env.metrics.inotify_fallback.set(watcher.polling() ? 1 : 0);
+    if (watcher.overflows() != overflows_counted) {
+      env.metrics.inotify_overflows.add(
+          static_cast<double>(watcher.overflows() - overflows_counted));
+      overflows_counted = watcher.overflows();
+    }
     bool stopped = false;
     bool progressed = tracker.read_round(env, &stopped);
     if (stopped) return;

@@ -23,6 +23,8 @@ namespace logagent::plugins::tail {
   X(open_errors, "logagent_input_open_errors_total", "Files that could not be opened")       \
   X(read_errors, "logagent_input_read_errors_total", "Failed reads of open files")           \
   X(rescans, "logagent_input_rescans_total", "Full glob rescans")                            \
+  X(inotify_overflows, "logagent_input_inotify_overflows_total",                             \
+    "inotify queue overflows (each forces a full rescan)")                                   \
   X(files_closed_idle, "logagent_input_files_closed_idle_total",                             \
     "Idle files closed to honour max_open_files")                                            \
   X(multiline_joined, "logagent_multiline_joined_events_total",                              \
