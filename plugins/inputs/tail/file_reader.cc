@@ -23,6 +23,10 @@ int64_t mono_now_ns() {
       .count();
 }
 
+int64_t mtime_ns(const struct stat& st) {
+  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+}
+
 int64_t real_now_ns() {
   timespec ts{};
   ::clock_gettime(CLOCK_REALTIME, &ts);
@@ -86,6 +90,7 @@ bool FileReader::sync(ReadEnv& env, bool* error) {
     return false;
   }
   size_ = static_cast<uint64_t>(std::max<off_t>(st.st_size, 0));
+  mtime_ns_ = mtime_ns(st);
   state_->file_size.store(size_, std::memory_order_relaxed);
   if (st.st_nlink == 0 && !deleted_) {
     deleted_ = true;
@@ -103,6 +108,11 @@ bool FileReader::sync(ReadEnv& env, bool* error) {
     }
   }
   return size_ > read_end_;
+}
+
+bool FileReader::unchanged(const struct stat& st) const {
+  return static_cast<uint64_t>(std::max<off_t>(st.st_size, 0)) == size_ &&
+         mtime_ns(st) == mtime_ns_;
 }
 
 TurnEnd FileReader::turn(ReadEnv& env) {
@@ -127,7 +137,7 @@ TurnEnd FileReader::turn(ReadEnv& env) {
       case Step::kError:
         return TurnEnd::kError;
     }
-    if (read_end_ - start >= kTurnBytes) return TurnEnd::kBudget;
+    if (read_end_ - start >= kTurnBytes || mono_now_ns() >= env.deadline) return TurnEnd::kBudget;
   }
 }
 

@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -56,6 +57,8 @@ struct ReadEnv {
   bool once = false;
   size_t max_buffer = 0;              // largest read buffer; 0: max_line + 1
   MultilineEnv* multiline = nullptr;  // null: every line is an event
+  // Steady-clock ns: a turn ends (kBudget) once past it -- the read round's time slice.
+  int64_t deadline = std::numeric_limits<int64_t>::max();
 
   size_t buffer_limit() const { return max_buffer != 0 ? max_buffer : max_line + 1; }
 };
@@ -77,7 +80,7 @@ class FileReader {
   // fstat()s the file, restarts at 0 on truncation, grows the fingerprint. True if there are
   // bytes past what was read. False (with `error` set) when the file can't be examined.
   bool sync(ReadEnv& env, bool* error = nullptr);
-  // Reads and emits up to kTurnBytes. Call after sync().
+  // Reads and emits up to kTurnBytes, or until env.deadline. Call after sync().
   TurnEnd turn(ReadEnv& env);
   // Multiline: emits the held lines as they are (flush_after). Needs an open descriptor.
   TurnEnd flush_held(ReadEnv& env);
@@ -104,6 +107,8 @@ class FileReader {
   const std::shared_ptr<SourceState>& state() const { return state_; }
   uint64_t offset() const { return offset_; }
   uint64_t size() const { return size_; }
+  // `st` (a stat of its path) has the size and mtime the file had when last examined.
+  bool unchanged(const struct stat& st) const;
   uint64_t unread() const { return size_ > offset_ ? size_ - offset_ : 0; }
   bool at_eof() const { return size_ <= read_end_; }
   bool draining() const { return draining_; }
@@ -134,6 +139,7 @@ class FileReader {
   uint64_t read_end_;
   uint64_t covered_;
   uint64_t size_ = 0;
+  int64_t mtime_ns_ = -1;       // as of the last sync()
   uint64_t held_end_ = 0;       // multiline: end of the held complete lines (> offset_ when held)
   size_t bytes_per_line_ = 64;  // running estimate for reserving events
   bool skipping_ = false;
@@ -147,5 +153,6 @@ class FileReader {
 
 int64_t mono_now_ns();
 int64_t real_now_ns();
+int64_t mtime_ns(const struct stat& st);
 
 }  // namespace logagent::plugins::tail

@@ -58,6 +58,7 @@ void FileTracker::reconcile(ReadEnv& env, std::vector<ScannedFile> found, Resume
   }
   std::vector<bool> claimed(found.size(), false);
   const int64_t now = mono_now_ns();
+  open_ = open_files();
   for (size_t k = 0; k < readers_.size();) {
     FileReader& r = *readers_[k].reader;
     auto it = by_ino.find({r.identity().dev, r.identity().ino});
@@ -92,8 +93,9 @@ bool FileTracker::claim(ReadEnv& env, Tracked& t, const ScannedFile& f) {
   FileReader& r = *t.reader;
   const bool moved = f.path != r.path();
   if (!r.open()) {
-    // Idle-closed: reopen when it grew or moved, after checking its fingerprint.
-    if (!moved && static_cast<uint64_t>(f.st.st_size) == r.size()) return true;
+    // Idle-closed: reopen when it changed (size or mtime: a file created again with the same
+    // inode and size is told by its mtime) or moved, after checking its fingerprint.
+    if (!moved && r.unchanged(f.st)) return true;
     OpenedFile o = open_file(f.path);
     if (o.fd < 0) {
       open_failed(f.path, o.err);
@@ -103,7 +105,13 @@ bool FileTracker::claim(ReadEnv& env, Tracked& t, const ScannedFile& f) {
       ::close(o.fd);
       return false;  // the inode was reused by another file
     }
-    r.reopen(o.fd);
+    if (open_ < options_.max_open_files) {
+      r.reopen(o.fd);
+      ++open_;
+    } else {
+      ::close(o.fd);  // no room: read_round() opens it to read it, then closes it again
+      r.maybe_data = true;
+    }
   }
   if (moved) {
     spdlog::info("tail: {} was renamed to {}; following it", r.path(), f.path);
@@ -124,6 +132,7 @@ bool FileTracker::lose(ReadEnv& env, Tracked& t, int64_t now) {
       return false;
     }
     r.reopen(o.fd);
+    ++open_;
     if (o.path != r.path()) r.rename(env.ctx.acks(), o.path);
   }
   spdlog::info("tail: {} was rotated or removed; reading the old file to its end", r.path());
@@ -136,6 +145,13 @@ void FileTracker::add_found(ReadEnv& env, const ScannedFile& f, ResumePlanner* r
   OpenedFile o = open_file(f.path);
   if (o.fd < 0) {
     open_failed(f.path, o.err);
+    return;
+  }
+  if (o.st.st_dev != f.st.st_dev || o.st.st_ino != f.st.st_ino) {
+    // Renamed or replaced between the scan and the open (rotation): the path now names another
+    // file, maybe one already followed. The next scan (the rename was notified) sees both as
+    // they are now.
+    ::close(o.fd);
     return;
   }
   warned_.erase(f.path);
@@ -154,7 +170,14 @@ void FileTracker::add(ReadEnv& env, OpenedFile f, uint64_t offset, bool draining
   Tracked t;
   t.real_path = resolve(f.path);
   t.reader = std::make_unique<FileReader>(f.fd, f.path, id, offset, std::move(state));
-  if (draining) t.reader->detach(mono_now_ns());
+  if (draining) {
+    t.reader->detach(mono_now_ns());  // always open: it may have no name left to reopen
+    ++open_;
+  } else if (open_ >= options_.max_open_files) {
+    t.reader->close();  // dormant; marked, so read_round() opens it to read it
+  } else {
+    ++open_;
+  }
   readers_.push_back(std::move(t));
 }
 
@@ -179,18 +202,34 @@ bool FileTracker::try_reopen(ReadEnv& env, Tracked& t) {
   return true;
 }
 
+// Every marked file gets a turn, starting where the last round stopped; the round ends early
+// after kRoundNs, so that a backlog never keeps the next rescan (run between rounds) waiting:
+// a file created, rotated and deleted meanwhile would never be seen.
 bool FileTracker::read_round(ReadEnv& env, bool* stopped) {
   bool progressed = false;
   *stopped = false;
-  for (Tracked& t : readers_) {
+  open_ = open_files();
+  struct Slice {
+    ReadEnv& env;
+    ~Slice() { env.deadline = std::numeric_limits<int64_t>::max(); }
+  } slice{env};
+  env.deadline = mono_now_ns() + kRoundNs;
+  const size_t n = readers_.size();
+  for (size_t i = 0; i < n; ++i) {
+    const size_t k = (next_ + i) % n;
+    Tracked& t = readers_[k];
     FileReader& r = *t.reader;
     if (!r.maybe_data && !r.draining()) continue;
-    if (!r.open() && !try_reopen(env, t)) {
-      r.maybe_data = false;
-      continue;
+    if (!r.open()) {
+      if (!try_reopen(env, t)) {
+        r.maybe_data = false;
+        continue;
+      }
+      ++open_;
     }
     if (!r.sync(env)) {
       r.maybe_data = false;
+      park_if_over_budget(r);
       continue;
     }
     const TurnEnd end = r.turn(env);
@@ -200,8 +239,25 @@ bool FileTracker::read_round(ReadEnv& env, bool* stopped) {
     }
     progressed = true;
     r.maybe_data = end == TurnEnd::kBudget;
+    if (end == TurnEnd::kEof) park_if_over_budget(r);
+    if (mono_now_ns() >= env.deadline) {
+      next_ = k + 1;
+      break;
+    }
   }
   return progressed;
+}
+
+// Beyond max_open_files a file read to its end is closed again at once; it is reopened by
+// identity when it changes.
+void FileTracker::park_if_over_budget(FileReader& r) {
+  if (open_ <= options_.max_open_files || !r.open() || r.draining() || r.holding() || !r.at_eof()) {
+    return;
+  }
+  r.close();
+  r.maybe_data = false;
+  --open_;
+  metrics_.files_closed_idle.inc();
 }
 
 bool FileTracker::flush_idle(ReadEnv& env, int64_t now, bool* stopped) {
@@ -263,7 +319,7 @@ void FileTracker::maintain(ReadEnv& env, int64_t now) {
     drop(env, k);
   }
   enforce_caps(env, now);
-  enforce_budget(now);
+  enforce_budget(env, now);
   refresh_index();
   update_gauges();
 }

@@ -4,9 +4,12 @@
 // matched name is renamed (not re-read); a followed file whose inode left the matched set (its
 // path now names another file, or nothing) is detached and drained; every unclaimed match is a
 // new file -- resumed from the checkpoint or placed by read_from at start-up, read from 0 when it
-// appears later. Idle files are closed beyond max_open_files and reopened by identity when they
-// grow; drained files are closed and forgotten after a grace period; deleted files past
-// deleted_max_pinned / deleted_max_age are abandoned and counted.
+// appears later. The open-files budget (max_open_files) bounds the descriptors: files found
+// beyond it are kept closed (dormant) and opened only to be read, then closed again at their end;
+// idle files beyond it are closed; a dormant file is reopened by identity when it changes (a
+// notification, or a rescan that sees another size or mtime). Drained files are closed and
+// forgotten after a grace period; deleted files past deleted_max_pinned / deleted_max_age are
+// abandoned and counted.
 //
 // Threads: input thread only.
 #pragma once
@@ -30,6 +33,9 @@ namespace logagent::plugins::tail {
 
 class FileTracker {
  public:
+  // The longest read round (see read_round()).
+  static constexpr int64_t kRoundNs = 10'000'000;
+
   FileTracker(const TailOptions& options, const PathScanner& scanner, InotifyWatcher& watcher,
               TailMetrics& metrics);
 
@@ -37,8 +43,8 @@ class FileTracker {
   void start(ReadEnv& env);
   // Later scans: renames followed, replaced or deleted paths drained, new files from 0.
   void rescan(ReadEnv& env);
-  // One turn for every file that may have data. False in `*stopped` when emit or the pool
-  // gave up. Returns true if any bytes were read.
+  // One turn for every file that may have data, within kRoundNs. False in `*stopped` when emit
+  // or the pool gave up. Returns true if any bytes were read.
   bool read_round(ReadEnv& env, bool* stopped);
   // Multiline: emits the held lines of every file idle for flush_after at `now` (files that
   // grew meanwhile are read first). Returns true if any were emitted; `*stopped` as above.
@@ -70,9 +76,10 @@ class FileTracker {
   void add(ReadEnv& env, OpenedFile f, uint64_t offset, bool draining);
   void add_found(ReadEnv& env, const ScannedFile& f, ResumePlanner* resume);
   bool try_reopen(ReadEnv& env, Tracked& t);
+  void park_if_over_budget(FileReader& r);
   void drop(ReadEnv& env, size_t index);
   void enforce_caps(ReadEnv& env, int64_t now);
-  void enforce_budget(int64_t now);
+  void enforce_budget(ReadEnv& env, int64_t now);
   void open_failed(const std::string& path, int err);
   void refresh_index();
   void update_gauges() const;
@@ -84,6 +91,10 @@ class FileTracker {
   std::vector<Tracked> readers_;
   std::unordered_map<std::string, FileReader*> by_path_;
   std::set<std::string> warned_;  // paths whose open error was logged
+  // Open readers, counted at the start of reconcile() and read_round() and kept up to date
+  // within them.
+  size_t open_ = 0;
+  size_t next_ = 0;  // where the next read round starts (the last one ran out of time)
 };
 
 }  // namespace logagent::plugins::tail

@@ -48,7 +48,7 @@ void FileTracker::enforce_caps(ReadEnv& env, int64_t now) {
   }
 }
 
-void FileTracker::enforce_budget(int64_t now) {
+void FileTracker::enforce_budget(ReadEnv& env, int64_t now) {
   size_t open = open_files();
   if (open <= options_.max_open_files) return;
   std::vector<FileReader*> idle;
@@ -64,7 +64,11 @@ void FileTracker::enforce_budget(int64_t now) {
   });
   for (FileReader* r : idle) {
     if (open <= options_.max_open_files) break;
+    if (r->sync(env)) continue;  // it grew since it was last read: read it first
     r->close();
+    // Nothing is pending (a mark from the last rescan must not reopen it at once): a rescan
+    // that finds it changed, or a change notification, reopens it.
+    r->maybe_data = false;
     --open;
     metrics_.files_closed_idle.inc();
   }
@@ -76,7 +80,11 @@ void FileTracker::notify(std::string_view path) {
 }
 
 void FileTracker::mark_all() {
-  for (Tracked& t : readers_) t.reader->maybe_data = true;
+  // Not the dormant ones: reopening them on a hunch would undo the open-files budget at every
+  // scan. A rescan's claim() reopens those whose size or mtime changed; notify() marks them.
+  for (Tracked& t : readers_) {
+    if (t.reader->open()) t.reader->maybe_data = true;
+  }
 }
 
 bool FileTracker::has_draining() const {

@@ -2,9 +2,10 @@
 //
 // run() is the pipeline's input thread and the single producer of every lane queue (emit()
 // routes by source id). It keeps one current chunk for all files, gives each file with data a
-// turn of at most FileReader::kTurnBytes, and, when no file has data, waits for inotify (or the
-// poll interval) with a timeout. A partly filled chunk is kept across short pauses (a trickle of
-// small writes then shares one chunk) and released after kChunkIdleRelease of idleness, so the
+// turn of at most FileReader::kTurnBytes in rounds of at most FileTracker::kRoundNs (inotify
+// and rescans are looked at between rounds), and, when no file has data, waits for inotify (or
+// the poll interval) with a timeout. A partly filled chunk is kept across short pauses (a trickle
+// of small writes then shares one chunk) and released after kChunkIdleRelease of idleness, so the
 // pool's in_use returns to zero when the agent is idle. A
 // full rescan runs every scan_interval. With `multiline:`, lines are joined per file before
 // they reach a lane (FileReader, multiline.h); a file's held event is emitted once it has been
