@@ -7,17 +7,10 @@
 #include <memory>
 #include <string>
 
+#include "agent/api/zstd_frame.h"
+
 namespace logagent::plugins::kafka {
 namespace {
-
-struct CCtxDeleter {
-  void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
-};
-
-ZSTD_CCtx* thread_cctx() {
-  thread_local std::unique_ptr<ZSTD_CCtx, CCtxDeleter> cctx(ZSTD_createCCtx());
-  return cctx.get();
-}
 
 rd_kafka_message_t message(void* payload, size_t len, MessageRef* ref) {
   rd_kafka_message_t m;
@@ -91,17 +84,16 @@ Result<size_t> build_batch_payload(DeliveryRecord& record, EventFormat format, b
     return events;
   }
   thread_local std::string plain;
-  thread_local std::string packed;
+  thread_local ZstdFrameCompressor zstd_frame;
   plain.clear();
   encode_batch(plain, *record.batch, format);
-  packed.resize(ZSTD_compressBound(plain.size()));
-  const size_t n = ZSTD_compressCCtx(thread_cctx(), packed.data(), packed.size(), plain.data(),
-                                     plain.size(), level < 0 ? ZSTD_CLEVEL_DEFAULT : level);
-  if (ZSTD_isError(n)) return Status::error(std::string("zstd: ") + ZSTD_getErrorName(n));
-  record.payload.assign(packed.data(), n);  // exact size: in-flight batches hold only this
-  record.payload_bytes = n;
+  if (Status st =
+          zstd_frame.compress(plain, level < 0 ? ZSTD_CLEVEL_DEFAULT : level, record.payload);
+      !st) {
+    return st;
+  }
+  record.payload_bytes = record.payload.size();
   if (plain.capacity() > (16u << 20)) plain = std::string();  // do not keep a huge scratch
-  if (packed.capacity() > (16u << 20)) packed = std::string();
   return events;
 }
 
