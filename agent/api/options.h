@@ -208,7 +208,13 @@ class Schema {
     for (const Field& f : fields_) {
       ConfigNode child = node.child(f.doc.key);
       if (!child.defined()) {
-        if (f.doc.required) diag.error(node, "missing required option '" + f.doc.key + "'");
+        if (f.doc.required) {
+          if (child.yaml().IsDefined()) {  // present, but YAML's null (`key:`, `~`, `null`)
+            diag.error(child, "option '" + f.doc.key + "' has no value");
+          } else {
+            diag.error(node, "missing required option '" + f.doc.key + "'");
+          }
+        }
         continue;
       }
       if (!f.read(child, out, diag)) continue;

@@ -211,7 +211,13 @@ class Loader {
     }
     const ConfigNode type_node = node.child("type");
     if (!type_node.defined()) {
-      diag_.error(node, "missing required option 'type'");
+      if (type_node.yaml().IsDefined()) {  // `type: null`, `type: ~` or `type:` -- YAML's null
+        diag_.error(type_node,
+                    "option 'type' has no value (YAML reads null, ~ and an empty value as "
+                    "nothing; quote a type named null: type: \"null\")");
+      } else {
+        diag_.error(node, "missing required option 'type'");
+      }
       return std::nullopt;
     }
     std::string type;

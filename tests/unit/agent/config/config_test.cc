@@ -214,6 +214,25 @@ TEST_CASE("missing required parts of a pipeline are each reported") {
   CHECK(l.errors.size() == 6);
 }
 
+TEST_CASE("a type or required option given as YAML null is named as such, at its value") {
+  // `type: null` is YAML's null, not the string "null": the message says so instead of
+  // claiming that the key is missing.
+  Loaded l = load(R"(pipelines:
+  - name: a
+    input: {type: tail, paths: ~}
+    sinks: [{type: null}]
+)");
+  CHECK_MESSAGE(has_error(l,
+                          "t.yaml:3:32: pipelines[0].input.paths (tail): option 'paths' "
+                          "has no value"),
+                dump(l));
+  CHECK(has_error(l,
+                  "t.yaml:4:20: pipelines[0].sinks[0].type: option 'type' has no value "
+                  "(YAML reads null, ~ and an empty value as nothing; quote a type named "
+                  "null: type: \"null\")"));
+  CHECK(l.errors.size() == 2);
+}
+
 TEST_CASE("duplicate and malformed pipeline names are rejected") {
   Loaded l = load(R"(pipelines:
   - name: app
