@@ -8,6 +8,7 @@
 
 #include "agent/api/registry.h"
 #include "agent/config/config.h"
+#include "agent/core/heap.h"
 #include "agent/supervisor/agent_log.h"
 #include "agent/supervisor/supervisor.h"
 #include "agent/version.h"
@@ -60,6 +61,7 @@ int main(int argc, char** argv) {
   log.level = config->log_level;
   log.format = config->log_format;
   logagent::setup_agent_log(log);
+  spdlog::info("allocator: {}", logagent::configure_allocator());
   logagent::RunOptions options;
   options.once = once;
   options.config_path = config_path;

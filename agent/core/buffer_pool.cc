@@ -1,11 +1,47 @@
 #include "agent/core/buffer_pool.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
+#include <new>
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define LOGAGENT_POOL_USES_NEW 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
+    __has_feature(memory_sanitizer)
+#define LOGAGENT_POOL_USES_NEW 1
+#endif
+#endif
 
 namespace logagent {
+namespace {
+
+char* map_bytes(size_t n) {
+#ifdef LOGAGENT_POOL_USES_NEW
+  return new char[n];
+#else
+  void* p = ::mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  return static_cast<char*>(p);
+#endif
+}
+
+void unmap_bytes(char* p, size_t n) {
+#ifdef LOGAGENT_POOL_USES_NEW
+  (void)n;
+  delete[] p;
+#else
+  ::munmap(p, n);
+#endif
+}
+
+}  // namespace
 
 Chunk::Chunk(BufferPool* pool, size_t capacity, uint32_t slots)
-    : pool_(pool), data_(new char[capacity]), capacity_(capacity), slots_(slots) {}
+    : pool_(pool), data_(map_bytes(capacity)), capacity_(capacity), slots_(slots) {}
+
+Chunk::~Chunk() { unmap_bytes(data_, capacity_); }
 
 ChunkRef::ChunkRef(Chunk* chunk) noexcept : chunk_(chunk) {
   chunk_->refs_.store(1, std::memory_order_relaxed);
@@ -60,7 +96,7 @@ Chunk* BufferPool::take_locked(uint32_t slots) {
       free_.pop_back();
     } else {
       chunk = new Chunk(this, chunk_bytes_, 1);
-      ++allocated_;
+      allocated_count_.store(++allocated_, std::memory_order_relaxed);
     }
   } else {
     // Oversized buffers are rare (long lines). Give back cached standard chunks so that the
@@ -68,11 +104,12 @@ Chunk* BufferPool::take_locked(uint32_t slots) {
     while (!free_.empty() && allocated_ + slots > capacity_) {
       delete free_.back();
       free_.pop_back();
-      --allocated_;
+      allocated_count_.store(--allocated_, std::memory_order_relaxed);
     }
     chunk = new Chunk(this, static_cast<size_t>(slots) * chunk_bytes_, slots);
   }
   size_t now = in_use_.fetch_add(slots, std::memory_order_relaxed) + slots;
+  period_peak_ = std::max(period_peak_, now);
   size_t high = high_water_.load(std::memory_order_relaxed);
   while (now > high && !high_water_.compare_exchange_weak(high, now, std::memory_order_relaxed)) {
   }
@@ -109,6 +146,27 @@ void BufferPool::release(Chunk* chunk) noexcept {
     }
   }
   cv_.notify_all();
+}
+
+size_t BufferPool::shrink() {
+  std::vector<Chunk*> surplus;
+  {
+    std::lock_guard lock(mu_);
+    const size_t out = in_use_.load(std::memory_order_relaxed);
+    // The period's peak needed `period_peak_` slots out at once; `out` are out now, so that many
+    // more listed chunks would have served the peak. The coldest (front of the list) go first.
+    const size_t keep = period_peak_ > out ? period_peak_ - out : 0;
+    if (free_.size() > keep) {
+      const auto n = static_cast<std::ptrdiff_t>(free_.size() - keep);
+      surplus.assign(free_.begin(), free_.begin() + n);
+      free_.erase(free_.begin(), free_.begin() + n);
+      allocated_ -= surplus.size();
+      allocated_count_.store(allocated_, std::memory_order_relaxed);
+    }
+    period_peak_ = out;
+  }
+  for (Chunk* c : surplus) delete c;  // munmap outside the lock
+  return surplus.size();
 }
 
 }  // namespace logagent

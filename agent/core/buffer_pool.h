@@ -5,6 +5,13 @@
 // returned when its last ChunkRef goes away -- that is, when the last event viewing it has been
 // acknowledged. An oversized chunk (for a line longer than one chunk) counts as several slots.
 // Standard chunks are allocated lazily and kept on a free list; oversized ones are freed.
+// shrink() (the supervisor calls it every few seconds) frees the listed chunks that the last
+// period did not need, so a burst's buffers go back to the kernel once it is over: resident
+// memory follows demand, and never exceeds the budget.
+//
+// Chunk memory is mapped with mmap directly (not from malloc), so a freed chunk leaves the
+// process at once instead of lingering in the allocator's heaps. Sanitizer builds use new[], so
+// that overruns of a chunk are still caught.
 //
 // Threads: every member is thread-safe. ChunkRef copies may be released on any thread.
 // Memory ordering: the reference count uses acq_rel on release so the last owner sees all writes
@@ -26,8 +33,11 @@ class BufferPool;
 
 class Chunk {
  public:
-  char* data() { return data_.get(); }
-  const char* data() const { return data_.get(); }
+  ~Chunk();
+  Chunk(const Chunk&) = delete;
+  Chunk& operator=(const Chunk&) = delete;
+  char* data() { return data_; }
+  const char* data() const { return data_; }
   size_t capacity() const { return capacity_; }
   uint32_t slots() const { return slots_; }
 
@@ -37,7 +47,7 @@ class Chunk {
   Chunk(BufferPool* pool, size_t capacity, uint32_t slots);
 
   BufferPool* pool_;
-  std::unique_ptr<char[]> data_;
+  char* data_;
   size_t capacity_;
   uint32_t slots_;
   std::atomic<uint32_t> refs_{0};
@@ -86,8 +96,14 @@ class BufferPool {
   size_t in_use() const { return in_use_.load(std::memory_order_relaxed); }  // slots out
   size_t high_water() const { return high_water_.load(std::memory_order_relaxed); }
   uint64_t waits() const { return waits_.load(std::memory_order_relaxed); }  // blocked acquires
+  // Standard chunks allocated now (checked out or listed as free): the pool's resident part.
+  size_t allocated() const { return allocated_count_.load(std::memory_order_relaxed); }
   // Slots needed for a buffer of `bytes`.
   uint32_t slots_for(size_t bytes) const;
+
+  // Frees listed chunks beyond what the period since the last call needed at its peak (the most
+  // slots out at once, less those out now). Returns the chunks freed.
+  size_t shrink();
 
  private:
   friend class ChunkRef;
@@ -98,8 +114,10 @@ class BufferPool {
   const size_t capacity_;
   std::mutex mu_;
   std::condition_variable_any cv_;
-  std::vector<Chunk*> free_;  // standard chunks ready for reuse
-  size_t allocated_ = 0;      // standard chunks ever allocated (<= capacity_)
+  std::vector<Chunk*> free_;                // standard chunks ready for reuse
+  size_t allocated_ = 0;                    // standard chunks allocated now (<= capacity_)
+  size_t period_peak_ = 0;                  // most slots out at once since the last shrink()
+  std::atomic<size_t> allocated_count_{0};  // allocated_, for readers without the lock
   std::atomic<size_t> in_use_{0};
   std::atomic<size_t> high_water_{0};
   std::atomic<uint64_t> waits_{0};

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "agent/core/buffer_pool.h"
+#include "agent/core/heap.h"
 #include "agent/metrics/http_server.h"
 #include "agent/metrics/metrics_registry.h"
 #include "agent/metrics/process_metrics.h"
@@ -45,14 +46,19 @@ void register_agent_metrics(MetricsRegistry& metrics, const BufferPool& pool) {
   Gauge bytes(metrics.gauge("logagent_buffer_pool_chunk_bytes", "Bytes per pooled buffer", {}));
   Gauge waits(metrics.gauge("logagent_buffer_pool_waits",
                             "Times a reader waited for a buffer (backpressure)", {}));
+  Gauge allocated(metrics.gauge("logagent_buffer_pool_allocated",
+                                "Pooled buffers allocated now (checked out or kept for reuse); "
+                                "surplus ones are freed every 10 s",
+                                {}));
   Gauge(metrics.gauge("logagent_build_info", "Build information", {{"version", LOGAGENT_VERSION}}))
       .set(1);
-  metrics.add_sampler([&pool, in_use, capacity, high, bytes, waits] {
+  metrics.add_sampler([&pool, in_use, capacity, high, bytes, waits, allocated] {
     in_use.set(static_cast<double>(pool.in_use()));
     capacity.set(static_cast<double>(pool.capacity()));
     high.set(static_cast<double>(pool.high_water()));
     bytes.set(static_cast<double>(pool.chunk_bytes()));
     waits.set(static_cast<double>(pool.waits()));
+    allocated.set(static_cast<double>(pool.allocated()));
   });
 }
 
@@ -158,9 +164,11 @@ class Supervisor {
       : config_(std::make_shared<const AgentConfig>(config)),
         options_(options),
         metrics_(std::make_shared<MetricsRegistry>()),
-        pool_(config.buffer_pool.bytes, config.chunk_size.bytes) {
+        pool_(config.buffer_pool.bytes, config.chunk_size.bytes),
+        heap_trimmer_(*metrics_) {
     register_agent_metrics(*metrics_, pool_);
     register_process_metrics(*metrics_);
+    register_heap_metrics(*metrics_);
   }
 
   int run();
@@ -179,6 +187,7 @@ class Supervisor {
   std::shared_ptr<MetricsRegistry> metrics_;
   BufferPool pool_;
   std::vector<Slot> slots_;
+  HeapTrimmer heap_trimmer_;  // keeps RSS following the live heap (see agent/core/heap.h)
   Health health_;
   ReloadChannel reloads_;
   HttpServer http_;  // last: stopped first, while what its handlers use still exists
@@ -245,6 +254,10 @@ int Supervisor::run() {
     }
     if (sig == SIGHUP) reloads_.complete(reload());
     if (options_.once && all_done(slots_)) break;
+    if (const auto now = Clock::now(); !options_.once && heap_trimmer_.due(now)) {
+      pool_.shrink();  // a past burst's buffers first, then what malloc holds
+      heap_trimmer_.trim(now);
+    }
     if (progress) {
       show_progress(total_stats(slots_),
                     std::chrono::duration<double>(Clock::now() - started).count());

@@ -105,3 +105,36 @@ TEST_CASE("chunks released from many threads are all accounted") {
   CHECK(pool.in_use() == 0);
   CHECK(pool.high_water() <= pool.capacity());
 }
+
+TEST_CASE("shrink frees the kept chunks that the last period's peak did not need") {
+  BufferPool pool(16 * 4096, 4096);
+  std::vector<ChunkRef> burst;
+  for (int i = 0; i < 10; ++i) burst.push_back(pool.try_acquire(1));
+  burst.resize(2);  // the burst is over: 8 chunks kept for reuse, 2 still out
+  CHECK(pool.allocated() == 10);
+  CHECK(pool.in_use() == 2);
+  // The period since construction peaked at 10 out; 2 are out now, so 8 kept chunks would have
+  // served it: nothing is freed yet.
+  CHECK(pool.shrink() == 0);
+  CHECK(pool.allocated() == 10);
+  // The next period only needed what was out at its start (2) plus one more taken and returned.
+  { ChunkRef one = pool.try_acquire(1); }
+  CHECK(pool.shrink() == 7);  // keep 3 - 2 = 1 of the 8
+  CHECK(pool.allocated() == 3);
+  // An idle period frees every kept chunk; chunks out are never touched.
+  CHECK(pool.shrink() == 1);
+  CHECK(pool.allocated() == 2);
+  CHECK(pool.in_use() == 2);
+  burst.clear();
+  CHECK(pool.allocated() == 2);
+  CHECK(pool.shrink() == 0);  // this period's peak was 2 out: keep both
+  CHECK(pool.shrink() == 2);
+  CHECK(pool.allocated() == 0);
+  // The pool still works after shrinking to nothing, and the data of a chunk is writable.
+  ChunkRef again = pool.try_acquire(4096);
+  REQUIRE(again);
+  again->data()[0] = 'x';
+  again->data()[4095] = 'y';
+  CHECK(pool.allocated() == 1);
+  CHECK(pool.high_water() == 10);
+}
