@@ -245,7 +245,7 @@ WANTED = ("logagent_buffer_pool_in_use", "logagent_buffer_pool_high_water",
           "logagent_sink_bytes_total", "process_resident_memory_bytes",
           "logagent_input_rotations_total", "logagent_input_bytes_abandoned_total",
           "logagent_files_open", "logagent_kafka_messages_in_flight", "process_threads",
-          "process_open_fds")
+          "process_open_fds", "logagent_buffer_pool_allocated")
 
 
 def scrape(url: str) -> dict[str, float]:
@@ -260,6 +260,11 @@ def scrape(url: str) -> dict[str, float]:
         name, labels, value = m.groups()
         if name == "logagent_sink_events_total":
             name = "sink_events_error" if 'result="error"' in (labels or "") else "sink_events_ok"
+        elif name == "logagent_heap_bytes":
+            state = re.search(r'state="(\w+)"', labels or "")
+            if not state:
+                continue
+            name = f"heap_{state.group(1)}"
         elif name not in WANTED:
             continue
         out[name] = out.get(name, 0.0) + float(value)
@@ -289,7 +294,7 @@ def proc_rss_kib(pid: int) -> int:
 
 COLUMNS = ["t", "phase", "rss_kib", "hwm_kib", "anon_kib", "file_kib", "cpu_s", "threads", "written_lines",
            "written_bytes", "load1", "broker_cpu_s", "broker_rss_kib", "scrape_ok",
-           *WANTED, "sink_events_ok", "sink_events_error"]
+           *WANTED, "sink_events_ok", "sink_events_error", "heap_in_use", "heap_free"]
 
 
 class Sampler(threading.Thread):
@@ -482,6 +487,25 @@ def analyse(samples: list[dict], warmup: float, args, writer: Writer, chk: dict,
         # which part moves: anonymous memory (heap, pool, stacks) or file pages (code)
         r["slope_anon_kib_min"] = lsq(ts, [s.get("anon_kib", 0) for s in steady])[0]
         r["slope_file_kib_min"] = lsq(ts, [s.get("file_kib", 0) for s in steady])[0]
+        # the floor: each minute's lowest RSS. Purging makes RSS a sawtooth (pages freed by a
+        # burst go back within seconds); retained memory lifts the floor, transient peaks do not
+        mins: dict[int, float] = {}
+        for s in steady:
+            k = int((s["t"] - steady[0]["t"]) // 60)
+            mins[k] = min(mins.get(k, float("inf")), s["rss_kib"])
+        full = sorted(mins.items())[:-1] if len(mins) > 1 else []   # whole minutes only
+        if len(full) >= 3:
+            r["floor_slope_kib_min"] = lsq([k for k, _ in full], [v for _, v in full])[0]
+            r["floor_first_mib"], r["floor_last_mib"] = full[0][1] / 1024, full[-1][1] / 1024
+        # the allocator's view (logagent_heap_bytes): live heap vs what it holds after free
+        heap = [s for s in steady if "heap_in_use" in s]
+        if len(heap) >= 3:
+            hts = [s["t"] / 60 for s in heap]
+            r["heap_in_use_slope_kib_min"] = lsq(hts, [s["heap_in_use"] / 1024 for s in heap])[0]
+            r["heap_free_slope_kib_min"] = lsq(hts, [s["heap_free"] / 1024 for s in heap])[0]
+            r["heap_in_use_min_mib"] = min(s["heap_in_use"] for s in heap) / MiB
+            r["heap_in_use_max_mib"] = max(s["heap_in_use"] for s in heap) / MiB
+            r["heap_free_max_mib"] = max(s["heap_free"] for s in heap) / MiB
         r.update(slope_kib_min=slope, slope_pct_h=slope * 60 / mean_rss * 100,
                  intercept_kib=icpt, mean_rss_mib=mean_rss / 1024,
                  steady_from=steady[0]["t"], steady_to=steady[-1]["t"],
@@ -550,7 +574,10 @@ def verdict(r: dict, duration: float, max_slope_pct_h: float) -> str:
         return "too short to fit"
     if duration - r["steady_from"] < 240:
         return "steady part under 4 min: slope not judged"
-    return "flat" if abs(r["slope_pct_h"]) <= max_slope_pct_h else "GROWING"
+    if abs(r["slope_pct_h"]) <= max_slope_pct_h:
+        return "flat"
+    # falling: settling after a burst early in the run -- not growth, but not shown flat either
+    return "GROWING" if r["slope_pct_h"] > 0 else "falling"
 
 
 def report_md(r: dict, args, mach: dict, rate_desc: str, png_name: str) -> str:
@@ -586,6 +613,20 @@ def report_md(r: dict, args, mach: dict, rate_desc: str, png_name: str) -> str:
             f"{f(r['steady_min_rss_mib'])} / {f(r['steady_max_rss_mib'])} MiB |",
             f"| RSS mean of its first minute / last minute | {f(r['rss_first_min_mib'])} / "
             f"{f(r['rss_last_min_mib'])} MiB |",
+        ]
+    if "floor_slope_kib_min" in r:
+        lines += [
+            f"| RSS floor (each minute's lowest): slope / first / last minute | "
+            f"{r['floor_slope_kib_min']:+,.1f} KiB/min / {f(r['floor_first_mib'])} / "
+            f"{f(r['floor_last_mib'])} MiB |",
+        ]
+    if "heap_in_use_slope_kib_min" in r:
+        lines += [
+            f"| C heap in use (logagent_heap_bytes): slope / min / max | "
+            f"{r['heap_in_use_slope_kib_min']:+,.1f} KiB/min / {f(r['heap_in_use_min_mib'])} / "
+            f"{f(r['heap_in_use_max_mib'])} MiB |",
+            f"| C heap free but held by malloc: slope / max | "
+            f"{r['heap_free_slope_kib_min']:+,.1f} KiB/min / {f(r['heap_free_max_mib'])} MiB |",
         ]
     lines += [
         f"| peak RSS (VmHWM) | {f(r['peak_rss_mib'])} MiB |",
@@ -628,6 +669,11 @@ def plot(path: str, samples: list[dict], r: dict, args, rate_desc: str, target_m
            pngplot.Series([s["t"] for s in ok],
                           [s.get("logagent_buffer_pool_in_use", 0) * chunk / MiB for s in ok],
                           pngplot.GREEN, "buffer pool in use MiB", width=1)]
+    heap = [s for s in ok if "heap_in_use" in s]
+    if heap:
+        top.append(pngplot.Series([s["t"] for s in heap],
+                                  [s["heap_in_use"] / MiB for s in heap], pngplot.ORANGE,
+                                  "C heap in use MiB", width=1))
     vlines = [(warmup, pngplot.GREY)]
     drain = [s["t"] for s in samples if s["phase"] == "drain"]
     if drain:
