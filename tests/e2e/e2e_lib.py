@@ -210,6 +210,36 @@ def make_config(ctx: Context, *, paths: list[str], sinks: list[dict], name: str 
     return write_config(ctx.path(file_name), cfg)
 
 
+class Background:
+    """Calls step() every `period` seconds on a daemon thread until stop(), which re-raises
+    the error step() ended with, if any."""
+
+    def __init__(self, step: Callable[[], None], period: float):
+        self.step = step
+        self.period = period
+        self.stop_flag = threading.Event()
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self) -> None:
+        try:
+            while not self.stop_flag.is_set():
+                self.step()
+                time.sleep(self.period)
+        except BaseException as err:  # reported by stop()
+            self.error = err
+
+    def start(self) -> "Background":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stop_flag.set()
+        self.thread.join()
+        if self.error:
+            raise self.error
+
+
 def file_sink(path: str, fmt: str = "json") -> dict:
     return {"type": "file", "path": path, "format": fmt}
 

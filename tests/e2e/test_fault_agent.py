@@ -42,7 +42,6 @@ import random
 import signal
 import subprocess
 import sys
-import threading
 import time
 
 import e2e_lib as e
@@ -93,42 +92,25 @@ def all_seen(written: dict[str, int], runs: list[list[bytes]],
     return all(len(ids.get(s, ())) >= n for s, n in written.items())
 
 
-class Background:
+class Background(e.Background):
     """Writes `lines` to every stream every `interval` s; `every` s (random +-50%) calls
     `rotate(rng)`. Errors surface in stop()."""
 
     def __init__(self, writers: dict, lines: int, interval: float, rng: random.Random,
                  every: float | None = None, rotate=None):
-        self.writers, self.lines, self.interval = writers, lines, interval
+        super().__init__(self.write_and_rotate, interval)
+        self.writers, self.lines = writers, lines
         self.rng, self.every, self.rotate = rng, every, rotate
         self.rotations = 0
-        self.stop_flag = threading.Event()
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.next_rot = time.monotonic() + (every or 0) * rng.uniform(0.5, 1.5)
 
-    def run(self) -> None:
-        try:
-            next_rot = time.monotonic() + (self.every or 0) * self.rng.uniform(0.5, 1.5)
-            while not self.stop_flag.is_set():
-                for w in list(self.writers.values()):
-                    w.write(self.lines)
-                if self.every and time.monotonic() >= next_rot:
-                    self.rotate(self.rng)
-                    self.rotations += 1
-                    next_rot = time.monotonic() + self.every * self.rng.uniform(0.5, 1.5)
-                time.sleep(self.interval)
-        except BaseException as err:  # reported by stop()
-            self.error = err
-
-    def start(self) -> "Background":
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.stop_flag.set()
-        self.thread.join()
-        if self.error:
-            raise self.error
+    def write_and_rotate(self) -> None:
+        for w in list(self.writers.values()):
+            w.write(self.lines)
+        if self.every and time.monotonic() >= self.next_rot:
+            self.rotate(self.rng)
+            self.rotations += 1
+            self.next_rot = time.monotonic() + self.every * self.rng.uniform(0.5, 1.5)
 
 
 def settle(cond, timeout: float, what: str, agent: e.Agent) -> None:

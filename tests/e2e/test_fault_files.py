@@ -521,35 +521,6 @@ def case_inode_reuse(ctx: e.Context, rows: Rows) -> None:
 # 4. Symlinks: a file replaced by a symlink; the Kubernetes layout
 
 
-class Background:
-    """Calls step() every `period` seconds on a thread until stopped; re-raises its error."""
-
-    def __init__(self, step: callable, period: float):
-        self.step = step
-        self.period = period
-        self.stop_flag = threading.Event()
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self.run, daemon=True)
-
-    def run(self) -> None:
-        try:
-            while not self.stop_flag.is_set():
-                self.step()
-                time.sleep(self.period)
-        except BaseException as err:  # reported by stop()
-            self.error = err
-
-    def start(self) -> "Background":
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.stop_flag.set()
-        self.thread.join()
-        if self.error:
-            raise self.error
-
-
 def symlink_over(target: str, link: str) -> None:
     """Atomically makes `link` a symlink to `target` (ln -sfn through a rename)."""
     tmp = link + ".tmp-link"
@@ -669,7 +640,7 @@ def case_symlinks(ctx: e.Context, rows: Rows) -> None:
         for x in writers.values():
             x.write(20)
 
-    bg = Background(step, 0.005).start()
+    bg = e.Background(step, 0.005).start()
     t0 = time.monotonic()
     try:
         k = 0

@@ -10,39 +10,9 @@ the agent is down. Each run writes to its own output file; a line torn by the ki
 an output is ignored (it was not acknowledged, so it is resent)."""
 
 import os
-import threading
 import time
 
 import e2e_lib as e
-
-
-class Background:
-    """Writes lines to every stream every 5 ms until stopped."""
-
-    def __init__(self, writers: dict):
-        self.writers = writers
-        self.stop_flag = threading.Event()
-        self.thread = threading.Thread(target=self.run, daemon=True)
-        self.error = None
-
-    def run(self) -> None:
-        try:
-            while not self.stop_flag.is_set():
-                for w in list(self.writers.values()):
-                    w.write(25)
-                time.sleep(0.005)
-        except Exception as err:  # reported by the test
-            self.error = err
-
-    def start(self):
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.stop_flag.set()
-        self.thread.join()
-        if self.error:
-            raise self.error
 
 
 def body(ctx: e.Context) -> None:
@@ -68,7 +38,11 @@ def body(ctx: e.Context) -> None:
         except FileNotFoundError:
             return 0
 
-    bg = Background(writers).start()
+    def write_all() -> None:
+        for w in list(writers.values()):
+            w.write(25)
+
+    bg = e.Background(write_all, 0.005).start()  # every stream, every 5 ms, until stopped
     rotation = 0
     for run in (1, 2):
         agent = ctx.agent(config(run), label=f"run{run}").start()
