@@ -9,6 +9,7 @@
 // Checks: one valid JSON object per live event with the metadata keys and one key per field
 // (check_encoding in fuzz_support.h), and valid UTF-8 strings come back unchanged: message, file
 // and string fields.
+#include <fmt/format.h>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -148,7 +149,7 @@ void check_round_trip(const Batch& batch) {
       if (!valid_utf8(f.key)) continue;
       const bool renamed = f.key == "time" || f.key == "file" || f.key == "offset" ||
                            f.key == "message" || f.key == "truncated";
-      FUZZ_CHECK(renamed ? key == "_" + std::string(f.key) : key == f.key,
+      FUZZ_CHECK(renamed ? key == fmt::format("_{}", f.key) : key == f.key,
                  "key changed: " + std::string(line));
       if (f.type == FieldType::kString && valid_utf8(f.value)) {
         FUZZ_CHECK(value.get_string().get(s) == simdjson::SUCCESS && s == f.value,

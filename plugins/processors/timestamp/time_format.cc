@@ -1,5 +1,6 @@
 #include "plugins/processors/timestamp/time_format.h"
 
+#include <fmt/format.h>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -236,8 +237,8 @@ Result<int32_t> parse_utc_offset(std::string_view text) {
   Cursor c(text);
   int32_t seconds = 0;
   if (text.empty() || (text[0] != '+' && text[0] != '-') || !c.offset(seconds) || !c.done()) {
-    return Status::error("'" + std::string(text) +
-                         "' is not UTC or a fixed offset such as +02:00 or -07:00");
+    return Status::error(
+        fmt::format("'{}' is not UTC or a fixed offset such as +02:00 or -07:00", text));
   }
   return seconds;
 }

@@ -2,6 +2,7 @@
 #include "plugins/processors/sample/sample_stage.h"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <string>
 #include <vector>
@@ -47,8 +48,8 @@ TEST_CASE("sample makes the same decision for the same value, across batches and
   ProcBatch a({"x", "y", "z", "w"});
   ProcBatch b({"p", "q", "r", "s"});
   for (size_t i = 0; i < 4; ++i) {
-    a.set_fields(i, {{"trace", "t" + std::to_string(i)}});
-    b.set_fields(i, {{"trace", "t" + std::to_string(i)}});
+    a.set_fields(i, {{"trace", fmt::format("t{}", i)}});
+    b.set_fields(i, {{"trace", fmt::format("t{}", i)}});
   }
   first.process(a.batch);
   second.process(b.batch);

@@ -1,6 +1,7 @@
 #include "plugins/sinks/kafka/kafka_sink.h"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 #include <zstd.h>
 
 #include <fstream>
@@ -251,8 +252,8 @@ TEST_CASE("kafka sink: lines of one file share a partition; different files may 
   std::vector<std::unique_ptr<TestBatch>> batches;
   for (int f = 0; f < 8; ++f) {
     for (int k = 0; k < 3; ++k) {
-      batches.push_back(std::make_unique<TestBatch>("/logs/f" + std::to_string(f) + ".log",
-                                                    numbered("f" + std::to_string(f), 10)));
+      batches.push_back(std::make_unique<TestBatch>(fmt::format("/logs/f{}.log", f),
+                                                    numbered(fmt::format("f{}", f), 10)));
       sink->write(batches.back()->batch, SinkAck(&done, &batches.back()->batch));
     }
   }
