@@ -336,6 +336,26 @@ class Agent:
         if self.running():
             os.kill(self.pid, sig)
 
+    def pause(self) -> None:
+        """SIGSTOP, and waits until every thread of the agent is stopped (the signal is
+        delivered asynchronously): nothing it does can race with what the caller does next."""
+        os.kill(self.pid, sig_mod.SIGSTOP)
+
+        def stopped() -> bool:
+            for tid in os.listdir(f"/proc/{self.pid}/task"):
+                try:
+                    with open(f"/proc/{self.pid}/task/{tid}/stat") as f:
+                        state = f.read().rsplit(")", 1)[1].split()[0]
+                except OSError:
+                    continue
+                if state not in ("T", "t"):
+                    return False
+            return True
+        wait_for(stopped, 10, "the agent stopped by SIGSTOP", interval=0.001)
+
+    def resume(self) -> None:
+        os.kill(self.pid, sig_mod.SIGCONT)
+
     def stop(self, timeout: float = 20, sig: int = sig_mod.SIGTERM) -> int:
         """Sends `sig` (SIGTERM) and waits; fails unless the agent exits 0 in time."""
         self.send_signal(sig)
@@ -705,6 +725,29 @@ def compare_by_id(written: dict[str, int], runs: list[list[bytes]],
     return r
 
 
+def holds_file(pid: int, path: str) -> bool:
+    """Process `pid` has the file now at `path` open (same device and inode)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return False
+    fd_dir = f"/proc/{pid}/fd"
+    for fd in os.listdir(fd_dir):
+        try:
+            s = os.stat(os.path.join(fd_dir, fd))
+        except OSError:
+            continue
+        if s.st_ino == st.st_ino and s.st_dev == st.st_dev:
+            return True
+    return False
+
+
+def file_ids(path: str) -> dict[str, set]:
+    """The (stream -> seqs) of the id lines in a file."""
+    with open(path, "rb") as f:
+        return delivered_ids(f.read().split(b"\n"))
+
+
 def delivered_ids(messages: Iterable[bytes]) -> dict[str, set]:
     out: dict[str, set] = collections.defaultdict(set)
     for msg in messages:
@@ -749,15 +792,20 @@ class StreamWriter:
             finally:
                 os.close(fd)
 
-    def rotate_rename(self, keep: int = 3, suffix_fmt: str = "{path}.{i}") -> None:
+    def rotate_rename(self, keep: int = 3, suffix_fmt: str = "{path}.{i}",
+                      before_overwrite: Callable[[str], None] | None = None) -> None:
         """logrotate style: <s>.log.(keep-1) -> <s>.log.keep ... <s>.log -> <s>.log.1;
         the next write creates a new <s>.log. The oldest beyond `keep` is overwritten (its
-        inode is unlinked while the agent may still hold it)."""
+        inode is unlinked while the agent may still hold it); `before_overwrite(path)` runs
+        first with the file about to go (e.g. to wait until the agent holds or has read it)."""
         with self.lock:
             for i in range(keep - 1, 0, -1):
                 src = suffix_fmt.format(path=self.path, i=i)
                 if os.path.exists(src):
-                    os.rename(src, suffix_fmt.format(path=self.path, i=i + 1))
+                    dst = suffix_fmt.format(path=self.path, i=i + 1)
+                    if before_overwrite and i == keep - 1 and os.path.exists(dst):
+                        before_overwrite(dst)
+                    os.rename(src, dst)
             if os.path.exists(self.path):
                 os.rename(self.path, suffix_fmt.format(path=self.path, i=1))
             self.gen += 1

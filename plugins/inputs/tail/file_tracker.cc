@@ -50,7 +50,58 @@ void FileTracker::rescan(ReadEnv& env) {
   update_gauges();
 }
 
-void FileTracker::reconcile(ReadEnv& env, std::vector<ScannedFile> found, ResumePlanner* resume) {
+void FileTracker::apply(ReadEnv& env, DiscoveryUpdate& update) {
+  if (update.scanned) {
+    metrics_.rescans.inc();
+    reconcile(env, std::move(update.scan), nullptr, &update.pinned);
+  }
+  adopt(env, update.pinned, update.scanned ? update.scan_seq : 0);
+  refresh_index();
+  if (update.scanned || update.mark_all) {
+    mark_all();
+  } else {
+    for (const std::string& path : update.changed) notify(path);
+  }
+  update_gauges();
+  update.clear();
+}
+
+// Pins that no scan entry claimed: files discovery opened that have left the globs (rotated
+// out, deleted) or that the last scan predates.
+void FileTracker::adopt(ReadEnv& env, std::vector<PinnedFile>& pinned, uint64_t scan_seq) {
+  for (PinnedFile& p : pinned) {
+    if (p.file.fd < 0) continue;
+    if (follows(static_cast<uint64_t>(p.file.st.st_dev), static_cast<uint64_t>(p.file.st.st_ino))) {
+      ::close(std::exchange(p.file.fd, -1));  // followed already (found by a scan of ours)
+      continue;
+    }
+    // Made before the scan and not in it: it left the globs. Made after it: as it was then.
+    const bool draining = p.seq < scan_seq || !p.matched;
+    if (draining) {
+      spdlog::info("tail: {} left the matched names before it was read; reading it to its end",
+                   p.file.path);
+    }
+    OpenedFile f = std::move(p.file);
+    p.file.fd = -1;
+    add(env, std::move(f), 0, draining);
+  }
+}
+
+bool FileTracker::follows(uint64_t dev, uint64_t ino) const {
+  return std::any_of(readers_.begin(), readers_.end(), [&](const Tracked& t) {
+    return t.reader->identity().dev == dev && t.reader->identity().ino == ino;
+  });
+}
+
+std::vector<FileIdentity> FileTracker::identities() const {
+  std::vector<FileIdentity> out;
+  out.reserve(readers_.size());
+  for (const Tracked& t : readers_) out.push_back(t.reader->identity());
+  return out;
+}
+
+void FileTracker::reconcile(ReadEnv& env, std::vector<ScannedFile> found, ResumePlanner* resume,
+                            std::vector<PinnedFile>* pinned) {
   std::map<std::pair<uint64_t, uint64_t>, size_t> by_ino;
   for (size_t i = 0; i < found.size(); ++i) {
     by_ino[{static_cast<uint64_t>(found[i].st.st_dev), static_cast<uint64_t>(found[i].st.st_ino)}] =
@@ -83,8 +134,24 @@ void FileTracker::reconcile(ReadEnv& env, std::vector<ScannedFile> found, Resume
       drop(env, k);
     }
   }
+  std::map<std::pair<uint64_t, uint64_t>, PinnedFile*> pins;
+  if (pinned != nullptr) {
+    for (PinnedFile& p : *pinned) {
+      pins[{static_cast<uint64_t>(p.file.st.st_dev), static_cast<uint64_t>(p.file.st.st_ino)}] = &p;
+    }
+  }
   for (size_t i = 0; i < found.size(); ++i) {
-    if (!claimed[i]) add_found(env, found[i], resume);
+    if (claimed[i]) continue;
+    auto p = pins.find(
+        {static_cast<uint64_t>(found[i].st.st_dev), static_cast<uint64_t>(found[i].st.st_ino)});
+    if (p != pins.end() && p->second->file.fd >= 0) {
+      OpenedFile f = std::move(p->second->file);
+      p->second->file.fd = -1;
+      f.path = found[i].path;
+      add(env, std::move(f), 0, /*draining=*/false);
+    } else {
+      add_found(env, found[i], resume);
+    }
   }
 }
 
@@ -149,9 +216,20 @@ void FileTracker::add_found(ReadEnv& env, const ScannedFile& f, ResumePlanner* r
   }
   if (o.st.st_dev != f.st.st_dev || o.st.st_ino != f.st.st_ino) {
     // Renamed or replaced between the scan and the open (rotation): the path now names another
-    // file, maybe one already followed. The next scan (the rename was notified) sees both as
-    // they are now.
+    // file (the next scan sees it), and the file scanned lives on under another name -- maybe
+    // one outside the globs, which no scan would report: it is found by identity among its
+    // siblings and read to its end.
     ::close(o.fd);
+    if (follows(static_cast<uint64_t>(f.st.st_dev), static_cast<uint64_t>(f.st.st_ino))) return;
+    OpenedFile moved = find_by_identity(
+        dir_name(f.path),
+        FileIdentity{static_cast<uint64_t>(f.st.st_dev), static_cast<uint64_t>(f.st.st_ino)});
+    if (moved.fd < 0) return;
+    StartPoint sp;
+    if (resume != nullptr) sp = resume->start_for(moved);
+    spdlog::info("tail: {} was rotated to {} before it was opened; reading it to its end", f.path,
+                 moved.path);
+    add(env, std::move(moved), sp.offset, /*draining=*/true);
     return;
   }
   warned_.erase(f.path);
@@ -167,6 +245,7 @@ void FileTracker::add_found(ReadEnv& env, const ScannedFile& f, ResumePlanner* r
 void FileTracker::add(ReadEnv& env, OpenedFile f, uint64_t offset, bool draining) {
   const FileIdentity id = identify(f.fd, f.st);
   auto state = env.ctx.acks().open(id, f.path, offset);
+  if (discovery_ != nullptr) discovery_->tracked(id);
   Tracked t;
   t.real_path = resolve(f.path);
   t.reader = std::make_unique<FileReader>(f.fd, f.path, id, offset, std::move(state));
@@ -296,6 +375,7 @@ int64_t FileTracker::next_flush(const ReadEnv& env) const {
 }
 
 void FileTracker::drop(ReadEnv& env, size_t index) {
+  if (discovery_ != nullptr) discovery_->forgotten(readers_[index].reader->identity());
   env.ctx.acks().forget(*readers_[index].reader->state());
   readers_.erase(readers_.begin() + static_cast<std::ptrdiff_t>(index));
 }

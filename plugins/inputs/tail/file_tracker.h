@@ -23,6 +23,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "plugins/inputs/tail/discovery.h"
 #include "plugins/inputs/tail/file_opener.h"
 #include "plugins/inputs/tail/file_reader.h"
 #include "plugins/inputs/tail/inotify_watcher.h"
@@ -43,6 +44,13 @@ class FileTracker {
   void start(ReadEnv& env);
   // Later scans: renames followed, replaced or deleted paths drained, new files from 0.
   void rescan(ReadEnv& env);
+  // What discovery found (discovery.h): its scan reconciled as rescan() does, with the files it
+  // pinned adopted by identity (read from 0); a pinned file no longer in the scan (or, without a
+  // scan, not matched when it was pinned) is drained. Change notifications mark their files.
+  void apply(ReadEnv& env, DiscoveryUpdate& update);
+  // Told of every file followed and let go (null: none).
+  void set_discovery(Discovery* d) { discovery_ = d; }
+  std::vector<FileIdentity> identities() const;
   // One turn for every file that may have data, within kRoundNs. False in `*stopped` when emit
   // or the pool gave up. Returns true if any bytes were read.
   bool read_round(ReadEnv& env, bool* stopped);
@@ -70,7 +78,10 @@ class FileTracker {
     std::string real_path;  // resolved path (symlinks), for change notifications
   };
 
-  void reconcile(ReadEnv& env, std::vector<ScannedFile> found, ResumePlanner* resume);
+  void reconcile(ReadEnv& env, std::vector<ScannedFile> found, ResumePlanner* resume,
+                 std::vector<PinnedFile>* pinned = nullptr);
+  void adopt(ReadEnv& env, std::vector<PinnedFile>& pinned, uint64_t scan_seq);
+  bool follows(uint64_t dev, uint64_t ino) const;
   bool claim(ReadEnv& env, Tracked& t, const ScannedFile& f);
   bool lose(ReadEnv& env, Tracked& t, int64_t now);
   void add(ReadEnv& env, OpenedFile f, uint64_t offset, bool draining);
@@ -84,6 +95,7 @@ class FileTracker {
   void refresh_index();
   void update_gauges() const;
 
+  Discovery* discovery_ = nullptr;
   const TailOptions& options_;
   const PathScanner& scanner_;
   InotifyWatcher& watcher_;

@@ -109,7 +109,9 @@ void FileTracker::refresh_index() {
 }
 
 void FileTracker::update_gauges() const {
-  metrics_.files_open.set(static_cast<double>(open_files()));
+  const size_t open = open_files();
+  metrics_.files_open.set(static_cast<double>(open));
+  if (discovery_ != nullptr) discovery_->set_open_files(open);
   metrics_.files_watched.set(static_cast<double>(readers_.size()));
 }
 

@@ -33,13 +33,13 @@ InotifyWatcher::~InotifyWatcher() {
 }
 
 void InotifyWatcher::fall_back(const char* what, int err) {
-  if (!polling_) {
+  if (!polling_.exchange(true)) {
     spdlog::warn("tail: {} failed: {}; falling back to polling files", what, ::strerror(err));
   }
-  polling_ = true;
 }
 
 void InotifyWatcher::watch(const std::string& dir) {
+  std::lock_guard lock(mu_);
   if (polling_ || inotify_fd_ < 0 || dirs_.count(dir) != 0) return;
   const int wd = ::inotify_add_watch(inotify_fd_, dir.c_str(), kWatchMask);
   if (wd < 0) {
@@ -90,20 +90,24 @@ bool InotifyWatcher::drain(const OnChange& on_change) {
         rescan = true;
         continue;
       }
-      auto it = wds_.find(ev.wd);
-      if (it == wds_.end()) continue;
-      if ((ev.mask & IN_IGNORED) != 0) {  // directory removed: re-added by a later scan
-        dirs_.erase(it->second);
-        wds_.erase(it);
-        rescan = true;
-        continue;
+      std::string path;
+      {
+        std::lock_guard lock(mu_);
+        auto it = wds_.find(ev.wd);
+        if (it == wds_.end()) continue;
+        if ((ev.mask & IN_IGNORED) != 0) {  // directory removed: re-added by a later scan
+          dirs_.erase(it->second);
+          wds_.erase(it);
+          rescan = true;
+          continue;
+        }
+        path = it->second;
       }
       if ((ev.mask & kStructuralMask) != 0) rescan = true;
       if (ev.len == 0 || on_change == nullptr) continue;
-      std::string path = it->second;
       if (path.back() != '/') path += '/';
       path += std::string_view(name, ::strnlen(name, ev.len));
-      on_change(path, ev.mask);
+      on_change(path, ev.mask, ev.cookie);
     }
   }
   return rescan;

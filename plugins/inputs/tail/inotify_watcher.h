@@ -8,13 +8,16 @@
 // ENOMEM), a warning is logged once and polling() becomes true: the caller then checks every
 // file each poll_interval. IN_Q_OVERFLOW asks for a full rescan.
 //
-// Threads: owned by the input thread; wake() may be called from any thread.
+// Threads: wait() on one thread (the discovery thread, or the input thread with --once and in
+// tests); watch(), wake(), polling() and overflows() from any thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,8 +26,9 @@ namespace logagent::plugins::tail {
 
 class InotifyWatcher {
  public:
-  // Called with the changed entry's path (dir + "/" + name) and the inotify mask.
-  using OnChange = std::function<void(std::string_view path, uint32_t mask)>;
+  // Called with the changed entry's path (dir + "/" + name), the inotify mask and the cookie
+  // that pairs IN_MOVED_FROM with IN_MOVED_TO, in the order the kernel queued the events.
+  using OnChange = std::function<void(std::string_view path, uint32_t mask, uint32_t cookie)>;
 
   // `use_inotify` false starts in polling mode (tests, --once).
   explicit InotifyWatcher(bool use_inotify = true);
@@ -33,13 +37,16 @@ class InotifyWatcher {
   InotifyWatcher& operator=(const InotifyWatcher&) = delete;
 
   // True when changes are not reported and files must be polled.
-  bool polling() const { return polling_; }
+  bool polling() const { return polling_.load(std::memory_order_relaxed); }
   // IN_Q_OVERFLOW events seen (each one asked for a full rescan).
-  uint64_t overflows() const { return overflows_; }
+  uint64_t overflows() const { return overflows_.load(std::memory_order_relaxed); }
   // Watches `dir` (no-op when already watched or polling). A missing directory is retried by
   // the next call; a limit switches to polling.
   void watch(const std::string& dir);
-  size_t watched_dirs() const { return dirs_.size(); }
+  size_t watched_dirs() const {
+    std::lock_guard lock(mu_);
+    return dirs_.size();
+  }
   // Makes the current or next wait() return at once. Thread-safe.
   void wake();
 
@@ -56,8 +63,9 @@ class InotifyWatcher {
 
   int inotify_fd_ = -1;
   int wake_fd_ = -1;
-  bool polling_ = false;
-  uint64_t overflows_ = 0;
+  std::atomic<bool> polling_{false};
+  std::atomic<uint64_t> overflows_{0};
+  mutable std::mutex mu_;            // dirs_, wds_
   std::map<std::string, int> dirs_;  // watched dir → wd
   std::map<int, std::string> wds_;   // wd → dir
   std::vector<char> buf_;

@@ -58,6 +58,17 @@ bool PathScanner::excluded(std::string_view path) const {
   return false;
 }
 
+bool PathScanner::matches(std::string_view path) const {
+  const std::string full(path);
+  for (const std::string& pattern : patterns_) {
+    const bool hit = has_wildcard(pattern)
+                         ? ::fnmatch(pattern.c_str(), full.c_str(), FNM_PATHNAME | FNM_PERIOD) == 0
+                         : pattern == full;
+    if (hit) return !excluded(path);
+  }
+  return false;
+}
+
 std::vector<ScannedFile> PathScanner::scan() const {
   std::vector<ScannedFile> out;
   std::set<std::pair<dev_t, ino_t>> seen;

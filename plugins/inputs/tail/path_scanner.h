@@ -32,6 +32,8 @@ class PathScanner {
   // The directories each pattern lives in, with wildcard directories expanded.
   std::vector<std::string> watch_dirs() const;
   bool excluded(std::string_view path) const;
+  // `path` (as a scan would report it) is matched by a pattern and not excluded.
+  bool matches(std::string_view path) const;
   const std::vector<std::string>& patterns() const { return patterns_; }
 
  private:

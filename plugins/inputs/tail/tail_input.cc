@@ -10,6 +10,7 @@
 #include <stop_token>
 
 #include "plugins/inputs/tail/chunk_cursor.h"
+#include "plugins/inputs/tail/discovery.h"
 #include "plugins/inputs/tail/file_reader.h"
 #include "plugins/inputs/tail/file_tracker.h"
 #include "plugins/inputs/tail/inotify_watcher.h"
@@ -98,13 +99,15 @@ void TailInput::run(InputContext& ctx) {
 
 void TailInput::follow(ReadEnv& env, FileTracker& tracker, InotifyWatcher& watcher) {
   const std::stop_token stop = env.ctx.stop_token();
-  const InotifyWatcher::OnChange on_change = [&tracker](std::string_view path, uint32_t) {
-    tracker.notify(path);
-  };
-  int64_t next_scan = mono_now_ns() + ns(options_.scan_interval);
+  Discovery discovery(options_, scanner_, watcher, metrics_, pipeline_);
+  discovery.seed(tracker.identities());
+  tracker.set_discovery(&discovery);
+  std::stop_callback wake(stop, [&discovery] { discovery.wake_reader(); });
+  discovery.start();
   int64_t next_poll = mono_now_ns() + ns(options_.poll_interval);
   int64_t idle_since = 0;
   uint64_t overflows_counted = 0;
+  DiscoveryUpdate update;
   while (!stop.stop_requested()) {
     // inotify may fall back to polling at any time (a watch limit hit by a new directory).
     env.metrics.inotify_fallback.set(watcher.polling() ? 1 : 0);
@@ -115,20 +118,19 @@ void TailInput::follow(ReadEnv& env, FileTracker& tracker, InotifyWatcher& watch
     }
     bool stopped = false;
     bool progressed = tracker.read_round(env, &stopped);
-    if (stopped) return;
+    if (stopped) break;
     int64_t now = mono_now_ns();
     if (tracker.flush_idle(env, now, &stopped)) progressed = true;
-    if (stopped) return;
-    if (progressed) idle_since = 0;
-    bool rescan = now >= next_scan;
-    if (!rescan && progressed) {
-      rescan = watcher.wait(std::chrono::milliseconds(0), on_change);
-    } else if (!rescan) {
+    if (stopped) break;
+    if (progressed) {
+      idle_since = 0;
+      discovery.take(&update);
+    } else {
       // Idle. Keep a partly filled chunk across short pauses, so a trickle of small writes shares
       // one chunk instead of pinning a chunk per wake-up; after kChunkIdleRelease give it back
-      // so the pool's in_use returns to 0.
+      // so the pool's in_use returns to 0. Discovery wakes this wait when it found something.
       if (idle_since == 0) idle_since = now;
-      int64_t until = next_scan;
+      int64_t until = now + ns(options_.scan_interval);
       if (env.chunk.capacity() > 0) {
         if (now - idle_since >= ns(kChunkIdleRelease)) {
           env.chunk.release();
@@ -138,20 +140,22 @@ void TailInput::follow(ReadEnv& env, FileTracker& tracker, InotifyWatcher& watch
       }
       if (watcher.polling() || tracker.has_draining()) until = std::min(until, next_poll);
       until = std::min(until, tracker.next_flush(env));  // multiline flush_after
-      const auto wait_ms = std::max<int64_t>(0, (until - now + 999999) / 1000000);
-      rescan = watcher.wait(std::chrono::milliseconds(wait_ms), on_change);
+      discovery.wait(until, &update);
       now = mono_now_ns();
     }
     if (now >= next_poll) {
       if (watcher.polling()) tracker.mark_all();
       next_poll = now + ns(options_.poll_interval);
     }
-    if (rescan && !stop.stop_requested()) {
-      tracker.rescan(env);
-      tracker.maintain(env, now);
-      if (now >= next_scan) next_scan = now + ns(options_.scan_interval);
+    if (!update.empty() && !stop.stop_requested()) {
+      const bool scanned = update.scanned;
+      tracker.apply(env, update);
+      if (scanned) tracker.maintain(env, now);
     }
+    update.clear();
   }
+  tracker.set_discovery(nullptr);
+  discovery.stop();
 }
 
 }  // namespace logagent::plugins::tail

@@ -1,10 +1,12 @@
 // TailInput: the `tail` input plugin -- follows files matched by globs and emits their lines.
 //
 // run() is the pipeline's input thread and the single producer of every lane queue (emit()
-// routes by source id). It keeps one current chunk for all files, gives each file with data a
-// turn of at most FileReader::kTurnBytes in rounds of at most FileTracker::kRoundNs (inotify
-// and rescans are looked at between rounds), and, when no file has data, waits for inotify (or
-// the poll interval) with a timeout. A partly filled chunk is kept across short pauses (a trickle
+// routes by source id). Finding files is not its job once running: a Discovery thread
+// (discovery.h) drains inotify, follows renames, scans the globs and opens new files at once,
+// however long this thread is blocked by backpressure. This thread keeps one current chunk for
+// all files, gives each file with data a turn of at most FileReader::kTurnBytes in rounds of at
+// most FileTracker::kRoundNs, takes what discovery found between rounds, and, when no file has
+// data, waits for discovery (or the poll interval) with a timeout. A partly filled chunk is kept across short pauses (a trickle
 // of small writes then shares one chunk) and released after kChunkIdleRelease of idleness, so the
 // pool's in_use returns to zero when the agent is idle. A
 // full rescan runs every scan_interval. With `multiline:`, lines are joined per file before

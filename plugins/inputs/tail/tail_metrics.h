@@ -7,6 +7,7 @@
 #pragma once
 
 #include <array>
+#include <string_view>
 
 #include "agent/api/metrics.h"
 #include "plugins/inputs/tail/multiline.h"
@@ -46,6 +47,12 @@ struct TailMetrics {
   // logagent_input_bytes_abandoned_total{reason=...}
   Counter abandoned_pinned_cap;
   Counter abandoned_age_cap;
+  // logagent_input_files_lost_total{reason=deleted|overwritten|moved_away}: files that arrived
+  // under a matched name and were gone before they could be opened.
+  Counter lost_deleted;
+  Counter lost_overwritten;
+  Counter lost_moved_away;
+  const Counter& lost(std::string_view reason) const;
   // logagent_multiline_flushes_total{reason=...}: multiline events emitted before a line that
   // does not continue them arrived, indexed by FlushReason.
   std::array<Counter, kFlushReasons> multiline_flushes;

@@ -18,7 +18,7 @@ TEST_CASE("the watcher reports new files as a rescan and writes as changes") {
   REQUIRE_FALSE(watcher.polling());
   watcher.watch(dir.path());
   std::vector<std::string> changed;
-  const InotifyWatcher::OnChange on_change = [&](std::string_view p, uint32_t) {
+  const InotifyWatcher::OnChange on_change = [&](std::string_view p, uint32_t, uint32_t) {
     changed.emplace_back(p);
   };
   write_file(dir / "a.log", "x\n");

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -86,6 +87,13 @@ class FakeInputContext final : public InputContext {
   bool once() const override { return once_; }
   std::stop_token stop_token() const override { return stop_.get_token(); }
   bool emit(BatchPtr batch) override {
+    {
+      // hold(): emit blocks like a full lane, until release() or a stop.
+      std::unique_lock lock(mu_);
+      ++waiting_;
+      gate_.wait(lock, [this] { return !held_ || stop_.stop_requested(); });
+      --waiting_;
+    }
     if (stop_.stop_requested()) return false;
     acks_.emitted(*batch);
     std::lock_guard lock(mu_);
@@ -103,7 +111,26 @@ class FakeInputContext final : public InputContext {
   }
 
   bool auto_complete = false;
-  void stop() { stop_.request_stop(); }
+  void stop() {
+    stop_.request_stop();
+    std::lock_guard lock(mu_);
+    gate_.notify_all();
+  }
+  // Backpressure on demand: emit() waits while held.
+  void hold() {
+    std::lock_guard lock(mu_);
+    held_ = true;
+  }
+  void release() {
+    std::lock_guard lock(mu_);
+    held_ = false;
+    gate_.notify_all();
+  }
+  // emit() calls waiting at the gate now.
+  int waiting() {
+    std::lock_guard lock(mu_);
+    return waiting_;
+  }
   std::vector<CheckpointEntry>& saved() { return saved_; }
 
   // Every event emitted so far, in emission order.
@@ -144,6 +171,9 @@ class FakeInputContext final : public InputContext {
   bool once_;
   std::stop_source stop_;
   std::mutex mu_;
+  std::condition_variable gate_;
+  bool held_ = false;
+  int waiting_ = 0;
   std::vector<BatchPtr> batches_;
   std::vector<Line> lines_;
   std::vector<BatchRecord> records_;

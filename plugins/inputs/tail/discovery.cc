@@ -1,0 +1,304 @@
+#include "plugins/inputs/tail/discovery.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "plugins/inputs/tail/file_reader.h"
+
+namespace logagent::plugins::tail {
+namespace {
+
+int64_t ns(const Duration& d) { return static_cast<int64_t>(d.value.count()) * 1000000; }
+
+// A token for RenameHistory: a duplicate descriptor of what was opened, so that a later report
+// of the name's loss can be checked against the file itself (st_nlink).
+int64_t token_of(int fd) { return ::fcntl(fd, F_DUPFD_CLOEXEC, 0); }
+
+void close_token(int64_t token) {
+  if (token >= 0) ::close(static_cast<int>(token));
+}
+
+}  // namespace
+
+DiscoveryUpdate& DiscoveryUpdate::operator=(DiscoveryUpdate&& o) noexcept {
+  if (this != &o) {
+    clear();
+    scanned = std::exchange(o.scanned, false);
+    scan = std::move(o.scan);
+    scan_seq = o.scan_seq;
+    pinned = std::move(o.pinned);
+    changed = std::move(o.changed);
+    mark_all = std::exchange(o.mark_all, false);
+    o.scan.clear();
+    o.pinned.clear();
+    o.changed.clear();
+  }
+  return *this;
+}
+
+void DiscoveryUpdate::clear() {
+  for (PinnedFile& p : pinned) {
+    if (p.file.fd >= 0) ::close(p.file.fd);
+  }
+  pinned.clear();
+  scan.clear();
+  changed.clear();
+  scanned = false;
+  mark_all = false;
+}
+
+Discovery::Discovery(const TailOptions& options, const PathScanner& scanner,
+                     InotifyWatcher& watcher, TailMetrics& metrics, std::string pipeline)
+    : options_(options),
+      scanner_(scanner),
+      watcher_(watcher),
+      metrics_(metrics),
+      pipeline_(std::move(pipeline)),
+      history_([this](const std::string& path) { return scanner_.matches(path); }, close_token) {}
+
+Discovery::~Discovery() {
+  stop();
+  for (PinnedFile& p : pins_) {
+    if (p.file.fd >= 0) ::close(p.file.fd);
+  }
+}
+
+void Discovery::seed(const std::vector<FileIdentity>& known) {
+  for (const FileIdentity& id : known) known_.insert({id.dev, id.ino});
+}
+
+void Discovery::start() {
+  thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
+}
+
+void Discovery::stop() {
+  if (!thread_.joinable()) return;
+  thread_.request_stop();
+  watcher_.wake();
+  thread_.join();
+}
+
+void Discovery::run(const std::stop_token& stop) {
+  int64_t next_scan = 0;  // at once: what appeared since the tracker's first scan
+  while (!stop.stop_requested()) {
+    const int64_t now = mono_now_ns();
+    const int64_t wait_ms = next_scan <= now ? 0 : (next_scan - now + 999999) / 1000000;
+    const bool due = wait_ms == 0;
+    if (step(static_cast<int>(std::min<int64_t>(wait_ms, 60'000)), due) || due) {
+      next_scan = mono_now_ns() + ns(options_.scan_interval);
+    }
+  }
+}
+
+bool Discovery::step(int timeout_ms, bool force_scan) {
+  const uint64_t overflows = watcher_.overflows();
+  const bool structural = watcher_.wait(std::chrono::milliseconds(timeout_ms),
+                                        [this](std::string_view path, uint32_t mask,
+                                               uint32_t cookie) { on_event(path, mask, cookie); });
+  if (watcher_.overflows() != overflows) history_.clear();  // incomplete: the scan decides
+  apply_identity_changes();
+  history_.end_batch();
+  report_lost();
+  open_pending();
+  const bool scanning = structural || force_scan;
+  if (scanning) scan();
+  publish();
+  return scanning;
+}
+
+void Discovery::on_event(std::string_view path_view, uint32_t mask, uint32_t cookie) {
+  const std::string path(path_view);
+  if ((mask & IN_CREATE) != 0) history_.created(path);
+  if ((mask & IN_MOVED_FROM) != 0) history_.moved_from(path, cookie);
+  if ((mask & IN_MOVED_TO) != 0) history_.moved_to(path, cookie);
+  if ((mask & IN_DELETE) != 0) history_.deleted(path);
+  if ((mask & (IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB)) != 0 && !mark_all_) {
+    changed_.insert(path);
+    if (changed_.size() > kMaxChanged) {
+      changed_.clear();
+      mark_all_ = true;
+    }
+  }
+}
+
+void Discovery::apply_identity_changes() {
+  std::vector<std::pair<bool, Key>> changes;
+  {
+    std::lock_guard lock(mu_);
+    changes.swap(identity_changes_);
+  }
+  for (const auto& [tracked, key] : changes) {
+    if (tracked) {
+      known_.insert(key);
+    } else {
+      known_.erase(key);
+    }
+  }
+}
+
+void Discovery::report_lost() {
+  for (RenameHistory::Lost& l : history_.take_lost()) {
+    bool gone = true;
+    if (l.pin >= 0) {
+      // Something was opened under its name: if that is the file that went (deleted: no links
+      // left; moved away: it is still held), its bytes are read through the descriptor.
+      struct stat st {};
+      const bool is_it = ::fstat(static_cast<int>(l.pin), &st) == 0 && st.st_nlink == 0;
+      gone = !(is_it || std::string_view(l.reason) == "moved_away");
+      close_token(l.pin);
+    }
+    if (!gone) continue;
+    metrics_.lost(l.reason).inc();
+    if (l.path == l.first_path) {
+      spdlog::warn("pipeline {}: tail: {} was {} before it could be opened: its bytes are lost",
+                   pipeline_, l.path, l.reason);
+    } else {
+      spdlog::warn(
+          "pipeline {}: tail: {} (created as {}) was {} before it could be opened: its bytes are "
+          "lost",
+          pipeline_, l.path, l.first_path, l.reason);
+    }
+  }
+}
+
+bool Discovery::room() const {
+  return reader_open_.load(std::memory_order_relaxed) +
+             pins_waiting_.load(std::memory_order_relaxed) + pins_.size() <
+         options_.max_open_files;
+}
+
+void Discovery::pin(OpenedFile f, bool matched) {
+  known_.insert(key_of(f.st));
+  warned_.erase(f.path);
+  pins_.push_back({std::move(f), matched, ++seq_});
+}
+
+void Discovery::open_pending() {
+  for (const std::string& path : history_.to_open()) {
+    OpenedFile o = open_file(path);
+    if (o.fd < 0) {
+      // ENOENT: renamed or deleted by an event not read yet; the next batch says where it went.
+      if (o.err != ENOENT && warned_.insert(path).second) {
+        spdlog::warn("pipeline {}: tail: cannot open {}: {}; retrying", pipeline_, path,
+                     ::strerror(o.err));
+      }
+      continue;
+    }
+    const bool known = known_.count(key_of(o.st)) != 0;
+    if (!known && !room()) {  // over max_open_files: tried again at the next step
+      ::close(o.fd);
+      continue;
+    }
+    history_.opened(path, token_of(o.fd));
+    if (known) {
+      ::close(o.fd);
+    } else {
+      pin(std::move(o), scanner_.matches(path));
+    }
+  }
+}
+
+void Discovery::scan() {
+  metrics_.rescans.inc();
+  for (const std::string& dir : scanner_.watch_dirs()) watcher_.watch(dir);
+  std::vector<ScannedFile> found = scanner_.scan();
+  for (const ScannedFile& f : found) {
+    if (known_.count(key_of(f.st)) != 0 || !room()) continue;
+    OpenedFile o = open_file(f.path);
+    if (o.fd < 0) continue;  // the tracker reports it (open errors) when it tries
+    if (key_of(o.st) != key_of(f.st)) {
+      // Rotated between the scan and the open: the name holds a newer file now, and the one
+      // scanned lives on under another name in its directory.
+      OpenedFile moved =
+          find_by_identity(dir_name(f.path), FileIdentity{key_of(f.st).first, key_of(f.st).second});
+      if (moved.fd >= 0 && known_.count(key_of(moved.st)) == 0) {
+        const bool matched = scanner_.matches(moved.path);
+        pin(std::move(moved), matched);
+      } else if (moved.fd >= 0) {
+        ::close(moved.fd);
+      }
+      if (known_.count(key_of(o.st)) != 0 || !room()) {
+        ::close(o.fd);
+        continue;
+      }
+    }
+    history_.pinned_at(f.path, token_of(o.fd));
+    pin(std::move(o), true);
+  }
+  scan_ = std::move(found);
+  scan_seq_ = ++seq_;
+  scanned_ = true;
+}
+
+void Discovery::publish() {
+  if (pins_.empty() && changed_.empty() && !mark_all_ && !scanned_) return;
+  {
+    std::lock_guard lock(mu_);
+    for (PinnedFile& p : pins_) out_.pinned.push_back(std::move(p));
+    pins_waiting_.store(out_.pinned.size(), std::memory_order_relaxed);
+    if (mark_all_ || out_.mark_all) {
+      out_.mark_all = true;
+      out_.changed.clear();
+    } else {
+      out_.changed.merge(changed_);
+      if (out_.changed.size() > kMaxChanged) {
+        out_.changed.clear();
+        out_.mark_all = true;
+      }
+    }
+    if (scanned_) {
+      out_.scan = std::move(scan_);
+      out_.scan_seq = scan_seq_;
+      out_.scanned = true;
+    }
+  }
+  pins_.clear();
+  changed_.clear();
+  mark_all_ = false;
+  scanned_ = false;
+  scan_.clear();
+  cv_.notify_one();
+}
+
+void Discovery::take(DiscoveryUpdate* out) {
+  std::lock_guard lock(mu_);
+  *out = std::move(out_);
+  woken_ = false;
+  pins_waiting_.store(0, std::memory_order_relaxed);
+}
+
+void Discovery::wait(int64_t until_ns, DiscoveryUpdate* out) {
+  {
+    std::unique_lock lock(mu_);
+    const auto deadline = std::chrono::steady_clock::time_point(std::chrono::nanoseconds(until_ns));
+    cv_.wait_until(lock, deadline, [this] { return woken_ || !out_.empty(); });
+  }
+  take(out);
+}
+
+void Discovery::wake_reader() {
+  {
+    std::lock_guard lock(mu_);
+    woken_ = true;
+  }
+  cv_.notify_one();
+}
+
+void Discovery::tracked(const FileIdentity& id) {
+  std::lock_guard lock(mu_);
+  identity_changes_.emplace_back(true, Key{id.dev, id.ino});
+}
+
+void Discovery::forgotten(const FileIdentity& id) {
+  std::lock_guard lock(mu_);
+  identity_changes_.emplace_back(false, Key{id.dev, id.ino});
+}
+
+}  // namespace logagent::plugins::tail

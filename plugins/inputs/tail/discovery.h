@@ -1,0 +1,148 @@
+// Discovery: finds the files of a tail input on a thread of its own, so that finding and opening
+// them never waits for reading.
+//
+// The input thread reads; it blocks whenever the pipeline pushes back (a full lane, an exhausted
+// buffer pool, a stopped Kafka). Discovery keeps going meanwhile: it drains inotify in the order
+// the kernel queued the events, follows renames through a RenameHistory, scans the globs on every
+// structural event and every scan_interval, and opens ("pins") every file it has not seen before
+// -- from a scan or from the history -- within max_open_files. A pinned descriptor keeps the file
+// readable whatever happens to its name: rotated out of the globs, rotated again, deleted. The
+// input thread takes what was found (take(), wait()) between its read rounds and follows it
+// (FileTracker::apply()). A file that arrived under a matched name and was gone before it could
+// be opened (deleted, renamed over, moved out of the watched directories) is counted in
+// logagent_input_files_lost_total{reason} and logged with its name.
+//
+// What discovery knows: the (dev, ino) of every file it pinned and of every file the tracker
+// follows (seed(), tracked(), forgotten()): those are never pinned twice. An update holds the
+// latest full scan (older ones are superseded: the tracker reconciles by identity), the pins
+// made since the last update in the order they were found, and the paths that changed (a set,
+// or "everything" past kMaxChanged).
+//
+// Threads: start()/stop()/seed() on the input thread; take(), wait(), wake_reader(), tracked(),
+// forgotten() and set_open_files() from the input thread while the discovery thread runs.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <set>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "agent/api/source.h"
+#include "plugins/inputs/tail/file_opener.h"
+#include "plugins/inputs/tail/inotify_watcher.h"
+#include "plugins/inputs/tail/path_scanner.h"
+#include "plugins/inputs/tail/rename_history.h"
+#include "plugins/inputs/tail/tail_metrics.h"
+#include "plugins/inputs/tail/tail_options.h"
+
+namespace logagent::plugins::tail {
+
+struct PinnedFile {
+  OpenedFile file;       // fd owned until taken (set to -1 by the taker)
+  bool matched = false;  // its path was matched by the globs when it was opened
+  uint64_t seq = 0;      // the order of pins (and scans) on the discovery thread
+};
+
+struct DiscoveryUpdate {
+  bool scanned = false;  // `scan` is a full scan newer than any before it
+  std::vector<ScannedFile> scan;
+  uint64_t scan_seq = 0;           // pins with a lower seq were made before `scan`
+  std::vector<PinnedFile> pinned;  // in the order found
+  std::set<std::string> changed;   // paths reported changed (IN_MODIFY...)
+  bool mark_all = false;           // more changes than kept: every file may have data
+
+  DiscoveryUpdate() = default;
+  DiscoveryUpdate(DiscoveryUpdate&&) = default;
+  DiscoveryUpdate& operator=(DiscoveryUpdate&& o) noexcept;
+  DiscoveryUpdate(const DiscoveryUpdate&) = delete;
+  DiscoveryUpdate& operator=(const DiscoveryUpdate&) = delete;
+  ~DiscoveryUpdate() { clear(); }
+
+  bool empty() const { return !scanned && pinned.empty() && changed.empty() && !mark_all; }
+  // Closes the pins nobody took.
+  void clear();
+};
+
+class Discovery {
+ public:
+  static constexpr size_t kMaxChanged = 4096;
+
+  Discovery(const TailOptions& options, const PathScanner& scanner, InotifyWatcher& watcher,
+            TailMetrics& metrics, std::string pipeline);
+  ~Discovery();
+  Discovery(const Discovery&) = delete;
+  Discovery& operator=(const Discovery&) = delete;
+
+  // Before start(): the files the tracker follows already.
+  void seed(const std::vector<FileIdentity>& known);
+  void start();
+  void stop();
+
+  // The input thread's side.
+  // Moves what was found since the last call into `out` (which must be empty).
+  void take(DiscoveryUpdate* out);
+  // Like take(), first waiting until something was found, wake_reader() was called, or the
+  // steady clock passed `until_ns`.
+  void wait(int64_t until_ns, DiscoveryUpdate* out);
+  void wake_reader();
+  void tracked(const FileIdentity& id);
+  void forgotten(const FileIdentity& id);
+  void set_open_files(size_t n) { reader_open_.store(n, std::memory_order_relaxed); }
+
+  // The discovery thread's work, one step at a time (unit tests drive it without the thread).
+  // Reads the events queued now (waiting up to `timeout_ms`), follows them, and scans when a
+  // structural event came or `force_scan`; publishes what it found. True if it scanned.
+  bool step(int timeout_ms, bool force_scan);
+
+ private:
+  using Key = std::pair<uint64_t, uint64_t>;
+  static Key key_of(const struct stat& st) {
+    return {static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
+  }
+  void run(const std::stop_token& stop);
+  void on_event(std::string_view path, uint32_t mask, uint32_t cookie);
+  void apply_identity_changes();
+  void report_lost();
+  void open_pending();
+  void scan();
+  bool room() const;
+  void pin(OpenedFile f, bool matched);
+  void publish();
+
+  const TailOptions& options_;
+  const PathScanner& scanner_;
+  InotifyWatcher& watcher_;
+  TailMetrics& metrics_;
+  const std::string pipeline_;
+  RenameHistory history_;
+
+  // Discovery thread only.
+  std::set<Key> known_;
+  std::vector<PinnedFile> pins_;  // made in this step
+  std::set<std::string> changed_;
+  bool mark_all_ = false;
+  bool scanned_ = false;
+  std::vector<ScannedFile> scan_;
+  uint64_t scan_seq_ = 0;
+  uint64_t seq_ = 0;
+  std::set<std::string> warned_;  // paths whose open error was logged
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  DiscoveryUpdate out_;                                 // guarded by mu_
+  std::vector<std::pair<bool, Key>> identity_changes_;  // guarded by mu_: (tracked?, key)
+  bool woken_ = false;                                  // guarded by mu_
+  std::atomic<size_t> reader_open_{0};
+  std::atomic<size_t> pins_waiting_{0};  // pins published, not taken yet
+  std::jthread thread_;
+};
+
+}  // namespace logagent::plugins::tail
