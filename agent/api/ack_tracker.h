@@ -7,6 +7,12 @@
 // holds the offset back until a restart reads the bytes again. Truncation starts a new generation:
 // batches of the old generation still complete (their chunks return) but move nothing.
 //
+// It also keeps the checkpoint entries of the previous run that no source has claimed yet
+// (seed_unclaimed()): a file that cannot be opened for now, a directory not mounted yet. Those
+// stay in every snapshot -- a checkpoint never forgets a file because it could not be read this
+// minute -- until a source with their (dev, ino) is opened (claimed), or until they expire
+// (expire_unclaimed(), counted and logged by the pipeline).
+//
 // Threads: all members are thread-safe (one mutex per tracker for the source set, one per source
 // for its pending list). Called once per batch, never per event.
 #pragma once
@@ -49,7 +55,14 @@ struct SourceState {
 
 class AckTracker {
  public:
-  // Tracks a file whose bytes below `offset` are already delivered.
+  // The previous run's entries, before the input starts.
+  void seed_unclaimed(std::vector<CheckpointEntry> entries);
+  // Drops the unclaimed entries seeded more than `keep_ns` before `now_mono_ns` and returns
+  // them.
+  std::vector<CheckpointEntry> expire_unclaimed(int64_t now_mono_ns, int64_t keep_ns);
+  size_t unclaimed() const;
+  // Tracks a file whose bytes below `offset` are already delivered (claims an unclaimed entry
+  // with its dev and inode).
   std::shared_ptr<SourceState> open(const FileIdentity& id, std::string path, uint64_t offset);
   // The fingerprint grew or the file was found under another name.
   void update(SourceState& s, const FileIdentity& id, const std::string& path);
@@ -85,6 +98,8 @@ class AckTracker {
   mutable std::mutex mu_;
   std::vector<std::shared_ptr<SourceState>> sources_;  // guarded by mu_
   uint64_t next_id_ = 1;                               // guarded by mu_
+  std::vector<CheckpointEntry> unclaimed_;             // guarded by mu_
+  int64_t seeded_mono_ns_ = 0;                         // guarded by mu_
   std::atomic<uint64_t> emitted_{0};
   std::atomic<uint64_t> completed_{0};
   std::atomic<uint64_t> failed_{0};

@@ -83,6 +83,10 @@ class Loader {
  private:
   void bind_sections(const ConfigNode& root, AgentConfig& out) {
     (void)config_detail::root_schema().bind(root, out, diag_, kRootSections);
+    if (out.checkpoint_keep_unclaimed.value.count() <= 0) {
+      diag_.error(locate(root, {"checkpoint_keep_unclaimed"}),
+                  "checkpoint_keep_unclaimed must be positive");
+    }
     if (out.checkpoint_interval.value.count() <= 0) {
       diag_.error(locate(root, {"checkpoint_interval"}), "checkpoint_interval must be positive");
     }

@@ -57,6 +57,7 @@ struct AgentConfig {
   ByteSize chunk_size{256ull << 10};
   Duration checkpoint_interval{std::chrono::seconds(1)};
   Duration shutdown_timeout{std::chrono::seconds(10)};
+  Duration checkpoint_keep_unclaimed{std::chrono::hours(24)};
   std::string log_level = "info";
   std::string log_format = "text";
   std::vector<PipelineConfig> pipelines;

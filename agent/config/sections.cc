@@ -11,6 +11,10 @@ Schema<AgentConfig> make_root() {
           "How often acknowledged offsets are written to the checkpoint file (also on shutdown).");
   s.field("shutdown_timeout", &AgentConfig::shutdown_timeout,
           "How long SIGTERM/SIGINT waits for in-flight batches to be delivered before giving up.");
+  s.field("checkpoint_keep_unclaimed", &AgentConfig::checkpoint_keep_unclaimed,
+          "How long a checkpoint entry of the previous run is kept when no file claims it (it "
+          "cannot be opened for now, its directory is not mounted yet); past it the entries "
+          "are dropped, logged and counted (logagent_checkpoint_entries_expired_total).");
   return s;
 }
 

@@ -1,6 +1,8 @@
 #include "agent/api/ack_tracker.h"
 
 #include <algorithm>
+#include <chrono>
+#include <utility>
 
 #include "agent/api/batch.h"
 
@@ -9,12 +11,34 @@ namespace logagent {
 std::shared_ptr<SourceState> AckTracker::open(const FileIdentity& id, std::string path,
                                               uint64_t offset) {
   std::lock_guard lock(mu_);
+  std::erase_if(unclaimed_,
+                [&](const CheckpointEntry& e) { return e.id.dev == id.dev && e.id.ino == id.ino; });
   auto s = std::make_shared<SourceState>(next_id_++);
   s->identity = id;
   s->path = std::move(path);
   s->committed = offset;
   sources_.push_back(s);
   return s;
+}
+
+void AckTracker::seed_unclaimed(std::vector<CheckpointEntry> entries) {
+  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+  std::lock_guard lock(mu_);
+  unclaimed_ = std::move(entries);
+  seeded_mono_ns_ = now;
+}
+
+std::vector<CheckpointEntry> AckTracker::expire_unclaimed(int64_t now_mono_ns, int64_t keep_ns) {
+  std::lock_guard lock(mu_);
+  if (unclaimed_.empty() || now_mono_ns - seeded_mono_ns_ < keep_ns) return {};
+  return std::exchange(unclaimed_, {});
+}
+
+size_t AckTracker::unclaimed() const {
+  std::lock_guard lock(mu_);
+  return unclaimed_.size();
 }
 
 void AckTracker::update(SourceState& s, const FileIdentity& id, const std::string& path) {
@@ -89,12 +113,13 @@ void AckTracker::settle_locked(SourceState& s) {
 std::vector<CheckpointEntry> AckTracker::snapshot() const {
   std::lock_guard lock(mu_);
   std::vector<CheckpointEntry> out;
-  out.reserve(sources_.size());
+  out.reserve(sources_.size() + unclaimed_.size());
   for (const auto& s : sources_) {
     std::lock_guard slock(s->mu);
     if (s->forgotten && s->pending.empty()) continue;
     out.push_back({s->identity, s->committed, s->path});
   }
+  out.insert(out.end(), unclaimed_.begin(), unclaimed_.end());
   return out;
 }
 

@@ -84,6 +84,10 @@ Pipeline::Pipeline(const PipelineConfig& config, const AgentConfig& agent, Buffe
   // Registered up front so that it reads 0, not absent, until a corrupt checkpoint is found.
   checkpoint_corrupt_ =
       scope_.counter("logagent_checkpoint_corrupt_total", "Checkpoint files found corrupt");
+  checkpoint_expired_ = scope_.counter(
+      "logagent_checkpoint_entries_expired_total",
+      "Checkpoint entries of the previous run dropped after checkpoint_keep_unclaimed without a "
+      "file claiming them");
   batches_failed_ = scope_.counter("logagent_pipeline_batches_failed_total",
                                    "Batches that a sink failed (their offsets are not committed)");
   latency_ = scope_.histogram("logagent_delivery_latency_seconds",
@@ -152,6 +156,10 @@ Status Pipeline::build(const PipelineConfig& config) {
 std::string Pipeline::not_ready() const {
   if (!started_.load(std::memory_order_acquire)) return "not started";
   std::string out;
+  {
+    std::lock_guard lock(health_mu_);
+    if (!checkpoint_problem_.empty()) out = "checkpoint not written: " + checkpoint_problem_;
+  }
   for (const auto& slot : sinks_) {
     if (std::string why = slot->sink().not_ready(); !why.empty()) {
       out += (out.empty() ? "" : "; ") + ("sink " + slot->label + ": " + why);
@@ -171,6 +179,7 @@ Status Pipeline::start() {
     checkpoint_corrupt_.inc();
   }
   saved_ = std::move(loaded->entries);
+  acks_.seed_unclaimed(saved_);  // kept in every checkpoint until claimed or expired
   register_samplers();
   for (auto& lane : lanes_) lane->start();
   checkpoint_thread_ = std::jthread([this](std::stop_token st) { checkpoint_loop(st); });
@@ -179,6 +188,7 @@ Status Pipeline::start() {
     input_finished_.store(true, std::memory_order_release);
   });
   started_.store(true, std::memory_order_release);
+  ran_.store(true, std::memory_order_release);
   return Status::ok();
 }
 
@@ -230,7 +240,20 @@ void Pipeline::checkpoint_loop(std::stop_token stop) {
 }
 
 bool Pipeline::save_checkpoint() {
+  // A pipeline that never started has loaded nothing: writing would replace the checkpoint of
+  // the previous run with an empty one.
+  if (!ran_.load(std::memory_order_acquire)) return true;
   std::lock_guard lock(checkpoint_mu_);
+  const int64_t keep =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(agent_.checkpoint_keep_unclaimed.value)
+          .count();
+  for (const CheckpointEntry& e : acks_.expire_unclaimed(mono_now_ns(), keep)) {
+    checkpoint_expired_.inc();
+    spdlog::warn(
+        "pipeline {}: checkpoint entry of {} (offset {}) dropped: no file claimed it for "
+        "checkpoint_keep_unclaimed",
+        name_, e.path, e.offset);
+  }
   const auto entries = acks_.snapshot();
   std::string text = CheckpointStore::serialize(entries);
   if (text == last_saved_) {
@@ -239,6 +262,10 @@ bool Pipeline::save_checkpoint() {
   }
   if (Status st = store_.save(entries); !st) {
     checkpoint_errors_.inc();
+    {
+      std::lock_guard hlock(health_mu_);
+      checkpoint_problem_ = st.message();
+    }
     if (st.message() != last_error_) {
       spdlog::error("pipeline {}: checkpoint not written (will retry): {}", name_, st.message());
       last_error_ = st.message();
@@ -247,14 +274,19 @@ bool Pipeline::save_checkpoint() {
   }
   if (!last_error_.empty()) spdlog::info("pipeline {}: checkpoint written again", name_);
   last_error_.clear();
+  {
+    std::lock_guard hlock(health_mu_);
+    checkpoint_problem_.clear();
+  }
   last_saved_ = std::move(text);
   checkpoint_writes_.inc();
   checkpoint_current_ns_.store(mono_now_ns(), std::memory_order_relaxed);
   return true;
 }
 
-void Pipeline::shutdown(std::chrono::steady_clock::time_point deadline) {
+bool Pipeline::shutdown(std::chrono::steady_clock::time_point deadline) {
   started_.store(false, std::memory_order_release);
+  if (!ran_.load(std::memory_order_acquire)) return true;  // never started: nothing to write
   input_stop_.request_stop();
   if (input_thread_.joinable()) input_thread_.join();
   // Past the deadline, sinks give up what they still retry; their batches stay uncommitted.
@@ -289,7 +321,9 @@ void Pipeline::shutdown(std::chrono::steady_clock::time_point deadline) {
         "pipeline {}: final checkpoint not written ({}); what was delivered since the last "
         "checkpoint will be read again after a restart",
         name_, last_error_);
+    return false;
   }
+  return true;
 }
 
 PipelineStats Pipeline::stats() const {

@@ -57,8 +57,11 @@ class Pipeline final : public InputContext {
   bool input_finished() const { return input_finished_.load(std::memory_order_acquire); }
   // Everything accepted so far is settled (acknowledged or failed).
   bool settled() const { return acks_.in_flight() == 0; }
-  // Stops reading, drains and flushes within `deadline`, writes the final checkpoint.
-  void shutdown(std::chrono::steady_clock::time_point deadline);
+  // Stops reading, drains and flushes within `deadline`, writes the final checkpoint. False when
+  // that checkpoint could not be written. A pipeline that never started writes nothing.
+  bool shutdown(std::chrono::steady_clock::time_point deadline);
+  // start() succeeded (and shutdown() has not run yet).
+  bool running() const { return started_.load(std::memory_order_acquire); }
   PipelineStats stats() const;
   // Empty when the pipeline runs and every sink can deliver; else why not (GET /ready).
   std::string not_ready() const;
@@ -107,6 +110,9 @@ class Pipeline final : public InputContext {
   std::mutex checkpoint_mu_;  // serializes saves (periodic vs final)
   std::atomic<bool> input_finished_{false};
   std::atomic<bool> started_{false};
+  std::atomic<bool> ran_{false};  // start() succeeded once: checkpoints may be written
+  mutable std::mutex health_mu_;
+  std::string checkpoint_problem_;  // guarded by health_mu_: why the last save failed
   std::atomic<int64_t> checkpoint_current_ns_{0};  // steady clock: checkpoint file up to date
 
   std::atomic<uint64_t> lines_read_{0};
@@ -114,7 +120,7 @@ class Pipeline final : public InputContext {
   std::atomic<uint64_t> events_acked_{0};
   std::atomic<uint64_t> events_failed_{0};
   Counter lines_total_, bytes_total_, checkpoint_errors_, checkpoint_writes_, checkpoint_corrupt_,
-      batches_failed_;
+      checkpoint_expired_, batches_failed_;
   Histogram latency_;
 };
 

@@ -20,6 +20,7 @@
 #include "agent/metrics/metrics_registry.h"
 #include "agent/metrics/process_metrics.h"
 #include "agent/pipeline/pipeline.h"
+#include "agent/supervisor/data_dir_lock.h"
 #include "agent/supervisor/sd_notify.h"
 #include "agent/version.h"
 
@@ -267,7 +268,11 @@ int Supervisor::run() {
   sd_notify_state("STOPPING=1");
   health_.publish(false, "stopping\n");
   const auto deadline = Clock::now() + config_->shutdown_timeout.value;
-  for (auto& slot : slots_) slot.pipeline->shutdown(deadline);
+  std::vector<std::string> unsaved;
+  for (auto& slot : slots_) {
+    if (!slot.pipeline->shutdown(deadline)) unsaved.push_back(slot.pipeline->name());
+  }
+  int code = 0;
   if (options_.once) {
     const PipelineStats s = total_stats(slots_);
     const double secs = std::chrono::duration<double>(Clock::now() - started).count();
@@ -279,10 +284,31 @@ int Supervisor::run() {
                  static_cast<unsigned long long>(s.bytes_read),
                  static_cast<unsigned long long>(s.events_acked),
                  static_cast<unsigned long long>(s.events_failed), secs);
+    // A script must know: every run after a failed one would resend (or miss) the same lines.
+    if (s.events_failed > 0) {
+      std::fprintf(stderr, "logagent: %llu events failed to be delivered; exit status 3\n",
+                   static_cast<unsigned long long>(s.events_failed));
+      code = 3;
+    }
+    if (s.events_acked + s.events_failed < s.lines_read) {
+      std::fprintf(
+          stderr,
+          "logagent: %llu events were not acknowledged by the shutdown deadline; exit "
+          "status 3\n",
+          static_cast<unsigned long long>(s.lines_read - s.events_acked - s.events_failed));
+      code = 3;
+    }
+    for (const std::string& name : unsaved) {
+      std::fprintf(stderr,
+                   "logagent: pipeline %s: the checkpoint could not be written: the next run "
+                   "reads the same lines again; exit status 3\n",
+                   name.c_str());
+      code = 3;
+    }
   }
   http_.stop();
   slots_.clear();
-  return 0;
+  return code;
 }
 
 HttpResponse Supervisor::reload() {
@@ -308,16 +334,26 @@ HttpResponse Supervisor::reload() {
     sd_notify_state("READY=1\nSTATUS=reload refused (configuration errors)");
     return text(400, body);
   }
-  auto next = std::make_shared<const AgentConfig>(std::move(*loaded));
+  AgentConfig proposed = std::move(*loaded);
+  const bool restart_needed = proposed.data_dir != config_->data_dir ||
+                              proposed.metrics_listen != config_->metrics_listen ||
+                              proposed.buffer_pool.bytes != config_->buffer_pool.bytes ||
+                              proposed.chunk_size.bytes != config_->chunk_size.bytes;
+  // Kept as they are for every pipeline, restarted ones included: a pipeline must never move
+  // to another data_dir (and read everything again) behind the agent's back.
+  proposed.data_dir = config_->data_dir;
+  proposed.metrics_listen = config_->metrics_listen;
+  proposed.metrics_allow_remote = config_->metrics_allow_remote;
+  proposed.buffer_pool = config_->buffer_pool;
+  proposed.chunk_size = config_->chunk_size;
+  auto next = std::make_shared<const AgentConfig>(std::move(proposed));
   std::string report;
   auto note = [&](const std::string& line) {
     spdlog::info("reload: {}", line);
     report += line + "\n";
   };
   const AgentConfig& cur = *config_;
-  if (next->data_dir != cur.data_dir || next->metrics_listen != cur.metrics_listen ||
-      next->buffer_pool.bytes != cur.buffer_pool.bytes ||
-      next->chunk_size.bytes != cur.chunk_size.bytes) {
+  if (restart_needed) {
     spdlog::warn("reload: data_dir, metrics.listen and memory changes need a restart; kept");
     report += "warning: data_dir, metrics.listen and memory changes need a restart; kept\n";
   }
@@ -331,7 +367,8 @@ HttpResponse Supervisor::reload() {
     auto old = std::find_if(slots_.begin(), slots_.end(), [&](const Slot& s) {
       return s.pipeline && s.pipeline->name() == pc.name;
     });
-    if (old != slots_.end() && !inherited_changed && old->pc->fingerprint == pc.fingerprint) {
+    if (old != slots_.end() && !inherited_changed && old->pc->fingerprint == pc.fingerprint &&
+        old->pipeline->running()) {
       kept.push_back(std::move(*old));  // unchanged: keeps running untouched
       continue;
     }
@@ -349,10 +386,13 @@ HttpResponse Supervisor::reload() {
       old->pipeline.reset();
     }
     if (Status st = made.value()->start(); !st) {
+      // Kept, stopped: /ready answers 503 naming it, and the next reload tries again. Having
+      // never started, it writes no checkpoint: its file keeps what the old pipeline saved.
       failed = true;
-      spdlog::error("reload: pipeline {}: {}", pc.name, st.message());
+      spdlog::error("reload: pipeline {}: {}; it stays stopped until a reload starts it", pc.name,
+                    st.message());
       report += "error: pipeline " + pc.name + ": " + st.message() + "\n";
-      made.value()->shutdown(Clock::now());
+      kept.push_back({next, &pc, std::move(made.value())});
       continue;
     }
     note(std::string(old != slots_.end() ? "restarted" : "started") + " pipeline " + pc.name);
@@ -380,6 +420,11 @@ int run_agent(const AgentConfig& config, const RunOptions& options) {
   ::signal(SIGPIPE, SIG_IGN);
   if (::geteuid() == 0) {
     spdlog::warn("running as root; consider a dedicated user with CAP_DAC_READ_SEARCH instead");
+  }
+  DataDirLock lock;
+  if (Status st = lock.acquire(config.data_dir); !st) {
+    spdlog::error("{}", st.message());
+    return 1;
   }
   Supervisor supervisor(config, options);
   return supervisor.run();

@@ -59,7 +59,7 @@ uint64_t tail_offset(int fd, uint64_t size) {
   return from == 0 ? 0 : size;
 }
 
-StartPoint ResumePlanner::start_for(const OpenedFile& f) {
+StartPoint ResumePlanner::start_for(const OpenedFile& f, bool at_start) {
   const auto size = static_cast<uint64_t>(std::max<off_t>(f.st.st_size, 0));
   for (size_t i = 0; i < saved_.size(); ++i) {
     const CheckpointEntry& e = saved_[i];
@@ -72,20 +72,23 @@ StartPoint ResumePlanner::start_for(const OpenedFile& f) {
     if (e.offset > size) return {0, true, true};
     return {e.offset, true, false};
   }
-  return {from_tail_ ? tail_offset(f.fd, size) : 0, false, false};
+  return {at_start && from_tail_ ? tail_offset(f.fd, size) : 0, false, false};
 }
 
 std::vector<ResumePlanner::Rotated> ResumePlanner::find_rotated() {
   std::vector<Rotated> out;
   for (size_t i = 0; i < saved_.size(); ++i) {
     if (used_[i]) continue;
-    used_[i] = true;
     const CheckpointEntry& e = saved_[i];
     OpenedFile f = find_by_identity(dir_name(e.path), e.id);
     if (f.fd < 0) {
-      spdlog::info("tail: {} (checkpoint at {}) is gone; dropping its entry", e.path, e.offset);
+      spdlog::info(
+          "tail: {} (checkpoint at {}) is not found or cannot be opened now; its entry is kept "
+          "and it resumes there when it can be read",
+          e.path, e.offset);
       continue;
     }
+    used_[i] = true;
     spdlog::info("tail: {} was rotated to {} while stopped; reading it from {}", e.path, f.path,
                  e.offset);
     const auto size = static_cast<uint64_t>(std::max<off_t>(f.st.st_size, 0));

@@ -45,14 +45,17 @@ class ResumePlanner {
   ResumePlanner(std::vector<CheckpointEntry> saved, bool from_tail)
       : saved_(std::move(saved)), used_(saved_.size(), false), from_tail_(from_tail) {}
 
-  // Where a file found at start-up starts.
-  StartPoint start_for(const OpenedFile& f);
+  // Where a file starts: at its saved offset when an entry claims it; otherwise, at start-up,
+  // where read_from says, and later at 0 (a file that appears while running is new).
+  StartPoint start_for(const OpenedFile& f, bool at_start = true);
 
   struct Rotated {
     OpenedFile file;
     uint64_t offset = 0;
   };
-  // Files of unclaimed entries found under another name; unfound entries are logged (info).
+  // Files of unclaimed entries found under another name. Entries whose file is not found stay
+  // (logged): the file may be unreadable for now, and it resumes where it was when it can be
+  // opened (the pipeline keeps them in its checkpoint meanwhile).
   std::vector<Rotated> find_rotated();
 
  private:

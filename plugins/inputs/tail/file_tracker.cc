@@ -31,10 +31,10 @@ FileTracker::FileTracker(const TailOptions& options, const PathScanner& scanner,
     : options_(options), scanner_(scanner), watcher_(watcher), metrics_(metrics) {}
 
 void FileTracker::start(ReadEnv& env) {
-  ResumePlanner resume(env.ctx.saved_checkpoints(), options_.from_tail());
+  resume_.emplace(env.ctx.saved_checkpoints(), options_.from_tail());
   for (const std::string& dir : scanner_.watch_dirs()) watcher_.watch(dir);
-  reconcile(env, scanner_.scan(), &resume);
-  for (ResumePlanner::Rotated& r : resume.find_rotated()) {
+  reconcile(env, scanner_.scan(), &*resume_, nullptr, /*at_start=*/true);
+  for (ResumePlanner::Rotated& r : resume_->find_rotated()) {
     add(env, std::move(r.file), r.offset, /*draining=*/true);
   }
   refresh_index();
@@ -44,7 +44,7 @@ void FileTracker::start(ReadEnv& env) {
 void FileTracker::rescan(ReadEnv& env) {
   metrics_.rescans.inc();
   for (const std::string& dir : scanner_.watch_dirs()) watcher_.watch(dir);
-  reconcile(env, scanner_.scan(), nullptr);
+  reconcile(env, scanner_.scan(), resume_ ? &*resume_ : nullptr);
   refresh_index();
   mark_all();
   update_gauges();
@@ -53,7 +53,7 @@ void FileTracker::rescan(ReadEnv& env) {
 void FileTracker::apply(ReadEnv& env, DiscoveryUpdate& update) {
   if (update.scanned) {
     metrics_.rescans.inc();
-    reconcile(env, std::move(update.scan), nullptr, &update.pinned);
+    reconcile(env, std::move(update.scan), resume_ ? &*resume_ : nullptr, &update.pinned);
   }
   adopt(env, update.pinned, update.scanned ? update.scan_seq : 0);
   refresh_index();
@@ -83,7 +83,8 @@ void FileTracker::adopt(ReadEnv& env, std::vector<PinnedFile>& pinned, uint64_t 
     }
     OpenedFile f = std::move(p.file);
     p.file.fd = -1;
-    add(env, std::move(f), 0, draining);
+    const uint64_t offset = resume_ ? resume_->start_for(f, false).offset : 0;
+    add(env, std::move(f), offset, draining);
   }
 }
 
@@ -101,7 +102,7 @@ std::vector<FileIdentity> FileTracker::identities() const {
 }
 
 void FileTracker::reconcile(ReadEnv& env, std::vector<ScannedFile> found, ResumePlanner* resume,
-                            std::vector<PinnedFile>* pinned) {
+                            std::vector<PinnedFile>* pinned, bool at_start) {
   std::map<std::pair<uint64_t, uint64_t>, size_t> by_ino;
   for (size_t i = 0; i < found.size(); ++i) {
     by_ino[{static_cast<uint64_t>(found[i].st.st_dev), static_cast<uint64_t>(found[i].st.st_ino)}] =
@@ -148,9 +149,10 @@ void FileTracker::reconcile(ReadEnv& env, std::vector<ScannedFile> found, Resume
       OpenedFile f = std::move(p->second->file);
       p->second->file.fd = -1;
       f.path = found[i].path;
-      add(env, std::move(f), 0, /*draining=*/false);
+      const uint64_t offset = resume != nullptr ? resume->start_for(f, at_start).offset : 0;
+      add(env, std::move(f), offset, /*draining=*/false);
     } else {
-      add_found(env, found[i], resume);
+      add_found(env, found[i], resume, at_start);
     }
   }
 }
@@ -208,7 +210,8 @@ bool FileTracker::lose(ReadEnv& env, Tracked& t, int64_t now) {
   return true;
 }
 
-void FileTracker::add_found(ReadEnv& env, const ScannedFile& f, ResumePlanner* resume) {
+void FileTracker::add_found(ReadEnv& env, const ScannedFile& f, ResumePlanner* resume,
+                            bool at_start) {
   OpenedFile o = open_file(f.path);
   if (o.fd < 0) {
     open_failed(f.path, o.err);
@@ -226,15 +229,18 @@ void FileTracker::add_found(ReadEnv& env, const ScannedFile& f, ResumePlanner* r
         FileIdentity{static_cast<uint64_t>(f.st.st_dev), static_cast<uint64_t>(f.st.st_ino)});
     if (moved.fd < 0) return;
     StartPoint sp;
-    if (resume != nullptr) sp = resume->start_for(moved);
+    if (resume != nullptr) sp = resume->start_for(moved, at_start);
     spdlog::info("tail: {} was rotated to {} before it was opened; reading it to its end", f.path,
                  moved.path);
     add(env, std::move(moved), sp.offset, /*draining=*/true);
     return;
   }
   warned_.erase(f.path);
-  StartPoint sp;  // files appearing while running start at 0
-  if (resume != nullptr) sp = resume->start_for(o);
+  StartPoint sp;  // files appearing while running start at 0, unless an entry claims them
+  if (resume != nullptr) sp = resume->start_for(o, at_start);
+  if (sp.resumed && !at_start) {
+    spdlog::info("tail: {} can be read now; resuming it at its checkpoint ({})", f.path, sp.offset);
+  }
   if (sp.truncated_while_down) {
     spdlog::info("tail: {} was truncated while stopped; reading it from the start", f.path);
     metrics_.truncations.inc();

@@ -79,13 +79,13 @@ class FileTracker {
   };
 
   void reconcile(ReadEnv& env, std::vector<ScannedFile> found, ResumePlanner* resume,
-                 std::vector<PinnedFile>* pinned = nullptr);
+                 std::vector<PinnedFile>* pinned = nullptr, bool at_start = false);
   void adopt(ReadEnv& env, std::vector<PinnedFile>& pinned, uint64_t scan_seq);
   bool follows(uint64_t dev, uint64_t ino) const;
   bool claim(ReadEnv& env, Tracked& t, const ScannedFile& f);
   bool lose(ReadEnv& env, Tracked& t, int64_t now);
   void add(ReadEnv& env, OpenedFile f, uint64_t offset, bool draining);
-  void add_found(ReadEnv& env, const ScannedFile& f, ResumePlanner* resume);
+  void add_found(ReadEnv& env, const ScannedFile& f, ResumePlanner* resume, bool at_start);
   bool try_reopen(ReadEnv& env, Tracked& t);
   void park_if_over_budget(FileReader& r);
   void drop(ReadEnv& env, size_t index);
@@ -96,6 +96,9 @@ class FileTracker {
   void update_gauges() const;
 
   Discovery* discovery_ = nullptr;
+  // The previous run's entries, consulted for every file found (a file that could not be opened
+  // at start-up resumes at its offset when it can).
+  std::optional<ResumePlanner> resume_;
   const TailOptions& options_;
   const PathScanner& scanner_;
   InotifyWatcher& watcher_;
