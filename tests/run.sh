@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Runs every test of logagent: formatting check, the Release build with warnings as errors,
-# unit and end-to-end tests (ctest), then the unit tests again under ASan+UBSan and under TSan.
+# Runs every test of logagent: formatting check; the RelWithDebInfo build with unit and
+# end-to-end tests (ctest) and the .deb; the Release build (what perf/, the Dockerfile and
+# packaging build) with a perf smoke run of perf/bench.py and perf/bench_kafka.py; a clang Debug
+# build; then the tests again under ASan+UBSan (a Debug build) and the unit tests under TSan, and
+# the fuzzers (clang). Every build uses the default options -- warnings are errors in all of them,
+# as in a user's build.
 #   LOGAGENT_SANITIZERS=0  skip the sanitizer builds (quicker local runs)
 #   LOGAGENT_JOBS=N        build parallelism (default 2)
 #   LOGAGENT_FUZZ_SECONDS=N  time per fuzz target (default 30; 0 skips the clang fuzz build)
+#   LOGAGENT_PERF_SMOKE=0  skip the Release build, the perf smoke and the clang Debug build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -24,8 +29,8 @@ if ! clang-format --dry-run --Werror "${sources[@]}"; then
   exit 1
 fi
 
-step "build (RelWithDebInfo, -Werror)"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOGAGENT_WERROR=ON >/dev/null
+step "build (RelWithDebInfo, default options)"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$jobs"
 
 step "unit and end-to-end tests"
@@ -33,6 +38,25 @@ step "unit and end-to-end tests"
 
 step "packaging (.deb: cpack, dpkg -i, checks, systemd-analyze verify, dpkg --purge)"
 packaging/check-deb.sh build
+
+if [ "${LOGAGENT_PERF_SMOKE:-1}" = 1 ]; then
+  # Every target (tests and fuzz drivers too) at -O3: GCC's flow-based warnings differ by level.
+  step "build (Release, default options: perf/bench.py's build-release/ and the Dockerfile's)"
+  cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build build-release -j "$jobs"
+
+  # The benchmark scripts run end to end on small inputs so that they cannot rot. They print
+  # their tables; nothing asserts a time (the figures of record are in perf/README.md).
+  step "perf smoke: perf/bench.py (64 MiB, one run per case)"
+  python3 perf/bench.py --no-build --build-dir build-release --bytes 64MiB --repeat 1 \
+    --cases cat,wc,null,raw,json,parse-json,parse-json-ts,parse-json-file,parse-nginx
+  step "perf smoke: perf/bench_kafka.py (32 MiB, one run per case, real broker)"
+  python3 perf/bench_kafka.py --build-dir build-release --bytes 32MiB --repeat 1
+
+  step "build (clang, Debug, default options)"
+  CC=clang CXX=clang++ cmake -S . -B build-clang -G Ninja -DCMAKE_BUILD_TYPE=Debug >/dev/null
+  cmake --build build-clang -j "$jobs"
+fi
 
 if [ "${LOGAGENT_SANITIZERS:-1}" = 1 ]; then
   step "unit and end-to-end tests under ASan+UBSan"
