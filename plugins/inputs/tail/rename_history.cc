@@ -1,5 +1,6 @@
 #include "plugins/inputs/tail/rename_history.h"
 
+#include <iterator>
 #include <utility>
 
 namespace logagent::plugins::tail {
@@ -47,7 +48,10 @@ void RenameHistory::created(const std::string& path) {
 
 void RenameHistory::moved_from(const std::string& path, uint32_t cookie) {
   auto it = pending_.find(path);
-  if (it == pending_.end()) return;
+  if (it == pending_.end()) {
+    if (matcher_(path)) known_moves_[cookie] = 0;
+    return;
+  }
   moving_[cookie] = Moving{std::move(it->second), path, 0};
   pending_.erase(it);
 }
@@ -60,8 +64,18 @@ void RenameHistory::moved_to(const std::string& path, uint32_t cookie) {
     arrive(path, std::move(entry));
     return;
   }
-  // A file not followed here arrives: from outside the watched directories, or a file the owner
-  // knows under another name (it finds it known when it opens it).
+  if (auto k = known_moves_.find(cookie); k != known_moves_.end()) {
+    // A known file renamed (app.log -> app.log.1 under "app.log*"): nothing new arrives, but a
+    // pending file under the target name is replaced.
+    known_moves_.erase(k);
+    if (auto p = pending_.find(path); p != pending_.end()) {
+      Entry old = std::move(p->second);
+      pending_.erase(p);
+      lose(path, std::move(old), "overwritten");
+    }
+    return;
+  }
+  // A file arrives from outside the watched directories, or from a name that was not matched.
   created(path);
 }
 
@@ -86,6 +100,9 @@ void RenameHistory::end_batch() {
       ++it;
     }
   }
+  for (auto it = known_moves_.begin(); it != known_moves_.end();) {
+    it = ++it->second > 1 ? known_moves_.erase(it) : std::next(it);
+  }
   for (auto it = pending_.begin(); it != pending_.end();) {
     Entry& e = it->second;
     if (!e.stale && ++e.age >= 1) {
@@ -108,6 +125,7 @@ void RenameHistory::clear() {
   for (Lost& l : lost_) release(l.pin);
   pending_.clear();
   moving_.clear();
+  known_moves_.clear();
   pinned_.clear();
   lost_.clear();
 }

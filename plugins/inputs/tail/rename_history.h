@@ -90,8 +90,11 @@ class RenameHistory {
 
   Matcher matcher_;
   Closer closer_;
-  std::map<std::string, Entry> pending_;   // current name -> entry
-  std::map<uint32_t, Moving> moving_;      // cookie -> entry between MOVED_FROM and MOVED_TO
+  std::map<std::string, Entry> pending_;  // current name -> entry
+  std::map<uint32_t, Moving> moving_;     // cookie -> entry between MOVED_FROM and MOVED_TO
+  // cookie -> batches seen, for moves of files under a matched name that are not pending: those
+  // are known to the owner (opened, or found by a scan), so their arrival starts nothing.
+  std::map<uint32_t, int> known_moves_;
   std::map<std::string, int64_t> pinned_;  // name -> pin token, until its arrival is read
   std::vector<Lost> lost_;
 };

@@ -167,3 +167,26 @@ TEST_CASE("unused scan pins are handed back after the next batch, and clear() re
 }
 
 }  // namespace logagent::plugins::tail
+
+namespace logagent::plugins::tail {
+
+TEST_CASE("a known file renamed within the globs starts nothing, so its deletion is no loss") {
+  H h;
+  // app.log was opened long ago (resolved); "*.log" also matches a.1.log here.
+  h.history.moved_from("/d/a.log", 4);
+  h.history.moved_to("/d/a.1.log", 4);
+  CHECK(h.open().empty());
+  h.history.deleted("/d/a.1.log");
+  h.history.end_batch();
+  CHECK(h.history.take_lost().empty());
+}
+
+TEST_CASE("a file renamed from an unmatched name into the globs is a new arrival") {
+  H h;
+  h.history.moved_from("/d/a.tmp", 6);
+  h.history.moved_to("/d/a.log", 6);
+  h.history.end_batch();
+  CHECK(h.open() == std::vector<std::string>{"/d/a.log"});
+}
+
+}  // namespace logagent::plugins::tail
