@@ -6,14 +6,14 @@
 // however long this thread is blocked by backpressure. This thread keeps one current chunk for
 // all files, gives each file with data a turn of at most FileReader::kTurnBytes in rounds of at
 // most FileTracker::kRoundNs, takes what discovery found between rounds, and, when no file has
-// data, waits for discovery (or the poll interval) with a timeout. A partly filled chunk is kept across short pauses (a trickle
-// of small writes then shares one chunk) and released after kChunkIdleRelease of idleness, so the
-// pool's in_use returns to zero when the agent is idle. A
-// full rescan runs every scan_interval. With `multiline:`, lines are joined per file before
-// they reach a lane (FileReader, multiline.h); a file's held event is emitted once it has been
-// idle for flush_after, and the wait ends in time for it. --once reads every file to its end,
-// emitting held events there, and returns. A stop
-// request ends waits at once (eventfd) and pool/emit waits through the stop token.
+// data, waits for discovery (or the poll interval) with a timeout. A partly filled chunk is
+// kept across short pauses (a trickle of small writes then shares one chunk) and released after
+// kChunkIdleRelease of idleness, so the pool's in_use returns to zero when the agent is idle.
+// Discovery scans every scan_interval. With `multiline:`, lines are joined per file before they
+// reach a lane (FileReader, multiline.h); a file's held event is emitted once it has been idle
+// for flush_after, and the wait ends in time for it. --once scans once on this thread (no
+// discovery thread), reads every file to its end, emitting held events there, and returns. A
+// stop request ends waits at once and pool/emit waits through the stop token.
 //
 // Threads: create() on the configuration thread; run() on the input thread.
 #pragma once
