@@ -253,7 +253,11 @@ int Supervisor::run() {
       spdlog::info("signal {}: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
       break;
     }
-    if (sig == SIGHUP) reloads_.complete(reload());
+    if (sig == SIGHUP) {
+      HttpResponse reply = reload();
+      publish_health();  // /ready tells the new state as soon as the reload is answered
+      reloads_.complete(std::move(reply));
+    }
     if (options_.once && all_done(slots_)) break;
     if (const auto now = Clock::now(); !options_.once && heap_trimmer_.due(now)) {
       pool_.shrink();  // a past burst's buffers first, then what malloc holds

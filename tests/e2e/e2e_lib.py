@@ -30,6 +30,7 @@ import tempfile
 import threading
 import time
 import traceback
+import urllib.error
 import urllib.request
 from typing import Callable, Iterable
 
@@ -433,6 +434,22 @@ def wait_for(cond: Callable[[], bool], timeout: float, what: str,
 
 # --------------------------------------------------------------------------------------------
 # Metrics
+
+
+def http(port: int, path: str, method: str = "GET") -> tuple[int, str]:
+    """(status, body) of a request to the agent's listener on 127.0.0.1:`port`."""
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method,
+                                 data=b"" if method == "POST" else None)
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, r.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode("utf-8", "replace")
+
+
+def as_user(uid: int) -> list[str]:
+    """A command prefix that runs the agent as `uid` (and gid), no groups, no capabilities."""
+    return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all"]
 
 
 def free_port() -> int:

@@ -284,8 +284,7 @@ def case_inotify_instances(ctx: e.Context) -> None:
     if not os.path.exists("/usr/bin/setpriv"):
         raise Skip("setpriv (util-linux) is missing")
     uid = free_uid()
-    as_uid = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
-              "--inh-caps=-all"]
+    as_uid = e.as_user(uid)
     limit = read_int(INSTANCES_SYSCTL)
     restore = None
     if limit > 4096:  # too many to hold from one process: lower it for the test's duration

@@ -693,8 +693,7 @@ def case_symlinks(ctx: e.Context, rows: Rows) -> None:
 
 
 def unprivileged_prefix() -> list[str]:
-    return ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
-            "--inh-caps=-all"]
+    return e.as_user(NOBODY)
 
 
 def case_unreadable(ctx: e.Context, rows: Rows) -> None:

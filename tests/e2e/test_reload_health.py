@@ -22,14 +22,7 @@ import urllib.request
 import e2e_lib as e
 
 
-def http(port: int, path: str, method: str = "GET") -> tuple[int, str]:
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method,
-                                 data=b"" if method == "POST" else None)
-    try:
-        with urllib.request.urlopen(req, timeout=60) as r:
-            return r.status, r.read().decode("utf-8", "replace")
-    except urllib.error.HTTPError as err:
-        return err.code, err.read().decode("utf-8", "replace")
+http = e.http
 
 
 def read_messages(path: str) -> list[bytes]:
