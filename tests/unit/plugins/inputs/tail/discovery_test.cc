@@ -155,7 +155,7 @@ TEST_CASE("live: files rotated out of the glob while emit() is held are all read
   ctx.hold();  // the sink is stopped: the first emit blocks
   auto input = plugin.make(fast_options(dir / "*.log"));
   LiveRun run(*input, ctx);
-  REQUIRE(wait_until([&] { return ctx.waiting() == 1; }));
+  REQUIRE(wait_until([&] { return ctx.waiting() == 1; }, std::chrono::seconds(30)));
   // Three rotations (keep 2) while the input thread is blocked; the oldest is deleted.
   auto pinned = [&](const std::string& path) {
     for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
@@ -173,14 +173,14 @@ TEST_CASE("live: files rotated out of the glob while emit() is held are all read
     rename_file(dir / "a.log", dir / "a.log.1");
     write_file(dir / "a.log", joined(numbered("g" + std::to_string(g) + "-", 1, 50)));
     // Discovery opens the new file although the reader is blocked.
-    REQUIRE(wait_until([&] { return pinned(dir / "a.log"); }));
+    REQUIRE(wait_until([&] { return pinned(dir / "a.log"); }, std::chrono::seconds(30)));
   }
   ctx.release();
   std::vector<std::string> want;
   for (int g = 1; g <= 4; ++g) {
     for (const std::string& l : numbered("g" + std::to_string(g) + "-", 1, 50)) want.push_back(l);
   }
-  REQUIRE(wait_until([&] { return ctx.texts().size() >= want.size(); }, std::chrono::seconds(10)));
+  REQUIRE(wait_until([&] { return ctx.texts().size() >= want.size(); }, std::chrono::seconds(30)));
   std::vector<std::string> got = ctx.texts();
   // In order per file: each generation's lines are in order among themselves.
   for (int g = 1; g <= 4; ++g) {
