@@ -15,8 +15,6 @@
 namespace logagent::plugins::tail {
 namespace {
 
-int64_t ns(const Duration& d) { return static_cast<int64_t>(d.value.count()) * 1000000; }
-
 // A token for RenameHistory: a duplicate descriptor of what was opened, so that a later report
 // of the name's loss can be checked against the file itself (st_nlink).
 int64_t token_of(int fd) { return ::fcntl(fd, F_DUPFD_CLOEXEC, 0); }

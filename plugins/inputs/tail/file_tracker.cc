@@ -22,8 +22,6 @@ std::string resolve(const std::string& path) {
   return ::realpath(path.c_str(), buf) != nullptr ? std::string(buf) : path;
 }
 
-int64_t ns(const Duration& d) { return static_cast<int64_t>(d.value.count()) * 1000000; }
-
 }  // namespace
 
 FileTracker::FileTracker(const TailOptions& options, const PathScanner& scanner,

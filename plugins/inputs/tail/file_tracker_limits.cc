@@ -7,10 +7,6 @@
 #include "plugins/inputs/tail/file_tracker.h"
 
 namespace logagent::plugins::tail {
-namespace {
-int64_t ns(const Duration& d) { return static_cast<int64_t>(d.value.count()) * 1000000; }
-}  // namespace
-
 void FileTracker::enforce_caps(ReadEnv& env, int64_t now) {
   now = std::max(now, mono_now_ns());  // deletions may have been seen after `now` was taken
   std::vector<FileReader*> deleted;

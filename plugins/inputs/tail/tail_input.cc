@@ -18,8 +18,6 @@
 namespace logagent::plugins::tail {
 namespace {
 
-int64_t ns(const Duration& d) { return static_cast<int64_t>(d.value.count()) * 1000000; }
-
 std::string current_dir() {
   char buf[PATH_MAX];
   return ::getcwd(buf, sizeof(buf)) != nullptr ? std::string(buf) : std::string(".");

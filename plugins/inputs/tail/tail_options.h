@@ -34,4 +34,7 @@ struct TailOptions {
   static const Schema<TailOptions>& schema();
 };
 
+// A duration option in nanoseconds (the steady-clock unit of the input's timers).
+inline int64_t ns(const Duration& d) { return static_cast<int64_t>(d.value.count()) * 1000000; }
+
 }  // namespace logagent::plugins::tail
