@@ -338,9 +338,11 @@ def main() -> None:
         if not os.access(exe, os.X_OK):
             sys.exit(f"not built: {exe} (drop --no-build, or pass --logagent/--loggen)")
 
+    args.data_dir = os.path.abspath(args.data_dir)
     input_dir, files, lines, size = generate(loggen, args.data_dir, args.bytes, args.line_bytes,
                                              args.files, args.seed)
-    work = os.path.join(args.build_dir, "bench-work")
+    # Absolute: the agent runs with cwd=work, and the config and sink paths must not depend on it.
+    work = os.path.abspath(os.path.join(args.build_dir, "bench-work"))
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
 
