@@ -9,9 +9,10 @@
 // - Input::run() runs on the pipeline's input thread, the only producer of every lane's first
 //   queue. It reads into chunks from ctx.pool() and hands batches to ctx.emit().
 // - Stage::process() runs on its own lane thread; a stage instance serves exactly one lane.
-// - Sink::write() is called from the sink thread of every lane, so a sink shared by several lanes
-//   must be thread-safe. It must call the SinkAck exactly once, possibly later and from another
-//   thread; a SinkAck destroyed without being called counts as a failure (never a leak).
+// - Sink::write() is called from the sink thread of every lane (and from the pipeline's retry
+//   thread), so a sink shared by several lanes must be thread-safe. It must answer the SinkAck
+//   exactly once with an outcome, possibly later and from another thread; a SinkAck destroyed
+//   without an answer counts as kRetry (never a leak, never a silent loss).
 #pragma once
 
 #include <chrono>
@@ -19,6 +20,7 @@
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -70,11 +72,24 @@ class Stage {
   virtual void process(Batch& batch) = 0;
 };
 
+// What a sink says about one batch. The pipeline, not the sink, decides what follows:
+// - kDelivered: every live event is where the sink puts it (durably, where the sink promises it).
+// - kRetry: nothing may be assumed delivered; it may work later (disk full, EIO, a reader gone,
+//   a producer re-created). The pipeline writes the same batch to this sink again after a backoff
+//   (and holds that sink's later batches meanwhile, so order is kept), until it is delivered or
+//   the shutdown deadline passes -- then it is not checkpointed and is read again after a restart.
+//   A sink answering kRetry must leave no part of the batch behind where it can (a torn record).
+// - kRejected: it can never be delivered, and the sink has no dead-letter place for it (or that
+//   failed). The pipeline stops reading, says why in /ready (503) and the log, and leaves the
+//   batch uncheckpointed: a restart after the cause is fixed reads it again. Never a silent freeze.
+enum class SinkOutcome { kDelivered, kRetry, kRejected };
+
 // Completes a batch for one sink. Implemented by the pipeline.
 class BatchCompletion {
  public:
   virtual ~BatchCompletion() = default;
-  virtual void sink_done(Batch* batch, bool ok) = 0;
+  // `why` says what failed (kRetry, kRejected): it is logged and shown by /ready.
+  virtual void sink_done(Batch* batch, SinkOutcome outcome, std::string_view why) = 0;
 };
 
 class SinkAck {
@@ -85,11 +100,17 @@ class SinkAck {
   SinkAck& operator=(SinkAck&&) = delete;
   SinkAck(const SinkAck&) = delete;
   ~SinkAck() {
-    if (completion_ != nullptr) completion_->sink_done(batch_, false);
+    if (completion_ != nullptr) {
+      completion_->sink_done(batch_, SinkOutcome::kRetry, "the sink dropped the batch unanswered");
+    }
   }
-  void done(bool ok) {
-    if (completion_ != nullptr) std::exchange(completion_, nullptr)->sink_done(batch_, ok);
+  void done(SinkOutcome outcome, std::string_view why = {}) {
+    if (completion_ != nullptr)
+      std::exchange(completion_, nullptr)->sink_done(batch_, outcome, why);
   }
+  void delivered() { done(SinkOutcome::kDelivered); }
+  void retry(std::string_view why) { done(SinkOutcome::kRetry, why); }
+  void rejected(std::string_view why) { done(SinkOutcome::kRejected, why); }
 
  private:
   BatchCompletion* completion_;

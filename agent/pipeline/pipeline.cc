@@ -30,7 +30,8 @@ std::vector<std::string> unique_labels(const std::vector<PluginConfig>& plugins)
 
 }  // namespace
 
-// One sink of the pipeline and the completion it hands out with every batch.
+// One sink of the pipeline and the completion it hands out with every batch: it turns the sink's
+// outcome into what the pipeline does (complete, write again later, stop).
 class Pipeline::SinkSlot final : public BatchCompletion {
  public:
   SinkSlot(Pipeline* owner, std::unique_ptr<Sink> sink, std::string name, const MetricsScope& scope)
@@ -42,29 +43,73 @@ class Pipeline::SinkSlot final : public BatchCompletion {
         error_(scope.counter("logagent_sink_events_total", "Events finished by a sink, by result",
                              {{"result", "error"}})),
         bytes_(scope.counter("logagent_sink_bytes_total",
-                             "Bytes of input covered by batches a sink acknowledged")) {}
+                             "Bytes of input covered by batches a sink acknowledged")),
+        retries_(scope.counter("logagent_sink_retries_total",
+                               "Batches written to a sink again after it answered retry")),
+        rejected_(scope.counter("logagent_sink_batches_rejected_total",
+                                "Batches a sink rejected for good (the pipeline stops reading)")) {}
 
   Sink& sink() { return *sink_; }
   const std::string label;
+  // Batches of this sink waiting to be written again (or being written again). While it is not
+  // zero the lanes hold this sink's later batches, so a retried batch is never overtaken.
+  std::atomic<uint32_t> retrying{0};
+  // Retry answers since the last delivered batch: the backoff grows with it.
+  std::atomic<uint32_t> failures{0};
+  Counter& retries() { return retries_; }
 
-  void sink_done(Batch* batch, bool ok) override {
-    const auto events = static_cast<double>(batch->live_events());
-    if (ok) {
-      ok_.add(events);
-      bytes_.add(static_cast<double>(batch->bytes()));
-    } else {
-      error_.add(events);
-      batch->failed.store(true, std::memory_order_relaxed);
+  // Why the sink is failing now, for /ready (empty when it delivers).
+  std::string failing() const {
+    std::lock_guard lock(mu_);
+    return failing_;
+  }
+  void set_failing(std::string_view why) {
+    std::lock_guard lock(mu_);
+    failing_.assign(why);
+  }
+
+  void sink_done(Batch* batch, SinkOutcome outcome, std::string_view why) override {
+    switch (outcome) {
+      case SinkOutcome::kDelivered:
+        ok_.add(static_cast<double>(batch->live_events()));
+        bytes_.add(static_cast<double>(batch->bytes()));
+        if (failures.exchange(0, std::memory_order_acq_rel) > 0) {
+          set_failing({});
+          spdlog::info("pipeline {}: sink {} delivers again", owner_->name_, label);
+        }
+        break;
+      case SinkOutcome::kRetry:
+        if (owner_->schedule_retry(*this, batch, why)) return;  // written again later
+        give_up(batch);  // shutdown deadline: not checkpointed, read again after a restart
+        return;
+      case SinkOutcome::kRejected:
+        rejected_.inc();
+        owner_->stop_for(*this, why);
+        give_up(batch);
+        return;
     }
+    settle(batch);
+  }
+
+  // Finishes `batch` for this sink as not delivered.
+  void give_up(Batch* batch) {
+    error_.add(static_cast<double>(batch->live_events()));
+    batch->failed.store(true, std::memory_order_relaxed);
+    settle(batch);
+  }
+
+ private:
+  void settle(Batch* batch) {
     if (batch->pending_sinks.fetch_sub(1, std::memory_order_acq_rel) == 1) {
       owner_->finish_batch(batch);
     }
   }
 
- private:
   Pipeline* owner_;
   std::unique_ptr<Sink> sink_;
-  Counter ok_, error_, bytes_;
+  Counter ok_, error_, bytes_, retries_, rejected_;
+  mutable std::mutex mu_;
+  std::string failing_;  // guarded by mu_
 };
 
 Pipeline::Pipeline(const PipelineConfig& config, const AgentConfig& agent, BufferPool& pool,
@@ -156,13 +201,17 @@ Status Pipeline::build(const PipelineConfig& config) {
 std::string Pipeline::not_ready() const {
   if (!started_.load(std::memory_order_acquire)) return "not started";
   std::string out;
+  auto add = [&](const std::string& why) { out += (out.empty() ? "" : "; ") + why; };
   {
     std::lock_guard lock(health_mu_);
-    if (!checkpoint_problem_.empty()) out = "checkpoint not written: " + checkpoint_problem_;
+    if (!stopped_reason_.empty()) add("stopped: " + stopped_reason_);
+    if (!checkpoint_problem_.empty()) add("checkpoint not written: " + checkpoint_problem_);
   }
   for (const auto& slot : sinks_) {
-    if (std::string why = slot->sink().not_ready(); !why.empty()) {
-      out += (out.empty() ? "" : "; ") + ("sink " + slot->label + ": " + why);
+    if (std::string why = slot->failing(); !why.empty()) {
+      add("sink " + slot->label + " retrying: " + why);
+    } else if (std::string nr = slot->sink().not_ready(); !nr.empty()) {
+      add("sink " + slot->label + ": " + nr);
     }
   }
   return out;
@@ -183,6 +232,7 @@ Status Pipeline::start() {
   register_samplers();
   for (auto& lane : lanes_) lane->start();
   checkpoint_thread_ = std::jthread([this](std::stop_token st) { checkpoint_loop(st); });
+  retry_thread_ = std::jthread([this](std::stop_token st) { retry_loop(st); });
   input_thread_ = std::jthread([this] {
     input_->run(*this);
     input_finished_.store(true, std::memory_order_release);
@@ -211,7 +261,83 @@ bool Pipeline::emit(BatchPtr batch) {
 void Pipeline::sink_step(BatchPtr batch) {
   Batch* b = batch.release();
   b->pending_sinks.store(static_cast<uint32_t>(sinks_.size()), std::memory_order_relaxed);
-  for (auto& slot : sinks_) slot->sink().write(*b, SinkAck(slot.get(), b));
+  for (auto& slot : sinks_) {
+    if (slot->retrying.load(std::memory_order_acquire) > 0) {
+      // Hold this batch while the sink retries an earlier one: order is kept, and backpressure
+      // reaches the input. The shutdown deadline (abort) ends the wait.
+      std::unique_lock lock(retry_mu_);
+      retry_cv_.wait(lock, abort_.get_token(),
+                     [&] { return slot->retrying.load(std::memory_order_acquire) == 0; });
+    }
+    slot->sink().write(*b, SinkAck(slot.get(), b));
+  }
+}
+
+bool Pipeline::schedule_retry(SinkSlot& slot, Batch* batch, std::string_view why) {
+  if (abort_.stop_requested()) return false;
+  const uint32_t n = slot.failures.fetch_add(1, std::memory_order_acq_rel) + 1;
+  // 50 ms, doubling, at most 5 s between attempts.
+  const auto backoff = std::min<std::chrono::milliseconds>(
+      std::chrono::milliseconds(50) * (1u << std::min<uint32_t>(n - 1, 7)),
+      std::chrono::seconds(5));
+  {
+    std::lock_guard lock(retry_mu_);
+    if (retry_closed_) return false;
+    slot.retrying.fetch_add(1, std::memory_order_acq_rel);
+    retry_queue_.push_back({&slot, batch, std::chrono::steady_clock::now() + backoff});
+  }
+  retry_cv_.notify_all();
+  slot.retries().inc();
+  if (slot.failing() != why) {
+    spdlog::warn("pipeline {}: sink {}: {}; writing the batch again (attempt {}, then backing off)",
+                 name_, slot.label, why, n + 1);
+  }
+  slot.set_failing(why.empty() ? "retrying" : why);
+  return true;
+}
+
+void Pipeline::retry_loop(std::stop_token stop) {
+  // The shutdown deadline wakes the loop too.
+  std::stop_callback on_abort(abort_.get_token(), [this] { retry_cv_.notify_all(); });
+  std::unique_lock lock(retry_mu_);
+  while (true) {
+    const bool ending = stop.stop_requested() || abort_.stop_requested();
+    if (ending) {
+      retry_closed_ = true;
+      if (retry_queue_.empty()) break;
+    } else if (retry_queue_.empty()) {
+      retry_cv_.wait(lock, stop, [&] { return !retry_queue_.empty() || abort_.stop_requested(); });
+      continue;
+    } else if (std::chrono::steady_clock::now() < retry_queue_.front().due) {
+      const auto due = retry_queue_.front().due;
+      retry_cv_.wait_until(lock, stop, due, [&] { return abort_.stop_requested(); });
+      continue;
+    }
+    RetryEntry e = retry_queue_.front();
+    retry_queue_.pop_front();
+    lock.unlock();
+    if (ending) {
+      e.slot->give_up(e.batch);
+    } else {
+      e.slot->sink().write(*e.batch, SinkAck(e.slot, e.batch));
+    }
+    e.slot->retrying.fetch_sub(1, std::memory_order_acq_rel);
+    lock.lock();
+    retry_cv_.notify_all();  // lanes held behind this sink
+  }
+}
+
+void Pipeline::stop_for(SinkSlot& slot, std::string_view why) {
+  {
+    std::lock_guard lock(health_mu_);
+    if (!stopped_reason_.empty()) return;
+    stopped_reason_ = "sink " + slot.label + " rejected a batch: " + std::string(why);
+  }
+  spdlog::error(
+      "pipeline {}: sink {} rejected a batch for good: {}; the pipeline stops reading. That batch "
+      "is not checkpointed: fix the cause, then reload (SIGHUP) or restart to read it again",
+      name_, slot.label, why);
+  input_stop_.request_stop();
 }
 
 void Pipeline::finish_batch(Batch* batch) {
@@ -313,6 +439,9 @@ bool Pipeline::shutdown(std::chrono::steady_clock::time_point deadline) {
         name_, acks_.in_flight());
     abort_.request_stop();
   }
+  // Retries left now are given up (the deadline passed): not checkpointed, read again later.
+  retry_thread_.request_stop();
+  if (retry_thread_.joinable()) retry_thread_.join();
   timer.request_stop();
   checkpoint_thread_.request_stop();
   if (checkpoint_thread_.joinable()) checkpoint_thread_.join();

@@ -17,10 +17,12 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -60,8 +62,12 @@ class Pipeline final : public InputContext {
   // Stops reading, drains and flushes within `deadline`, writes the final checkpoint. False when
   // that checkpoint could not be written. A pipeline that never started writes nothing.
   bool shutdown(std::chrono::steady_clock::time_point deadline);
-  // start() succeeded (and shutdown() has not run yet).
-  bool running() const { return started_.load(std::memory_order_acquire); }
+  // start() succeeded, shutdown() has not run yet, and no sink stopped it (a rejected batch).
+  bool running() const {
+    if (!started_.load(std::memory_order_acquire)) return false;
+    std::lock_guard lock(health_mu_);
+    return stopped_reason_.empty();
+  }
   PipelineStats stats() const;
   // Empty when the pipeline runs and every sink can deliver; else why not (GET /ready).
   std::string not_ready() const;
@@ -81,6 +87,12 @@ class Pipeline final : public InputContext {
   Status build(const PipelineConfig& config);
   void sink_step(BatchPtr batch);
   void finish_batch(Batch* batch);
+  // A sink answered kRetry: queue the batch to be written to it again after a backoff. False when
+  // the pipeline gives up instead (shutdown deadline).
+  bool schedule_retry(SinkSlot& slot, Batch* batch, std::string_view why);
+  void retry_loop(std::stop_token stop);
+  // A sink rejected a batch: stop reading, say why (/ready, log).
+  void stop_for(SinkSlot& slot, std::string_view why);
   void checkpoint_loop(std::stop_token stop);
   bool save_checkpoint();  // false when the write failed (logged once per distinct cause)
   void register_samplers();
@@ -105,14 +117,26 @@ class Pipeline final : public InputContext {
   std::vector<std::string> queue_names_;
   std::vector<uint64_t> sampler_ids_;
 
+  struct RetryEntry {
+    SinkSlot* slot;
+    Batch* batch;
+    std::chrono::steady_clock::time_point due;
+  };
+  std::mutex retry_mu_;
+  std::condition_variable_any retry_cv_;  // retry queue changed; a sink's retries went to 0
+  std::deque<RetryEntry> retry_queue_;    // guarded by retry_mu_; in the order they failed
+  bool retry_closed_ = false;             // guarded by retry_mu_; retries are given up now
+
   std::jthread input_thread_;
   std::jthread checkpoint_thread_;
-  std::mutex checkpoint_mu_;  // serializes saves (periodic vs final)
+  std::jthread retry_thread_;  // writes retried batches again (declared after sinks_: joined first)
+  std::mutex checkpoint_mu_;   // serializes saves (periodic vs final)
   std::atomic<bool> input_finished_{false};
   std::atomic<bool> started_{false};
   std::atomic<bool> ran_{false};  // start() succeeded once: checkpoints may be written
   mutable std::mutex health_mu_;
   std::string checkpoint_problem_;  // guarded by health_mu_: why the last save failed
+  std::string stopped_reason_;      // guarded by health_mu_: a sink rejected a batch
   std::atomic<int64_t> checkpoint_current_ns_{0};  // steady clock: checkpoint file up to date
 
   std::atomic<uint64_t> lines_read_{0};

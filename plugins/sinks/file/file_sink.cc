@@ -15,9 +15,11 @@ namespace logagent::plugins::file_sink {
 namespace {
 
 // O_NOFOLLOW: an agent that may run as root never appends to whatever a symbolic link planted at
-// its output path points to.
+// its output path points to. O_NONBLOCK: opening a FIFO without a reader fails (ENXIO) instead of
+// hanging; writes to a full FIFO are polled by FdSink (regular files ignore the flag).
 int open_append(const std::string& path) {
-  return ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
+  return ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+                0644);
 }
 
 std::string open_error(const std::string& path, int err) {
@@ -26,6 +28,7 @@ std::string open_error(const std::string& path, int err) {
            ": it is a symbolic link, and the file sink does not follow links (set path to "
            "the real file)";
   }
+  if (err == ENXIO) return "cannot open " + path + ": a FIFO with no reader (waiting for one)";
   return "cannot open " + path + ": " + std::strerror(err);
 }
 
@@ -93,10 +96,50 @@ Result<std::unique_ptr<RollingFileSink>> RollingFileSink::open(const FileOptions
     if (ec) return Status::error("cannot create directory for " + o.path + ": " + ec.message());
   }
   const int fd = open_append(o.path);
-  if (fd < 0) return Status::error(open_error(o.path, errno));
+  // A FIFO without a reader yet is not an error: the sink is not ready (GET /ready says so) and
+  // every write tries to open it again.
+  if (fd < 0 && errno != ENXIO) return Status::error(open_error(o.path, errno));
   struct stat st {};
-  const uint64_t size = ::fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
-  return std::unique_ptr<RollingFileSink>(new RollingFileSink(fd, o, size, ctx));
+  const uint64_t size = fd >= 0 && ::fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+  std::unique_ptr<RollingFileSink> sink(new RollingFileSink(fd, o, size, ctx));
+  if (fd < 0) {
+    spdlog::warn("sink file {}: {}", o.path, open_error(o.path, ENXIO));
+    sink->set_not_ready(open_error(o.path, ENXIO));
+  }
+  return sink;
+}
+
+bool RollingFileSink::reopen(std::string& why) {
+  const int fd = open_append(path_);
+  if (fd < 0) {
+    why = open_error(path_, errno);
+    return false;
+  }
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = fd;
+  struct stat st {};
+  size_ = ::fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+  opened_ = std::chrono::steady_clock::now();
+  spdlog::info("sink {}: {} opened again", name_, path_);
+  return true;
+}
+
+bool RollingFileSink::check_output(std::string& why) {
+  struct stat ours {};
+  struct stat named {};
+  if (::fstat(fd_, &ours) != 0 || !S_ISREG(ours.st_mode)) return true;  // a FIFO: nothing to check
+  const bool same = ::stat(path_.c_str(), &named) == 0 && named.st_dev == ours.st_dev &&
+                    named.st_ino == ours.st_ino;
+  if (same) return true;
+  reopen_ = true;  // the next write goes to a file at `path` again
+  if (ours.st_nlink > 0) {
+    // Renamed away (rotated by someone else): the batch is in that file, under its new name.
+    spdlog::warn("sink {}: {} was moved away; writing to a new file at that path", name_, path_);
+    return true;
+  }
+  // Deleted: this batch went to a file nobody can read. Write it again, to a new file.
+  why = path_ + " was deleted while being written";
+  return false;
 }
 
 RollingFileSink::RollingFileSink(int fd, const FileOptions& o, uint64_t size,
@@ -120,8 +163,9 @@ void RollingFileSink::before_write(size_t bytes) {
   const bool too_old = roll_interval_.count() > 0 && size_ > 0 &&
                        std::chrono::steady_clock::now() - opened_ >= roll_interval_;
   if (too_big || too_old) roll();
-  size_ += bytes;
 }
+
+void RollingFileSink::written(size_t bytes) { size_ += bytes; }
 
 void RollingFileSink::roll_now() {
   std::lock_guard lock(mu_);

@@ -2,11 +2,15 @@
 // frame per batch: a valid .zst stream), optionally rolled by size and age.
 //
 // Acknowledges after write(2), or after fdatasync(2) with `fsync: true`. Parent directories are
-// created. Rolling renames the current file to <stem>-<UTC time>-<NNN><extensions> beside it
-// (app.ndjson.zst -> app-20261127T040512Z-000.ndjson.zst; NNN counts rolls within one second,
-// so names sort in write order) and opens a fresh `path`, between two
-// batches, so every rolled file is complete and, compressed, decodes on its own. The age is
-// checked when a batch is written: an idle file is rolled by the next batch.
+// created. After every batch it checks that `path` still names the file it writes: a deleted
+// output is reopened and the batch written again (nothing goes to a file nobody can read); a
+// renamed one (someone else rotated it) is reopened for the next batch. A FIFO is opened without
+// blocking: with no reader the sink is not ready and retries, never hangs start-up. Rolling renames
+// the current file to <stem>-<UTC time>-<NNN><extensions> beside it (app.ndjson.zst ->
+// app-20261127T040512Z-000.ndjson.zst; NNN counts rolls within one second, so names sort in write
+// order) and opens a fresh `path`, between two batches, so every rolled file is complete and,
+// compressed, decodes on its own. The age is checked when a batch is written: an idle file is
+// rolled by the next batch.
 //
 // Threads: see FdSink (write() from any lane; rolling happens under its lock).
 #pragma once
@@ -51,6 +55,10 @@ class RollingFileSink final : public FdSink {
  private:
   RollingFileSink(int fd, const FileOptions& o, uint64_t size, const PluginContext& ctx);
   void before_write(size_t bytes) override;
+  void written(size_t bytes) override;
+  bool reopen(std::string& why) override;
+  bool can_reopen() const override { return true; }
+  bool check_output(std::string& why) override;
   void roll();
 
   const std::string path_;

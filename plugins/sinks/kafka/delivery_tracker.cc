@@ -140,7 +140,7 @@ void DeliveryTracker::fail_all() {
   for (Retry& r : retries) {
     if (r.headers != nullptr) rd_kafka_headers_destroy(r.headers);
   }
-  for (auto& [ptr, rec] : live) rec->ack.done(false);
+  for (auto& [ptr, rec] : live) rec->ack.retry("the producer was closed");
 }
 
 }  // namespace logagent::plugins::kafka

@@ -154,8 +154,10 @@ Schema<KafkaOptions> make_schema() {
           "configuration is validated.");
   s.field("dead_letter", &O::dead_letter,
           "Write events that fail permanently (too large, not authorized, unknown topic) to "
-          "<data_dir>/<pipeline>.<sink>.deadletter.ndjson and acknowledge them; false: fail "
-          "their batch (it is read again after a restart).");
+          "<data_dir>/<pipeline>.<sink>.deadletter.ndjson and acknowledge them; false (or a "
+          "dead-letter write that fails): the batch is rejected -- the pipeline stops reading, "
+          "/ready says why, and the batch is read again after the cause is fixed and the "
+          "agent reloaded or restarted.");
   s.field("max_topics", &O::max_topics,
           "Most distinct topics a topic template over event fields may produce; events for "
           "further topics are dead-lettered (reason TOPIC_EXCEPTION), so hostile log content "

@@ -113,38 +113,40 @@ TemplateVars KafkaSink::vars(const Batch& batch, size_t event) const {
                       pipeline_, host_, &batch, event};
 }
 
-rd_kafka_topic_t* KafkaSink::topic_named(const std::string& name) {
+rd_kafka_topic_t* KafkaSink::topic_named(const std::string& name, std::string* why) {
   std::string error;
   rd_kafka_topic_t* rkt = producer_->topic(name, max_topics_, &error);
   if (rkt == nullptr) {
+    if (why != nullptr) *why = error;
     std::lock_guard lock(log_mu_);
     if (logged_.insert("topic:" + name).second) spdlog::error("{}: {}", name_, error);
   }
   return rkt;
 }
 
-rd_kafka_topic_t* KafkaSink::topic_for(const Batch& batch) {
+rd_kafka_topic_t* KafkaSink::topic_for(const Batch& batch, std::string* why) {
   thread_local std::string name;
   name.clear();
   topic_.render(vars(batch, 0), name);
   if (!topic_.is_literal()) sanitize_topic_name(name);
-  return topic_named(name);
+  return topic_named(name, why);
 }
 
 void KafkaSink::write(const Batch& batch, SinkAck ack) {
   if (batch.live_events() == 0) {
-    ack.done(true);
+    ack.delivered();
     return;
   }
   if (tracker_.aborting()) {
-    ack.done(false);
+    ack.retry("shutting down");
     return;
   }
   rd_kafka_topic_t* rkt = nullptr;
   if (!topic_.uses_fields()) {
-    rkt = topic_for(batch);
+    std::string why;
+    rkt = topic_for(batch, &why);
     if (rkt == nullptr) {
-      ack.done(false);
+      ack.rejected(why);
       return;
     }
   }

@@ -79,8 +79,9 @@ class KafkaSink final : public Sink, private DeliveryListener {
 
   // write() helpers (lane threads).
   TemplateVars vars(const Batch& batch, size_t event) const;
-  rd_kafka_topic_t* topic_named(const std::string& name);
-  rd_kafka_topic_t* topic_for(const Batch& batch);
+  // Null (and `why`, when given) when the topic is refused (invalid name, max_topics).
+  rd_kafka_topic_t* topic_named(const std::string& name, std::string* why = nullptr);
+  rd_kafka_topic_t* topic_for(const Batch& batch, std::string* why = nullptr);
   // Headers for event `event` (field templates) of a message holding `events` events.
   rd_kafka_headers_t* make_headers(const Batch& batch, size_t event, size_t events) const;
   void write_records(DeliveryRecord* r);
@@ -106,7 +107,8 @@ class KafkaSink final : public Sink, private DeliveryListener {
   // DeliveryListener.
   void on_error(rd_kafka_resp_err_t err, bool permanent, const MessageRef& ref) override;
   void on_complete(std::unique_ptr<DeliveryRecord> record) override;
-  bool dead_letter(const DeliveryRecord& record);
+  // Writes the record's dead messages to the dead-letter file; false (and `why`) when it cannot.
+  bool dead_letter(const DeliveryRecord& record, std::string& why);
 
   static void dr_cb(rd_kafka_t* rk, const rd_kafka_message_t* m, void* opaque);
   static int stats_cb(rd_kafka_t* rk, char* json, size_t len, void* opaque);

@@ -165,18 +165,28 @@ void KafkaSink::on_error(rd_kafka_resp_err_t err, bool permanent, const MessageR
   spdlog::error("{}: Kafka refused messages for topic {} for good: {} ({}); {}", name_, topic,
                 rd_kafka_err2str(err), rd_kafka_err2name(err),
                 dead_letter_enabled_ ? "their events go to " + dlq_.path()
-                                     : std::string("their batches fail (dead_letter: false)"));
+                                     : std::string("the pipeline stops (dead_letter: false)"));
 }
 
 void KafkaSink::on_complete(std::unique_ptr<DeliveryRecord> record) {
-  bool ok = !record->failed.load(std::memory_order_relaxed);
-  if (ok && !record->dead.empty()) ok = dead_letter(*record);
-  record->ack.done(ok);
+  std::string why;
+  if (record->failed.load(std::memory_order_relaxed)) {
+    record->ack.retry("messages given up at shutdown");
+  } else if (!record->dead.empty() && !dead_letter(*record, why)) {
+    record->ack.rejected(why);
+  } else {
+    record->ack.delivered();
+  }
   space_cv_.notify_all();
 }
 
-bool KafkaSink::dead_letter(const DeliveryRecord& record) {
-  if (!dead_letter_enabled_) return false;
+bool KafkaSink::dead_letter(const DeliveryRecord& record, std::string& why) {
+  if (!dead_letter_enabled_) {
+    const rd_kafka_resp_err_t err = record.dead.front().err;
+    why = fmt::format("Kafka refused {} message(s) for good ({}: {}) and dead_letter is false",
+                      record.dead.size(), rd_kafka_err2name(err), rd_kafka_err2str(err));
+    return false;
+  }
   const Batch& batch = *record.batch;
   std::string prefix = "{\"time\":\"" + format_rfc3339_us(unix_now_ns()) + "\",\"reason\":\"";
   std::string lines;
@@ -207,11 +217,7 @@ bool KafkaSink::dead_letter(const DeliveryRecord& record) {
     }
   }
   if (Status st = dlq_.append(lines); !st) {
-    std::lock_guard lock(log_mu_);
-    if (logged_.insert("dlq:" + st.message()).second) {
-      spdlog::error("{}: dead-letter write failed, the batch fails instead: {}", name_,
-                    st.message());
-    }
+    why = "Kafka refused messages for good and the dead-letter write failed: " + st.message();
     return false;
   }
   metrics_.note_dead_lettered(events);

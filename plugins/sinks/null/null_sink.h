@@ -21,7 +21,7 @@ class NullSink final : public Sink {
   static Result<std::unique_ptr<Sink>> create(const Options&, const PluginContext&) {
     return std::unique_ptr<Sink>(new NullSink());
   }
-  void write(const Batch&, SinkAck ack) override { ack.done(true); }
+  void write(const Batch&, SinkAck ack) override { ack.delivered(); }
 };
 
 }  // namespace logagent::plugins::null_sink

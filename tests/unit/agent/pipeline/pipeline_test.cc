@@ -58,6 +58,42 @@ struct FakeInput final : Input {
   }
 };
 
+// A sink that answers kRetry to the first `fail_first` writes (synchronously, as a file sink
+// does), then delivers; it records the first offset of every batch it delivered, in order.
+struct FlakySink final : Sink {
+  struct Options {
+    static const Schema<Options>& schema() {
+      static const Schema<Options> s;
+      return s;
+    }
+  };
+  static constexpr std::string_view kName = "flaky";
+  static inline std::mutex mu;
+  static inline int fail_first = 0;
+  static inline int writes = 0;
+  static inline std::vector<uint64_t> delivered;
+  static Result<std::unique_ptr<Sink>> create(const Options&, const PluginContext&) {
+    return std::unique_ptr<Sink>(new FlakySink());
+  }
+  void write(const Batch& b, SinkAck ack) override {
+    std::unique_lock lock(mu);
+    if (writes++ < fail_first) {
+      lock.unlock();
+      ack.retry("disk full (test)");
+      return;
+    }
+    delivered.push_back(b.begin);
+    lock.unlock();
+    ack.delivered();
+  }
+  static void reset(int fail) {
+    std::lock_guard lock(mu);
+    fail_first = fail;
+    writes = 0;
+    delivered.clear();
+  }
+};
+
 // A sink that keeps acknowledgements and releases them later from another thread, in reverse.
 struct HoldingSink final : Sink {
   struct Options {
@@ -76,13 +112,13 @@ struct HoldingSink final : Sink {
     std::lock_guard lock(mu);
     held.push_back(std::move(ack));
   }
-  static void release_all(bool ok) {
+  static void release_all(SinkOutcome outcome) {
     std::vector<SinkAck> acks;
     {
       std::lock_guard lock(mu);
       acks.swap(held);
     }
-    for (auto it = acks.rbegin(); it != acks.rend(); ++it) it->done(ok);
+    for (auto it = acks.rbegin(); it != acks.rend(); ++it) it->done(outcome, "test");
   }
   static size_t count() {
     std::lock_guard lock(mu);
@@ -100,6 +136,7 @@ struct Fixture {
     dir = mkdtemp(tmpl);
     registry.add_input<FakeInput>();
     registry.add_sink<HoldingSink>();
+    registry.add_sink<FlakySink>();
     agent.data_dir = dir;
     pc.name = "t";
     pc.workers = 2;
@@ -138,7 +175,7 @@ TEST_CASE("a slow sink holds the pool budget: the input waits instead of bufferi
   CHECK_FALSE((*p)->input_finished());
   // Releasing acknowledgements lets the rest flow.
   CHECK(eventually([&] {
-    HoldingSink::release_all(true);
+    HoldingSink::release_all(SinkOutcome::kDelivered);
     return (*p)->input_finished() && (*p)->settled();
   }));
   (*p)->shutdown(std::chrono::steady_clock::now() + std::chrono::seconds(5));
@@ -158,19 +195,92 @@ TEST_CASE("a slow sink holds the pool budget: the input waits instead of bufferi
   CHECK(text.find("logagent_queue_depth{pipeline=\"t\",stage=\"sinks\"} 0") != std::string::npos);
 }
 
-TEST_CASE("failed batches are counted and never checkpointed") {
+TEST_CASE("a rejected batch stops the pipeline loudly and is never checkpointed") {
   Fixture fx;
+  BufferPool pool(8 * 4096, 4096);  // 8 batches out at most until the first answer
+  auto metrics = std::make_shared<MetricsRegistry>();
+  auto p = Pipeline::create(fx.pc, fx.agent, pool, metrics, false);
+  REQUIRE(p.is_ok());
+  REQUIRE((*p)->start().is_ok());
+  CHECK((*p)->running());
+  CHECK(eventually([&] {
+    HoldingSink::release_all(SinkOutcome::kRejected);
+    return (*p)->input_finished() && (*p)->settled();
+  }));
+  // Not a silent freeze: the input stopped, /ready names the cause, a reload restarts it.
+  CHECK_FALSE((*p)->running());
+  CHECK((*p)->not_ready().find("stopped: sink holding rejected a batch: test") !=
+        std::string::npos);
+  CHECK((*p)->stats().events_failed > 0);
+  CHECK((*p)->stats().lines_read < 5000);  // it stopped reading
+  (*p)->shutdown(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  auto saved = CheckpointStore(fx.dir + "/t.checkpoint").load();
+  REQUIRE(saved.is_ok());
+  REQUIRE(saved->entries.size() == 1);
+  CHECK(saved->entries[0].offset == 0);
+  CHECK(pool.in_use() == 0);
+  CHECK(metrics->render().find(
+            "logagent_sink_batches_rejected_total{pipeline=\"t\",sink=\"holding\"}") !=
+        std::string::npos);
+}
+
+TEST_CASE("a batch a sink answers retry for is written again, in order, and then checkpointed") {
+  Fixture fx;
+  fx.pc.sinks.clear();
+  fx.pc.sinks.push_back({"flaky", fx.registry.find(PluginKind::kSink, "flaky"),
+                         std::make_shared<FlakySink::Options>(), "test"});
+  fx.pc.workers = 1;  // one lane: every batch of the file in one order
+  FlakySink::reset(3);
   BufferPool pool(64 * 4096, 4096);
   auto metrics = std::make_shared<MetricsRegistry>();
   auto p = Pipeline::create(fx.pc, fx.agent, pool, metrics, true);
   REQUIRE(p.is_ok());
   REQUIRE((*p)->start().is_ok());
+  CHECK(eventually([&] { return (*p)->input_finished() && (*p)->settled(); }));
+  CHECK((*p)->shutdown(std::chrono::steady_clock::now() + std::chrono::seconds(5)));
+  const PipelineStats s = (*p)->stats();
+  CHECK(s.events_acked == 5000);
+  CHECK(s.events_failed == 0);
+  {
+    std::lock_guard lock(FlakySink::mu);
+    REQUIRE(FlakySink::delivered.size() == 50);
+    for (size_t i = 0; i < 50; ++i) CHECK(FlakySink::delivered[i] == i * 800);  // in file order
+    CHECK(FlakySink::writes == 53);
+  }
+  auto saved = CheckpointStore(fx.dir + "/t.checkpoint").load();
+  REQUIRE(saved.is_ok());
+  REQUIRE(saved->entries.size() == 1);
+  CHECK(saved->entries[0].offset == 5000 * 8);  // the retried batch froze nothing
+  CHECK(pool.in_use() == 0);
+  const std::string text = metrics->render();
+  CHECK(text.find("logagent_sink_retries_total{pipeline=\"t\",sink=\"flaky\"} 3") !=
+        std::string::npos);
+  CHECK((*p)->not_ready() == "not started");  // after shutdown
+}
+
+TEST_CASE(
+    "a sink that keeps answering retry holds the lane, shows in /ready, and the deadline "
+    "ends it uncommitted") {
+  Fixture fx;
+  fx.pc.sinks.clear();
+  fx.pc.sinks.push_back({"flaky", fx.registry.find(PluginKind::kSink, "flaky"),
+                         std::make_shared<FlakySink::Options>(), "test"});
+  FlakySink::reset(1 << 30);
+  BufferPool pool(64 * 4096, 4096);
+  auto metrics = std::make_shared<MetricsRegistry>();
+  auto p = Pipeline::create(fx.pc, fx.agent, pool, metrics, false);
+  REQUIRE(p.is_ok());
+  REQUIRE((*p)->start().is_ok());
   CHECK(eventually([&] {
-    HoldingSink::release_all(false);
-    return (*p)->input_finished() && (*p)->settled();
+    return (*p)->not_ready().find("sink flaky retrying: disk full (test)") != std::string::npos;
   }));
-  (*p)->shutdown(std::chrono::steady_clock::now() + std::chrono::seconds(5));
-  CHECK((*p)->stats().events_failed == 5000);
+  CHECK(eventually([&] {
+    std::lock_guard lock(FlakySink::mu);
+    return FlakySink::writes >= 3;  // written again and again, with a backoff
+  }));
+  CHECK((*p)->running());  // retrying is not stopping
+  (*p)->shutdown(std::chrono::steady_clock::now() + std::chrono::milliseconds(300));
+  CHECK((*p)->stats().events_acked == 0);
   auto saved = CheckpointStore(fx.dir + "/t.checkpoint").load();
   REQUIRE(saved.is_ok());
   REQUIRE(saved->entries.size() == 1);
@@ -193,6 +303,6 @@ TEST_CASE("shutdown with acknowledgements outstanding ends by the deadline and c
   REQUIRE(saved.is_ok());
   REQUIRE(saved->entries.size() == 1);
   CHECK(saved->entries[0].offset == 0);
-  HoldingSink::release_all(false);
+  HoldingSink::release_all(SinkOutcome::kRetry);
   CHECK(pool.in_use() == 0);
 }

@@ -1,8 +1,11 @@
 #include "plugins/sinks/file/file_sink.h"
 
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
+#include <csignal>
 
 #include <algorithm>
 #include <filesystem>
@@ -34,9 +37,15 @@ struct Env {
 };
 
 struct Done final : BatchCompletion {
-  void sink_done(Batch*, bool ok) override { (ok ? oks : fails)++; }
+  void sink_done(Batch*, SinkOutcome outcome, std::string_view why) override {
+    (outcome == SinkOutcome::kDelivered ? oks : fails)++;
+    last = outcome;
+    last_why = why;
+  }
   int oks = 0;
   int fails = 0;
+  SinkOutcome last = SinkOutcome::kDelivered;
+  std::string last_why;
 };
 
 struct Lines {
@@ -205,4 +214,93 @@ TEST_CASE("file sink: never follows a symbolic link at its path") {
   REQUIRE_FALSE(sink.is_ok());
   CHECK(sink.message().find("symbolic link") != std::string::npos);
   CHECK(slurp(victim) == "precious\n");
+}
+
+TEST_CASE("file sink: a deleted output is noticed, reopened, and the batch written again") {
+  Env env;
+  FileOptions o;
+  o.path = (env.dir / "out.log").string();
+  auto sink = FileSink::create(o, env.ctx);
+  REQUIRE(sink.is_ok());
+  Done done;
+  Lines a(0, 10), b(10, 10), c(20, 10);
+  sink.value()->write(a.batch, SinkAck(&done, &a.batch));
+  CHECK(done.oks == 1);
+  fs::remove(o.path);
+  // Written to the deleted inode: not delivered, and nothing is left behind in a file nobody reads.
+  sink.value()->write(b.batch, SinkAck(&done, &b.batch));
+  CHECK(done.last == SinkOutcome::kRetry);
+  CHECK(done.last_why.find("was deleted") != std::string::npos);
+  sink.value()->write(b.batch, SinkAck(&done, &b.batch));  // the pipeline's retry
+  sink.value()->write(c.batch, SinkAck(&done, &c.batch));
+  CHECK(done.oks == 3);
+  std::string want;
+  for (int i = 10; i < 30; ++i) want += "event " + std::to_string(i) + "\n";
+  CHECK(slurp(o.path) == want);
+}
+
+TEST_CASE("file sink: an output renamed away keeps its batch; the next goes to a new file") {
+  Env env;
+  FileOptions o;
+  o.path = (env.dir / "out.log").string();
+  auto sink = FileSink::create(o, env.ctx);
+  REQUIRE(sink.is_ok());
+  Done done;
+  Lines a(0, 5), b(5, 5), c(10, 5);
+  sink.value()->write(a.batch, SinkAck(&done, &a.batch));
+  fs::rename(o.path, o.path + ".1");
+  sink.value()->write(b.batch, SinkAck(&done, &b.batch));
+  sink.value()->write(c.batch, SinkAck(&done, &c.batch));
+  CHECK(done.oks == 3);
+  CHECK(done.fails == 0);
+  std::string first, second;
+  for (int i = 0; i < 10; ++i) first += "event " + std::to_string(i) + "\n";
+  for (int i = 10; i < 15; ++i) second += "event " + std::to_string(i) + "\n";
+  CHECK(slurp(o.path + ".1") == first);
+  CHECK(slurp(o.path) == second);
+}
+
+TEST_CASE("file sink: a FIFO without a reader never blocks; EPIPE is retried after a reopen") {
+  Env env;
+  fs::create_directories(env.dir);
+  const std::string fifo = (env.dir / "out.fifo").string();
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  ::signal(SIGPIPE, SIG_IGN);  // as the agent does: EPIPE, not a signal
+  FileOptions o;
+  o.path = fifo;
+  auto sink = FileSink::create(o, env.ctx);  // returns at once: no reader yet
+  REQUIRE(sink.is_ok());
+  CHECK(sink.value()->not_ready().find("no reader") != std::string::npos);
+  Done done;
+  Lines a(0, 3), b(3, 3);
+  sink.value()->write(a.batch, SinkAck(&done, &a.batch));
+  CHECK(done.last == SinkOutcome::kRetry);
+  const int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+  REQUIRE(reader >= 0);
+  sink.value()->write(a.batch, SinkAck(&done, &a.batch));
+  CHECK(done.last == SinkOutcome::kDelivered);
+  CHECK(sink.value()->not_ready().empty());
+  char buf[256];
+  const ssize_t n = ::read(reader, buf, sizeof(buf));
+  CHECK(std::string(buf, n > 0 ? static_cast<size_t>(n) : 0) == "event 0\nevent 1\nevent 2\n");
+  ::close(reader);  // the reader died
+  sink.value()->write(b.batch, SinkAck(&done, &b.batch));
+  CHECK(done.last == SinkOutcome::kRetry);  // EPIPE: reopened next time, never a frozen batch
+  CHECK(done.last_why.find("Broken pipe") != std::string::npos);
+  sink.value()->write(b.batch, SinkAck(&done, &b.batch));
+  CHECK(done.last == SinkOutcome::kRetry);  // still no reader (ENXIO)
+  CHECK(done.oks == 1);
+}
+
+TEST_CASE("file sink: a full device answers retry, never a silent success") {
+  Env env;
+  FileOptions o;
+  o.path = "/dev/full";
+  auto sink = FileSink::create(o, env.ctx);
+  REQUIRE(sink.is_ok());
+  Done done;
+  Lines a(0, 3);
+  sink.value()->write(a.batch, SinkAck(&done, &a.batch));
+  CHECK(done.last == SinkOutcome::kRetry);
+  CHECK(done.last_why.find("No space left") != std::string::npos);
 }

@@ -176,7 +176,7 @@ TEST_CASE("kafka sink: a permanent failure dead-letters the events and acknowled
   CHECK(got == std::vector<std::string>{"small-1", "small-2"});
 }
 
-TEST_CASE("kafka sink: with dead_letter off a permanent failure fails the batch") {
+TEST_CASE("kafka sink: with dead_letter off a permanent failure rejects the batch") {
   MockCluster mc;
   mc.create_topic("t-nodlq");
   SinkEnv env;
@@ -189,6 +189,7 @@ TEST_CASE("kafka sink: with dead_letter off a permanent failure fails the batch"
   sink->write(big.batch, SinkAck(&done, &big.batch));
   REQUIRE(done.wait(1));
   CHECK(done.ok_count() == 0);
+  CHECK(done.count(SinkOutcome::kRejected) == 1);  // the pipeline stops loudly: no silent freeze
   CHECK_FALSE(std::filesystem::exists(env.data_dir / "p.kafka.deadletter.ndjson"));
 }
 

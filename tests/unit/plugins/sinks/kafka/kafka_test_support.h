@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
+#include <algorithm>
 
 #include <chrono>
 #include <condition_variable>
@@ -141,9 +142,10 @@ struct TestBatch {
 // Records acknowledgements; wait() blocks until `n` arrived.
 class Completions final : public BatchCompletion {
  public:
-  void sink_done(Batch* batch, bool ok) override {
+  void sink_done(Batch* batch, SinkOutcome outcome, std::string_view) override {
     std::lock_guard lock(mu_);
-    results_.emplace_back(batch, ok);
+    results_.emplace_back(batch, outcome == SinkOutcome::kDelivered);
+    outcomes_.push_back(outcome);
     cv_.notify_all();
   }
   bool wait(size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
@@ -153,6 +155,10 @@ class Completions final : public BatchCompletion {
   size_t count() {
     std::lock_guard lock(mu_);
     return results_.size();
+  }
+  size_t count(SinkOutcome outcome) {
+    std::lock_guard lock(mu_);
+    return static_cast<size_t>(std::count(outcomes_.begin(), outcomes_.end(), outcome));
   }
   size_t ok_count() {
     std::lock_guard lock(mu_);
@@ -165,6 +171,7 @@ class Completions final : public BatchCompletion {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::pair<Batch*, bool>> results_;
+  std::vector<SinkOutcome> outcomes_;
 };
 
 // A PluginContext with real metrics and a private data dir.
