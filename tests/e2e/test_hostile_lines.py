@@ -70,7 +70,7 @@ def body(ctx: e.Context) -> None:
     # simple: raw lines are grouped per file below by matching them in order.
     cfg = e.make_config(ctx, paths=[path], workers=1,
                         sinks=[e.file_sink(out_json, "json"), e.file_sink(out_raw, "raw")],
-                        input_extra={"max_line_bytes": "1MiB"})
+                        input_extra={"max_line_bytes": "1MiB", "once_partial_line": "emit"})
     a = ctx.run_once(cfg, timeout=60, label="hostile")
     s = a.summary()
     e.log(f"[hostile] summary: {s}")

@@ -17,7 +17,10 @@ prints written / delivered / missing / duplicates.
               is delivered; after unmount and mount again every line is on disk exactly once.
               Needs root and loop devices (skipped, and says so, without them).
  5 stdout     `run --once` to a stdout whose reader is gone (EPIPE): the batch is rejected, the
-              pipeline stops, and the run exits non-zero naming the failure."""
+              pipeline stops, and the run exits non-zero naming the failure.
+ 6 once_partial `run --once` on a file whose writer is mid-line (case 18): the partial last line
+              is held, the next run sends it whole -- one line is never two records; with
+              `once_partial_line: emit` it is sent as it is."""
 
 from __future__ import annotations
 
@@ -316,8 +319,37 @@ def case_stdout(ctx: e.Context) -> None:
     e.log(f"[5 stdout] exit {p.returncode}")
 
 
+def case_once_partial(ctx: e.Context) -> None:
+    logs = ctx.mkdir("op", "logs")
+    out = ctx.path("op", "out", "out.ndjson")
+    log_path = os.path.join(logs, "a.log")
+    want = lines("p", 1000)
+    with open(log_path, "wb") as f:
+        f.write(b"\n".join(want[:500]) + b"\n" + want[500][:20])  # the writer is mid-line
+    path = config(ctx, "op", logs, e.file_sink(out, "json"), None)
+    ctx.run_once(path, label="op-1")
+    e.check(messages(out) == want[:500], "op: the first run sends the complete lines only")
+    with open(log_path, "ab") as f:
+        f.write(want[500][20:] + b"\n" + b"\n".join(want[501:]) + b"\n")
+    ctx.run_once(path, label="op-2")
+    got = messages(out)
+    missing, dup = report("6 once_partial", want, got)
+    e.check(got == want, f"op: every line once, whole, in order (missing {missing}, dup {dup})")
+    # emit: for archives that will not grow.
+    logs2 = ctx.mkdir("op2", "logs")
+    out2 = ctx.path("op2", "out", "out.ndjson")
+    with open(os.path.join(logs2, "b.log"), "wb") as f:
+        f.write(b"complete\nno newline at the end")
+    cfg = e.make_config(ctx, paths=[os.path.join(logs2, "*.log")], sinks=[e.file_sink(out2)],
+                        data_dir=ctx.path("op2", "data"), file_name="op2.yaml",
+                        input_extra={"once_partial_line": "emit"})
+    ctx.run_once(cfg, label="op-emit")
+    e.check(messages(out2) == [b"complete", b"no newline at the end"],
+            f"op: emit sends the last line: {messages(out2)!r}")
+
+
 CASES = {"1": case_fifo, "2": case_deleted, "3": case_enospc, "4": case_fsync_eio,
-         "5": case_stdout}
+         "5": case_stdout, "6": case_once_partial}
 
 
 def body(ctx: e.Context) -> None:

@@ -190,12 +190,24 @@ FileReader::Step FileReader::read_once(ReadEnv& env) {
     ++truncated;
     used = n;
     skipping_ = true;
-  } else if (partial > 0 && eof && env.once) {
+  } else if (partial > 0 && eof && env.once && env.once_emit_partial) {
     lines.push_back(
         Event{std::string_view(buf + used, partial), offset_ + used, kEventNoNewline, 0});
     used = n;
-  }  // live, at EOF: a partial line is held; the next turn reads it again from its start
-  if (env.multiline != nullptr) used = join(env, used, eof, untouched, *batch);
+  }
+  // --once, holding a last line without its newline: a multiline event before it is held too
+  // (that line may continue it), so the next run joins them as one event.
+  const bool partial_held = partial > 0 && eof && env.once && used < n && !skipping_;
+  if (partial_held && offset_ + used != held_logged_) {
+    held_logged_ = offset_ + used;
+    spdlog::info(
+        "tail: {}: its last line has no newline yet ({} bytes); held for the next run "
+        "(once_partial_line: emit sends it)",
+        path_, partial);
+  }  // at EOF: a partial line is held; the next turn (or run) reads it again from its start
+  if (env.multiline != nullptr) {
+    used = join(env, used, eof, eof && env.once && !partial_held, untouched, *batch);
+  }
   if (used < n && !eof) {
     // The buffer filled up mid-line (or mid-event): read it again from its start into a fresh
     // chunk, or into a larger buffer when it already had the whole buffer to itself.
@@ -211,12 +223,13 @@ FileReader::Step FileReader::read_once(ReadEnv& env) {
 }
 
 // Joins the framed lines into `batch`; returns the bytes the batch covers (up to the held lines).
-size_t FileReader::join(ReadEnv& env, size_t used, bool eof, bool untouched, Batch& batch) {
+size_t FileReader::join(ReadEnv& env, size_t used, bool eof, bool flush_at_eof, bool untouched,
+                        Batch& batch) {
   MultilineJoiner& joiner = env.multiline->joiner;
   joiner.reset();
   batch.events.reserve(env.multiline->lines.size());
   for (const Event& line : env.multiline->lines) joiner.push(line, batch.events);
-  if (eof && env.once) joiner.flush(FlushReason::kEof, batch.events);
+  if (flush_at_eof) joiner.flush(FlushReason::kEof, batch.events);
   if (joiner.pending() && !eof && joiner.pending_offset() == offset_ && untouched &&
       env.chunk.capacity() >= env.buffer_limit()) {
     joiner.flush(FlushReason::kMaxBytes, batch.events);  // the buffer cannot grow: cut here

@@ -55,6 +55,7 @@ struct ReadEnv {
   size_t max_line = 0;
   size_t min_free = 16 * 1024;  // below this the current chunk is replaced
   bool once = false;
+  bool once_emit_partial = false;     // --once: emit a last line without its newline
   size_t max_buffer = 0;              // largest read buffer; 0: max_line + 1
   MultilineEnv* multiline = nullptr;  // null: every line is an event
   // Steady-clock ns: a turn ends (kBudget) once past it -- the read round's time slice.
@@ -124,7 +125,7 @@ class FileReader {
   enum class Step { kMore, kEof, kNeedFresh, kNeedBig, kStopped, kError };
   Step read_once(ReadEnv& env);
   Step finish_skip_at_eof(ReadEnv& env);
-  size_t join(ReadEnv& env, size_t used, bool eof, bool untouched, Batch& batch);
+  size_t join(ReadEnv& env, size_t used, bool eof, bool flush_at_eof, bool untouched, Batch& batch);
   bool emit(ReadEnv& env, BatchPtr batch, uint64_t end, uint64_t truncated);
   void restart(ReadEnv& env, const struct stat& st, const char* why);
   size_t reserve_for(size_t bytes) const;
@@ -139,9 +140,10 @@ class FileReader {
   uint64_t read_end_;
   uint64_t covered_;
   uint64_t size_ = 0;
-  int64_t mtime_ns_ = -1;       // as of the last sync()
-  uint64_t held_end_ = 0;       // multiline: end of the held complete lines (> offset_ when held)
-  size_t bytes_per_line_ = 64;  // running estimate for reserving events
+  int64_t mtime_ns_ = -1;  // as of the last sync()
+  uint64_t held_end_ = 0;  // multiline: end of the held complete lines (> offset_ when held)
+  uint64_t held_logged_ = UINT64_MAX;  // --once: where a held partial last line was logged
+  size_t bytes_per_line_ = 64;         // running estimate for reserving events
   bool skipping_ = false;
   bool draining_ = false;
   bool deleted_ = false;

@@ -64,7 +64,8 @@ void TailInput::run(InputContext& ctx) {
               metrics_,
               max_line,
               std::min<size_t>(16 * 1024, ctx.pool().chunk_bytes() / 4),
-              ctx.once()};
+              ctx.once(),
+              ctx.once() && options_.once_emits_partial()};
   std::optional<MultilineEnv> multiline;
   if (options_.multiline.enabled()) {
     const MultilineOptions& ml = options_.multiline;

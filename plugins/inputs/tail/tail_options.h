@@ -19,6 +19,7 @@ struct TailOptions {
   std::vector<std::string> paths;
   std::vector<std::string> exclude;
   std::string read_from = "head";
+  std::string once_partial_line = "hold";  // --once: a last line without its newline
   Duration scan_interval{std::chrono::seconds(1)};
   Duration poll_interval{std::chrono::milliseconds(250)};
   ByteSize max_line_bytes{1024 * 1024};
@@ -31,6 +32,7 @@ struct TailOptions {
   static constexpr uint64_t kMinLineBytes = 1024;
 
   bool from_tail() const { return read_from == "tail"; }
+  bool once_emits_partial() const { return once_partial_line == "emit"; }
   static const Schema<TailOptions>& schema();
 };
 

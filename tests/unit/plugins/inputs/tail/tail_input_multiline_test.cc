@@ -118,18 +118,43 @@ TEST_CASE("an event larger than the pool can hold is cut at the buffer, flagged,
   CHECK(ctx.pool().in_use() == 0);
 }
 
-TEST_CASE("--once: the held event is emitted at EOF, with a last line that has no newline") {
+TEST_CASE("--once, once_partial_line: emit: the held event is emitted at EOF with its last line") {
   TempDir dir;
   write_file(dir / "a.log", "ERROR x\njava.lang.Error: e\n\tat a.B.c(B.java:1)\n\tat a.B.d(B.java");
   FakeInputContext ctx(/*once=*/true);
   Plugin plugin;
-  auto input = plugin.make(multiline_options(dir / "a.log", "java"));
+  TailOptions options = multiline_options(dir / "a.log", "java");
+  options.once_partial_line = "emit";
+  auto input = plugin.make(options);
   input->run(ctx);
   const std::vector<Line> events = ctx.lines();
   REQUIRE(events.size() == 1);
   CHECK(events[0].text == "ERROR x\njava.lang.Error: e\n\tat a.B.c(B.java:1)\n\tat a.B.d(B.java");
   CHECK(events[0].flags == kEventNoNewline);
   CHECK(check_contiguous(ctx) == 63);
+}
+
+TEST_CASE("--once holds an event whose last line has no newline yet; the next run joins it whole") {
+  TempDir dir;
+  const std::string head =
+      "1 first\nERROR x\njava.lang.Error: e\n\tat a.B.c(B.java:1)\n\tat a.B.d(B.j";
+  write_file(dir / "a.log", head);
+  Plugin plugin;
+  TailOptions options = multiline_options(dir / "a.log", "java");
+  FakeInputContext first(/*once=*/true);
+  plugin.make(options)->run(first);
+  // Only "1 first" is complete: the event after it may go on with the held line.
+  CHECK(first.texts() == std::vector<std::string>{"1 first"});
+  CHECK(check_contiguous(first) == 8);
+  // The writer finishes the line; the next run starts where the checkpoint is.
+  append_file(dir / "a.log", "ava:2)\nnext\n");
+  first.complete_all();
+  FakeInputContext second(/*once=*/true);
+  second.saved() = first.acks().snapshot();
+  plugin.make(options)->run(second);
+  CHECK(second.texts() ==
+        std::vector<std::string>{
+            "ERROR x\njava.lang.Error: e\n\tat a.B.c(B.java:1)\n\tat a.B.d(B.java:2)", "next"});
 }
 
 TEST_CASE("live: a held event is never covered by a batch, so the checkpoint stops before it") {

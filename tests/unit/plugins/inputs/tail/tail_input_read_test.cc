@@ -122,12 +122,25 @@ TEST_CASE("NUL bytes and invalid UTF-8 pass through byte-exact") {
   CHECK(ctx.texts() == std::vector<std::string>{odd, "plain"});
 }
 
-TEST_CASE("in --once mode a final line without newline is emitted and flagged") {
+TEST_CASE("in --once mode a final line without newline is held: one line never becomes two") {
   TempDir dir;
   write_file(dir / "a.log", "one\ntwo");
   FakeInputContext ctx(/*once=*/true);
   Plugin plugin;
   auto input = plugin.make(fast_options(dir / "a.log"));
+  input->run(ctx);
+  CHECK(ctx.texts() == std::vector<std::string>{"one"});
+  CHECK(check_contiguous(ctx) == 4);  // the checkpoint stops before "two"
+}
+
+TEST_CASE("in --once mode with once_partial_line: emit a final line without newline is flagged") {
+  TempDir dir;
+  write_file(dir / "a.log", "one\ntwo");
+  FakeInputContext ctx(/*once=*/true);
+  Plugin plugin;
+  TailOptions options = fast_options(dir / "a.log");
+  options.once_partial_line = "emit";
+  auto input = plugin.make(options);
   input->run(ctx);
   const std::vector<Line> lines = ctx.lines();
   REQUIRE(lines.size() == 2);
