@@ -128,8 +128,11 @@ class DeliveryTracker {
   void put_back(std::deque<Retry> retries);
   bool has_retries() const { return retries_pending_.load(std::memory_order_acquire) > 0; }
 
-  // Shutdown deadline: queued retries are given up, and so is every later retriable failure.
+  // Shutdown deadline (or a fatal producer error): queued retries are given up, and so is every
+  // later retriable failure, until resume().
   void abort();
+  // A new producer replaced the failed one: retriable failures are retried again.
+  void resume() { aborting_.store(false, std::memory_order_release); }
   bool aborting() const { return aborting_.load(std::memory_order_acquire); }
   size_t open_records() const;
   // Fails every record still open (after the producer is gone; nothing can settle them then).

@@ -22,6 +22,10 @@ KafkaMetrics::KafkaMetrics(const MetricsScope& scope)
                             "1 when a connection to at least one broker is up")),
       broker_rtt(scope.gauge("logagent_kafka_broker_rtt_seconds",
                              "Mean request round-trip time of the connected brokers")),
+      producers_recreated(scope.counter(
+          "logagent_kafka_producer_recreated_total",
+          "Producers re-created after a fatal librdkafka error (their unacknowledged batches "
+          "are written again)")),
       scope_(scope),
       delivered_msgs_total_(scope.counter("logagent_kafka_delivered_messages_total",
                                           "Kafka messages persisted by the brokers")),

@@ -41,6 +41,7 @@ class KafkaMetrics {
   Gauge batches_pending;  // batches written to the sink and not yet acknowledged
   Gauge broker_up;
   Gauge broker_rtt;
+  Counter producers_recreated;  // poll thread: fatal errors answered by a new producer
 
  private:
   static constexpr int kMinErr = -200;  // librdkafka's internal errors start at -200

@@ -69,7 +69,19 @@ Status KafkaSink::start(const Options& o) {
     headers_use_fields_ = headers_use_fields_ || h->uses_fields();
     headers_.push_back({name, std::move(h.value())});
   }
-  auto conf = make_conf(librdkafka_settings(o));
+  settings_ = librdkafka_settings(o);
+  own_partitioner_ = !o.properties.values.contains("partitioner");
+  auto producer = make_producer();
+  if (!producer) return producer.status();
+  producer_ = std::move(producer.value());
+  poll_thread_ = std::jthread([this](std::stop_token st) { poll_loop(st); });
+  spdlog::info("{}: producing to {} (mode {}, {} compression)", name_, o.topic, o.mode,
+               o.compression);
+  return Status::ok();
+}
+
+Result<std::unique_ptr<RdKafkaProducer>> KafkaSink::make_producer() {
+  auto conf = make_conf(settings_);
   if (!conf) return conf.status();
   rd_kafka_conf_t* c = conf->get();
   rd_kafka_conf_set_opaque(c, this);
@@ -77,16 +89,10 @@ Status KafkaSink::start(const Options& o) {
   rd_kafka_conf_set_stats_cb(c, &KafkaSink::stats_cb);
   rd_kafka_conf_set_error_cb(c, &KafkaSink::error_cb);
   rd_kafka_conf_set_log_cb(c, &KafkaSink::log_cb);
-  if (!o.properties.values.contains("partitioner")) {
+  if (own_partitioner_) {
     rd_kafka_topic_conf_set_partitioner_cb(default_topic_conf(c), &KafkaSink::partition_cb);
   }
-  auto producer = RdKafkaProducer::create(std::move(conf.value()));
-  if (!producer) return producer.status();
-  producer_ = std::move(producer.value());
-  poll_thread_ = std::jthread([this](std::stop_token st) { poll_loop(st); });
-  spdlog::info("{}: producing to {} (mode {}, {} compression)", name_, o.topic, o.mode,
-               o.compression);
-  return Status::ok();
+  return RdKafkaProducer::create(std::move(conf.value()));
 }
 
 KafkaSink::~KafkaSink() {
@@ -135,6 +141,17 @@ rd_kafka_topic_t* KafkaSink::topic_for(const Batch& batch, std::string* why) {
 void KafkaSink::write(const Batch& batch, SinkAck ack) {
   if (batch.live_events() == 0) {
     ack.delivered();
+    return;
+  }
+  // Counted before the check (both seq_cst): the poll thread sets recovering_, then waits for
+  // writers_ to be 0 before it replaces the producer, so no write uses a destroyed one.
+  writers_.fetch_add(1);
+  struct Leave {
+    std::atomic<int>& n;
+    ~Leave() { n.fetch_sub(1); }
+  } leave{writers_};
+  if (recovering_.load()) {
+    ack.retry("the Kafka producer is being re-created after a fatal error");
     return;
   }
   if (tracker_.aborting()) {

@@ -10,8 +10,13 @@
 // messages, queueing retriable failures), statistics (broker up, RTT), errors and logs. It
 // produces retriable failures again -- without limit, until the pipeline's abort token fires;
 // then it purges librdkafka's queues and fails what is left, so those batches are not
-// checkpointed and are read again after a restart. Permanent failures go to the dead-letter file
-// and are acknowledged (see dead_letter_file.h), or fail their batch with `dead_letter: false`.
+// checkpointed and are read again after a restart. A fatal producer error (librdkafka's
+// RD_KAFKA_RESP_ERR__FATAL: the idempotent producer cannot go on) is answered the same way for
+// the open batches -- given up, answered retry, so the pipeline writes them again -- and then a
+// new producer replaces the old one (counted in logagent_kafka_producer_recreated_total); what
+// the old one had delivered of those batches is sent again (at least once). Permanent failures go
+// to the dead-letter file and are acknowledged (see dead_letter_file.h), or fail their batch with
+// `dead_letter: false`.
 //
 // Ordering: by default every message of a file goes to one partition (a hash of its path, or the
 // key's murmur2 when a key is set); with idempotence librdkafka keeps their order through its
@@ -65,6 +70,9 @@ class KafkaSink final : public Sink, private DeliveryListener {
   Status flush(std::chrono::steady_clock::time_point deadline) override;
   std::string not_ready() const override;
 
+  // Tests only: the current producer (to inject a fatal error with rd_kafka_test_fatal_error).
+  rd_kafka_t* producer_for_testing() const { return producer_->get(); }
+
   // The dead-letter file's path for `ctx` (sink label from the metrics scope).
   static std::string dead_letter_path(const PluginContext& ctx);
 
@@ -76,6 +84,13 @@ class KafkaSink final : public Sink, private DeliveryListener {
 
   KafkaSink(const Options& o, const PluginContext& ctx);
   Status start(const Options& o);
+  // A producer from settings_ with the sink's callbacks.
+  Result<std::unique_ptr<RdKafkaProducer>> make_producer();
+  // Poll thread: a fatal error (idempotence broken, ...) leaves the producer unusable for good.
+  // Every open batch is given up (answered retry: the pipeline writes it again), writes answer
+  // retry meanwhile, and once nothing refers to the old producer a new one replaces it.
+  void begin_recovery();
+  bool try_finish_recovery();
 
   // write() helpers (lane threads).
   TemplateVars vars(const Batch& batch, size_t event) const;
@@ -134,7 +149,13 @@ class KafkaSink final : public Sink, private DeliveryListener {
   KafkaMetrics metrics_;
   DeadLetterFile dlq_;
   DeliveryTracker tracker_;
-  std::unique_ptr<RdKafkaProducer> producer_;
+  std::unique_ptr<RdKafkaProducer> producer_;  // replaced by the poll thread after a fatal error
+  std::vector<Setting> settings_;              // what producers are made from
+  bool own_partitioner_ = true;                // no `partitioner` property: partition_cb
+  std::atomic<bool> fatal_{false};             // a fatal error was reported (poll thread)
+  std::atomic<bool> recovering_{false};        // giving up on the old producer
+  std::atomic<int> writers_{0};                // write() calls using producer_ now
+  std::string fatal_reason_;                   // poll thread only
   std::jthread poll_thread_;
 
   std::mutex space_mu_;

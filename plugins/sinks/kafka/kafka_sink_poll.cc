@@ -24,6 +24,8 @@ void KafkaSink::poll_loop(std::stop_token stop) {
   rd_kafka_t* rk = producer_->get();
   auto next_publish = std::chrono::steady_clock::now();
   while (!stop.stop_requested()) {
+    if (fatal_.load() && !recovering_.load()) begin_recovery();
+    if (recovering_.load() && try_finish_recovery()) rk = producer_->get();
     if (abort_.stop_requested() && !tracker_.aborting()) {
       const size_t open = tracker_.open_records();
       if (open > 0) spdlog::warn("{}: shutdown deadline: giving up {} batches", name_, open);
@@ -41,9 +43,56 @@ void KafkaSink::poll_loop(std::stop_token stop) {
       metrics_.batches_pending.set(static_cast<double>(tracker_.open_records()));
       metrics_.publish();
       space_cv_.notify_all();
+      // A fatal error reported without an error callback (belt and braces).
+      if (!fatal_.load() && rd_kafka_fatal_error(rk, nullptr, 0) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        fatal_.store(true);
+      }
     }
   }
   metrics_.publish();
+}
+
+void KafkaSink::begin_recovery() {
+  char buf[512] = {0};
+  const rd_kafka_resp_err_t err = rd_kafka_fatal_error(producer_->get(), buf, sizeof(buf));
+  {
+    std::lock_guard lock(log_mu_);
+    fatal_reason_ = fmt::format("{} ({})", buf, rd_kafka_err2name(err));
+  }
+  recovering_.store(true);
+  const size_t open = tracker_.open_records();
+  spdlog::error(
+      "{}: fatal producer error: {}; re-creating the producer: {} unacknowledged batch(es) will "
+      "be written again (what of them Kafka already has is sent twice)",
+      name_, fatal_reason_, open);
+  tracker_.abort();  // open batches are given up: answered retry
+  rd_kafka_purge(producer_->get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+  space_cv_.notify_all();  // lanes waiting for queue space give up too
+}
+
+bool KafkaSink::try_finish_recovery() {
+  rd_kafka_t* rk = producer_->get();
+  if (rd_kafka_outq_len(rk) > 0 || tracker_.open_records() > 0 || writers_.load() > 0) {
+    rd_kafka_purge(rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    return false;  // the loop polls the old producer: its reports settle what is left
+  }
+  if (abort_.stop_requested()) return false;  // shutting down: no new producer
+  auto fresh = make_producer();
+  if (!fresh) {
+    spdlog::error("{}: cannot re-create the producer: {}; trying again", name_, fresh.message());
+    return false;
+  }
+  producer_ = std::move(fresh.value());  // the old one is destroyed: nothing refers to it
+  broker_up_ = false;
+  metrics_.broker_up.set(0);
+  tracker_.resume();
+  fatal_.store(false);
+  recovering_.store(false);
+  metrics_.producers_recreated.inc();
+  std::lock_guard lock(log_mu_);
+  logged_.clear();  // the next outage is logged again
+  spdlog::warn("{}: producer re-created after: {}", name_, fatal_reason_);
+  return true;
 }
 
 void KafkaSink::produce_retries() {
@@ -116,18 +165,14 @@ void KafkaSink::error_cb(rd_kafka_t* rk, int err, const char* reason, void* opaq
 
 void KafkaSink::handle_error(rd_kafka_resp_err_t err, const char* reason) {
   metrics_.note_error(err);
+  if (err == RD_KAFKA_RESP_ERR__FATAL) fatal_.store(true);  // the poll loop re-creates it
   if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
     metrics_.broker_up.set(0);
     broker_up_ = false;
   }
   std::lock_guard lock(log_mu_);
   if (!logged_.insert(std::string("client:") + rd_kafka_err2name(err)).second) return;
-  if (err == RD_KAFKA_RESP_ERR__FATAL) {
-    char buf[512] = {0};
-    rd_kafka_fatal_error(producer_->get(), buf, sizeof(buf));
-    spdlog::error("{}: fatal producer error: {}", name_, buf);
-    return;
-  }
+  if (err == RD_KAFKA_RESP_ERR__FATAL) return;  // logged when the recovery begins
   spdlog::warn("{}: {} ({}); retrying", name_, reason, rd_kafka_err2name(err));
 }
 
@@ -171,7 +216,12 @@ void KafkaSink::on_error(rd_kafka_resp_err_t err, bool permanent, const MessageR
 void KafkaSink::on_complete(std::unique_ptr<DeliveryRecord> record) {
   std::string why;
   if (record->failed.load(std::memory_order_relaxed)) {
-    record->ack.retry("messages given up at shutdown");
+    why = "messages given up at shutdown";
+    if (recovering_.load()) {
+      std::lock_guard lock(log_mu_);
+      why = "the Kafka producer failed for good (" + fatal_reason_ + "); re-creating it";
+    }
+    record->ack.retry(why);
   } else if (!record->dead.empty() && !dead_letter(*record, why)) {
     record->ack.rejected(why);
   } else {

@@ -344,3 +344,56 @@ TEST_CASE("kafka sink: per-event topics beyond max_topics are dead-lettered, not
   CHECK(dlq.find(R"("message":"to-d")") != std::string::npos);
   CHECK(env.metric("logagent_sink_events_dead_lettered_total") == 2);
 }
+
+TEST_CASE("kafka sink: a fatal producer error re-creates the producer; open batches answer retry") {
+  MockCluster mc;
+  mc.create_topic("t-fatal");
+  SinkEnv env;
+  KafkaOptions o = options(mc.bootstraps(), "t-fatal");
+  o.format = "raw";
+  auto sink = make_sink(o, env);
+  auto* kafka = dynamic_cast<KafkaSink*>(sink.get());
+  REQUIRE(kafka != nullptr);
+  Completions done;
+  TestBatch a("/logs/a.log", numbered("a", 10));
+  sink->write(a.batch, SinkAck(&done, &a.batch));
+  REQUIRE(done.wait(1));
+  CHECK(done.count(SinkOutcome::kDelivered) == 1);
+  // B cannot be delivered (broker down) when the producer fails for good.
+  mc.set_down(true);
+  TestBatch b("/logs/a.log", numbered("b", 10));
+  sink->write(b.batch, SinkAck(&done, &b.batch));
+  REQUIRE(rd_kafka_test_fatal_error(kafka->producer_for_testing(),
+                                    RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+                                    "injected by the test") == RD_KAFKA_RESP_ERR_NO_ERROR);
+  REQUIRE(done.wait(2));
+  CHECK(done.count(SinkOutcome::kRetry) == 1);  // not a frozen batch: the pipeline writes it again
+  mc.set_down(false);
+  // The pipeline's retry: B again (and C) go to the new producer once it exists.
+  TestBatch c("/logs/a.log", numbered("c", 10));
+  bool b_delivered = false;
+  for (int attempt = 0; attempt < 400 && !b_delivered; ++attempt) {
+    const size_t before = done.count();
+    sink->write(b.batch, SinkAck(&done, &b.batch));
+    REQUIRE(done.wait(before + 1));
+    b_delivered = done.count(SinkOutcome::kDelivered) == 2;
+    if (!b_delivered) std::this_thread::sleep_for(50ms);
+  }
+  REQUIRE(b_delivered);
+  const size_t before_c = done.count();
+  sink->write(c.batch, SinkAck(&done, &c.batch));
+  REQUIRE(done.wait(before_c + 1));
+  CHECK(done.count(SinkOutcome::kDelivered) == 3);
+  std::vector<std::string> want = numbered("a", 10);
+  for (auto& s : numbered("b", 10)) want.push_back(s);
+  for (auto& s : numbered("c", 10)) want.push_back(s);
+  const std::vector<std::string> got = consume(mc.bootstraps(), "t-fatal", want.size() + 10, 0,
+                                               std::chrono::seconds(3));
+  std::string shown;
+  for (const auto& g : got) shown += g.substr(0, 6) + " ";
+  INFO("consumed: " << shown);
+  CHECK(got == want);
+  CHECK(env.registry->render().find(
+            "logagent_kafka_producer_recreated_total{pipeline=\"p\",sink=\"kafka\"} 1") !=
+        std::string::npos);
+}
