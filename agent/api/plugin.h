@@ -40,6 +40,9 @@ struct PluginContext {
   size_t lanes = 1;      // number of lanes (workers) of the pipeline
   // Triggered when the shutdown drain deadline passes: give up retries, fail what is pending.
   std::stop_token abort;
+  // Inputs: fnmatch patterns of absolute paths the agent itself writes (every sink's output, the
+  // data_dir). An input must never read them: an agent reading its own output loops forever.
+  std::vector<std::string> agent_outputs;
 };
 
 class InputContext {
@@ -55,6 +58,12 @@ class InputContext {
   virtual bool emit(BatchPtr batch) = 0;
   // --once: read every matched file to its end, then return from run().
   virtual bool once() const = 0;
+  // --once: a matched file the input could not read at all (e.g. cannot open: Permission
+  // denied). The run's summary names it and the run exits non-zero: nothing fails silently.
+  virtual void unread(const std::string& path, const std::string& why) {
+    (void)path;
+    (void)why;
+  }
   virtual std::stop_token stop_token() const = 0;
 };
 

@@ -36,6 +36,13 @@ struct PluginFactory {
   std::function<Result<std::unique_ptr<Input>>(const void*, const PluginContext&)> make_input;
   std::function<Result<std::unique_ptr<Stage>>(const void*, const PluginContext&)> make_stage;
   std::function<Result<std::unique_ptr<Sink>>(const void*, const PluginContext&)> make_sink;
+  // Optional, sinks (`static std::vector<std::string> writes(const Options&)`): fnmatch patterns
+  // of the absolute paths the sink writes. Inputs never read them (a sink feeding its own input
+  // would loop forever), and `validate` refuses a pipeline whose input reads its own sink.
+  std::function<std::vector<std::string>(const void*)> writes;
+  // Optional, inputs (`static bool reads(const Options&, const std::string& path)`): whether the
+  // input would read the file at absolute `path`.
+  std::function<bool(const void*, const std::string&)> reads;
 };
 
 class Registry {
@@ -44,6 +51,13 @@ class Registry {
   void add_input() {
     PluginFactory& f = add<P>(PluginKind::kInput);
     f.make_input = make<P, Input>();
+    if constexpr (requires(const typename P::Options& o, const std::string& path) {
+                    { P::reads(o, path) } -> std::convertible_to<bool>;
+                  }) {
+      f.reads = [](const void* opts, const std::string& path) {
+        return P::reads(*static_cast<const typename P::Options*>(opts), path);
+      };
+    }
   }
   template <Plugin<Stage> P>
   void add_stage() {
@@ -54,6 +68,13 @@ class Registry {
   void add_sink() {
     PluginFactory& f = add<P>(PluginKind::kSink);
     f.make_sink = make<P, Sink>();
+    if constexpr (requires(const typename P::Options& o) {
+                    { P::writes(o) } -> std::convertible_to<std::vector<std::string>>;
+                  }) {
+      f.writes = [](const void* opts) {
+        return P::writes(*static_cast<const typename P::Options*>(opts));
+      };
+    }
   }
 
   const PluginFactory* find(PluginKind kind, std::string_view name) const {

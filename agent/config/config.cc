@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <map>
 
 #include "agent/config/sections.h"
@@ -78,6 +79,7 @@ class Loader {
     }
     bind_sections(root, out);
     bind_pipelines(root, out.pipelines);
+    if (diag_.ok()) check_own_outputs(root, out);
   }
 
  private:
@@ -121,6 +123,59 @@ class Loader {
       diag_.error(locate(root, {"memory", "buffer_pool"}),
                   fmt::format("buffer_pool ({}) must hold at least 2 chunks of chunk_size ({})",
                               format_value(c.buffer_pool), format_value(c.chunk_size)));
+    }
+  }
+
+  // A pipeline whose input reads what its own sinks (or the agent's data_dir) write would feed
+  // on itself forever. Patterns become a sample name to ask the input ('*' a UTC stamp, a
+  // character class a digit).
+  void check_own_outputs(const ConfigNode& root, const AgentConfig& agent) {
+    auto sample = [](const std::string& pattern) {
+      std::string out;
+      for (size_t i = 0; i < pattern.size(); ++i) {
+        if (pattern[i] == '*') {
+          out += "20260101T000000Z";
+        } else if (pattern[i] == '?') {
+          out += '0';
+        } else if (pattern[i] == '[') {
+          const size_t end = pattern.find(']', i);
+          out += '0';
+          i = end == std::string::npos ? pattern.size() : end;
+        } else {
+          out += pattern[i];
+        }
+      }
+      return out;
+    };
+    const ConfigNode list = root.child("pipelines");
+    std::error_code ec;
+    const std::string data_dir =
+        std::filesystem::absolute(agent.data_dir, ec).lexically_normal().string();
+    for (size_t p = 0; p < agent.pipelines.size(); ++p) {
+      const PipelineConfig& pc = agent.pipelines[p];
+      if (pc.input.factory == nullptr || !pc.input.factory->reads) continue;
+      auto reads = [&](const std::string& path) {
+        return pc.input.factory->reads(pc.input.options.get(), path);
+      };
+      const ConfigNode pnode = list.at(p);
+      if (!ec && reads(data_dir + "/" + pc.name + ".checkpoint")) {
+        diag_.error(pnode.child("input"),
+                    fmt::format("this input reads the agent's data_dir ({}): it would read its own "
+                                "checkpoints; move data_dir outside the input's paths",
+                                agent.data_dir));
+      }
+      for (size_t i = 0; i < pc.sinks.size(); ++i) {
+        const PluginConfig& sink = pc.sinks[i];
+        if (sink.factory == nullptr || !sink.factory->writes) continue;
+        for (const std::string& pattern : sink.factory->writes(sink.options.get())) {
+          if (!reads(sample(pattern))) continue;
+          diag_.error(pnode.child("sinks").at(i),
+                      fmt::format("sink {} writes {}, which this pipeline's input reads: it would "
+                                  "read its own output forever; write elsewhere, or exclude it",
+                                  sink.type, pattern));
+          break;
+        }
+      }
     }
   }
 

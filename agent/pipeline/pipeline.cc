@@ -30,6 +30,20 @@ std::vector<std::string> unique_labels(const std::vector<PluginConfig>& plugins)
 
 }  // namespace
 
+std::vector<std::string> agent_outputs(const AgentConfig& agent) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  const auto data_dir = std::filesystem::absolute(agent.data_dir, ec).lexically_normal();
+  if (!ec) out.push_back((data_dir / "*").string());  // checkpoints, dead-letter files, the lock
+  for (const PipelineConfig& pc : agent.pipelines) {
+    for (const PluginConfig& sink : pc.sinks) {
+      if (sink.factory == nullptr || !sink.factory->writes) continue;
+      for (std::string& p : sink.factory->writes(sink.options.get())) out.push_back(std::move(p));
+    }
+  }
+  return out;
+}
+
 // One sink of the pipeline and the completion it hands out with every batch: it turns the sink's
 // outcome into what the pipeline does (complete, write again later, stop).
 class Pipeline::SinkSlot final : public BatchCompletion {
@@ -154,8 +168,10 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(const PipelineConfig& config,
 }
 
 Status Pipeline::build(const PipelineConfig& config) {
-  PluginContext ctx{name_, agent_.data_dir, scope_, config.workers, abort_.get_token()};
-  auto input = config.input.factory->make_input(config.input.options.get(), ctx);
+  PluginContext ctx{name_, agent_.data_dir, scope_, config.workers, abort_.get_token(), {}};
+  PluginContext input_ctx = ctx;
+  input_ctx.agent_outputs = agent_outputs(agent_);
+  auto input = config.input.factory->make_input(config.input.options.get(), input_ctx);
   if (!input) return Status::error(config.input.where + ": input: " + input.message());
   input_ = std::move(input.value());
 
@@ -455,8 +471,18 @@ bool Pipeline::shutdown(std::chrono::steady_clock::time_point deadline) {
   return true;
 }
 
+void Pipeline::unread(const std::string& path, const std::string& why) {
+  spdlog::error("pipeline {}: {} was not read: {}", name_, path, why);
+  std::lock_guard lock(health_mu_);
+  unread_.push_back(path + ": " + why);
+}
+
 PipelineStats Pipeline::stats() const {
   PipelineStats s;
+  {
+    std::lock_guard lock(health_mu_);
+    s.unread = unread_;
+  }
   s.lines_read = lines_read_.load(std::memory_order_relaxed);
   s.bytes_read = bytes_read_.load(std::memory_order_relaxed);
   s.events_acked = events_acked_.load(std::memory_order_relaxed);

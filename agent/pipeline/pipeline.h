@@ -43,7 +43,12 @@ struct PipelineStats {
   uint64_t events_failed = 0;  // events of batches some sink failed
   uint64_t bytes_behind = 0;
   size_t files = 0;
+  std::vector<std::string> unread;  // --once: "PATH: why" of files the input could not read
 };
+
+// fnmatch patterns of the absolute paths the agent writes: its data_dir and every sink's output
+// (PluginFactory::writes). No input reads them.
+std::vector<std::string> agent_outputs(const AgentConfig& agent);
 
 class Pipeline final : public InputContext {
  public:
@@ -78,6 +83,7 @@ class Pipeline final : public InputContext {
   const std::vector<CheckpointEntry>& saved_checkpoints() const override { return saved_; }
   bool emit(BatchPtr batch) override;
   bool once() const override { return once_; }
+  void unread(const std::string& path, const std::string& why) override;
   std::stop_token stop_token() const override { return input_stop_.get_token(); }
 
  private:
@@ -135,8 +141,9 @@ class Pipeline final : public InputContext {
   std::atomic<bool> started_{false};
   std::atomic<bool> ran_{false};  // start() succeeded once: checkpoints may be written
   mutable std::mutex health_mu_;
-  std::string checkpoint_problem_;  // guarded by health_mu_: why the last save failed
-  std::string stopped_reason_;      // guarded by health_mu_: a sink rejected a batch
+  std::string checkpoint_problem_;   // guarded by health_mu_: why the last save failed
+  std::string stopped_reason_;       // guarded by health_mu_: a sink rejected a batch
+  std::vector<std::string> unread_;  // guarded by health_mu_: --once, files not read
   std::atomic<int64_t> checkpoint_current_ns_{0};  // steady clock: checkpoint file up to date
 
   std::atomic<uint64_t> lines_read_{0};

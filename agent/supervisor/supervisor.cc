@@ -80,6 +80,7 @@ PipelineStats total_stats(const std::vector<Slot>& slots) {
     t.events_failed += s.events_failed;
     t.bytes_behind += s.bytes_behind;
     t.files += s.files;
+    for (const std::string& u : s.unread) t.unread.push_back(slot.pipeline->name() + ": " + u);
   }
   return t;
 }
@@ -300,6 +301,10 @@ int Supervisor::run() {
           "logagent: %llu events were not acknowledged by the shutdown deadline; exit "
           "status 3\n",
           static_cast<unsigned long long>(s.lines_read - s.events_acked - s.events_failed));
+      code = 3;
+    }
+    for (const std::string& u : s.unread) {
+      std::fprintf(stderr, "logagent: not read: %s; exit status 3\n", u.c_str());
       code = 3;
     }
     for (const std::string& name : unsaved) {

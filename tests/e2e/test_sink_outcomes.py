@@ -20,7 +20,11 @@ prints written / delivered / missing / duplicates.
               pipeline stops, and the run exits non-zero naming the failure.
  6 once_partial `run --once` on a file whose writer is mid-line (case 18): the partial last line
               is held, the next run sends it whole -- one line is never two records; with
-              `once_partial_line: emit` it is sent as it is."""
+              `once_partial_line: emit` it is sent as it is.
+ 7 own_output a pipeline whose glob matches another pipeline's file sink output never reads it
+              (the agent never reads what it writes; case 16).
+ 8 once_fds   `run --once` under `ulimit -n 20` with 30 files reads every line; a file nobody may
+              open makes it exit non-zero naming the file (case 8)."""
 
 from __future__ import annotations
 
@@ -348,8 +352,73 @@ def case_once_partial(ctx: e.Context) -> None:
             f"op: emit sends the last line: {messages(out2)!r}")
 
 
+def case_own_output(ctx: e.Context) -> None:
+    """Case 16 at run time: pipeline b's glob matches pipeline a's output file; b never reads it
+    (validate refuses the same inside one pipeline: test_validate.py)."""
+    logs, outs = ctx.mkdir("own", "logs"), ctx.mkdir("own", "out")
+    out_a = os.path.join(outs, "a.log")
+    out_b = ctx.path("own", "b", "b.ndjson")
+    want = lines("o", 100)
+    e.write_lines(os.path.join(logs, "in.log"), want)
+    tail = {"type": "tail", "read_from": "head", "scan_interval": "200ms"}
+    cfg = {"data_dir": ctx.mkdir("own", "data"), "metrics": {"listen": ""},
+           "pipelines": [
+               {"name": "a", "input": dict(tail, paths=[os.path.join(logs, "*.log")]),
+                "sinks": [e.file_sink(out_a, "raw")]},
+               {"name": "b", "input": dict(tail, paths=[os.path.join(outs, "*.log")]),
+                "sinks": [e.file_sink(out_b, "json")]}]}
+    path = e.write_config(ctx.path("own", "config.yaml"), cfg)
+    ctx.run_once(path, label="own")
+    ctx.run_once(path, label="own-2")  # a.log exists from the start now
+    got = open(out_a, "rb").read().splitlines()
+    report("7 own_output", want, got)
+    e.check(got == want, "own: pipeline a delivered every line once")
+    e.check(messages(out_b) == [], f"own: pipeline b read the agent's own output: "
+            f"{len(messages(out_b))} lines")
+
+
+def case_once_fds(ctx: e.Context) -> None:
+    """Case 8's --once half: under `ulimit -n 20` with 30 files every line is read (files read to
+    their end give their descriptors back); a file that cannot be opened at all (0000, agent as
+    nobody) makes the run exit non-zero naming it."""
+    root = ctx.mkdir("fds")
+    logs = ctx.mkdir("fds", "logs")
+    want = []
+    for i in range(30):
+        ls = lines(f"fd{i:02d}", 100)
+        e.write_lines(os.path.join(logs, f"f{i:02d}.log"), ls)
+        want += ls
+    out = ctx.path("fds", "out", "out.ndjson")
+    path = config(ctx, "fds", logs, e.file_sink(out, "json"), None)
+    a = ctx.agent(path, once=True, label="fds")
+    a.argv = ["prlimit", "--nofile=20:20", "--"] + a.argv
+    rc = a.start().wait(120)
+    e.check(rc == 0, f"fds: --once under ulimit -n 20 exits 0 (got {rc})")
+    missing, dup = report("8 once_fds", want, messages(out))
+    e.check(missing == 0 and dup == 0, f"fds: missing {missing}, duplicates {dup}")
+    # A file nobody may open: the run says so and exits non-zero.
+    for d in (ctx.dir, root, logs, ctx.path("fds", "out"), ctx.path("fds", "data")):
+        os.chmod(d, 0o777)
+    for f in os.listdir(ctx.path("fds", "data")):
+        os.chmod(os.path.join(ctx.path("fds", "data"), f), 0o666)
+    os.chmod(out, 0o666)
+    e.write_lines(os.path.join(logs, "f00.log"), lines("more", 10), mode="ab")
+    secret = os.path.join(logs, "secret.log")
+    e.write_lines(secret, lines("s", 10))
+    os.chmod(secret, 0o000)
+    os.chmod(path, 0o644)
+    b = ctx.agent(path, once=True, label="fds-eacces")
+    b.argv = e.as_user(65534) + ["--bounding-set=-all"] + b.argv
+    rc = b.start().wait(120)
+    err = open(b.stderr_path, "rb").read()
+    e.check(rc not in (0, None), f"fds: an unreadable file makes --once exit non-zero (got {rc})")
+    e.check(b"not read: app: " in err and b"secret.log: cannot open: Permission denied" in err,
+            f"fds: the summary names the file: {err[-300:]!r}")
+    e.log(f"[8 once_fds] unreadable file: exit {rc}")
+
+
 CASES = {"1": case_fifo, "2": case_deleted, "3": case_enospc, "4": case_fsync_eio,
-         "5": case_stdout, "6": case_once_partial}
+         "5": case_stdout, "6": case_once_partial, "7": case_own_output, "8": case_once_fds}
 
 
 def body(ctx: e.Context) -> None:

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """`logagent validate`: every config/*.yaml of the repository is valid (exit 0); typos in keys
 ("pahts", "brokr", a top-level one) fail with FILE:LINE:COL pointing at the key and a
-"did you mean" hint; a bad size ("64MB?") fails with its position; a valid config passes."""
+"did you mean" hint; a bad size ("64MB?") fails with its position; a file sink whose output (or
+rolled names) its own input reads, and a data_dir the input reads, are refused at the sink (the
+input); a valid config passes."""
 
 import glob
 import os
@@ -163,7 +165,26 @@ def body(ctx: e.Context) -> None:
     rc, _, err = validate(ctx, path)
     e.check(rc != 0 and len(diagnostics(err)) >= 2,
             f"two errors in one file: exit {rc}, diagnostics {diagnostics(err)}")
-    # 9. Not YAML at all / missing file.
+    # 9. A file sink writing where its own pipeline reads (it would feed on itself), a rolled
+    #    name that the glob matches, and a data_dir inside the input's paths.
+    expect_error(ctx, "own-output.yaml",
+                 base.replace("path: {}/out/app.ndjson".format(ctx.dir),
+                              "path: {}/logs/out.log".format(ctx.dir)),
+                 "type: file", "which this pipeline's input reads")
+    rolled = (base.replace('paths: ["{}/logs/*.log"]'.format(ctx.dir),
+                           'paths: ["{}/out/app-*.ndjson"]'.format(ctx.dir))
+              .replace("        format: json\n", "        format: json\n        roll_size: 1MiB\n",
+                       1)
+              )
+    expect_error(ctx, "own-rolled.yaml", rolled, "type: file",
+                 "which this pipeline's input reads")
+    expect_error(ctx, "own-data-dir.yaml",
+                 base.replace("data_dir: {}/data".format(ctx.dir),
+                              "data_dir: {}/logs".format(ctx.dir))
+                 .replace('paths: ["{}/logs/*.log"]'.format(ctx.dir),
+                          'paths: ["{}/logs/*"]'.format(ctx.dir)),
+                 "type: tail", "reads the agent's data_dir")
+    # 10. Not YAML at all / missing file.
     path = ctx.path("broken.yaml")
     with open(path, "w") as f:
         f.write(base.replace("    sinks:\n", "    sinks: [\n"))

@@ -247,6 +247,7 @@ void FileTracker::add_found(ReadEnv& env, const ScannedFile& f, ResumePlanner* r
 }
 
 void FileTracker::add(ReadEnv& env, OpenedFile f, uint64_t offset, bool draining) {
+  unopened_.erase(f.path);
   const FileIdentity id = identify(f.fd, f.st);
   auto state = env.ctx.acks().open(id, f.path, offset);
   if (discovery_ != nullptr) discovery_->tracked(id);
@@ -266,6 +267,7 @@ void FileTracker::add(ReadEnv& env, OpenedFile f, uint64_t offset, bool draining
 
 void FileTracker::open_failed(const std::string& path, int err) {
   if (err == ENOENT) return;  // gone between the scan and the open
+  unopened_[path] = err;
   metrics_.open_errors.inc();
   if (warned_.insert(path).second) {
     spdlog::warn("tail: cannot open {}: {}; retrying at each scan", path, ::strerror(err));
@@ -395,8 +397,9 @@ void FileTracker::maintain(ReadEnv& env, int64_t now) {
       continue;  // grace: a writer may still append before it reopens the new file
     }
     if (!error && r.open() && r.offset() < r.size()) {
-      ReadEnv last = env;  // a final line without '\n' is emitted, flagged
+      ReadEnv last = env;  // a final line without '\n' is emitted, flagged: its writer is gone
       last.once = true;
+      last.once_emit_partial = true;
       if (r.turn(last) == TurnEnd::kStopped) return;
     }
     spdlog::debug("tail: {} drained; closing it", r.path());
@@ -409,5 +412,15 @@ void FileTracker::maintain(ReadEnv& env, int64_t now) {
 }
 
 void FileTracker::finish_drains(ReadEnv& env) { maintain(env, mono_now_ns()); }
+
+void FileTracker::close_finished() {
+  for (Tracked& t : readers_) {
+    FileReader& r = *t.reader;
+    if (!r.open() || r.draining() || r.holding() || !r.at_eof()) continue;
+    r.close();
+    r.maybe_data = false;
+  }
+  open_ = open_files();
+}
 
 }  // namespace logagent::plugins::tail

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -63,6 +64,10 @@ class FileTracker {
   void maintain(ReadEnv& env, int64_t now_mono_ns);
   // --once: closes and forgets every draining file (all were read to their end).
   void finish_drains(ReadEnv& env);
+  // --once: closes every file read to its end (their descriptors go to files not opened yet).
+  void close_finished();
+  // Matched files that could not be opened (path -> errno), until one opens.
+  const std::map<std::string, int>& unopened() const { return unopened_; }
 
   // A change was reported for `path`; unknown paths are ignored.
   void notify(std::string_view path);
@@ -106,6 +111,7 @@ class FileTracker {
   std::vector<Tracked> readers_;
   std::unordered_map<std::string, FileReader*> by_path_;
   std::set<std::string> warned_;  // paths whose open error was logged
+  std::map<std::string, int> unopened_;
   // Open readers, counted at the start of reconcile() and read_round() and kept up to date
   // within them.
   size_t open_ = 0;

@@ -3,9 +3,11 @@
 #include <limits.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
+#include <cstring>
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <optional>
 #include <stop_token>
 
@@ -38,10 +40,26 @@ Result<std::unique_ptr<Input>> TailInput::create(const Options& options, const P
   return std::unique_ptr<Input>(std::move(input));
 }
 
+bool TailInput::reads(const Options& options, const std::string& path) {
+  return PathScanner(options.paths, options.exclude, current_dir()).matches(path);
+}
+
+namespace {
+
+// The configured excludes plus what the agent writes itself: never read (never a loop).
+std::vector<std::string> excludes_with(const std::vector<std::string>& exclude,
+                                       const std::vector<std::string>& agent_outputs) {
+  std::vector<std::string> out = exclude;
+  out.insert(out.end(), agent_outputs.begin(), agent_outputs.end());
+  return out;
+}
+
+}  // namespace
+
 TailInput::TailInput(const Options& options, const PluginContext& ctx, const std::string& cwd)
     : options_(options),
       pipeline_(ctx.pipeline),
-      scanner_(options.paths, options.exclude, cwd),
+      scanner_(options.paths, excludes_with(options.exclude, ctx.agent_outputs), cwd),
       metrics_(ctx.metrics) {}
 
 size_t TailInput::fit_max_line(size_t max_line_bytes, const BufferPool& pool) {
@@ -86,9 +104,21 @@ void TailInput::run(InputContext& ctx) {
   tracker.start(env);
   if (ctx.once()) {
     bool stopped = false;
-    while (tracker.read_round(env, &stopped) && !stopped) {
+    for (;;) {
+      while (tracker.read_round(env, &stopped) && !stopped) {
+      }
+      if (stopped || tracker.unopened().empty()) break;
+      // Some files could not be opened (EMFILE: too many at once): the finished ones give their
+      // descriptors back and the scan tries again, for as long as that opens more of them.
+      const size_t before = tracker.unopened().size();
+      tracker.close_finished();
+      tracker.rescan(env);
+      if (tracker.unopened().size() >= before) break;
     }
     if (!stopped) tracker.finish_drains(env);
+    for (const auto& [path, err] : tracker.unopened()) {
+      ctx.unread(path, std::string("cannot open: ") + ::strerror(err));
+    }
   } else {
     follow(env, tracker, watcher);
   }

@@ -41,6 +41,8 @@ class TailInput final : public Input {
   static constexpr Duration kChunkIdleRelease{std::chrono::milliseconds(1000)};
 
   static Result<std::unique_ptr<Input>> create(const Options& options, const PluginContext& ctx);
+  // The input would read the file at absolute `path` (validate: a sink writing there loops).
+  static bool reads(const Options& options, const std::string& path);
 
   void run(InputContext& ctx) override;
 

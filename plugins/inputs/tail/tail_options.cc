@@ -38,7 +38,9 @@ Schema<TailOptions> make_schema() {
           "directory. Symlinks (to files or directories) are followed.")
       .required();
   s.field("exclude", &TailOptions::exclude,
-          "Globs (fnmatch) of files to skip, matched against the full path and the basename.");
+          "Globs (fnmatch) of files to skip, matched against the full path and the basename. "
+          "Files the agent writes itself (every sink's output and rolled files, the data_dir) "
+          "are always skipped.");
   s.field("read_from", &TailOptions::read_from,
           "Where to start a file found at start-up without a checkpoint: head or tail. Files "
           "created while running are always read from their start.")

@@ -207,6 +207,20 @@ void RollingFileSink::roll() {
   last_error_.clear();
 }
 
+std::vector<std::string> FileSink::writes(const Options& o) {
+  std::error_code ec;
+  const std::string path = std::filesystem::absolute(o.path, ec).lexically_normal().string();
+  if (ec) return {};
+  std::vector<std::string> out{path};
+  if (o.roll_size.bytes > 0 || o.roll_interval.value.count() > 0) {
+    std::string rolled = rolled_name(path, "*", 0);  // <stem>-*-000<ext>
+    const size_t seq = rolled.rfind("-000");
+    if (seq != std::string::npos) rolled.replace(seq, 4, "-[0-9][0-9][0-9]");
+    out.push_back(std::move(rolled));
+  }
+  return out;
+}
+
 Result<std::unique_ptr<Sink>> FileSink::create(const Options& o, const PluginContext& ctx) {
   auto sink = RollingFileSink::open(o, ctx);
   if (!sink) return sink.status();

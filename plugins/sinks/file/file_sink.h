@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "agent/api/fd_sink.h"
 #include "agent/api/options.h"
@@ -39,6 +40,8 @@ struct FileSink {
   static constexpr std::string_view kName = "file";
   using Options = FileOptions;
   static Result<std::unique_ptr<Sink>> create(const Options& o, const PluginContext& ctx);
+  // The absolute output path, and the pattern of its rolled names when rolling is on.
+  static std::vector<std::string> writes(const Options& o);
 };
 
 // The name a rolled file gets: `path` with "-<stamp>-<n, 3 digits>" inserted before the

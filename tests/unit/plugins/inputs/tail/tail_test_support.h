@@ -182,7 +182,7 @@ class FakeInputContext final : public InputContext {
 // The plugin context tests hand to create(): a real metrics registry so counters can be read.
 struct Plugin {
   std::shared_ptr<MetricsRegistry> registry = std::make_shared<MetricsRegistry>();
-  PluginContext ctx{"test", "", MetricsScope(registry, {{"pipeline", "test"}}), 1, {}};
+  PluginContext ctx{"test", "", MetricsScope(registry, {{"pipeline", "test"}}), 1, {}, {}};
 
   std::unique_ptr<Input> make(const TailOptions& options) {
     auto made = TailInput::create(options, ctx);

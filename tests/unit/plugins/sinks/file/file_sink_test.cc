@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
@@ -303,4 +304,16 @@ TEST_CASE("file sink: a full device answers retry, never a silent success") {
   sink.value()->write(a.batch, SinkAck(&done, &a.batch));
   CHECK(done.last == SinkOutcome::kRetry);
   CHECK(done.last_why.find("No space left") != std::string::npos);
+}
+
+TEST_CASE("file sink: writes() names the output and the pattern of its rolled files") {
+  FileOptions o;
+  o.path = "/o/./x/app.ndjson";
+  CHECK(FileSink::writes(o) == std::vector<std::string>{"/o/x/app.ndjson"});
+  o.roll_size = ByteSize{1024};
+  const auto w = FileSink::writes(o);
+  REQUIRE(w.size() == 2);
+  const std::string rolled = rolled_name("/o/x/app.ndjson", "20261127T040512Z", 7);
+  CHECK(::fnmatch(w[1].c_str(), rolled.c_str(), 0) == 0);
+  CHECK(::fnmatch(w[1].c_str(), "/o/x/app.ndjson", 0) != 0);
 }
