@@ -387,8 +387,8 @@ TEST_CASE("kafka sink: a fatal producer error re-creates the producer; open batc
   std::vector<std::string> want = numbered("a", 10);
   for (auto& s : numbered("b", 10)) want.push_back(s);
   for (auto& s : numbered("c", 10)) want.push_back(s);
-  const std::vector<std::string> got = consume(mc.bootstraps(), "t-fatal", want.size() + 10, 0,
-                                               std::chrono::seconds(3));
+  const std::vector<std::string> got =
+      consume(mc.bootstraps(), "t-fatal", want.size() + 10, 0, std::chrono::seconds(3));
   std::string shown;
   for (const auto& g : got) shown += g.substr(0, 6) + " ";
   INFO("consumed: " << shown);
