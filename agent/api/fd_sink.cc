@@ -100,18 +100,17 @@ FdSink::Attempt FdSink::write_batch(std::string_view data) {
     not_ready_.clear();
   }
   if (torn_ >= 0) {  // an earlier attempt left bytes behind: never append after a torn batch
-    if (::ftruncate(fd_, torn_) != 0) return failed(errno, "ftruncate", torn_);
+    if (::ftruncate(fd_, torn_) != 0) return failed(errno, Op::kTruncate, torn_);
     torn_ = -1;
   }
   before_write(data.size());
   // Where this batch begins (O_APPEND: the end), so that a failed attempt can be cut off. -1 for
   // what cannot be truncated (a FIFO, a terminal).
   struct stat st {};
-  const off_t start =
-      ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode) ? ::lseek(fd_, 0, SEEK_END) : off_t{-1};
-  if (const int err = write_fully(data); err != 0) return failed(err, "write", start);
+  const off_t start = ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode) ? st.st_size : off_t{-1};
+  if (const int err = write_fully(data); err != 0) return failed(err, Op::kWrite, start);
   // fdatasync errors are reported once: the pages may be gone while a second call says 0.
-  if (sync_ && ::fdatasync(fd_) != 0 && errno != EINVAL) return failed(errno, "fdatasync", start);
+  if (sync_ && ::fdatasync(fd_) != 0 && errno != EINVAL) return failed(errno, Op::kSync, start);
   if (std::string why; !check_output(why)) {
     write_errors_.inc();
     spdlog::warn("sink {}: {}; writing the batch again", name_, why);
@@ -145,9 +144,10 @@ int FdSink::write_fully(std::string_view data) {
 }
 
 // Requires mu_. Removes what the attempt wrote and says what to do next.
-FdSink::Attempt FdSink::failed(int err, const char* op, off_t start) {
+FdSink::Attempt FdSink::failed(int err, Op op, off_t start) {
   write_errors_.inc();
-  const std::string why = name_ + ": " + op + ": " + std::strerror(err);
+  const char* what = op == Op::kWrite ? "write" : op == Op::kSync ? "fdatasync" : "ftruncate";
+  const std::string why = name_ + ": " + what + ": " + std::strerror(err);
   if (err != last_errno_) {
     spdlog::error("sink {}", why);
     last_errno_ = err;
@@ -156,7 +156,7 @@ FdSink::Attempt FdSink::failed(int err, const char* op, off_t start) {
   const bool broken = err == EPIPE || err == EBADF || err == ENXIO;
   // After a failed fdatasync the file's state on disk is unknown: start over on a fresh
   // descriptor (the batch itself was cut off above).
-  if (broken || std::strcmp(op, "fdatasync") == 0) {
+  if (broken || op == Op::kSync) {
     if (!can_reopen() && broken) return {SinkOutcome::kRejected, why + " (cannot be reopened)"};
     reopen_ = can_reopen();
   }

@@ -96,7 +96,8 @@ class FdSink : public Sink {
   Attempt write_batch(std::string_view data);
   // Writes every byte, polling a descriptor that would block. 0 or the errno.
   int write_fully(std::string_view data);
-  Attempt failed(int err, const char* op, off_t start);
+  enum class Op { kWrite, kSync, kTruncate };
+  Attempt failed(int err, Op op, off_t start);
 
   const EncodeSpec spec_;
   std::stop_token abort_;

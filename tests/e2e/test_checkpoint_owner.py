@@ -29,13 +29,6 @@ http = e.http
 PREFIX = e.as_user(NOBODY) + ["--bounding-set=-all"]
 
 
-def checkpoint_offsets(path: str) -> list[int]:
-    """The offsets of a checkpoint file's entries ([] while it does not exist)."""
-    try:
-        text = open(path).read()
-    except FileNotFoundError:
-        return []
-    return [int(line.split()[4]) for line in text.splitlines()[1:] if not line.startswith("end ")]
 
 
 def run_to_end(agent: e.Agent, timeout: float) -> int:
@@ -114,7 +107,7 @@ def case_reload_failure(ctx: e.Context) -> None:
     size = os.path.getsize(os.path.join(logs, "a.log"))
     # Checkpointed to the end: the old pipeline's final checkpoint at the reload writes nothing
     # new (an unchanged checkpoint is not rewritten), so the loop below stays in place.
-    e.wait_for(lambda: checkpoint_offsets(ckpt) == [size], 20, "rl: checkpoint at the end",
+    e.wait_for(lambda: e.checkpoint_offsets(ckpt) == [size], 20, "rl: checkpoint at the end",
                agent=agent)
     before = open(ckpt, "rb").read()
     # The changed pipeline cannot start: its checkpoint is replaced by a symlink loop.

@@ -56,12 +56,6 @@ def report(label: str, want: list[bytes], got: list[bytes]) -> tuple[int, int]:
     return missing, dup
 
 
-def checkpoint_offsets(path: str) -> list[int]:
-    try:
-        text = open(path).read()
-    except FileNotFoundError:
-        return []
-    return [int(line.split()[4]) for line in text.splitlines()[1:] if not line.startswith("end ")]
 
 
 def config(ctx: e.Context, name: str, logs: str, sink: dict, port: int | None,
@@ -161,7 +155,7 @@ def case_fifo(ctx: e.Context) -> None:
     e.check(dup == 0, f"fifo: {dup} duplicates")
     size = os.path.getsize(log_path)
     ckpt = ctx.path("fifo", "data", "app.checkpoint")
-    e.wait_for(lambda: checkpoint_offsets(ckpt) == [size], 30,
+    e.wait_for(lambda: e.checkpoint_offsets(ckpt) == [size], 30,
                f"fifo: the checkpoint reaches the end of the file ({size})", agent=a)
     e.wait_for(lambda: ready(port)[0] == 200, 30, "fifo: /ready 200 again", agent=a)
     e.check(a.stop(timeout=30) == 0, "fifo: clean exit")
@@ -172,7 +166,7 @@ def case_fifo(ctx: e.Context) -> None:
                "fifo-term: retrying without a reader", agent=b)
     rc = b.stop(timeout=30)
     e.check(rc == 0, f"fifo-term: SIGTERM ends the agent by the deadline (exit {rc})")
-    e.check(checkpoint_offsets(ckpt) == [size], "fifo-term: nothing undelivered is checkpointed")
+    e.check(e.checkpoint_offsets(ckpt) == [size], "fifo-term: nothing undelivered is checkpointed")
 
 
 def case_deleted(ctx: e.Context) -> None:
