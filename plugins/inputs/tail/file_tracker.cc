@@ -311,6 +311,8 @@ bool FileTracker::read_round(ReadEnv& env, bool* stopped) {
         continue;
       }
       ++open_;
+      // Discovery pins new files within what is left of max_open_files: tell it at once.
+      if (discovery_ != nullptr) discovery_->set_open_files(open_);
     }
     if (!r.sync(env)) {
       r.maybe_data = false;
