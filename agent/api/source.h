@@ -30,6 +30,10 @@ struct FileIdentity {
   uint64_t ino = 0;
   uint32_t fp_len = 0;   // bytes hashed (0: empty file so far)
   uint64_t fp_hash = 0;  // fingerprint_hash of the first fp_len bytes
+  // When the file was created (statx btime, ns since the epoch; 0: the filesystem does not say).
+  // With the inode it names one file whatever its bytes become: an inode number is reused, an
+  // inode and birth time are not.
+  int64_t birth = 0;
 
   bool same_inode(const FileIdentity& o) const { return dev == o.dev && ino == o.ino; }
   friend bool operator==(const FileIdentity&, const FileIdentity&) = default;

@@ -15,7 +15,8 @@
 namespace logagent {
 namespace {
 
-constexpr std::string_view kHeader = "logagent-checkpoint 1\n";
+constexpr std::string_view kHeader = "logagent-checkpoint 2\n";
+constexpr std::string_view kHeaderV1 = "logagent-checkpoint 1\n";  // no birth times: read only
 
 std::string escape_path(const std::string& path) {
   std::string out;
@@ -67,16 +68,17 @@ Status write_all(int fd, const std::string& data, const std::string& path) {
 std::string CheckpointStore::serialize(const std::vector<CheckpointEntry>& entries) {
   std::string out(kHeader);
   for (const auto& e : entries) {
-    out += fmt::format("{} {} {} {:016x} {} {}\n", e.id.dev, e.id.ino, e.id.fp_len, e.id.fp_hash,
-                       e.offset, escape_path(e.path));
+    out += fmt::format("{} {} {} {:016x} {} {} {}\n", e.id.dev, e.id.ino, e.id.fp_len, e.id.fp_hash,
+                       e.offset, e.id.birth, escape_path(e.path));
   }
   out += fmt::format("end {} {:016x}\n", entries.size(), fingerprint_hash(out));
   return out;
 }
 
 Result<std::vector<CheckpointEntry>> CheckpointStore::parse(const std::string& text) {
-  if (text.compare(0, kHeader.size(), kHeader) != 0) {
-    return Status::error("not a logagent checkpoint (version 1 header missing)");
+  const bool v1 = text.compare(0, kHeaderV1.size(), kHeaderV1) == 0;
+  if (!v1 && text.compare(0, kHeader.size(), kHeader) != 0) {
+    return Status::error("not a logagent checkpoint (version 1 or 2 header missing)");
   }
   const size_t end_pos = text.rfind("end ");
   if (end_pos == std::string::npos || (end_pos > 0 && text[end_pos - 1] != '\n')) {
@@ -92,19 +94,23 @@ Result<std::vector<CheckpointEntry>> CheckpointStore::parse(const std::string& t
     return Status::error("checksum mismatch");
   }
   std::vector<CheckpointEntry> entries;
+  static_assert(kHeader.size() == kHeaderV1.size());
   std::istringstream in(text.substr(kHeader.size(), end_pos - kHeader.size()));
   std::string line;
   while (std::getline(in, line)) {
     CheckpointEntry e;
     unsigned long long dev = 0, ino = 0, fp_hash = 0, offset = 0;
+    long long birth = 0;
     unsigned fp_len = 0;
     int consumed = 0;
-    if (std::sscanf(line.c_str(), "%llu %llu %u %llx %llu %n", &dev, &ino, &fp_len, &fp_hash,
-                    &offset, &consumed) != 5 ||
-        consumed <= 0) {
+    const int fields = v1 ? std::sscanf(line.c_str(), "%llu %llu %u %llx %llu %n", &dev, &ino,
+                                        &fp_len, &fp_hash, &offset, &consumed)
+                          : std::sscanf(line.c_str(), "%llu %llu %u %llx %llu %lld %n", &dev, &ino,
+                                        &fp_len, &fp_hash, &offset, &birth, &consumed);
+    if (fields != (v1 ? 5 : 6) || consumed <= 0) {
       return Status::error("malformed entry: " + line.substr(0, 80));
     }
-    e.id = FileIdentity{dev, ino, fp_len, fp_hash};
+    e.id = FileIdentity{dev, ino, fp_len, fp_hash, birth};
     e.offset = offset;
     e.path = unescape_path(std::string_view(line).substr(static_cast<size_t>(consumed)));
     entries.push_back(std::move(e));

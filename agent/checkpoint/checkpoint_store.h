@@ -1,10 +1,11 @@
 // CheckpointStore: one pipeline's per-file committed offsets, saved atomically in data_dir.
 //
 // File format (text, versioned, self-checking):
-//   logagent-checkpoint 1
-//   <dev> <ino> <fp_len> <fp_hash:hex> <offset> <path, with \\ and \n escaped>
+//   logagent-checkpoint 2
+//   <dev> <ino> <fp_len> <fp_hash:hex> <offset> <birth ns> <path, with \\ and \n escaped>
 //   ...
 //   end <entries> <fnv1a-64 of every preceding byte:hex>
+// Version 1 (no <birth>; written before birth times were kept) is still read, as birth 0.
 // save() writes "<file>.tmp", fsyncs it, renames it over the file and fsyncs the directory, so a
 // crash leaves either the old or the new checkpoint, never a mix. load() of a file that fails its
 // check (torn, edited, wrong version) sets it aside as "<file>.corrupt-<unix time>" ("-<n>" added

@@ -247,13 +247,13 @@ def read_checkpoint(path: str) -> dict[str, int]:
     with open(path, "rb") as f:
         text = f.read().decode("utf-8")
     lines = text.split("\n")
-    e.check(lines[0] == "logagent-checkpoint 1", f"checkpoint header: {lines[0]!r}")
+    e.check(lines[0] == "logagent-checkpoint 2", f"checkpoint header: {lines[0]!r}")
     out = {}
     for line in lines[1:]:
         if not line or line.startswith("end "):
             continue
-        parts = line.split(" ", 5)
-        p = parts[5]
+        parts = line.split(" ", 6)
+        p = parts[6]
         p = p.replace("\\\\", "\0").replace("\\n", "\n").replace("\0", "\\")
         out[p] = int(parts[4])
     return out

@@ -13,17 +13,7 @@
 #include "plugins/inputs/tail/file_reader.h"
 
 namespace logagent::plugins::tail {
-namespace {
-
-// A token for RenameHistory: a duplicate descriptor of what was opened, so that a later report
-// of the name's loss can be checked against the file itself (st_nlink).
-int64_t token_of(int fd) { return ::fcntl(fd, F_DUPFD_CLOEXEC, 0); }
-
-void close_token(int64_t token) {
-  if (token >= 0) ::close(static_cast<int>(token));
-}
-
-}  // namespace
+namespace {}  // namespace
 
 DiscoveryUpdate& DiscoveryUpdate::operator=(DiscoveryUpdate&& o) noexcept {
   if (this != &o) {
@@ -33,38 +23,49 @@ DiscoveryUpdate& DiscoveryUpdate::operator=(DiscoveryUpdate&& o) noexcept {
     scan_seq = o.scan_seq;
     pinned = std::move(o.pinned);
     changed = std::move(o.changed);
+    gone_changed = std::move(o.gone_changed);
     mark_all = std::exchange(o.mark_all, false);
+    budget = o.budget;
     o.scan.clear();
     o.pinned.clear();
     o.changed.clear();
+    o.gone_changed.clear();
   }
   return *this;
 }
 
 void DiscoveryUpdate::clear() {
   for (PinnedFile& p : pinned) {
-    if (p.file.fd >= 0) ::close(p.file.fd);
+    if (p.file.fd < 0) continue;
+    ::close(std::exchange(p.file.fd, -1));
+    if (budget != nullptr) budget->give();
   }
   pinned.clear();
   scan.clear();
   changed.clear();
+  gone_changed.clear();
   scanned = false;
   mark_all = false;
 }
 
 Discovery::Discovery(const TailOptions& options, const PathScanner& scanner,
-                     InotifyWatcher& watcher, TailMetrics& metrics, std::string pipeline)
+                     InotifyWatcher& watcher, TailMetrics& metrics, OpenBudget& budget,
+                     std::string pipeline)
     : options_(options),
       scanner_(scanner),
       watcher_(watcher),
       metrics_(metrics),
+      budget_(budget),
       pipeline_(std::move(pipeline)),
-      history_([this](const std::string& path) { return scanner_.matches(path); }, close_token) {}
+      history_([this](const std::string& path) { return scanner_.matches(path); },
+               [this](int64_t token) { close_token(token); }) {}
 
 Discovery::~Discovery() {
   stop();
   for (PinnedFile& p : pins_) {
-    if (p.file.fd >= 0) ::close(p.file.fd);
+    if (p.file.fd < 0) continue;
+    ::close(p.file.fd);
+    budget_.give();
   }
 }
 
@@ -117,6 +118,7 @@ void Discovery::on_event(std::string_view path_view, uint32_t mask, uint32_t coo
   if ((mask & IN_MOVED_FROM) != 0) history_.moved_from(path, cookie);
   if ((mask & IN_MOVED_TO) != 0) history_.moved_to(path, cookie);
   if ((mask & IN_DELETE) != 0) history_.deleted(path);
+  if ((mask & (IN_DELETE | IN_MOVED_FROM)) != 0) changed_then_gone(path);
   if ((mask & (IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB)) != 0 && !mark_all_) {
     changed_.insert(path);
     if (changed_.size() > kMaxChanged) {
@@ -139,6 +141,14 @@ void Discovery::apply_identity_changes() {
       known_.erase(key);
     }
   }
+}
+
+// The file at `path` changed and now leaves that name: its change is its own, not that of a file
+// created there later (the tracker may be keeping it closed, and needs to know it has bytes).
+void Discovery::changed_then_gone(const std::string& path) {
+  if (changed_.erase(path) != 0) gone_changed_.insert(path);
+  std::lock_guard lock(mu_);
+  if (out_.changed.erase(path) != 0) out_.gone_changed.insert(path);
 }
 
 void Discovery::report_lost() {
@@ -166,10 +176,35 @@ void Discovery::report_lost() {
   }
 }
 
-bool Discovery::room() const {
-  return reader_open_.load(std::memory_order_relaxed) +
-             pins_waiting_.load(std::memory_order_relaxed) + pins_.size() <
-         options_.max_open_files;
+// A file under a matched name waits for room: a scan finds it there (and the tracker keeps it
+// dormant). One under a name outside the globs -- rotated away before it was opened -- is
+// reachable only through the history, and the next rotation may delete it: it is pinned
+// whatever the budget says, to be drained and closed.
+bool Discovery::take_unit(bool matched) {
+  if (matched) return budget_.try_take();
+  budget_.take();
+  return true;
+}
+
+// A token for RenameHistory: a duplicate descriptor of what was opened, so that a later report
+// of the name's loss can be checked against the file itself (st_nlink). A descriptor like any
+// other, it holds a unit of budget_ (-1: no room, or the dup failed).
+int64_t Discovery::token_for(int fd, bool matched) {
+  if (!take_unit(matched)) return -1;
+  const int token = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (token < 0) {
+    budget_.give();
+    return -1;
+  }
+  tokens_.fetch_add(1, std::memory_order_relaxed);
+  return token;
+}
+
+void Discovery::close_token(int64_t token) {
+  if (token < 0) return;
+  ::close(static_cast<int>(token));
+  tokens_.fetch_sub(1, std::memory_order_relaxed);
+  budget_.give();
 }
 
 void Discovery::pin(OpenedFile f, bool matched) {
@@ -190,15 +225,24 @@ void Discovery::open_pending() {
       continue;
     }
     const bool known = known_.count(key_of(o.st)) != 0;
-    if (!known && !room()) {  // over max_open_files: tried again at the next step
+    const bool matched = scanner_.matches(path);
+    // Its pin (when new) and its token each hold a unit; over max_open_files: tried again at the
+    // next step.
+    if (!known && !take_unit(matched)) {
       ::close(o.fd);
       continue;
     }
-    history_.opened(path, token_of(o.fd));
+    const int64_t token = token_for(o.fd, matched);
+    if (token < 0) {
+      if (!known) budget_.give();
+      ::close(o.fd);
+      continue;
+    }
+    history_.opened(path, token);
     if (known) {
       ::close(o.fd);
     } else {
-      pin(std::move(o), scanner_.matches(path));
+      pin(std::move(o), matched);
     }
   }
 }
@@ -208,7 +252,7 @@ void Discovery::scan() {
   for (const std::string& dir : scanner_.watch_dirs()) watcher_.watch(dir);
   std::vector<ScannedFile> found = scanner_.scan();
   for (const ScannedFile& f : found) {
-    if (known_.count(key_of(f.st)) != 0 || !room()) continue;
+    if (known_.count(key_of(f.st)) != 0 || !budget_.room()) continue;
     OpenedFile o = open_file(f.path);
     if (o.fd < 0) continue;  // the tracker reports it (open errors) when it tries
     if (key_of(o.st) != key_of(f.st)) {
@@ -216,18 +260,24 @@ void Discovery::scan() {
       // scanned lives on under another name in its directory.
       OpenedFile moved =
           find_by_identity(dir_name(f.path), FileIdentity{key_of(f.st).first, key_of(f.st).second});
-      if (moved.fd >= 0 && known_.count(key_of(moved.st)) == 0) {
-        const bool matched = scanner_.matches(moved.path);
+      const bool matched = moved.fd >= 0 && scanner_.matches(moved.path);
+      if (moved.fd >= 0 && known_.count(key_of(moved.st)) == 0 && take_unit(matched)) {
         pin(std::move(moved), matched);
       } else if (moved.fd >= 0) {
         ::close(moved.fd);
       }
-      if (known_.count(key_of(o.st)) != 0 || !room()) {
-        ::close(o.fd);
-        continue;
-      }
     }
-    history_.pinned_at(f.path, token_of(o.fd));
+    if (known_.count(key_of(o.st)) != 0 || !budget_.try_take()) {
+      ::close(o.fd);
+      continue;
+    }
+    const int64_t token = token_for(o.fd, /*matched=*/true);
+    if (token < 0) {
+      budget_.give();
+      ::close(o.fd);
+      continue;
+    }
+    history_.pinned_at(f.path, token);
     pin(std::move(o), true);
   }
   scan_ = std::move(found);
@@ -236,11 +286,18 @@ void Discovery::scan() {
 }
 
 void Discovery::publish() {
-  if (pins_.empty() && changed_.empty() && !mark_all_ && !scanned_) return;
+  if (pins_.empty() && changed_.empty() && gone_changed_.empty() && !mark_all_ && !scanned_) {
+    return;
+  }
   {
     std::lock_guard lock(mu_);
     for (PinnedFile& p : pins_) out_.pinned.push_back(std::move(p));
-    pins_waiting_.store(out_.pinned.size(), std::memory_order_relaxed);
+    out_.budget = &budget_;
+    out_.gone_changed.merge(gone_changed_);
+    if (out_.gone_changed.size() > kMaxChanged) {  // the tracker then takes every file as changed
+      out_.gone_changed.clear();
+      out_.mark_all = true;
+    }
     if (mark_all_ || out_.mark_all) {
       out_.mark_all = true;
       out_.changed.clear();
@@ -259,6 +316,7 @@ void Discovery::publish() {
   }
   pins_.clear();
   changed_.clear();
+  gone_changed_.clear();
   mark_all_ = false;
   scanned_ = false;
   scan_.clear();
@@ -269,7 +327,6 @@ void Discovery::take(DiscoveryUpdate* out) {
   std::lock_guard lock(mu_);
   *out = std::move(out_);
   woken_ = false;
-  pins_waiting_.store(0, std::memory_order_relaxed);
 }
 
 void Discovery::wait(int64_t until_ns, DiscoveryUpdate* out) {

@@ -5,7 +5,10 @@
 // buffer pool, a stopped Kafka). Discovery keeps going meanwhile: it drains inotify in the order
 // the kernel queued the events, follows renames through a RenameHistory, scans the globs on every
 // structural event and every scan_interval, and opens ("pins") every file it has not seen before
-// -- from a scan or from the history -- within max_open_files. A pinned descriptor keeps the file
+// -- from a scan or from the history -- within max_open_files (one OpenBudget with the reader,
+// open_budget.h: a pin holds a unit until the reader adopts or closes it), except a generation
+// found only through the history under a name outside the globs: it is pinned whatever the
+// budget, since nothing else could find it again. A pinned descriptor keeps the file
 // readable whatever happens to its name: rotated out of the globs, rotated again, deleted. The
 // input thread takes what was found (take(), wait()) between its read rounds and follows it
 // (FileTracker::apply()). A file that arrived under a matched name and was gone before it could
@@ -18,8 +21,8 @@
 // made since the last update in the order they were found, and the paths that changed (a set,
 // or "everything" past kMaxChanged).
 //
-// Threads: start()/stop()/seed() on the input thread; take(), wait(), wake_reader(), tracked(),
-// forgotten() and set_open_files() from the input thread while the discovery thread runs.
+// Threads: start()/stop()/seed() on the input thread; take(), wait(), wake_reader(), tracked()
+// and forgotten() from the input thread while the discovery thread runs.
 #pragma once
 
 #include <sys/stat.h>
@@ -38,6 +41,7 @@
 #include "agent/api/source.h"
 #include "plugins/inputs/tail/file_opener.h"
 #include "plugins/inputs/tail/inotify_watcher.h"
+#include "plugins/inputs/tail/open_budget.h"
 #include "plugins/inputs/tail/path_scanner.h"
 #include "plugins/inputs/tail/rename_history.h"
 #include "plugins/inputs/tail/tail_metrics.h"
@@ -46,7 +50,7 @@
 namespace logagent::plugins::tail {
 
 struct PinnedFile {
-  OpenedFile file;       // fd owned until taken (set to -1 by the taker)
+  OpenedFile file;       // fd (and its budget unit) owned until taken (set to -1 by the taker)
   bool matched = false;  // its path was matched by the globs when it was opened
   uint64_t seq = 0;      // the order of pins (and scans) on the discovery thread
 };
@@ -57,7 +61,11 @@ struct DiscoveryUpdate {
   uint64_t scan_seq = 0;           // pins with a lower seq were made before `scan`
   std::vector<PinnedFile> pinned;  // in the order found
   std::set<std::string> changed;   // paths reported changed (IN_MODIFY...)
-  bool mark_all = false;           // more changes than kept: every file may have data
+  // Paths whose file changed, then left that name (deleted, renamed): the change was the file
+  // followed there until then, not one created under the name since.
+  std::set<std::string> gone_changed;
+  bool mark_all = false;         // more changes than kept: every file may have data
+  OpenBudget* budget = nullptr;  // what the pins' units are given back to
 
   DiscoveryUpdate() = default;
   DiscoveryUpdate(DiscoveryUpdate&&) = default;
@@ -66,8 +74,10 @@ struct DiscoveryUpdate {
   DiscoveryUpdate& operator=(const DiscoveryUpdate&) = delete;
   ~DiscoveryUpdate() { clear(); }
 
-  bool empty() const { return !scanned && pinned.empty() && changed.empty() && !mark_all; }
-  // Closes the pins nobody took.
+  bool empty() const {
+    return !scanned && pinned.empty() && changed.empty() && gone_changed.empty() && !mark_all;
+  }
+  // Closes the pins nobody took, giving their units back.
   void clear();
 };
 
@@ -76,7 +86,7 @@ class Discovery {
   static constexpr size_t kMaxChanged = 4096;
 
   Discovery(const TailOptions& options, const PathScanner& scanner, InotifyWatcher& watcher,
-            TailMetrics& metrics, std::string pipeline);
+            TailMetrics& metrics, OpenBudget& budget, std::string pipeline);
   ~Discovery();
   Discovery(const Discovery&) = delete;
   Discovery& operator=(const Discovery&) = delete;
@@ -95,12 +105,13 @@ class Discovery {
   void wake_reader();
   void tracked(const FileIdentity& id);
   void forgotten(const FileIdentity& id);
-  void set_open_files(size_t n) { reader_open_.store(n, std::memory_order_relaxed); }
 
   // The discovery thread's work, one step at a time (unit tests drive it without the thread).
   // Reads the events queued now (waiting up to `timeout_ms`), follows them, and scans when a
   // structural event came or `force_scan`; publishes what it found. True if it scanned.
   bool step(int timeout_ms, bool force_scan);
+  // The budget units (descriptors) discovery holds for its rename history now.
+  size_t tokens_held() const { return tokens_.load(std::memory_order_relaxed); }
 
  private:
   using Key = std::pair<uint64_t, uint64_t>;
@@ -110,10 +121,15 @@ class Discovery {
   void run(const std::stop_token& stop);
   void on_event(std::string_view path, uint32_t mask, uint32_t cookie);
   void apply_identity_changes();
+  void changed_then_gone(const std::string& path);
   void report_lost();
   void open_pending();
   void scan();
-  bool room() const;
+  // A unit of budget_ for a file found under a matched name or not (false: no room).
+  bool take_unit(bool matched);
+  int64_t token_for(int fd, bool matched);
+  void close_token(int64_t token);
+  // Pins `f`, which holds a unit of budget_ taken by the caller.
   void pin(OpenedFile f, bool matched);
   void publish();
 
@@ -121,13 +137,16 @@ class Discovery {
   const PathScanner& scanner_;
   InotifyWatcher& watcher_;
   TailMetrics& metrics_;
+  OpenBudget& budget_;
   const std::string pipeline_;
+  std::atomic<size_t> tokens_{0};  // RenameHistory's pin tokens: descriptors held, with units
   RenameHistory history_;
 
   // Discovery thread only.
   std::set<Key> known_;
   std::vector<PinnedFile> pins_;  // made in this step
   std::set<std::string> changed_;
+  std::set<std::string> gone_changed_;
   bool mark_all_ = false;
   bool scanned_ = false;
   std::vector<ScannedFile> scan_;
@@ -140,8 +159,6 @@ class Discovery {
   DiscoveryUpdate out_;                                 // guarded by mu_
   std::vector<std::pair<bool, Key>> identity_changes_;  // guarded by mu_: (tracked?, key)
   bool woken_ = false;                                  // guarded by mu_
-  std::atomic<size_t> reader_open_{0};
-  std::atomic<size_t> pins_waiting_{0};  // pins published, not taken yet
   std::jthread thread_;
 };
 

@@ -31,20 +31,30 @@ OpenedFile open_file(const std::string& path) {
   return f;
 }
 
-OpenedFile find_by_identity(const std::string& dir, const FileIdentity& id) {
+namespace {
+
+// The regular file in `dir` with inode `ino` that `is_it` accepts (fd < 0 when none).
+template <typename IsIt>
+OpenedFile find_inode(const std::string& dir, uint64_t ino, IsIt is_it) {
   std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
   if (!d) return {};
   while (const dirent* e = ::readdir(d.get())) {
-    if (e->d_ino != id.ino) continue;  // d_ino is the inode for regular entries
+    if (e->d_ino != ino) continue;  // d_ino is the inode for regular entries
     std::string path = dir;
     if (path.empty() || path.back() != '/') path += '/';
     path += e->d_name;
     OpenedFile f = open_file(path);
     if (f.fd < 0) continue;
-    if (same_file(f.fd, f.st, id)) return f;
+    if (is_it(f)) return f;
     ::close(f.fd);
   }
   return {};
+}
+
+}  // namespace
+
+OpenedFile find_by_identity(const std::string& dir, const FileIdentity& id) {
+  return find_inode(dir, id.ino, [&](const OpenedFile& f) { return same_file(f.fd, f.st, id); });
 }
 
 uint64_t tail_offset(int fd, uint64_t size) {
@@ -68,8 +78,9 @@ StartPoint ResumePlanner::start_for(const OpenedFile& f, bool at_start) {
       continue;
     }
     used_[i] = true;
-    if (!same_file(f.fd, f.st, e.id)) break;  // inode reused by another file: new
-    if (e.offset > size) return {0, true, true};
+    const Match m = match_file(f.fd, f.st, e.id);
+    if (m == Match::other) break;  // inode reused by another file: new
+    if (m == Match::rewritten || e.offset > size) return {0, true, true};
     return {e.offset, true, false};
   }
   return {at_start && from_tail_ ? tail_offset(f.fd, size) : 0, false, false};
@@ -80,6 +91,8 @@ std::vector<ResumePlanner::Rotated> ResumePlanner::find_rotated() {
   for (size_t i = 0; i < saved_.size(); ++i) {
     if (used_[i]) continue;
     const CheckpointEntry& e = saved_[i];
+    // Without a birth time, an entry of a file that was empty matches any file with its inode:
+    // its offset is 0, so such a file is read whole -- nothing skipped, at worst sent twice.
     OpenedFile f = find_by_identity(dir_name(e.path), e.id);
     if (f.fd < 0) {
       spdlog::info(
@@ -89,10 +102,12 @@ std::vector<ResumePlanner::Rotated> ResumePlanner::find_rotated() {
       continue;
     }
     used_[i] = true;
-    spdlog::info("tail: {} was rotated to {} while stopped; reading it from {}", e.path, f.path,
-                 e.offset);
     const auto size = static_cast<uint64_t>(std::max<off_t>(f.st.st_size, 0));
-    out.push_back({std::move(f), e.offset <= size ? e.offset : 0});
+    const bool rewritten = match_file(f.fd, f.st, e.id) == Match::rewritten || e.offset > size;
+    const uint64_t offset = rewritten ? 0 : e.offset;
+    spdlog::info("tail: {} was {}rotated to {} while stopped; reading it from {}", e.path,
+                 rewritten ? "truncated and " : "", f.path, offset);
+    out.push_back({std::move(f), offset, rewritten});
   }
   return out;
 }

@@ -29,7 +29,9 @@ struct OpenedFile {
 
 // open(O_RDONLY|O_CLOEXEC) + fstat; regular files only (EISDIR/EINVAL otherwise).
 OpenedFile open_file(const std::string& path);
-// A regular file in `dir` that is the file `id` names (fd < 0 when none).
+// A regular file in `dir`, under any name, that is the file `id` names (fingerprint.h:
+// same_file(); fd < 0 when none). Without a birth time, an empty file's identity (no fingerprint)
+// matches whatever file has its inode number now.
 OpenedFile find_by_identity(const std::string& dir, const FileIdentity& id);
 // The offset just after the last '\n' among the last 64KiB (the size when there is none).
 uint64_t tail_offset(int fd, uint64_t size);
@@ -52,6 +54,7 @@ class ResumePlanner {
   struct Rotated {
     OpenedFile file;
     uint64_t offset = 0;
+    bool truncated = false;  // truncated since the checkpoint: read from 0
   };
   // Files of unclaimed entries found under another name. Entries whose file is not found stay
   // (logged): the file may be unreadable for now, and it resumes where it was when it can be

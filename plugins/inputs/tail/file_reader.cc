@@ -34,8 +34,9 @@ int64_t real_now_ns() {
 }
 
 FileReader::FileReader(int fd, std::string path, const FileIdentity& id, uint64_t offset,
-                       std::shared_ptr<SourceState> state)
+                       std::shared_ptr<SourceState> state, OpenBudget* budget)
     : fd_(fd),
+      budget_(budget),
       path_(std::move(path)),
       identity_(id),
       state_(std::move(state)),
@@ -49,8 +50,10 @@ FileReader::FileReader(int fd, std::string path, const FileIdentity& id, uint64_
 FileReader::~FileReader() { close(); }
 
 void FileReader::close() {
-  if (fd_ >= 0) ::close(fd_);
+  if (fd_ < 0) return;
+  ::close(fd_);
   fd_ = -1;
+  if (budget_ != nullptr) budget_->give();
 }
 
 void FileReader::reopen(int fd) {

@@ -35,6 +35,7 @@
 
 #include "plugins/inputs/tail/chunk_cursor.h"
 #include "plugins/inputs/tail/multiline.h"
+#include "plugins/inputs/tail/open_budget.h"
 #include "plugins/inputs/tail/tail_metrics.h"
 
 namespace logagent::plugins::tail {
@@ -71,9 +72,10 @@ class FileReader {
   // Bytes one turn may read before the next file gets its turn (fairness).
   static constexpr uint64_t kTurnBytes = 4 * 1024 * 1024;
 
-  // Takes ownership of `fd`; the AckTracker state was opened at `offset`.
+  // Takes ownership of `fd` and, when `budget` is set and fd >= 0, of the unit of `budget` it
+  // holds (open_budget.h): close() gives it back. The AckTracker state was opened at `offset`.
   FileReader(int fd, std::string path, const FileIdentity& id, uint64_t offset,
-             std::shared_ptr<SourceState> state);
+             std::shared_ptr<SourceState> state, OpenBudget* budget = nullptr);
   ~FileReader();
   FileReader(const FileReader&) = delete;
   FileReader& operator=(const FileReader&) = delete;
@@ -92,7 +94,7 @@ class FileReader {
   void see_data(int64_t now_mono_ns) { last_data_ = now_mono_ns; }
 
   void close();
-  // Adopts a descriptor of the same file (reopen after an idle close).
+  // Adopts a descriptor of the same file (reopen after an idle close), with its budget unit.
   void reopen(int fd);
   // The file now lives at `path` (renamed within the matched set).
   void rename(AckTracker& acks, const std::string& path);
@@ -131,6 +133,7 @@ class FileReader {
   size_t reserve_for(size_t bytes) const;
 
   int fd_;
+  OpenBudget* budget_;
   std::string path_;
   FileIdentity identity_;
   std::shared_ptr<SourceState> state_;

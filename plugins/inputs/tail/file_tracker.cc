@@ -26,14 +26,19 @@ std::string resolve(const std::string& path) {
 
 FileTracker::FileTracker(const TailOptions& options, const PathScanner& scanner,
                          InotifyWatcher& watcher, TailMetrics& metrics)
-    : options_(options), scanner_(scanner), watcher_(watcher), metrics_(metrics) {}
+    : options_(options),
+      scanner_(scanner),
+      watcher_(watcher),
+      metrics_(metrics),
+      budget_(options.max_open_files) {}
 
 void FileTracker::start(ReadEnv& env) {
   resume_.emplace(env.ctx.saved_checkpoints(), options_.from_tail());
   for (const std::string& dir : scanner_.watch_dirs()) watcher_.watch(dir);
   reconcile(env, scanner_.scan(), &*resume_, nullptr, /*at_start=*/true);
   for (ResumePlanner::Rotated& r : resume_->find_rotated()) {
-    add(env, std::move(r.file), r.offset, /*draining=*/true);
+    if (r.truncated) metrics_.truncations.inc();
+    add(env, std::move(r.file), r.offset, /*draining=*/true, /*held=*/false);
   }
   refresh_index();
   update_gauges();
@@ -49,6 +54,10 @@ void FileTracker::rescan(ReadEnv& env) {
 }
 
 void FileTracker::apply(ReadEnv& env, DiscoveryUpdate& update) {
+  // Before the scan: a file kept closed (over max_open_files) that changed and is gone from the
+  // scan is known to have had bytes it could not read (lose()).
+  for (const std::string& path : update.gone_changed) notify(path);
+  if (update.mark_all) mark_all(/*closed_too=*/true);
   if (update.scanned) {
     metrics_.rescans.inc();
     reconcile(env, std::move(update.scan), resume_ ? &*resume_ : nullptr, &update.pinned);
@@ -56,7 +65,7 @@ void FileTracker::apply(ReadEnv& env, DiscoveryUpdate& update) {
   adopt(env, update.pinned, update.scanned ? update.scan_seq : 0);
   refresh_index();
   if (update.scanned || update.mark_all) {
-    mark_all();
+    mark_all(/*closed_too=*/update.mark_all);
   } else {
     for (const std::string& path : update.changed) notify(path);
   }
@@ -71,6 +80,7 @@ void FileTracker::adopt(ReadEnv& env, std::vector<PinnedFile>& pinned, uint64_t 
     if (p.file.fd < 0) continue;
     if (follows(static_cast<uint64_t>(p.file.st.st_dev), static_cast<uint64_t>(p.file.st.st_ino))) {
       ::close(std::exchange(p.file.fd, -1));  // followed already (found by a scan of ours)
+      budget_.give();
       continue;
     }
     // Made before the scan and not in it: it left the globs. Made after it: as it was then.
@@ -82,7 +92,7 @@ void FileTracker::adopt(ReadEnv& env, std::vector<PinnedFile>& pinned, uint64_t 
     OpenedFile f = std::move(p.file);
     p.file.fd = -1;
     const uint64_t offset = resume_ ? resume_->start_for(f, false).offset : 0;
-    add(env, std::move(f), offset, draining);
+    add(env, std::move(f), offset, draining, /*held=*/true);
   }
 }
 
@@ -108,7 +118,6 @@ void FileTracker::reconcile(ReadEnv& env, std::vector<ScannedFile> found, Resume
   }
   std::vector<bool> claimed(found.size(), false);
   const int64_t now = mono_now_ns();
-  open_ = open_files();
   for (size_t k = 0; k < readers_.size();) {
     FileReader& r = *readers_[k].reader;
     auto it = by_ino.find({r.identity().dev, r.identity().ino});
@@ -148,7 +157,7 @@ void FileTracker::reconcile(ReadEnv& env, std::vector<ScannedFile> found, Resume
       p->second->file.fd = -1;
       f.path = found[i].path;
       const uint64_t offset = resume != nullptr ? resume->start_for(f, at_start).offset : 0;
-      add(env, std::move(f), offset, /*draining=*/false);
+      add(env, std::move(f), offset, /*draining=*/false, /*held=*/true);
     } else {
       add_found(env, found[i], resume, at_start);
     }
@@ -161,7 +170,7 @@ bool FileTracker::claim(ReadEnv& env, Tracked& t, const ScannedFile& f) {
   const bool moved = f.path != r.path();
   if (!r.open()) {
     // Idle-closed: reopen when it changed (size or mtime: a file created again with the same
-    // inode and size is told by its mtime) or moved, after checking its fingerprint.
+    // inode and size is told by its mtime) or moved, after checking it is the same file.
     if (!moved && r.unchanged(f.st)) return true;
     OpenedFile o = open_file(f.path);
     if (o.fd < 0) {
@@ -172,9 +181,8 @@ bool FileTracker::claim(ReadEnv& env, Tracked& t, const ScannedFile& f) {
       ::close(o.fd);
       return false;  // the inode was reused by another file
     }
-    if (open_ < options_.max_open_files) {
+    if (budget_.try_take()) {
       r.reopen(o.fd);
-      ++open_;
     } else {
       ::close(o.fd);  // no room: read_round() opens it to read it, then closes it again
       r.maybe_data = true;
@@ -193,13 +201,27 @@ bool FileTracker::claim(ReadEnv& env, Tracked& t, const ScannedFile& f) {
 bool FileTracker::lose(ReadEnv& env, Tracked& t, int64_t now) {
   FileReader& r = *t.reader;
   if (!r.open()) {
-    OpenedFile o = find_by_identity(dir_name(r.path()), r.identity());
+    // Closed, it holds no inode: another file may have been given its number since (say
+    // logrotate's copy). Its birth time tells them apart, even when it was truncated meanwhile;
+    // without one, an empty file's identity (no fingerprint) cannot.
+    const FileIdentity& id = r.identity();
+    OpenedFile o =
+        id.birth == 0 && id.fp_len == 0 ? OpenedFile{} : find_by_identity(dir_name(r.path()), id);
     if (o.fd < 0) {
-      spdlog::info("tail: {} disappeared while closed (idle)", r.path());
+      if (!r.maybe_data) {
+        spdlog::info("tail: {} disappeared while closed (idle)", r.path());
+        return false;
+      }
+      // Closed over max_open_files, it changed, and it was gone before it could be reopened.
+      metrics_.lost("deleted").inc();
+      spdlog::warn(
+          "tail: {} changed while closed (over max_open_files) and was gone before it could be "
+          "reopened: the bytes it gained since are lost",
+          r.path());
       return false;
     }
+    budget_.take();  // a file to drain stays open: it may have no name left to reopen it by
     r.reopen(o.fd);
-    ++open_;
     if (o.path != r.path()) r.rename(env.ctx.acks(), o.path);
   }
   spdlog::info("tail: {} was rotated or removed; reading the old file to its end", r.path());
@@ -230,7 +252,7 @@ void FileTracker::add_found(ReadEnv& env, const ScannedFile& f, ResumePlanner* r
     if (resume != nullptr) sp = resume->start_for(moved, at_start);
     spdlog::info("tail: {} was rotated to {} before it was opened; reading it to its end", f.path,
                  moved.path);
-    add(env, std::move(moved), sp.offset, /*draining=*/true);
+    add(env, std::move(moved), sp.offset, /*draining=*/true, /*held=*/false);
     return;
   }
   warned_.erase(f.path);
@@ -243,25 +265,27 @@ void FileTracker::add_found(ReadEnv& env, const ScannedFile& f, ResumePlanner* r
     spdlog::info("tail: {} was truncated while stopped; reading it from the start", f.path);
     metrics_.truncations.inc();
   }
-  add(env, std::move(o), sp.offset, /*draining=*/false);
+  add(env, std::move(o), sp.offset, /*draining=*/false, /*held=*/false);
 }
 
-void FileTracker::add(ReadEnv& env, OpenedFile f, uint64_t offset, bool draining) {
+void FileTracker::add(ReadEnv& env, OpenedFile f, uint64_t offset, bool draining, bool held) {
   unopened_.erase(f.path);
   const FileIdentity id = identify(f.fd, f.st);
   auto state = env.ctx.acks().open(id, f.path, offset);
   if (discovery_ != nullptr) discovery_->tracked(id);
   Tracked t;
   t.real_path = resolve(f.path);
-  t.reader = std::make_unique<FileReader>(f.fd, f.path, id, offset, std::move(state));
-  if (draining) {
-    t.reader->detach(mono_now_ns());  // always open: it may have no name left to reopen
-    ++open_;
-  } else if (open_ >= options_.max_open_files) {
-    t.reader->close();  // dormant; marked, so read_round() opens it to read it
-  } else {
-    ++open_;
+  if (!held && !budget_.try_take()) {
+    // Over max_open_files: dormant (marked, so read_round() opens it to read it), unless it is to
+    // be drained -- always open: it may have no name left to reopen it by.
+    if (draining) {
+      budget_.take();
+    } else {
+      ::close(std::exchange(f.fd, -1));
+    }
   }
+  t.reader = std::make_unique<FileReader>(f.fd, f.path, id, offset, std::move(state), &budget_);
+  if (draining) t.reader->detach(mono_now_ns());
   readers_.push_back(std::move(t));
 }
 
@@ -283,6 +307,7 @@ bool FileTracker::try_reopen(ReadEnv& env, Tracked& t) {
     ::close(o.fd);  // replaced while closed: the next scan sorts it out
     return false;
   }
+  budget_.take();  // opened to be read, beyond max_open_files if need be: park_if_over_budget()
   r.reopen(o.fd);
   return true;
 }
@@ -293,7 +318,6 @@ bool FileTracker::try_reopen(ReadEnv& env, Tracked& t) {
 bool FileTracker::read_round(ReadEnv& env, bool* stopped) {
   bool progressed = false;
   *stopped = false;
-  open_ = open_files();
   struct Slice {
     ReadEnv& env;
     ~Slice() { env.deadline = std::numeric_limits<int64_t>::max(); }
@@ -305,14 +329,9 @@ bool FileTracker::read_round(ReadEnv& env, bool* stopped) {
     Tracked& t = readers_[k];
     FileReader& r = *t.reader;
     if (!r.maybe_data && !r.draining()) continue;
-    if (!r.open()) {
-      if (!try_reopen(env, t)) {
-        r.maybe_data = false;
-        continue;
-      }
-      ++open_;
-      // Discovery pins new files within what is left of max_open_files: tell it at once.
-      if (discovery_ != nullptr) discovery_->set_open_files(open_);
+    if (!r.open() && !try_reopen(env, t)) {
+      r.maybe_data = false;
+      continue;
     }
     if (!r.sync(env)) {
       r.maybe_data = false;
@@ -326,7 +345,7 @@ bool FileTracker::read_round(ReadEnv& env, bool* stopped) {
     }
     progressed = true;
     r.maybe_data = end == TurnEnd::kBudget;
-    if (end == TurnEnd::kEof) park_if_over_budget(r);
+    park_if_over_budget(r);
     if (mono_now_ns() >= env.deadline) {
       next_ = k + 1;
       break;
@@ -335,15 +354,19 @@ bool FileTracker::read_round(ReadEnv& env, bool* stopped) {
   return progressed;
 }
 
-// Beyond max_open_files a file read to its end is closed again at once; it is reopened by
-// identity when it changes.
+// Beyond max_open_files a file is closed again at the end of its turn: read to its end, it is
+// reopened by identity when it changes; with more to read (its turn used up), at its next turn.
+// So however many closed files have data, one at a time is open beyond the limit (and those
+// being drained), busy machine or not.
 void FileTracker::park_if_over_budget(FileReader& r) {
-  if (open_ <= options_.max_open_files || !r.open() || r.draining() || r.holding() || !r.at_eof()) {
+  if (!budget_.over() || !r.open() || r.draining()) return;
+  if (!r.at_eof()) {
+    r.close();  // r.maybe_data stays: its next turn reopens it
     return;
   }
+  if (r.holding()) return;  // flush_idle() watches it while it is open
   r.close();
   r.maybe_data = false;
-  --open_;
   metrics_.files_closed_idle.inc();
 }
 
@@ -366,6 +389,7 @@ bool FileTracker::flush_idle(ReadEnv& env, int64_t now, bool* stopped) {
       *stopped = true;
       return flushed;
     }
+    if (end == TurnEnd::kEof) park_if_over_budget(r);
     flushed = flushed || end == TurnEnd::kEof;
   }
   return flushed;
@@ -422,7 +446,6 @@ void FileTracker::close_finished() {
     r.close();
     r.maybe_data = false;
   }
-  open_ = open_files();
 }
 
 }  // namespace logagent::plugins::tail

@@ -4,7 +4,8 @@
 // matched name is renamed (not re-read); a followed file whose inode left the matched set (its
 // path now names another file, or nothing) is detached and drained; every unclaimed match is a
 // new file -- resumed from the checkpoint or placed by read_from at start-up, read from 0 when it
-// appears later. The open-files budget (max_open_files) bounds the descriptors: files found
+// appears later. The open-files budget (max_open_files; one OpenBudget shared with discovery,
+// open_budget.h) bounds the descriptors: files found
 // beyond it are kept closed (dormant) and opened only to be read, then closed again at their end;
 // idle files beyond it are closed; a dormant file is reopened by identity when it changes (a
 // notification, or a rescan that sees another size or mtime). Drained files are closed and
@@ -28,6 +29,7 @@
 #include "plugins/inputs/tail/file_opener.h"
 #include "plugins/inputs/tail/file_reader.h"
 #include "plugins/inputs/tail/inotify_watcher.h"
+#include "plugins/inputs/tail/open_budget.h"
 #include "plugins/inputs/tail/path_scanner.h"
 #include "plugins/inputs/tail/tail_options.h"
 
@@ -71,11 +73,14 @@ class FileTracker {
 
   // A change was reported for `path`; unknown paths are ignored.
   void notify(std::string_view path);
-  // Every file may have data (poll tick, rescan).
-  void mark_all();
+  // Every open file may have data (poll tick, rescan); `closed_too`: every file (change
+  // notifications were lost -- an inotify overflow).
+  void mark_all(bool closed_too = false);
   bool has_draining() const;
   size_t files() const { return readers_.size(); }
   size_t open_files() const;
+  // Shared with the Discovery of this input (its pins hold units too).
+  OpenBudget& budget() { return budget_; }
 
  private:
   struct Tracked {
@@ -89,7 +94,8 @@ class FileTracker {
   bool follows(uint64_t dev, uint64_t ino) const;
   bool claim(ReadEnv& env, Tracked& t, const ScannedFile& f);
   bool lose(ReadEnv& env, Tracked& t, int64_t now);
-  void add(ReadEnv& env, OpenedFile f, uint64_t offset, bool draining);
+  // `held`: f.fd holds a unit of budget_ already (a pin).
+  void add(ReadEnv& env, OpenedFile f, uint64_t offset, bool draining, bool held);
   void add_found(ReadEnv& env, const ScannedFile& f, ResumePlanner* resume, bool at_start);
   bool try_reopen(ReadEnv& env, Tracked& t);
   void park_if_over_budget(FileReader& r);
@@ -108,13 +114,11 @@ class FileTracker {
   const PathScanner& scanner_;
   InotifyWatcher& watcher_;
   TailMetrics& metrics_;
+  OpenBudget budget_;  // before readers_: they give their units back to it
   std::vector<Tracked> readers_;
   std::unordered_map<std::string, FileReader*> by_path_;
   std::set<std::string> warned_;  // paths whose open error was logged
   std::map<std::string, int> unopened_;
-  // Open readers, counted at the start of reconcile() and read_round() and kept up to date
-  // within them.
-  size_t open_ = 0;
   size_t next_ = 0;  // where the next read round starts (the last one ran out of time)
 };
 

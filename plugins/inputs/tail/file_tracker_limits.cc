@@ -45,8 +45,7 @@ void FileTracker::enforce_caps(ReadEnv& env, int64_t now) {
 }
 
 void FileTracker::enforce_budget(ReadEnv& env, int64_t now) {
-  size_t open = open_files();
-  if (open <= options_.max_open_files) return;
+  if (!budget_.over()) return;
   std::vector<FileReader*> idle;
   for (const Tracked& t : readers_) {
     FileReader& r = *t.reader;
@@ -59,13 +58,12 @@ void FileTracker::enforce_budget(ReadEnv& env, int64_t now) {
     return a->last_active() < b->last_active();
   });
   for (FileReader* r : idle) {
-    if (open <= options_.max_open_files) break;
+    if (!budget_.over()) break;
     if (r->sync(env)) continue;  // it grew since it was last read: read it first
     r->close();
     // Nothing is pending (a mark from the last rescan must not reopen it at once): a rescan
     // that finds it changed, or a change notification, reopens it.
     r->maybe_data = false;
-    --open;
     metrics_.files_closed_idle.inc();
   }
 }
@@ -75,11 +73,12 @@ void FileTracker::notify(std::string_view path) {
   if (it != by_path_.end()) it->second->maybe_data = true;
 }
 
-void FileTracker::mark_all() {
-  // Not the dormant ones: reopening them on a hunch would undo the open-files budget at every
-  // scan. A rescan's claim() reopens those whose size or mtime changed; notify() marks them.
+void FileTracker::mark_all(bool closed_too) {
+  // Not the dormant ones, unless notifications were lost: reopening them on a hunch would undo
+  // the open-files budget at every scan. A rescan's claim() reopens those whose size or mtime
+  // changed; notify() marks them.
   for (Tracked& t : readers_) {
-    if (t.reader->open()) t.reader->maybe_data = true;
+    if (closed_too || t.reader->open()) t.reader->maybe_data = true;
   }
 }
 
@@ -107,7 +106,6 @@ void FileTracker::refresh_index() {
 void FileTracker::update_gauges() const {
   const size_t open = open_files();
   metrics_.files_open.set(static_cast<double>(open));
-  if (discovery_ != nullptr) discovery_->set_open_files(open);
   metrics_.files_watched.set(static_cast<double>(readers_.size()));
 }
 

@@ -1,5 +1,7 @@
 #include "plugins/inputs/tail/fingerprint.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -26,6 +28,14 @@ size_t fingerprint_len(const struct stat& st) {
 
 }  // namespace
 
+int64_t birth_ns(int fd) {
+  struct statx stx {};
+  if (::statx(fd, "", AT_EMPTY_PATH, STATX_BTIME, &stx) != 0 || (stx.stx_mask & STATX_BTIME) == 0) {
+    return 0;
+  }
+  return static_cast<int64_t>(stx.stx_btime.tv_sec) * 1000000000 + stx.stx_btime.tv_nsec;
+}
+
 FileIdentity identify(int fd, const struct stat& st) {
   char buf[kFingerprintCap];
   const size_t len = read_head(fd, buf, fingerprint_len(st));
@@ -34,6 +44,7 @@ FileIdentity identify(int fd, const struct stat& st) {
   id.ino = static_cast<uint64_t>(st.st_ino);
   id.fp_len = static_cast<uint32_t>(len);
   id.fp_hash = fingerprint_hash(std::string_view(buf, len));
+  id.birth = birth_ns(fd);
   return id;
 }
 
@@ -45,6 +56,7 @@ Refreshed refresh(int fd, const struct stat& st, const FileIdentity& old) {
   r.current.ino = static_cast<uint64_t>(st.st_ino);
   r.current.fp_len = static_cast<uint32_t>(len);
   r.current.fp_hash = fingerprint_hash(std::string_view(buf, len));
+  r.current.birth = old.birth;  // the same open file
   if (len < old.fp_len) return r;
   r.matches =
       (len == old.fp_len ? r.current.fp_hash
@@ -52,12 +64,20 @@ Refreshed refresh(int fd, const struct stat& st, const FileIdentity& old) {
   return r;
 }
 
-bool same_file(int fd, const struct stat& st, const FileIdentity& saved) {
+Match match_file(int fd, const struct stat& st, const FileIdentity& saved) {
   if (static_cast<uint64_t>(st.st_dev) != saved.dev ||
       static_cast<uint64_t>(st.st_ino) != saved.ino) {
-    return false;
+    return Match::other;
   }
-  return refresh(fd, st, saved).matches;
+  const bool matches = refresh(fd, st, saved).matches;
+  const int64_t birth = saved.birth != 0 ? birth_ns(fd) : 0;
+  if (birth == 0) return matches ? Match::same : Match::other;
+  if (birth != saved.birth) return Match::other;
+  return matches ? Match::same : Match::rewritten;
+}
+
+bool same_file(int fd, const struct stat& st, const FileIdentity& saved) {
+  return match_file(fd, st, saved) != Match::other;
 }
 
 }  // namespace logagent::plugins::tail

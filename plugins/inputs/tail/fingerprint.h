@@ -19,10 +19,22 @@ struct Refreshed {
   FileIdentity current;  // dev/ino from `st`, fingerprint over min(size, cap) bytes
 };
 
+// When the file on `fd` was created (statx btime; 0 where the filesystem does not say).
+int64_t birth_ns(int fd);
 FileIdentity identify(int fd, const struct stat& st);
 Refreshed refresh(int fd, const struct stat& st, const FileIdentity& old);
-// Whether `fd` (described by `st`) is the file `saved` identifies: same dev/ino, at least
-// saved.fp_len bytes, and the same first bytes.
+
+enum class Match {
+  other,      // another file: another inode, or its inode number given to a file made since
+  same,       // the file, its first bytes unchanged
+  rewritten,  // the file (same inode, born at the same time), its first bytes changed: truncated
+};
+// What `fd` (described by `st`) is to the file `saved` identifies. With birth times (saved and
+// now) the inode and birth decide whether it is the file, and the fingerprint whether it was
+// rewritten; without, only the fingerprint can tell -- at least saved.fp_len bytes, the same first
+// bytes -- and a rewritten file is taken for another.
+Match match_file(int fd, const struct stat& st, const FileIdentity& saved);
+// match_file() is same or rewritten.
 bool same_file(int fd, const struct stat& st, const FileIdentity& saved);
 
 }  // namespace logagent::plugins::tail

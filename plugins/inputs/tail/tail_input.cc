@@ -128,7 +128,7 @@ void TailInput::run(InputContext& ctx) {
 
 void TailInput::follow(ReadEnv& env, FileTracker& tracker, InotifyWatcher& watcher) {
   const std::stop_token stop = env.ctx.stop_token();
-  Discovery discovery(options_, scanner_, watcher, metrics_, pipeline_);
+  Discovery discovery(options_, scanner_, watcher, metrics_, tracker.budget(), pipeline_);
   discovery.seed(tracker.identities());
   tracker.set_discovery(&discovery);
   std::stop_callback wake(stop, [&discovery] { discovery.wake_reader(); });

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <set>
 
+#include <fmt/format.h>
+
 using namespace logagent;
 namespace fs = std::filesystem;
 
@@ -25,8 +27,8 @@ TEST_CASE("a saved checkpoint loads back the same entries, odd paths included") 
   TempDir dir;
   CheckpointStore store(dir.path + "/app.checkpoint");
   std::vector<CheckpointEntry> entries = {
-      {FileIdentity{1, 2, 1024, 0xabcdef}, 12345, "/var/log/app.log"},
-      {FileIdentity{1, 3, 0, 0}, 0, "/var/log/we ird\nname\\x.log"},
+      {FileIdentity{1, 2, 1024, 0xabcdef, 1764000000123456789}, 12345, "/var/log/app.log"},
+      {FileIdentity{1, 3, 0, 0, 0}, 0, "/var/log/we ird\nname\\x.log"},
   };
   REQUIRE(store.save(entries).is_ok());
   auto loaded = store.load();
@@ -34,9 +36,26 @@ TEST_CASE("a saved checkpoint loads back the same entries, odd paths included") 
   CHECK(loaded->problem.empty());
   REQUIRE(loaded->entries.size() == 2);
   CHECK(loaded->entries[0].id == entries[0].id);
+  CHECK(loaded->entries[0].id.birth == 1764000000123456789);
+  CHECK(loaded->entries[1].id == entries[1].id);
   CHECK(loaded->entries[0].offset == 12345);
   CHECK(loaded->entries[1].path == entries[1].path);
   CHECK_FALSE(fs::exists(dir.path + "/app.checkpoint.tmp"));
+}
+
+TEST_CASE("a version 1 checkpoint (no birth times) still loads, birth unknown") {
+  TempDir dir;
+  const std::string path = dir.path + "/app.checkpoint";
+  std::string text = "logagent-checkpoint 1\n1 2 10 00000000000000ff 77 /var/log/a b.log\n";
+  text += fmt::format("end 1 {:016x}\n", fingerprint_hash(text));
+  std::ofstream(path, std::ios::trunc) << text;
+  auto loaded = CheckpointStore(path).load();
+  REQUIRE(loaded.is_ok());
+  CHECK(loaded->problem.empty());
+  REQUIRE(loaded->entries.size() == 1);
+  CHECK(loaded->entries[0].id == FileIdentity{1, 2, 10, 0xff, 0});
+  CHECK(loaded->entries[0].offset == 77);
+  CHECK(loaded->entries[0].path == "/var/log/a b.log");
 }
 
 TEST_CASE("a missing checkpoint is a first run, not an error") {

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <limits>
 
 #include "plugins/inputs/tail/tail_test_support.h"
@@ -194,6 +195,48 @@ TEST_CASE("files beyond max_open_files are opened only to be read, then closed a
   h.read_marked();
   CHECK(h.ctx.texts_of(dir / "f4.log") == std::vector<std::string>{"line", "notified"});
   CHECK(h.tracker.open_files() == 2);
+  CHECK(h.tracker.budget().held() == 2);
+  h.chunk.release();
+}
+
+TEST_CASE("the open-files budget counts every open reader, through rotation, deletion and drains") {
+  TempDir dir;
+  for (int i = 0; i < 4; ++i) write_file(dir / ("f" + std::to_string(i) + ".log"), "line\n");
+  TailOptions options = fast_options(dir / "*.log");
+  options.max_open_files = 2;
+  options.idle_close_after.value = std::chrono::milliseconds(0);
+  options.scan_interval.value = std::chrono::milliseconds(0);  // no drain grace
+  Harness h(options);
+  auto balanced = [&] { return h.tracker.budget().held() == h.tracker.open_files(); };
+  h.tracker.start(h.env);
+  CHECK(balanced());
+  h.read_marked();
+  CHECK(balanced());
+  // Rotated out of the glob (drained, forced open beyond the budget) and deleted (drained).
+  append_file(dir / "f0.log", "f0 last\n");
+  REQUIRE(::rename((dir / "f0.log").c_str(), (dir / "f0.log.1").c_str()) == 0);
+  // Dormant (closed at its end, over the budget), it grows, discovery reports the change, and it
+  // is deleted before it could be reopened: its new line is lost, and counted.
+  REQUIRE(!h.tracker.budget().room());
+  append_file(dir / "f3.log", "f3 last\n");
+  h.tracker.notify(dir / "f3.log");
+  REQUIRE(::unlink((dir / "f3.log").c_str()) == 0);
+  write_file(dir / "f4.log", "new\n");
+  h.tracker.rescan(h.env);
+  CHECK(balanced());
+  h.read_marked();
+  CHECK(balanced());
+  h.tracker.maintain(h.env, mono_now_ns());  // the drained ones are let go
+  CHECK(balanced());
+  CHECK(h.tracker.files() == 3);
+  CHECK(h.tracker.budget().held() <= 2);
+  std::vector<std::string> texts = h.ctx.texts();
+  std::sort(texts.begin(), texts.end());
+  std::string all;
+  for (const std::string& t : texts) all += t + "|";
+  CAPTURE(all);
+  CHECK(texts == std::vector<std::string>{"f0 last", "line", "line", "line", "line", "new"});
+  CHECK(h.plugin.counter("logagent_input_files_lost_total", {{"reason", "deleted"}}) == 1);
   h.chunk.release();
 }
 
