@@ -445,8 +445,6 @@ class Model {
       const std::set<uint64_t>& got = ever_[id];
       size_t missing_on_disk = 0;
       for (uint64_t s : g.on_disk) missing_on_disk += got.count(s) == 0 ? 1 : 0;
-      size_t missing_truncated = 0;
-      for (uint64_t s : g.truncated) missing_truncated += got.count(s) == 0 ? 1 : 0;
       const std::string what = "g" + std::to_string(id) + " at '" + g.name +
                                "': " + std::to_string(missing_on_disk) + " of " +
                                std::to_string(g.on_disk.size()) + " lines on disk not emitted";
