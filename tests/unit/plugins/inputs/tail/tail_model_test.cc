@@ -270,8 +270,8 @@ class Model {
     REQUIRE(::unlink(path(name).c_str()) == 0);
     g.name.clear();
     if (!agent_) g.unlink_unseen = true;  // deleted while no agent ran: nothing saw it go
-    at_.erase(it);
     trace_.push_back("unlink " + name + "=g" + std::to_string(it->second));
+    at_.erase(it);
   }
 
   void rename_at(const std::string& from, const std::string& to) {
