@@ -11,6 +11,7 @@
 #include <chrono>
 
 #include "plugins/inputs/tail/file_reader.h"
+#include "plugins/inputs/tail/fingerprint.h"
 
 namespace logagent::plugins::tail {
 namespace {}  // namespace
@@ -129,18 +130,36 @@ void Discovery::on_event(std::string_view path_view, uint32_t mask, uint32_t coo
 }
 
 void Discovery::apply_identity_changes() {
-  std::vector<std::pair<bool, Key>> changes;
+  std::vector<std::pair<bool, FileIdentity>> changes;
   {
     std::lock_guard lock(mu_);
     changes.swap(identity_changes_);
   }
-  for (const auto& [tracked, key] : changes) {
+  for (const auto& [tracked, id] : changes) {
+    const Key key{id.dev, id.ino};
     if (tracked) {
       known_.insert(key);
-    } else {
-      known_.erase(key);
+      done_.erase(key);
+      continue;
+    }
+    known_.erase(key);
+    done_.insert_or_assign(key, Done{id, ++done_seq_});
+    done_order_.emplace_back(key, done_seq_);
+    while (done_order_.size() > kMaxDone) {
+      // Only a key's last forgetting counts (it may have been tracked or forgotten again since).
+      const auto [oldest, seq] = done_order_.front();
+      done_order_.pop_front();
+      const auto it = done_.find(oldest);
+      if (it != done_.end() && it->second.seq == seq) done_.erase(it);
     }
   }
+}
+
+bool Discovery::known_file(const OpenedFile& o) const {
+  const Key key = key_of(o.st);
+  if (known_.count(key) != 0) return true;
+  const auto it = done_.find(key);
+  return it != done_.end() && same_file(o.fd, o.st, it->second.id);
 }
 
 // The file at `path` changed and now leaves that name: its change is its own, not that of a file
@@ -224,7 +243,7 @@ void Discovery::open_pending() {
       }
       continue;
     }
-    const bool known = known_.count(key_of(o.st)) != 0;
+    const bool known = known_file(o);
     const bool matched = scanner_.matches(path);
     // Its pin (when new) and its token each hold a unit; over max_open_files: tried again at the
     // next step.
@@ -348,12 +367,12 @@ void Discovery::wake_reader() {
 
 void Discovery::tracked(const FileIdentity& id) {
   std::lock_guard lock(mu_);
-  identity_changes_.emplace_back(true, Key{id.dev, id.ino});
+  identity_changes_.emplace_back(true, id);
 }
 
 void Discovery::forgotten(const FileIdentity& id) {
   std::lock_guard lock(mu_);
-  identity_changes_.emplace_back(false, Key{id.dev, id.ino});
+  identity_changes_.emplace_back(false, id);
 }
 
 }  // namespace logagent::plugins::tail

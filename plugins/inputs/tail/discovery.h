@@ -16,7 +16,10 @@
 // logagent_input_files_lost_total{reason} and logged with its name.
 //
 // What discovery knows: the (dev, ino) of every file it pinned and of every file the tracker
-// follows (seed(), tracked(), forgotten()): those are never pinned twice. An update holds the
+// follows (seed(), tracked(), forgotten()): those are never pinned twice. A file the tracker read
+// to its end and let go (forgotten()) is remembered by its whole identity (the last kMaxDone):
+// renamed again later (app.log.1 -> app.log.2) it is not pinned as new -- unless it is not that
+// file but one born since on its inode number (match_file()). An update holds the
 // latest full scan (older ones are superseded: the tracker reconciles by identity), the pins
 // made since the last update in the order they were found, and the paths that changed (a set,
 // or "everything" past kMaxChanged).
@@ -30,6 +33,8 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <map>
 #include <mutex>
 #include <set>
 #include <string>
@@ -84,6 +89,7 @@ struct DiscoveryUpdate {
 class Discovery {
  public:
   static constexpr size_t kMaxChanged = 4096;
+  static constexpr size_t kMaxDone = 4096;
 
   Discovery(const TailOptions& options, const PathScanner& scanner, InotifyWatcher& watcher,
             TailMetrics& metrics, OpenBudget& budget, std::string pipeline);
@@ -121,6 +127,8 @@ class Discovery {
   void run(const std::stop_token& stop);
   void on_event(std::string_view path, uint32_t mask, uint32_t cookie);
   void apply_identity_changes();
+  // `o` is a file the tracker has followed: being followed now, or read and let go.
+  bool known_file(const OpenedFile& o) const;
   void changed_then_gone(const std::string& path);
   void report_lost();
   void open_pending();
@@ -144,6 +152,13 @@ class Discovery {
 
   // Discovery thread only.
   std::set<Key> known_;
+  struct Done {
+    FileIdentity id;
+    uint64_t seq = 0;
+  };
+  std::map<Key, Done> done_;  // forgotten by the tracker (the last kMaxDone forgettings)
+  std::deque<std::pair<Key, uint64_t>> done_order_;  // (key, seq), oldest first
+  uint64_t done_seq_ = 0;
   std::vector<PinnedFile> pins_;  // made in this step
   std::set<std::string> changed_;
   std::set<std::string> gone_changed_;
@@ -156,9 +171,9 @@ class Discovery {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  DiscoveryUpdate out_;                                 // guarded by mu_
-  std::vector<std::pair<bool, Key>> identity_changes_;  // guarded by mu_: (tracked?, key)
-  bool woken_ = false;                                  // guarded by mu_
+  DiscoveryUpdate out_;                                          // guarded by mu_
+  std::vector<std::pair<bool, FileIdentity>> identity_changes_;  // guarded by mu_: (tracked?, id)
+  bool woken_ = false;                                           // guarded by mu_
   std::jthread thread_;
 };
 

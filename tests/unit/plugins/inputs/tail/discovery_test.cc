@@ -3,6 +3,7 @@
 #include "plugins/inputs/tail/discovery.h"
 
 #include <doctest/doctest.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "plugins/inputs/tail/file_reader.h"
+#include "plugins/inputs/tail/fingerprint.h"
 #include "plugins/inputs/tail/tail_test_support.h"
 
 namespace logagent::plugins::tail {
@@ -136,6 +138,50 @@ TEST_CASE("files the tracker follows are never pinned again; forgotten ones may 
   CHECK(h.step(true).empty());
   h.discovery.forgotten(id);
   CHECK(h.step(true).size() == 1);
+}
+
+TEST_CASE("a file the tracker read and let go is not pinned again when renamed again") {
+  TempDir dir;
+  Harness h(fast_options(dir / "*.log"));
+  write_file(dir / "a.log", "g1\n");
+  CHECK(h.step().size() == 1);  // pinned; its arrival is resolved after one more batch
+  const int fd = ::open((dir / "a.log").c_str(), O_RDONLY | O_CLOEXEC);
+  REQUIRE(fd >= 0);
+  struct stat st {};
+  REQUIRE(::fstat(fd, &st) == 0);
+  const FileIdentity id = identify(fd, st);
+  ::close(fd);
+  // Before discovery reads the rename, the tracker follows the file, reads it to its end out of
+  // the glob and lets it go.
+  h.discovery.tracked(id);
+  rename_file(dir / "a.log", dir / "a.log.1");
+  h.discovery.forgotten(id);
+  CHECK(h.step().empty());
+  rename_file(dir / "a.log.1", dir / "a.log.2");
+  CHECK(h.step().empty());
+  CHECK(h.step(/*scan=*/true).empty());
+}
+
+TEST_CASE("a file born on the inode number of one let go is pinned") {
+  TempDir dir;
+  Harness h(fast_options(dir / "*.log"));
+  write_file(dir / "a.log", "g1\n");
+  CHECK(h.step().size() == 1);
+  const int fd = ::open((dir / "a.log").c_str(), O_RDONLY | O_CLOEXEC);
+  REQUIRE(fd >= 0);
+  struct stat st {};
+  REQUIRE(::fstat(fd, &st) == 0);
+  FileIdentity id = identify(fd, st);
+  ::close(fd);
+  // What the tracker let go was another file with this inode number (deleted; its number
+  // reused): born earlier, other bytes.
+  if (id.birth != 0) id.birth -= 1'000'000'000;
+  id.fp_hash ^= 1;
+  h.discovery.tracked(id);
+  rename_file(dir / "a.log", dir / "a.log.1");
+  h.discovery.forgotten(id);
+  const auto found = h.step();
+  CHECK(found == std::map<std::string, std::string>{{dir / "a.log.1", "g1\n"}});
 }
 
 TEST_CASE("max_open_files bounds the pins; the rest are found by the scan for the reader") {
