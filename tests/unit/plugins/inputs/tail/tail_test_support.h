@@ -87,6 +87,7 @@ class FakeInputContext final : public InputContext {
   bool once() const override { return once_; }
   std::stop_token stop_token() const override { return stop_.get_token(); }
   bool emit(BatchPtr batch) override {
+    if (on_emit) on_emit();
     {
       // hold(): emit blocks like a full lane, until release() or a stop.
       std::unique_lock lock(mu_);
@@ -111,6 +112,7 @@ class FakeInputContext final : public InputContext {
   }
 
   bool auto_complete = false;
+  std::function<void()> on_emit;  // called first in each emit() (on the emitting thread)
   void stop() {
     stop_.request_stop();
     std::lock_guard lock(mu_);
