@@ -68,8 +68,9 @@ class KafkaBroker:
             self._run("stop", *(["--keep"] if keep else []), timeout=60)
             self.started = False
 
-    def create_topic(self, name: str, partitions: int) -> None:
-        self._run("create-topic", name, str(partitions), timeout=120)
+    def create_topic(self, name: str, partitions: int, **configs: object) -> None:
+        self._run("create-topic", name, str(partitions),
+                  *(f"{k.replace('_', '.')}={v}" for k, v in configs.items()), timeout=120)
 
     def consume(self, topic: str, fmt: str, expect_messages: int | None = None,
                 timeout: float = 120) -> bytes:

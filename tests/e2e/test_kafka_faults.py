@@ -15,6 +15,14 @@ c. checkpoint: lines stream (json: every message carries "file" and "offset"). W
    stopped; during the outage the checkpoint is read several times; the agent is killed (so
    nothing more can be delivered), the broker started, the topic consumed: again no committed
    offset may pass a line that is not in Kafka.
+d. rejected (issue 12 case 10): a topic whose max.message.bytes is 4 KiB, a line of ~64 KiB
+   of incompressible text among small ones, record mode. With `dead_letter: false` the broker's
+   refusal rejects the batch: the pipeline stops reading, /ready answers 503 saying why,
+   logagent_sink_batches_rejected_total counts it, and the checkpoint stays before the line
+   (never a silent freeze while later lines flow). Restarted with `dead_letter: true`, the batch
+   is read again: the big line (and any small line Kafka refused with it in one record batch)
+   goes to the dead-letter file, everything after it is delivered, and a third start sends
+   nothing: every line exactly once, in Kafka or in the dead-letter file.
 
 Each case prints written/delivered/missing/duplicates; the test fails on any missing line.
 LOGAGENT_KAFKA_FAULT_CASES=ac runs a subset.
@@ -371,12 +379,134 @@ def case_checkpoint(ctx: e.Context) -> None:
         broker.stop()
 
 
+# --------------------------------------------------------------------------------------------
+# d. a permanent refusal: rejected without a dead-letter file, dead-lettered with one
+
+
+def case_rejected(ctx: e.Context) -> None:
+    logs = ctx.mkdir("d-logs")
+    broker = KafkaBroker(ctx)
+    broker.env["LOGAGENT_KAFKA_STATE"] = ctx.path("d-kafka-state")
+    mport = e.free_port()
+    data = ctx.path("d-data")
+    topic = "rejected"
+    dlq = os.path.join(data, "app.kafka.deadletter.ndjson")
+
+    def config(run: int, dead_letter: bool) -> str:
+        snk = kafka_sink(broker.bootstrap, topic, "raw", dead_letter=dead_letter,
+                         headers={"run": str(run)})
+        return e.make_config(ctx, paths=[os.path.join(logs, "*.log")], metrics_port=mport,
+                             sinks=[snk], data_dir=data, file_name=f"d{run}.yaml",
+                             buffer_pool="16MiB")
+
+    w = e.StreamWriter(logs, "a", pad_range=(40, 160), seed=11)
+    big = b"BIG " + os.urandom(32 * 1024).hex().encode()  # ~64 KiB, zstd cannot shrink it to 4 KiB
+    agents = []
+    try:
+        broker.start()
+        broker.create_topic(topic, 1, max_message_bytes=4096)
+        w.write(100)
+        a1 = ctx.agent(config(1, dead_letter=False), label="d-agent1").start()
+        agents.append(a1)
+        wait_acked(mport, 100, a1)
+        with w.lock:
+            with open(w.path, "ab") as f:
+                f.write(big + b"\n")
+        w.write(50)
+        e.wait_for(lambda: (metric(mport, "logagent_sink_batches_rejected_total") or 0) >= 1,
+                   timeout=60, what="the batch with the big line rejected", agent=a1)
+
+        def ready() -> tuple[int, str]:
+            try:
+                return e.http(mport, "/ready")
+            except OSError as err:
+                return 0, str(err)
+
+        # (503 may come first for another reason: no broker statistics yet in the first second)
+        e.wait_for(lambda: ready()[0] == 503 and "stopped:" in ready()[1], timeout=30,
+                   what="/ready 503 saying the pipeline stopped", agent=a1)
+        status, why = ready()
+        e.log(f"[rejected] dead_letter false: /ready {status}: {why.strip()[:300]}")
+        e.check("dead_letter" in why and "MSG_SIZE_TOO_LARGE" in why,
+                f"/ready does not say why the pipeline stopped: {why!r}")
+        e.check(a1.running(), f"the agent exited ({a1.returncode}) instead of reporting")
+        cp = read_checkpoint(os.path.join(data, "app.checkpoint"))
+        with open(w.path, "rb") as f:
+            content = f.read()
+        big_at = content.index(big)
+        e.check(cp.get(w.path, 0) <= big_at,
+                f"the checkpoint ({cp.get(w.path)}) passed the rejected line (at {big_at})")
+        e.check(not os.path.exists(dlq) or os.path.getsize(dlq) == 0,
+                "dead-letter file written with dead_letter: false")
+        a1.stop(timeout=30)
+        cp = read_checkpoint(os.path.join(data, "app.checkpoint"))
+        e.check(cp.get(w.path) == big_at,
+                f"run 1's final checkpoint is {cp.get(w.path)}, not the rejected line's start "
+                f"({big_at}): the lines before it were all delivered")
+        stderr = a1.stderr_bytes().decode("utf-8", "replace")
+        e.check("for good" in stderr, "the agent did not log Kafka's permanent refusal")
+        held = consume_to_end(broker, topic, "%s\n").count(b"\n")
+        e.log(f"[rejected] run 1: checkpoint at {cp.get(w.path)} (the big line at {big_at}); "
+              f"Kafka holds {held} messages")
+
+        a2 = ctx.agent(config(2, dead_letter=True), label="d-agent2").start()
+        agents.append(a2)
+        w.write(50)
+        e.wait_for(lambda: (metric(mport, "logagent_sink_events_dead_lettered_total") or 0) >= 1,
+                   timeout=60, what="the big line dead-lettered", agent=a2)
+
+        def checkpoint_at_end() -> bool:
+            cp = read_checkpoint(os.path.join(data, "app.checkpoint"))
+            return cp.get(w.path) == os.path.getsize(w.path)
+
+        e.wait_for(checkpoint_at_end, timeout=60, what="run 2 checkpointed the whole file",
+                   agent=a2)
+        e.wait_for(lambda: ready()[0] == 200, timeout=30, agent=a2,
+                   what=f"/ready 200 after the dead-lettered batch (now: {ready()})")
+        a2.stop(timeout=30)
+        a3 = ctx.agent(config(3, dead_letter=True), label="d-agent3").start()
+        agents.append(a3)
+        # Run 3 has the file and nothing behind: anything it sent again would show as acked.
+        def run3_idle() -> bool:
+            m = e.try_scrape(mport)
+            return (m is not None and (m.get("logagent_input_files_watched") or 0) >= 1
+                    and m.get("logagent_input_bytes_behind") == 0
+                    and m.get("logagent_kafka_batches_pending") == 0)
+
+        e.wait_for(run3_idle, timeout=30, what="run 3 following the file, nothing behind",
+                   agent=a3)
+        resent = metric(mport, "logagent_sink_events_total", result="ok") or 0
+        e.check(resent == 0, f"run 3 sent {resent:.0f} events again")
+        a3.stop(timeout=30)
+
+        out = consume_to_end(broker, topic, "%h|%S|%s\n")
+        runs, n = split_runs(out)
+        dead = []
+        if os.path.exists(dlq):
+            with open(dlq, "rb") as f:
+                dead = [json.loads(l)["message"].encode("utf-8", "surrogateescape")
+                        for l in f if l.strip()]
+        e.log(f"[rejected] {n} messages in Kafka (run 1: {len(runs[0]) if runs else 0}); "
+              f"dead-lettered: {len(dead)} (the big line {'among them' if big in dead else 'NOT'})")
+        e.check(all(m != big for r in runs for m in r), "the big line is in Kafka")
+        e.check(dead.count(big) == 1, f"the big line dead-lettered {dead.count(big)} times")
+        smalls = [[m for m in r if not m.startswith(b"BIG ")] for r in runs]
+        smalls.append([m for m in dead if not m.startswith(b"BIG ")])
+        rep = e.compare_by_id({"a": w.seq}, smalls, allow_duplicates=False)
+        rep.print("rejected")
+        rep.assert_ok("rejected", allow_duplicates=False)
+    finally:
+        for a in agents:
+            a.kill_if_running()
+        broker.stop()
+
+
 CASES = {"a": ("unreachable", case_unreachable), "b": ("kill9", case_kill9),
-         "c": ("checkpoint", case_checkpoint)}
+         "c": ("checkpoint", case_checkpoint), "d": ("rejected", case_rejected)}
 
 
 def body(ctx: e.Context) -> None:
-    wanted = os.environ.get("LOGAGENT_KAFKA_FAULT_CASES", "abc")
+    wanted = os.environ.get("LOGAGENT_KAFKA_FAULT_CASES", "abcd")
     failures = []
     for key in wanted:
         name, fn = CASES[key]

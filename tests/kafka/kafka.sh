@@ -9,7 +9,8 @@
 #   kafka.sh status                     exit 0 if running and answering, 3 if not running
 #   kafka.sh bootstrap                  prints 127.0.0.1:PORT
 #   kafka.sh logs [-f] [N]              tail of the broker log
-#   kafka.sh create-topic NAME [PARTITIONS]   (TopicCommand; auto-create also works)
+#   kafka.sh create-topic NAME [PARTITIONS] [KEY=VALUE...]
+#                                       (TopicCommand, topic configs; auto-create also works)
 #   kafka.sh tool CLASS ARGS...         run a Kafka CLI class with the broker classpath
 #
 # Env: LOGAGENT_KAFKA_VERSION (default below), LOGAGENT_KAFKA_CACHE (default
@@ -323,15 +324,19 @@ logs() {
 }
 
 create_topic() {
-  local name=${1:?create-topic NAME [PARTITIONS]} parts=${2:-1}
+  local name=${1:?create-topic NAME [PARTITIONS] [KEY=VALUE...]} parts=${2:-1}
+  shift $(($# < 2 ? $# : 2))
+  local configs=() kv
+  for kv in "$@"; do configs+=(--config "$kv"); done
   running || die "not running"
   find_java || die "no Java 17+"
   tool org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$(st port)" \
-    --create --if-not-exists --topic "$name" --partitions "$parts" --replication-factor 1
+    --create --if-not-exists --topic "$name" --partitions "$parts" --replication-factor 1 \
+    "${configs[@]}"
 }
 
 usage() {
-  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 cmd=${1:-}; [ $# -gt 0 ] && shift
