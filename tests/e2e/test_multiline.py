@@ -16,7 +16,6 @@
 import json
 import os
 import random
-import re
 import subprocess
 import time
 
