@@ -447,6 +447,23 @@ def http(port: int, path: str, method: str = "GET") -> tuple[int, str]:
         return err.code, err.read().decode("utf-8", "replace")
 
 
+def wait_pool_returned(port: int, what: str, agent: Agent | None = None,
+                       timeout: float = 30) -> None:
+    """Waits until the agent's buffer pool is all back (logagent_buffer_pool_in_use 0): after a
+    fault has cleared and everything was delivered, no buffer may stay held on any path."""
+    last: dict[str, float | None] = {}
+
+    def returned() -> bool:
+        m = try_scrape(port)
+        last["in_use"] = m.get("logagent_buffer_pool_in_use") if m else None
+        return last["in_use"] == 0
+
+    try:
+        wait_for(returned, timeout, f"{what}: buffer pool back", interval=0.1, agent=agent)
+    except TestFailure as err:
+        raise TestFailure(f"{err} (logagent_buffer_pool_in_use = {last.get('in_use')})") from None
+
+
 def as_user(uid: int) -> list[str]:
     """A command prefix that runs the agent as `uid` (and gid), no groups, no capabilities."""
     return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all"]

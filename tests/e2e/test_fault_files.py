@@ -148,8 +148,12 @@ class Live:
         v = m.get(name, **labels) if m else None
         return v or 0.0
 
-    def stop(self) -> None:
+    def stop(self, pool_returned: bool = True) -> None:
+        """Stops the agent; first, unless told otherwise (a fault still on), waits until its
+        buffer pool is all back."""
         assert self.agent is not None
+        if pool_returned and self.agent.running():
+            e.wait_pool_returned(self.port, self.name, agent=self.agent)
         self.agent.stop(timeout=20)
 
     def final(self) -> list[bytes]:

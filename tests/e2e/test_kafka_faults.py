@@ -170,6 +170,7 @@ def case_unreachable(ctx: e.Context) -> None:
         e.log(f"[unreachable] {before} lines written before the broker appeared, {total} in all; "
               f"all acknowledged {time.monotonic() - t_up:.1f} s after it appeared "
               f"({waited:.1f} s after the writer stopped); broker_up={up}")
+        e.wait_pool_returned(mport, "unreachable", agent=agent)
         agent.stop(timeout=30)
         out = broker.consume("unreachable", "%s\n")
         rep = e.compare_by_id(written, [out.split(b"\n")[:-1]], allow_duplicates=True)
@@ -204,9 +205,10 @@ def case_kill9(ctx: e.Context) -> None:
         broker.start()
         agent = ctx.agent(config(1), label="b-agent").start()
         load.start()
-        time.sleep(5)
-        acked1 = metric(mport, "logagent_sink_events_total", result="ok") or 0
-        e.check(acked1 > 0, "nothing acknowledged before the outage")
+        # Some lines delivered before the outage, however slow the machine.
+        e.wait_for(lambda: (metric(mport, "logagent_sink_events_total", result="ok") or 0) > 0,
+                   60, "run 1 acknowledging lines before the outage", agent=agent)
+        time.sleep(2)  # a little more streaming, so the outage catches batches in flight
         broker.stop(keep=True)
         time.sleep(OUTAGE_S / 2)
         up = metric(mport, "logagent_kafka_broker_up")
@@ -229,7 +231,7 @@ def case_kill9(ctx: e.Context) -> None:
 
         e.wait_for(caught_up, timeout=60, what="run 2 caught up and acknowledged everything it read",
                    agent=agent2, interval=0.5)
-        time.sleep(1)
+        e.wait_pool_returned(mport, "kill9", agent=agent2)
         agent2.stop(timeout=30)
         out = broker.consume("kill9", "%h|%S|%s\n")
         runs, n = split_runs(out)
@@ -463,6 +465,7 @@ def case_rejected(ctx: e.Context) -> None:
                    agent=a2)
         e.wait_for(lambda: ready()[0] == 200, timeout=30, agent=a2,
                    what=f"/ready 200 after the dead-lettered batch (now: {ready()})")
+        e.wait_pool_returned(mport, "rejected", agent=a2)
         a2.stop(timeout=30)
         a3 = ctx.agent(config(3, dead_letter=True), label="d-agent3").start()
         agents.append(a3)

@@ -81,6 +81,7 @@ def body(ctx: e.Context) -> None:
                    f"{total} lines acknowledged", agent=agent)
         lost = sum(v for (n, _, v) in e.scrape(port).samples
                    if n == "logagent_input_files_lost_total")
+        e.wait_pool_returned(port, "rotation_outage", agent=agent)
         agent.stop(timeout=30)
         out = broker.consume("rotation-outage", "%s\n", expect_messages=None)
         messages = out.split(b"\n")[:-1]

@@ -158,6 +158,7 @@ def case_fifo(ctx: e.Context) -> None:
     e.wait_for(lambda: e.checkpoint_offsets(ckpt) == [size], 30,
                f"fifo: the checkpoint reaches the end of the file ({size})", agent=a)
     e.wait_for(lambda: ready(port)[0] == 200, 30, "fifo: /ready 200 again", agent=a)
+    e.wait_pool_returned(port, "fifo", agent=a)
     e.check(a.stop(timeout=30) == 0, "fifo: clean exit")
     # No reader and SIGTERM: the retries end at the shutdown deadline, the process exits.
     e.write_lines(log_path, lines("h", 100), mode="ab")
@@ -184,6 +185,7 @@ def case_deleted(ctx: e.Context) -> None:
     e.write_lines(log_path, after, mode="ab")
     e.wait_for(lambda: len(messages(out)) >= len(after), 60,
                "del: later lines in a new file at the path", agent=a)
+    e.wait_pool_returned(port, "del", agent=a)
     e.check(a.stop() == 0, "del: clean exit")
     got += messages(out)
     missing, dup = report("2 deleted", before + after, got)
@@ -281,6 +283,7 @@ def case_fsync_eio(ctx: e.Context) -> None:
         e.wait_for(lambda: metric(port, "logagent_sink_events_total", sink="file",
                                   result="ok") >= len(want), 120,
                    "eio: everything delivered once space is back", agent=a)
+        e.wait_pool_returned(port, "eio", agent=a)
         e.check(a.stop(timeout=30) == 0, "eio: clean exit")
         subprocess.run(["umount", mnt], check=True)
         mounted = False
