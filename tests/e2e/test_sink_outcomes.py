@@ -24,7 +24,12 @@ prints written / delivered / missing / duplicates.
  7 own_output a pipeline whose glob matches another pipeline's file sink output never reads it
               (the agent never reads what it writes; case 16).
  8 once_fds   `run --once` under `ulimit -n 20` with 30 files reads every line; a file nobody may
-              open makes it exit non-zero naming the file (case 8)."""
+              open makes it exit non-zero naming the file (case 8).
+ 9 torn       a crash in the middle of write(2) (SIGKILL, power loss): the output ends in part of
+              an unacknowledged batch -- whole records, then half of one (the bytes such a write
+              leaves, made by encoding the same lines elsewhere). The restart cuts the partial
+              record and writes the batch again from the checkpoint: every record parses, every
+              line is there, the only duplicates are the batch's records that were whole."""
 
 from __future__ import annotations
 
@@ -414,8 +419,38 @@ def case_once_fds(ctx: e.Context) -> None:
     e.log(f"[8 once_fds] unreadable file: exit {rc}")
 
 
+def case_torn(ctx: e.Context) -> None:
+    logs = ctx.mkdir("torn", "logs")
+    out = ctx.path("torn", "out", "out.ndjson")
+    log_path = os.path.join(logs, "a.log")
+    first, second = lines("t", 500), lines("u", 500)
+    e.write_lines(log_path, first)
+    path = config(ctx, "torn", logs, e.file_sink(out, "json"), None)
+    ctx.run_once(path, label="torn-1")
+    e.write_lines(log_path, second, mode="ab")
+    # What the crashed write of the next batch left: its first 20 records and half the 21st.
+    scratch_logs = ctx.mkdir("torn-ref", "logs")
+    e.write_lines(os.path.join(scratch_logs, "a.log"), second)
+    ref = ctx.path("torn-ref", "out", "out.ndjson")
+    ctx.run_once(config(ctx, "torn-ref", scratch_logs, e.file_sink(ref, "json"), None),
+                 label="torn-ref")
+    with open(ref, "rb") as f:
+        records = f.read().split(b"\n")
+    torn = b"\n".join(records[:20]) + b"\n" + records[20][: len(records[20]) // 2]
+    with open(out, "ab") as f:
+        f.write(torn)
+    r = ctx.run_once(path, label="torn-2")
+    err = open(r.stderr_path, "rb").read()
+    e.check(b"ended in a partial record" in err, f"torn: the cut is not logged: {err[-300:]!r}")
+    got = messages(out)  # parses every record: a continued torn one fails here
+    missing, dup = report("9 torn", first + second, got)
+    e.check(missing == 0, f"torn: {missing} lines missing")
+    e.check(dup == 20, f"torn: {dup} duplicates, want the 20 whole records of the torn batch")
+
+
 CASES = {"1": case_fifo, "2": case_deleted, "3": case_enospc, "4": case_fsync_eio,
-         "5": case_stdout, "6": case_once_partial, "7": case_own_output, "8": case_once_fds}
+         "5": case_stdout, "6": case_once_partial, "7": case_own_output, "8": case_once_fds,
+         "9": case_torn}
 
 
 def body(ctx: e.Context) -> None:

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -30,6 +31,50 @@ std::string open_error(const std::string& path, int err) {
   }
   if (err == ENXIO) return "cannot open " + path + ": a FIFO with no reader (waiting for one)";
   return "cannot open " + path + ": " + std::strerror(err);
+}
+
+// A crash (SIGKILL, power loss) in the middle of write(2) can leave the output ending in part of
+// a record. That batch was never acknowledged: the restart writes it again from the checkpoint,
+// and must not continue the torn record. So an uncompressed output that does not end in a
+// newline is cut back to just after its last one (searched for within kMaxTornBytes; beyond
+// that the file is left alone: it is not a torn batch of ours). Returns the bytes cut.
+constexpr off_t kMaxTornBytes = 64 << 20;  // past the largest encoded batch
+
+off_t cut_torn_tail(int fd, const std::string& path) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) return 0;
+  // fd is write-only: read through a second descriptor, if it is the same file.
+  const int rd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (rd < 0) return 0;
+  struct stat rs {};
+  off_t keep = -1;
+  if (::fstat(rd, &rs) == 0 && rs.st_dev == st.st_dev && rs.st_ino == st.st_ino) {
+    char block[64 * 1024];
+    const off_t floor = st.st_size > kMaxTornBytes ? st.st_size - kMaxTornBytes : 0;
+    off_t end = st.st_size;
+    while (keep < 0 && end > floor) {
+      const off_t begin = std::max(floor, end - static_cast<off_t>(sizeof(block)));
+      const ssize_t n = ::pread(rd, block, static_cast<size_t>(end - begin), begin);
+      if (n != end - begin) break;  // a read error: leave the file as it is
+      for (ssize_t i = n; i-- > 0;) {
+        if (block[i] == '\n') {
+          keep = begin + i + 1;
+          break;
+        }
+      }
+      if (end == st.st_size && keep == st.st_size) return 0;  // ends in a newline: whole
+      end = begin;
+    }
+    if (keep < 0 && end == 0) keep = 0;  // one partial record and nothing before it
+  }
+  ::close(rd);
+  if (keep < 0 || keep == st.st_size) return 0;
+  if (::ftruncate(fd, keep) != 0) {
+    spdlog::error("sink file {}: ends in a partial record ({} bytes) but cannot be cut: {}", path,
+                  st.st_size - keep, std::strerror(errno));
+    return 0;
+  }
+  return st.st_size - keep;
 }
 
 std::string utc_stamp() {
@@ -99,6 +144,14 @@ Result<std::unique_ptr<RollingFileSink>> RollingFileSink::open(const FileOptions
   // A FIFO without a reader yet is not an error: the sink is not ready (GET /ready says so) and
   // every write tries to open it again.
   if (fd < 0 && errno != ENXIO) return Status::error(open_error(o.path, errno));
+  if (fd >= 0 && o.compression == "none") {
+    if (const off_t cut = cut_torn_tail(fd, o.path); cut > 0) {
+      spdlog::warn(
+          "sink file {}: ended in a partial record ({} bytes, from a write interrupted by a "
+          "crash); cut it off -- its batch was not acknowledged and is written again",
+          o.path, cut);
+    }
+  }
   struct stat st {};
   const uint64_t size = fd >= 0 && ::fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
   std::unique_ptr<RollingFileSink> sink(new RollingFileSink(fd, o, size, ctx));

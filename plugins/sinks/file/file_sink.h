@@ -10,7 +10,9 @@
 // app-20261127T040512Z-000.ndjson.zst; NNN counts rolls within one second, so names sort in write
 // order) and opens a fresh `path`, between two batches, so every rolled file is complete and,
 // compressed, decodes on its own. The age is checked when a batch is written: an idle file is
-// rolled by the next batch.
+// rolled by the next batch. At start an uncompressed output that ends in part of a record (a
+// write cut short by a crash: its batch was never acknowledged, and is written again) is cut back
+// to its last newline, so no record is ever torn across a restart.
 //
 // Threads: see FdSink (write() from any lane; rolling happens under its lock).
 #pragma once

@@ -317,3 +317,46 @@ TEST_CASE("file sink: writes() names the output and the pattern of its rolled fi
   CHECK(::fnmatch(w[1].c_str(), rolled.c_str(), 0) == 0);
   CHECK(::fnmatch(w[1].c_str(), "/o/x/app.ndjson", 0) != 0);
 }
+
+TEST_CASE("file sink: a record torn by a crash is cut at start, never continued") {
+  Env env;
+  fs::create_directories(env.dir);
+  FileOptions o;
+  o.path = (env.dir / "out.log").string();
+  Done done;
+  Lines a(0, 3);
+  SUBCASE("a partial record after whole ones") {
+    { std::ofstream(o.path, std::ios::binary) << "old 1\nold 2\nold 3 (tor"; }
+    auto sink = FileSink::create(o, env.ctx);
+    REQUIRE(sink.is_ok());
+    CHECK(slurp(o.path) == "old 1\nold 2\n");
+    sink.value()->write(a.batch, SinkAck(&done, &a.batch));
+    CHECK(slurp(o.path) == "old 1\nold 2\nevent 0\nevent 1\nevent 2\n");
+  }
+  SUBCASE("a partial first record, longer than one read block") {
+    { std::ofstream(o.path, std::ios::binary) << std::string(200'000, 'x'); }
+    auto sink = FileSink::create(o, env.ctx);
+    REQUIRE(sink.is_ok());
+    CHECK(fs::file_size(o.path) == 0);
+  }
+  SUBCASE("the newline just before a read block boundary") {
+    const std::string whole = std::string(100'000, 'y') + "\n";
+    { std::ofstream(o.path, std::ios::binary) << whole << std::string(64 * 1024, 'z'); }
+    auto sink = FileSink::create(o, env.ctx);
+    REQUIRE(sink.is_ok());
+    CHECK(slurp(o.path) == whole);
+  }
+  SUBCASE("a whole file is left as it is") {
+    { std::ofstream(o.path, std::ios::binary) << "old 1\nold 2\n"; }
+    auto sink = FileSink::create(o, env.ctx);
+    REQUIRE(sink.is_ok());
+    CHECK(slurp(o.path) == "old 1\nold 2\n");
+  }
+  SUBCASE("compressed output is not cut (a frame is not a line)") {
+    o.compression = "zstd";
+    { std::ofstream(o.path, std::ios::binary) << "not\na frame"; }
+    auto sink = FileSink::create(o, env.ctx);
+    REQUIRE(sink.is_ok());
+    CHECK(slurp(o.path) == "not\na frame");
+  }
+}
