@@ -37,15 +37,17 @@ std::string open_error(const std::string& path, int err) {
 // a record. That batch was never acknowledged: the restart writes it again from the checkpoint,
 // and must not continue the torn record. So an uncompressed output that does not end in a
 // newline is cut back to just after its last one (searched for within kMaxTornBytes; beyond
-// that the file is left alone: it is not a torn batch of ours). Returns the bytes cut.
+// that the file is left alone: it is not a torn batch of ours).
 constexpr off_t kMaxTornBytes = 64 << 20;  // past the largest encoded batch
 
-off_t cut_torn_tail(int fd, const std::string& path) {
+// Where the partial record at the end of the regular file on `fd` begins; -1 when it ends in a
+// newline (or is empty, not a regular file, or cannot be read).
+off_t torn_tail_start(int fd, const std::string& path) {
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) return 0;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) return -1;
   // fd is write-only: read through a second descriptor, if it is the same file.
   const int rd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-  if (rd < 0) return 0;
+  if (rd < 0) return -1;
   struct stat rs {};
   off_t keep = -1;
   if (::fstat(rd, &rs) == 0 && rs.st_dev == st.st_dev && rs.st_ino == st.st_ino) {
@@ -56,25 +58,14 @@ off_t cut_torn_tail(int fd, const std::string& path) {
       const off_t begin = std::max(floor, end - static_cast<off_t>(sizeof(block)));
       const ssize_t n = ::pread(rd, block, static_cast<size_t>(end - begin), begin);
       if (n != end - begin) break;  // a read error: leave the file as it is
-      for (ssize_t i = n; i-- > 0;) {
-        if (block[i] == '\n') {
-          keep = begin + i + 1;
-          break;
-        }
-      }
-      if (end == st.st_size && keep == st.st_size) return 0;  // ends in a newline: whole
+      const void* nl = ::memrchr(block, '\n', static_cast<size_t>(n));
+      if (nl != nullptr) keep = begin + (static_cast<const char*>(nl) - block) + 1;
       end = begin;
     }
     if (keep < 0 && end == 0) keep = 0;  // one partial record and nothing before it
   }
   ::close(rd);
-  if (keep < 0 || keep == st.st_size) return 0;
-  if (::ftruncate(fd, keep) != 0) {
-    spdlog::error("sink file {}: ends in a partial record ({} bytes) but cannot be cut: {}", path,
-                  st.st_size - keep, std::strerror(errno));
-    return 0;
-  }
-  return st.st_size - keep;
+  return keep == st.st_size ? -1 : keep;
 }
 
 std::string utc_stamp() {
@@ -144,17 +135,25 @@ Result<std::unique_ptr<RollingFileSink>> RollingFileSink::open(const FileOptions
   // A FIFO without a reader yet is not an error: the sink is not ready (GET /ready says so) and
   // every write tries to open it again.
   if (fd < 0 && errno != ENXIO) return Status::error(open_error(o.path, errno));
-  if (fd >= 0 && o.compression == "none") {
-    if (const off_t cut = cut_torn_tail(fd, o.path); cut > 0) {
-      spdlog::warn(
-          "sink file {}: ended in a partial record ({} bytes, from a write interrupted by a "
-          "crash); cut it off -- its batch was not acknowledged and is written again",
-          o.path, cut);
-    }
+  const off_t torn = fd >= 0 && o.compression == "none" ? torn_tail_start(fd, o.path) : -1;
+  if (torn >= 0 && ::ftruncate(fd, torn) == 0) {
+    spdlog::warn(
+        "sink file {}: ended in a partial record (from a write interrupted by a crash); cut it "
+        "off at {} -- its batch was not acknowledged and is written again",
+        o.path, torn);
+  } else if (torn >= 0) {
+    spdlog::error(
+        "sink file {}: ends in a partial record from {} but cannot be cut now: {}; "
+        "every write tries again first",
+        o.path, torn, std::strerror(errno));
   }
   struct stat st {};
   const uint64_t size = fd >= 0 && ::fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
   std::unique_ptr<RollingFileSink> sink(new RollingFileSink(fd, o, size, ctx));
+  if (torn >= 0 && static_cast<off_t>(size) > torn) {
+    std::lock_guard lock(sink->mu_);
+    sink->torn_ = torn;  // FdSink cuts it before the first write (a failure there is a retry)
+  }
   if (fd < 0) {
     spdlog::warn("sink file {}: {}", o.path, open_error(o.path, ENXIO));
     sink->set_not_ready(open_error(o.path, ENXIO));

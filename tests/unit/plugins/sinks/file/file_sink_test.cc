@@ -346,11 +346,18 @@ TEST_CASE("file sink: a record torn by a crash is cut at start, never continued"
     REQUIRE(sink.is_ok());
     CHECK(slurp(o.path) == whole);
   }
-  SUBCASE("a whole file is left as it is") {
+  SUBCASE("a whole file is left as it is, and nothing stays open") {
     { std::ofstream(o.path, std::ios::binary) << "old 1\nold 2\n"; }
-    auto sink = FileSink::create(o, env.ctx);
-    REQUIRE(sink.is_ok());
-    CHECK(slurp(o.path) == "old 1\nold 2\n");
+    auto open_fds = [] {
+      return std::distance(fs::directory_iterator("/proc/self/fd"), fs::directory_iterator{});
+    };
+    const auto before = open_fds();
+    {
+      auto sink = FileSink::create(o, env.ctx);
+      REQUIRE(sink.is_ok());
+      CHECK(slurp(o.path) == "old 1\nold 2\n");
+    }
+    CHECK(open_fds() == before);
   }
   SUBCASE("compressed output is not cut (a frame is not a line)") {
     o.compression = "zstd";
