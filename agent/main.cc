@@ -8,8 +8,8 @@
 
 #include "agent/api/registry.h"
 #include "agent/config/config.h"
-#include "agent/core/heap.h"
 #include "agent/supervisor/agent_log.h"
+#include "agent/supervisor/heap.h"
 #include "agent/supervisor/supervisor.h"
 #include "agent/version.h"
 #include "plugins/builtin_plugins.h"

@@ -1,4 +1,4 @@
-// Micro-benchmarks of the json event encoding (agent/api/event_encoder.h), Google Benchmark:
+// Micro-benchmarks of the json event encoding (agent/codec/event_encoder.h), Google Benchmark:
 // a batch of 1,300 events of about 200 bytes as the tail input hands them over, encoded into a
 // reused output buffer (as the encode step and the file sink do). bytes_per_second counts the
 // input line bytes, like bench_parsers.
@@ -18,10 +18,10 @@
 #include <vector>
 
 #include "agent/api/batch.h"
-#include "agent/api/event_encoder.h"
 #include "agent/api/fields.h"
-#include "agent/api/parser_stage.h"
-#include "plugins/parsers/json/json_parser.h"
+#include "agent/codec/event_encoder.h"
+#include "plugins/common/json_object.h"
+#include "plugins/common/parser_stage.h"
 
 namespace {
 

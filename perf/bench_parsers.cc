@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "agent/api/batch.h"
-#include "agent/api/event_encoder.h"
 #include "agent/api/fields.h"
-#include "plugins/parsers/json/json_parser.h"
+#include "agent/codec/event_encoder.h"
+#include "plugins/common/json_object.h"
 #include "plugins/parsers/logfmt/logfmt_parser.h"
 
 namespace {

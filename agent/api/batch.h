@@ -5,7 +5,7 @@
 // file, and the ChunkRefs that keep their bytes alive. Batches move by unique_ptr through SPSC
 // queues, so exactly one thread touches a batch at a time until the sink step, where it is shared
 // read-only by every sink of the pipeline; the last sink acknowledgement completes it (see
-// SinkAck in sink.h), the AckTracker records [begin, end), and destroying the batch returns its
+// SinkAck in plugin.h), the pipeline records [begin, end), and destroying the batch returns its
 // chunks to the pool.
 #pragma once
 
@@ -43,18 +43,18 @@ struct SourceInfo {
   std::string path;  // path the file was opened at
 };
 
-class AckTracker;
-struct SourceState;
+class SourceState;  // source.h
 
 class Batch {
  public:
   std::shared_ptr<const SourceInfo> source;
-  std::shared_ptr<SourceState> state;  // ack bookkeeping for the source (owned by AckTracker)
-  uint64_t generation = 0;             // bumped when the file was truncated
-  uint64_t begin = 0;                  // file offset of the first byte covered
-  uint64_t end = 0;                    // one past the last byte covered
-  int64_t read_time_ns = 0;            // CLOCK_REALTIME when the bytes were read
-  int64_t read_mono_ns = 0;            // steady clock, for latency/age metrics
+  std::shared_ptr<SourceState>
+      state;                 // ack bookkeeping for the source (owned by the pipeline; source.h)
+  uint64_t generation = 0;   // bumped when the file was truncated
+  uint64_t begin = 0;        // file offset of the first byte covered
+  uint64_t end = 0;          // one past the last byte covered
+  int64_t read_time_ns = 0;  // CLOCK_REALTIME when the bytes were read
+  int64_t read_mono_ns = 0;  // steady clock, for latency/age metrics
   std::vector<Event> events;
   std::vector<ChunkRef> chunks;  // usually one or two
 

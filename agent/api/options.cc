@@ -1,6 +1,5 @@
 // Binding of YAML nodes to typed options: positions, paths, value readers, key checks.
-// The text parsers (sizes, durations, ${VAR}) and format_value() are in
-// agent/config/value_text.cc.
+// The text parsers (sizes, durations, ${VAR}) and format_value() are in options_text.cc.
 #include "agent/api/options.h"
 
 #include <fmt/format.h>

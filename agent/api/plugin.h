@@ -24,7 +24,6 @@
 #include <utility>
 #include <vector>
 
-#include "agent/api/ack_tracker.h"
 #include "agent/api/batch.h"
 #include "agent/api/encoding.h"
 #include "agent/api/metrics.h"
@@ -49,7 +48,7 @@ class InputContext {
  public:
   virtual ~InputContext() = default;
   virtual BufferPool& pool() = 0;
-  virtual AckTracker& acks() = 0;
+  virtual SourceTracker& sources() = 0;  // agent/api/source.h
   // Entries saved by the previous run of this pipeline (empty on the first run).
   virtual const std::vector<CheckpointEntry>& saved_checkpoints() const = 0;
   // Hands `batch` (non-empty range, state and source set) to the lane of its source, waiting

@@ -1,4 +1,5 @@
-// Source identity and checkpoint records: what a file is, and how far it was delivered.
+// Sources: what a file is (its identity), how far it was delivered (a checkpoint record), and the
+// handle through which an input tells the pipeline about the files it reads (SourceTracker).
 //
 // A file is identified by (device, inode) plus a fingerprint: a 64-bit hash of its first
 // `fp_len` bytes. The fingerprint grows with the file up to kFingerprintCap, so small files and
@@ -6,8 +7,10 @@
 // content is seen as a new file. Plain values; any thread.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -45,6 +48,48 @@ struct CheckpointEntry {
   FileIdentity id;
   uint64_t offset = 0;
   std::string path;
+};
+
+// One file as the pipeline tracks it for acknowledgements, shared by every batch read from it
+// (Batch::state). Opened by SourceTracker::open() and owned by the pipeline: an input sees only its
+// id and tells it the file's current size (for the bytes-behind metric). Thread-safe.
+class SourceState {
+ public:
+  SourceState(const SourceState&) = delete;
+  SourceState& operator=(const SourceState&) = delete;
+
+  uint64_t id() const { return id_; }  // unique within the agent's run; selects the lane
+  void observe_size(uint64_t size) { size_.store(size, std::memory_order_relaxed); }
+  uint64_t observed_size() const { return size_.load(std::memory_order_relaxed); }
+
+ protected:
+  explicit SourceState(uint64_t source_id) : id_(source_id) {}
+  ~SourceState() = default;  // destroyed as the pipeline's own type (shared_ptr keeps it)
+
+ private:
+  const uint64_t id_;
+  std::atomic<uint64_t> size_{0};
+};
+
+// The input's side of acknowledgement (InputContext::sources()): it opens a SourceState for
+// each file it reads, and says when the file was renamed, truncated or is done with. The pipeline
+// records the batches and moves the checkpoint. Thread-safe; called per file event, never per
+// line.
+class SourceTracker {
+ public:
+  virtual ~SourceTracker() = default;
+  // Tracks a file whose bytes below `offset` are already delivered (the previous run's entry for
+  // its dev and inode, if any, is claimed by it).
+  virtual std::shared_ptr<SourceState> open(const FileIdentity& id, std::string path,
+                                            uint64_t offset) = 0;
+  // The fingerprint grew or the file was found under another name.
+  virtual void update(SourceState& s, const FileIdentity& id, const std::string& path) = 0;
+  // Truncation or replacement: a new generation that starts (committed) at `offset`. Returns
+  // the generation number the input stamps on the file's later batches (Batch::generation).
+  virtual uint64_t restart(SourceState& s, uint64_t offset) = 0;
+  // The input is finished with the file for good (deleted and drained, or abandoned). Its
+  // checkpoint entry disappears once its pending batches are settled.
+  virtual void forget(SourceState& s) = 0;
 };
 
 }  // namespace logagent

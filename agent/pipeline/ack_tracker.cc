@@ -1,4 +1,4 @@
-#include "agent/api/ack_tracker.h"
+#include "agent/pipeline/ack_tracker.h"
 
 #include <algorithm>
 #include <chrono>
@@ -7,13 +7,20 @@
 #include "agent/api/batch.h"
 
 namespace logagent {
+namespace {
+
+// Every SourceState of a tracker was made by its open().
+TrackedSource& tracked(SourceState& s) { return static_cast<TrackedSource&>(s); }
+const TrackedSource& tracked(const SourceState& s) { return static_cast<const TrackedSource&>(s); }
+
+}  // namespace
 
 std::shared_ptr<SourceState> AckTracker::open(const FileIdentity& id, std::string path,
                                               uint64_t offset) {
   std::lock_guard lock(mu_);
   std::erase_if(unclaimed_,
                 [&](const CheckpointEntry& e) { return e.id.dev == id.dev && e.id.ino == id.ino; });
-  auto s = std::make_shared<SourceState>(next_id_++);
+  auto s = std::make_shared<TrackedSource>(next_id_++);
   s->identity = id;
   s->path = std::move(path);
   s->committed = offset;
@@ -41,13 +48,15 @@ size_t AckTracker::unclaimed() const {
   return unclaimed_.size();
 }
 
-void AckTracker::update(SourceState& s, const FileIdentity& id, const std::string& path) {
+void AckTracker::update(SourceState& source, const FileIdentity& id, const std::string& path) {
+  TrackedSource& s = tracked(source);
   std::lock_guard lock(s.mu);
   s.identity = id;
   if (s.path != path) s.path = path;
 }
 
-uint64_t AckTracker::restart(SourceState& s, uint64_t offset) {
+uint64_t AckTracker::restart(SourceState& source, uint64_t offset) {
+  TrackedSource& s = tracked(source);
   std::lock_guard lock(s.mu);
   ++s.generation;
   s.committed = offset;
@@ -55,7 +64,8 @@ uint64_t AckTracker::restart(SourceState& s, uint64_t offset) {
   return s.generation;
 }
 
-void AckTracker::forget(SourceState& s) {
+void AckTracker::forget(SourceState& source) {
+  TrackedSource& s = tracked(source);
   {
     std::lock_guard lock(s.mu);
     s.forgotten = true;
@@ -67,20 +77,22 @@ void AckTracker::forget(SourceState& s) {
 
 void AckTracker::emitted(const Batch& batch) {
   emitted_.fetch_add(1, std::memory_order_acq_rel);
-  SourceState& s = *batch.state;
+  TrackedSource& s = tracked(*batch.state);
   std::lock_guard lock(s.mu);
   if (batch.generation != s.generation) return;
   s.pending.push_back({batch.begin, batch.end, batch.read_mono_ns, false, false});
 }
 
 void AckTracker::completed(const Batch& batch, bool ok) {
-  SourceState& s = *batch.state;
+  TrackedSource& s = tracked(*batch.state);
+  bool forgotten = false;
   {
     std::lock_guard lock(s.mu);
+    forgotten = s.forgotten;
     if (batch.generation == s.generation) {
       auto it = std::lower_bound(
           s.pending.begin(), s.pending.end(), batch.begin,
-          [](const SourceState::Pending& p, uint64_t begin) { return p.begin < begin; });
+          [](const TrackedSource::Pending& p, uint64_t begin) { return p.begin < begin; });
       if (it != s.pending.end() && it->begin == batch.begin) {
         it->done = true;
         it->failed = !ok;
@@ -94,7 +106,7 @@ void AckTracker::completed(const Batch& batch, bool ok) {
     }
   }
   if (!ok) failed_.fetch_add(1, std::memory_order_relaxed);
-  if (s.forgotten) {
+  if (forgotten) {  // read under s.mu above: forget() sets it from the input thread
     std::lock_guard lock(mu_);
     std::lock_guard slock(s.mu);
     settle_locked(s);
@@ -103,10 +115,10 @@ void AckTracker::completed(const Batch& batch, bool ok) {
 }
 
 // Requires mu_ and s.mu. Drops a forgotten source once nothing of it is pending.
-void AckTracker::settle_locked(SourceState& s) {
+void AckTracker::settle_locked(TrackedSource& s) {
   if (!s.forgotten || !s.pending.empty()) return;
   auto it = std::find_if(sources_.begin(), sources_.end(),
-                         [&](const std::shared_ptr<SourceState>& p) { return p.get() == &s; });
+                         [&](const std::shared_ptr<TrackedSource>& p) { return p.get() == &s; });
   if (it != sources_.end()) sources_.erase(it);
 }
 
@@ -123,7 +135,8 @@ std::vector<CheckpointEntry> AckTracker::snapshot() const {
   return out;
 }
 
-uint64_t AckTracker::committed(const SourceState& s) const {
+uint64_t AckTracker::committed(const SourceState& source) const {
+  const TrackedSource& s = tracked(source);
   std::lock_guard lock(s.mu);
   return s.committed;
 }
@@ -132,7 +145,7 @@ uint64_t AckTracker::bytes_behind() const {
   std::lock_guard lock(mu_);
   uint64_t total = 0;
   for (const auto& s : sources_) {
-    const uint64_t size = s->file_size.load(std::memory_order_relaxed);
+    const uint64_t size = s->observed_size();
     std::lock_guard slock(s->mu);
     if (size > s->committed) total += size - s->committed;
   }

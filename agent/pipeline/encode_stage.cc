@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "agent/api/event_encoder.h"
+#include "agent/codec/event_encoder.h"
 
 namespace logagent {
 

@@ -16,7 +16,7 @@
 #include "agent/api/encoding.h"
 #include "agent/api/metrics.h"
 #include "agent/api/plugin.h"
-#include "agent/api/zstd_frame.h"
+#include "agent/codec/zstd_frame.h"
 
 namespace logagent {
 

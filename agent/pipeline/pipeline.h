@@ -26,12 +26,12 @@
 #include <thread>
 #include <vector>
 
-#include "agent/api/ack_tracker.h"
 #include "agent/api/plugin.h"
 #include "agent/checkpoint/checkpoint_store.h"
 #include "agent/config/config.h"
 #include "agent/core/buffer_pool.h"
 #include "agent/metrics/metrics_registry.h"
+#include "agent/pipeline/ack_tracker.h"
 #include "agent/pipeline/lane.h"
 
 namespace logagent {
@@ -79,7 +79,8 @@ class Pipeline final : public InputContext {
 
   // InputContext
   BufferPool& pool() override { return pool_; }
-  AckTracker& acks() override { return acks_; }
+  SourceTracker& sources() override { return acks_; }
+  AckTracker& acks() { return acks_; }
   const std::vector<CheckpointEntry>& saved_checkpoints() const override { return saved_; }
   bool emit(BatchPtr batch) override;
   bool once() const override { return once_; }

@@ -11,7 +11,7 @@
 #include <mutex>
 #include <string_view>
 
-#include "agent/api/event_encoder.h"
+#include "agent/codec/event_encoder.h"
 
 namespace logagent {
 namespace {

@@ -15,12 +15,12 @@
 #include <vector>
 
 #include "agent/core/buffer_pool.h"
-#include "agent/core/heap.h"
 #include "agent/metrics/http_server.h"
 #include "agent/metrics/metrics_registry.h"
 #include "agent/metrics/process_metrics.h"
 #include "agent/pipeline/pipeline.h"
 #include "agent/supervisor/data_dir_lock.h"
+#include "agent/supervisor/heap.h"
 #include "agent/supervisor/sd_notify.h"
 #include "agent/version.h"
 
@@ -189,7 +189,7 @@ class Supervisor {
   std::shared_ptr<MetricsRegistry> metrics_;
   BufferPool pool_;
   std::vector<Slot> slots_;
-  HeapTrimmer heap_trimmer_;  // keeps RSS following the live heap (see agent/core/heap.h)
+  HeapTrimmer heap_trimmer_;  // keeps RSS following the live heap (see agent/supervisor/heap.h)
   Health health_;
   ReloadChannel reloads_;
   HttpServer http_;  // last: stopped first, while what its handlers use still exists

@@ -38,7 +38,7 @@ def text_ns(text: str) -> int:
 
 
 def stable_hash(data: bytes) -> int:
-    """agent/api/conditions.h stable_hash (FNV-1a + murmur3 finaliser), for sample's decisions."""
+    """plugins/common/field_edit.h stable_hash (FNV-1a + murmur3 finaliser), for sample's decisions."""
     m = (1 << 64) - 1
     h = 1469598103934665603
     for b in data:

@@ -1,4 +1,4 @@
-// Fuzz target: the JSON event encoder (agent/api/event_encoder.h) on batches with parsed fields.
+// Fuzz target: the JSON event encoder (agent/codec/event_encoder.h) on batches with parsed fields.
 //
 // Input: '\n'-separated lines. The first line is the source path (and seeds the read time and
 // event times); each further line is an event: pieces separated by 0x1F, the first the message,

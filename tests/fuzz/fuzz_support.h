@@ -28,7 +28,7 @@
 #include <vector>
 
 #include "agent/api/batch.h"
-#include "agent/api/event_encoder.h"
+#include "agent/codec/event_encoder.h"
 
 #define FUZZ_CHECK(cond, what)                                                         \
   do {                                                                                 \

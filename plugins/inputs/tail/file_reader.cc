@@ -40,7 +40,7 @@ FileReader::FileReader(int fd, std::string path, const FileIdentity& id, uint64_
       path_(std::move(path)),
       identity_(id),
       state_(std::move(state)),
-      source_(std::make_shared<const SourceInfo>(SourceInfo{state_->id, path_})),
+      source_(std::make_shared<const SourceInfo>(SourceInfo{state_->id(), path_})),
       offset_(offset),
       read_end_(offset),
       covered_(offset),
@@ -62,10 +62,10 @@ void FileReader::reopen(int fd) {
   maybe_data = true;
 }
 
-void FileReader::rename(AckTracker& acks, const std::string& path) {
+void FileReader::rename(SourceTracker& sources, const std::string& path) {
   path_ = path;
-  source_ = std::make_shared<const SourceInfo>(SourceInfo{state_->id, path_});
-  acks.update(*state_, identity_, path_);
+  source_ = std::make_shared<const SourceInfo>(SourceInfo{state_->id(), path_});
+  sources.update(*state_, identity_, path_);
 }
 
 void FileReader::detach(int64_t now_mono_ns) {
@@ -77,11 +77,11 @@ void FileReader::detach(int64_t now_mono_ns) {
 
 void FileReader::restart(ReadEnv& env, const struct stat& st, const char* why) {
   spdlog::info("tail: {} {}; reading it again from the start", path_, why);
-  generation_ = env.ctx.acks().restart(*state_, 0);
+  generation_ = env.ctx.sources().restart(*state_, 0);
   offset_ = read_end_ = covered_ = held_end_ = 0;
   skipping_ = false;
   identity_ = identify(fd_, st);
-  env.ctx.acks().update(*state_, identity_, path_);
+  env.ctx.sources().update(*state_, identity_, path_);
   env.metrics.truncations.inc();
 }
 
@@ -94,7 +94,7 @@ bool FileReader::sync(ReadEnv& env, bool* error) {
   }
   size_ = static_cast<uint64_t>(std::max<off_t>(st.st_size, 0));
   mtime_ns_ = mtime_ns(st);
-  state_->file_size.store(size_, std::memory_order_relaxed);
+  state_->observe_size(size_);
   if (st.st_nlink == 0 && !deleted_) {
     deleted_ = true;
     deleted_since_ = mono_now_ns();
@@ -107,7 +107,7 @@ bool FileReader::sync(ReadEnv& env, bool* error) {
       restart(env, st, "was rewritten (its first bytes changed)");
     } else if (r.current.fp_len != identity_.fp_len) {
       identity_ = r.current;
-      env.ctx.acks().update(*state_, identity_, path_);
+      env.ctx.sources().update(*state_, identity_, path_);
     }
   }
   return size_ > read_end_;

@@ -17,7 +17,7 @@
 // kept and it is reopened by identity). It follows its path, or drains: the path now names
 // another file or nothing, so it is read to its end and then closed and forgotten.
 //
-// Threads: input thread only. The SourceState it shares with the AckTracker is thread-safe.
+// Threads: input thread only. The SourceState it shares with the pipeline is thread-safe.
 #pragma once
 
 #include <sys/stat.h>
@@ -28,7 +28,6 @@
 #include <string>
 
 #include <vector>
-#include "agent/api/ack_tracker.h"
 #include "agent/api/batch.h"
 #include "agent/api/plugin.h"
 #include "agent/api/source.h"
@@ -73,7 +72,7 @@ class FileReader {
   static constexpr uint64_t kTurnBytes = 4 * 1024 * 1024;
 
   // Takes ownership of `fd` and, when `budget` is set and fd >= 0, of the unit of `budget` it
-  // holds (open_budget.h): close() gives it back. The AckTracker state was opened at `offset`.
+  // holds (open_budget.h): close() gives it back. Its SourceState was opened at `offset`.
   FileReader(int fd, std::string path, const FileIdentity& id, uint64_t offset,
              std::shared_ptr<SourceState> state, OpenBudget* budget = nullptr);
   ~FileReader();
@@ -97,7 +96,7 @@ class FileReader {
   // Adopts a descriptor of the same file (reopen after an idle close), with its budget unit.
   void reopen(int fd);
   // The file now lives at `path` (renamed within the matched set).
-  void rename(AckTracker& acks, const std::string& path);
+  void rename(SourceTracker& sources, const std::string& path);
   // The path no longer names this file: read it to its end, then let it go.
   void detach(int64_t now_mono_ns);
   // The path names this file again: follow it.

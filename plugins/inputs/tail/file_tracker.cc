@@ -127,7 +127,7 @@ void FileTracker::reconcile(ReadEnv& env, std::vector<ScannedFile> found, Resume
       if (it != by_ino.end() && !claimed[it->second] && r.open()) {
         claimed[it->second] = true;
         r.attach();
-        if (r.path() != found[it->second].path) r.rename(env.ctx.acks(), found[it->second].path);
+        if (r.path() != found[it->second].path) r.rename(env.ctx.sources(), found[it->second].path);
         readers_[k].real_path = resolve(r.path());
       }
       ++k;
@@ -191,7 +191,7 @@ bool FileTracker::claim(ReadEnv& env, Tracked& t, const ScannedFile& f) {
   if (moved) {
     spdlog::info("tail: {} was renamed to {}; following it", r.path(), f.path);
     metrics_.rotations.inc();
-    r.rename(env.ctx.acks(), f.path);
+    r.rename(env.ctx.sources(), f.path);
     t.real_path = resolve(f.path);
   }
   return true;
@@ -222,7 +222,7 @@ bool FileTracker::lose(ReadEnv& env, Tracked& t, int64_t now) {
     }
     budget_.take();  // a file to drain stays open: it may have no name left to reopen it by
     r.reopen(o.fd);
-    if (o.path != r.path()) r.rename(env.ctx.acks(), o.path);
+    if (o.path != r.path()) r.rename(env.ctx.sources(), o.path);
   }
   spdlog::info("tail: {} was rotated or removed; reading the old file to its end", r.path());
   metrics_.rotations.inc();
@@ -271,7 +271,7 @@ void FileTracker::add_found(ReadEnv& env, const ScannedFile& f, ResumePlanner* r
 void FileTracker::add(ReadEnv& env, OpenedFile f, uint64_t offset, bool draining, bool held) {
   unopened_.erase(f.path);
   const FileIdentity id = identify(f.fd, f.st);
-  auto state = env.ctx.acks().open(id, f.path, offset);
+  auto state = env.ctx.sources().open(id, f.path, offset);
   if (discovery_ != nullptr) discovery_->tracked(id);
   Tracked t;
   t.real_path = resolve(f.path);
@@ -408,7 +408,7 @@ int64_t FileTracker::next_flush(const ReadEnv& env) const {
 
 void FileTracker::drop(ReadEnv& env, size_t index) {
   if (discovery_ != nullptr) discovery_->forgotten(readers_[index].reader->identity());
-  env.ctx.acks().forget(*readers_[index].reader->state());
+  env.ctx.sources().forget(*readers_[index].reader->state());
   readers_.erase(readers_.begin() + static_cast<std::ptrdiff_t>(index));
 }
 

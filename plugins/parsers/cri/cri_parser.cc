@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "agent/api/batch.h"
-#include "agent/api/conditions.h"
+#include "plugins/common/field_edit.h"
 
 namespace logagent::plugins::cri {
 

@@ -31,8 +31,8 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/api/parser_stage.h"
 #include "agent/api/plugin.h"
+#include "plugins/common/parser_stage.h"
 #include "plugins/parsers/cri/cri_options.h"
 
 namespace logagent::plugins::cri {

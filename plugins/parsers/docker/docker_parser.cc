@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "plugins/parsers/json/json_parser.h"
+#include "plugins/common/json_object.h"
 
 namespace logagent::plugins::docker {
 namespace {

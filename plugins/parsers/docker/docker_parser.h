@@ -5,8 +5,8 @@
 // The event's message becomes the unescaped `log` without its trailing "\n" (a view of the line
 // when it has no escapes, else of the batch's arena); every other member becomes a field as the
 // json parser makes it (`stream`, `time`, and e.g. `attrs` as raw JSON when --log-opt labels are
-// set). A line that is not a valid JSON object (see json_parser.h), or has no string `log`, is a
-// parse error ("json: ..." or "docker: ...").
+// set). A line that is not a valid JSON object (see plugins/common/json_object.h), or has no string
+// `log`, is a parse error ("json: ..." or "docker: ...").
 //
 // Built on the json parser (one reused instance per stage) writing into a scratch vector that is
 // reused across events, so nothing is allocated per event once warm.
@@ -21,8 +21,8 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/api/parser_stage.h"
 #include "agent/api/plugin.h"
+#include "plugins/common/parser_stage.h"
 #include "plugins/parsers/docker/docker_options.h"
 
 namespace logagent::plugins::docker {

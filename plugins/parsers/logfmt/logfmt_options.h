@@ -2,7 +2,7 @@
 #pragma once
 
 #include "agent/api/options.h"
-#include "agent/api/parser_stage.h"
+#include "plugins/common/parser_stage.h"
 
 namespace logagent::plugins::logfmt {
 

@@ -20,8 +20,8 @@
 #include <memory>
 #include <string_view>
 
-#include "agent/api/parser_stage.h"
 #include "agent/api/plugin.h"
+#include "plugins/common/parser_stage.h"
 #include "plugins/parsers/logfmt/logfmt_options.h"
 
 namespace logagent::plugins::logfmt {

@@ -7,8 +7,8 @@
 #include <string>
 
 #include "agent/api/options.h"
-#include "agent/api/parser_stage.h"
 #include "agent/api/status.h"
+#include "plugins/common/parser_stage.h"
 
 namespace logagent::plugins::regex {
 

@@ -20,8 +20,8 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/api/parser_stage.h"
 #include "agent/api/plugin.h"
+#include "plugins/common/parser_stage.h"
 #include "plugins/parsers/regex/regex_options.h"
 
 namespace logagent::plugins::regex {

@@ -7,7 +7,7 @@
 #include <climits>
 #include <cstring>
 
-#include "agent/api/conditions.h"
+#include "plugins/common/field_edit.h"
 
 namespace logagent::plugins::add_fields {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <re2/re2.h>
 
-#include "agent/api/conditions.h"
+#include "plugins/common/field_edit.h"
 
 namespace logagent::plugins::filter {
 

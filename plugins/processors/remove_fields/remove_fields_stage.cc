@@ -1,6 +1,6 @@
 #include "plugins/processors/remove_fields/remove_fields_stage.h"
 
-#include "agent/api/conditions.h"
+#include "plugins/common/field_edit.h"
 
 namespace logagent::plugins::remove_fields {
 

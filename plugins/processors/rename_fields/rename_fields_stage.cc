@@ -1,6 +1,6 @@
 #include "plugins/processors/rename_fields/rename_fields_stage.h"
 
-#include "agent/api/conditions.h"
+#include "plugins/common/field_edit.h"
 
 namespace logagent::plugins::rename_fields {
 

@@ -1,6 +1,6 @@
 #include "plugins/processors/sample/sample_stage.h"
 
-#include "agent/api/conditions.h"
+#include "plugins/common/field_edit.h"
 
 namespace logagent::plugins::sample {
 

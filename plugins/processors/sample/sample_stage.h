@@ -4,10 +4,10 @@
 //     rate: 10        # keep 1 in 10
 //     by: trace_id    # default "message"
 //
-// An event is kept when stable_hash(value) % rate == 0 (conditions.h): the same value always gets
-// the same decision, on every lane, run and host, so all events of one trace (say) are kept or
-// sampled out together. Events without the field are kept. Sampled-out events get kEventDropped
-// (they still count as acknowledged).
+// An event is kept when stable_hash(value) % rate == 0 (plugins/common/field_edit.h): the same
+// value always gets the same decision, on every lane, run and host, so all events of one trace
+// (say) are kept or sampled out together. Events without the field are kept. Sampled-out events get
+// kEventDropped (they still count as acknowledged).
 //
 // Metrics: logagent_processor_events_total{stage="sample",result="kept"|"sampled_out"}, once per
 // batch.

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
-#include "agent/api/conditions.h"
+#include "plugins/common/field_edit.h"
 
 namespace logagent::plugins::throttle {
 namespace {

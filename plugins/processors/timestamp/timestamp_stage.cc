@@ -3,7 +3,7 @@
 #include <utility>
 
 #include "agent/api/batch.h"
-#include "agent/api/conditions.h"
+#include "plugins/common/field_edit.h"
 
 namespace logagent::plugins::timestamp {
 namespace {

@@ -21,9 +21,9 @@
 #include <string>
 #include <vector>
 
-#include "agent/api/fd_sink.h"
 #include "agent/api/options.h"
 #include "agent/api/plugin.h"
+#include "plugins/common/fd_sink.h"
 
 namespace logagent::plugins::file_sink {
 

@@ -46,8 +46,8 @@
 #include <thread>
 #include <vector>
 
-#include "agent/api/event_encoder.h"
 #include "agent/api/plugin.h"
+#include "agent/codec/event_encoder.h"
 #include "plugins/sinks/kafka/dead_letter_file.h"
 #include "plugins/sinks/kafka/delivery_tracker.h"
 #include "plugins/sinks/kafka/kafka_metrics.h"

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "agent/api/event_encoder.h"
+#include "agent/codec/event_encoder.h"
 #include "plugins/sinks/kafka/kafka_sink.h"
 #include "plugins/sinks/kafka/kafka_stats.h"
 

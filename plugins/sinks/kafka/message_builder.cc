@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "agent/api/zstd_frame.h"
+#include "agent/codec/zstd_frame.h"
 
 namespace logagent::plugins::kafka {
 namespace {

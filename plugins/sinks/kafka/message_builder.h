@@ -15,8 +15,8 @@
 
 #include <vector>
 
-#include "agent/api/event_encoder.h"
 #include "agent/api/status.h"
+#include "agent/codec/event_encoder.h"
 #include "plugins/sinks/kafka/delivery_tracker.h"
 
 namespace logagent::plugins::kafka {

@@ -2,7 +2,7 @@
 
 #include <optional>
 
-#include "agent/api/conditions.h"
+#include "plugins/common/field_edit.h"
 
 namespace logagent::plugins::kafka {
 namespace {

@@ -3,9 +3,9 @@
 
 #include <unistd.h>
 
-#include "agent/api/fd_sink.h"
 #include "agent/api/options.h"
 #include "agent/api/plugin.h"
+#include "plugins/common/fd_sink.h"
 
 namespace logagent::plugins::stdout_sink {
 

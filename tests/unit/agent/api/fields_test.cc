@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "agent/api/batch.h"
-#include "agent/api/conditions.h"
-#include "agent/api/event_encoder.h"
-#include "agent/api/parser_stage.h"
+#include "agent/codec/event_encoder.h"
+#include "plugins/common/field_edit.h"
+#include "plugins/common/parser_stage.h"
 #include "plugins/parsers/parser_test_support.h"
 
 using namespace logagent;

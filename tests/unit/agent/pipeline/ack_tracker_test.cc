@@ -1,6 +1,11 @@
-#include "agent/api/ack_tracker.h"
+#include "agent/pipeline/ack_tracker.h"
 
 #include <doctest/doctest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+#include <vector>
 
 #include "agent/api/batch.h"
 
@@ -74,7 +79,7 @@ TEST_CASE("snapshots list open sources with their identity, path and committed o
   CHECK(snap[0].offset == 7);
   CHECK(snap[0].path == "/a.log.1");
   CHECK(snap[0].id.fp_len == 20);
-  s->file_size = 100;
+  s->observe_size(100);
   CHECK(t.bytes_behind() == 93);
 }
 
@@ -88,4 +93,52 @@ TEST_CASE("a forgotten source leaves the checkpoint once its last batch settles"
   t.completed(*b, true);
   CHECK(t.snapshot().empty());
   CHECK(t.sources() == 0);
+}
+
+// in_flight() is read by the supervisor and the drain while the input emits and the sinks
+// complete. Before the fix it loaded emitted_ first: a batch emitted and completed between the
+// two loads made it wrap to ~1.8e19 (and a drain "waited" on 18 quintillion batches).
+TEST_CASE("in_flight never wraps while batches are emitted and completed concurrently") {
+  AckTracker t;
+  auto s = t.open(FileIdentity{1, 1, 0, 0}, "/a.log", 0);
+  std::atomic<bool> stop{false};
+  std::thread worker([&] {
+    uint64_t offset = 0;
+    while (!stop.load(std::memory_order_relaxed)) {
+      auto b = batch_for(s, offset, offset + 1);
+      t.emitted(*b);
+      t.completed(*b, true);
+      ++offset;
+    }
+  });
+  uint64_t worst = 0;
+  for (int i = 0; i < 2'000'000; ++i) worst = std::max(worst, t.in_flight());
+  stop = true;
+  worker.join();
+  // The two loads are not one snapshot, so it may overstate by the batches emitted between them,
+  // never wrap.
+  CHECK(worst < (uint64_t{1} << 32));
+  CHECK(t.in_flight() == 0);
+}
+
+// forget() (input thread) and completed() (sink threads) both touch the source's `forgotten`
+// flag; completed() read it without the source's lock (a data race TSan reports).
+TEST_CASE("a source forgotten while its batches complete on another thread is dropped once") {
+  for (int round = 0; round < 50; ++round) {
+    AckTracker t;
+    auto s = t.open(FileIdentity{1, 1, 0, 0}, "/a.log", 0);
+    std::vector<BatchPtr> batches;
+    for (uint64_t i = 0; i < 64; ++i) {
+      batches.push_back(batch_for(s, i * 10, i * 10 + 10));
+      t.emitted(*batches.back());
+    }
+    std::thread sink([&] {
+      for (const auto& b : batches) t.completed(*b, true);
+    });
+    t.forget(*s);
+    sink.join();
+    CHECK(t.sources() == 0);
+    CHECK(t.snapshot().empty());
+    CHECK(t.in_flight() == 0);
+  }
 }

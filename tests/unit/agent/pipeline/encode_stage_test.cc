@@ -3,7 +3,7 @@
 #include <doctest/doctest.h>
 #include <zstd.h>
 
-#include "agent/api/event_encoder.h"
+#include "agent/codec/event_encoder.h"
 #include "agent/metrics/metrics_registry.h"
 
 using namespace logagent;

@@ -33,8 +33,8 @@ struct FakeInput final : Input {
     return std::unique_ptr<Input>(new FakeInput(o));
   }
   void run(InputContext& ctx) override {
-    auto state = ctx.acks().open(FileIdentity{1, 1, 0, 0}, "/fake.log", 0);
-    auto info = std::make_shared<SourceInfo>(SourceInfo{state->id, "/fake.log"});
+    auto state = ctx.sources().open(FileIdentity{1, 1, 0, 0}, "/fake.log", 0);
+    auto info = std::make_shared<SourceInfo>(SourceInfo{state->id(), "/fake.log"});
     uint64_t offset = 0;
     for (int b = 0; b < o.batches; ++b) {
       ChunkRef chunk = ctx.pool().acquire(4096, ctx.stop_token());
@@ -51,7 +51,7 @@ struct FakeInput final : Input {
       }
       batch->end = offset;
       batch->chunks.push_back(std::move(chunk));
-      state->file_size = offset;
+      state->observe_size(offset);
       if (!ctx.emit(std::move(batch))) return;
       ++emitted;
     }

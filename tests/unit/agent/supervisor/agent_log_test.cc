@@ -7,7 +7,7 @@
 #include <sstream>
 #include <thread>
 
-#include "agent/api/event_encoder.h"
+#include "agent/codec/event_encoder.h"
 
 using namespace logagent;
 

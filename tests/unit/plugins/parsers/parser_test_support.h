@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "agent/api/batch.h"
-#include "agent/api/event_encoder.h"
-#include "agent/api/parser_stage.h"
+#include "agent/codec/event_encoder.h"
+#include "plugins/common/parser_stage.h"
 
 namespace logagent::testing {
 

@@ -21,11 +21,11 @@
 #include <utility>
 #include <vector>
 
-#include "agent/api/ack_tracker.h"
 #include "agent/api/batch.h"
 #include "agent/api/plugin.h"
 #include "agent/core/buffer_pool.h"
 #include "agent/metrics/metrics_registry.h"
+#include "agent/pipeline/ack_tracker.h"
 #include "plugins/inputs/tail/tail_input.h"
 
 namespace logagent::plugins::tail::testing {
@@ -82,7 +82,8 @@ class FakeInputContext final : public InputContext {
       : pool_(budget, chunk), once_(once) {}
 
   BufferPool& pool() override { return pool_; }
-  AckTracker& acks() override { return acks_; }
+  SourceTracker& sources() override { return acks_; }
+  AckTracker& acks() { return acks_; }
   const std::vector<CheckpointEntry>& saved_checkpoints() const override { return saved_; }
   bool once() const override { return once_; }
   std::stop_token stop_token() const override { return stop_.get_token(); }

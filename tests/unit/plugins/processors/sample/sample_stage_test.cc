@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/api/conditions.h"
+#include "plugins/common/field_edit.h"
 #include "plugins/processors/processor_test_support.h"
 
 using namespace logagent;

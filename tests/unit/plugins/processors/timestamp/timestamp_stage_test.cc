@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "agent/api/event_encoder.h"
 #include "agent/api/registry.h"
+#include "agent/codec/event_encoder.h"
 #include "agent/config/config.h"
 #include "plugins/builtin_plugins.h"
 #include "plugins/processors/processor_test_support.h"

@@ -8,8 +8,8 @@
 #include <set>
 #include <sstream>
 
-#include "agent/api/conditions.h"
 #include "kafka_test_support.h"
+#include "plugins/common/field_edit.h"
 
 using namespace logagent;
 using namespace logagent::plugins::kafka;

@@ -2,7 +2,7 @@
 
 #include <doctest/doctest.h>
 
-#include "agent/api/conditions.h"
+#include "plugins/common/field_edit.h"
 
 using namespace logagent;
 using namespace logagent::plugins::kafka;

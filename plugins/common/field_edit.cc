@@ -1,4 +1,4 @@
-#include "agent/api/conditions.h"
+#include "plugins/common/field_edit.h"
 
 #include <algorithm>
 

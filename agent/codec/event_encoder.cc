@@ -1,4 +1,4 @@
-#include "agent/api/event_encoder.h"
+#include "agent/codec/event_encoder.h"
 
 #include <charconv>
 #include <cstdint>

@@ -29,9 +29,9 @@
 #include <string>
 #include <string_view>
 
-#include "agent/api/event_encoder.h"
 #include "agent/api/metrics.h"
 #include "agent/api/plugin.h"
+#include "agent/codec/event_encoder.h"
 
 namespace logagent {
 

@@ -1,4 +1,4 @@
-#include "agent/core/heap.h"
+#include "agent/supervisor/heap.h"
 
 #include <malloc.h>
 

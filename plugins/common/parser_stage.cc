@@ -1,4 +1,4 @@
-#include "agent/api/parser_stage.h"
+#include "plugins/common/parser_stage.h"
 
 #include <algorithm>
 #include <utility>

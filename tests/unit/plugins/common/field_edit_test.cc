@@ -1,5 +1,5 @@
-// agent/api/conditions.h: field lookup, in-place edits and span relocation.
-#include "agent/api/conditions.h"
+// plugins/common/field_edit.h: field lookup, in-place edits and span relocation.
+#include "plugins/common/field_edit.h"
 
 #include <doctest/doctest.h>
 

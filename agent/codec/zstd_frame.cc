@@ -1,4 +1,4 @@
-#include "agent/api/zstd_frame.h"
+#include "agent/codec/zstd_frame.h"
 
 #include <zstd.h>
 

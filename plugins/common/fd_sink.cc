@@ -1,4 +1,4 @@
-#include "agent/api/fd_sink.h"
+#include "plugins/common/fd_sink.h"
 
 #include <poll.h>
 #include <spdlog/spdlog.h>
@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "agent/api/zstd_frame.h"
+#include "agent/codec/zstd_frame.h"
 
 namespace logagent {
 

@@ -1,11 +1,12 @@
 // AckTracker: per-source bookkeeping of what was read, what was acknowledged, and what may be
 // checkpointed.
 //
-// The input opens a SourceState per file. The pipeline records every batch it accepts
-// (emitted()) and every batch all sinks have finished (completed()). A source's committed offset
-// advances only over a contiguous prefix of acknowledged batches; a failed batch is a gap that
-// holds the offset back until a restart reads the bytes again. Truncation starts a new generation:
-// batches of the old generation still complete (their chunks return) but move nothing.
+// The pipeline's SourceTracker (agent/api/source.h): the input opens a SourceState per file. The
+// pipeline records every batch it accepts (emitted()) and every batch all sinks have finished
+// (completed()). A source's committed offset advances only over a contiguous prefix of acknowledged
+// batches; a failed batch is a gap that holds the offset back until a restart reads the bytes
+// again. Truncation starts a new generation: batches of the old generation still complete (their
+// chunks return) but move nothing.
 //
 // It also keeps the checkpoint entries of the previous run that no source has claimed yet
 // (seed_unclaimed()): a file that cannot be opened for now, a directory not mounted yet. Those
@@ -31,7 +32,8 @@ namespace logagent {
 
 class Batch;
 
-struct SourceState {
+// The pipeline's SourceState: what is pending and committed for one file.
+struct TrackedSource final : SourceState {
   struct Pending {
     uint64_t begin;
     uint64_t end;
@@ -40,20 +42,18 @@ struct SourceState {
     bool failed;
   };
 
-  const uint64_t id;
   mutable std::mutex mu;
-  FileIdentity identity;               // guarded by mu
-  std::string path;                    // guarded by mu
-  uint64_t generation = 0;             // guarded by mu
-  uint64_t committed = 0;              // guarded by mu
-  std::deque<Pending> pending;         // guarded by mu; in offset order
-  bool forgotten = false;              // guarded by mu; drop from checkpoints once drained
-  std::atomic<uint64_t> file_size{0};  // last size seen by the input (for the lag metric)
+  FileIdentity identity;        // guarded by mu
+  std::string path;             // guarded by mu
+  uint64_t generation = 0;      // guarded by mu
+  uint64_t committed = 0;       // guarded by mu
+  std::deque<Pending> pending;  // guarded by mu; in offset order
+  bool forgotten = false;       // guarded by mu; drop from checkpoints once drained
 
-  explicit SourceState(uint64_t source_id) : id(source_id) {}
+  explicit TrackedSource(uint64_t source_id) : SourceState(source_id) {}
 };
 
-class AckTracker {
+class AckTracker final : public SourceTracker {
  public:
   // The previous run's entries, before the input starts.
   void seed_unclaimed(std::vector<CheckpointEntry> entries);
@@ -61,17 +61,12 @@ class AckTracker {
   // them.
   std::vector<CheckpointEntry> expire_unclaimed(int64_t now_mono_ns, int64_t keep_ns);
   size_t unclaimed() const;
-  // Tracks a file whose bytes below `offset` are already delivered (claims an unclaimed entry
-  // with its dev and inode).
-  std::shared_ptr<SourceState> open(const FileIdentity& id, std::string path, uint64_t offset);
-  // The fingerprint grew or the file was found under another name.
-  void update(SourceState& s, const FileIdentity& id, const std::string& path);
-  // Truncation or replacement: a new generation that starts (committed) at `offset`.
-  // Returns the new generation number.
-  uint64_t restart(SourceState& s, uint64_t offset);
-  // The input is finished with the file for good (deleted and drained, or abandoned). Its
-  // checkpoint entry disappears once its pending batches are settled.
-  void forget(SourceState& s);
+  // SourceTracker (agent/api/source.h).
+  std::shared_ptr<SourceState> open(const FileIdentity& id, std::string path,
+                                    uint64_t offset) override;
+  void update(SourceState& s, const FileIdentity& id, const std::string& path) override;
+  uint64_t restart(SourceState& s, uint64_t offset) override;
+  void forget(SourceState& s) override;
 
   // The pipeline accepted `batch` (called on the input thread, in file order).
   void emitted(const Batch& batch);
@@ -86,20 +81,25 @@ class AckTracker {
   // Age of the oldest batch emitted and not yet acknowledged (0 if none), in nanoseconds.
   int64_t oldest_unacked_age_ns(int64_t now_mono_ns) const;
   // Batches emitted and not yet completed.
+  // A batch is counted completed only after it was counted emitted, so completed_ is loaded
+  // first: loaded the other way round, a batch emitted and completed between the two loads made
+  // the difference wrap to ~1.8e19.
   uint64_t in_flight() const {
-    return emitted_.load(std::memory_order_acquire) - completed_.load(std::memory_order_acquire);
+    const uint64_t completed = completed_.load(std::memory_order_acquire);
+    const uint64_t emitted = emitted_.load(std::memory_order_acquire);
+    return emitted - completed;
   }
   uint64_t failed_batches() const { return failed_.load(std::memory_order_relaxed); }
   size_t sources() const;
 
  private:
-  void settle_locked(SourceState& s);
+  void settle_locked(TrackedSource& s);
 
   mutable std::mutex mu_;
-  std::vector<std::shared_ptr<SourceState>> sources_;  // guarded by mu_
-  uint64_t next_id_ = 1;                               // guarded by mu_
-  std::vector<CheckpointEntry> unclaimed_;             // guarded by mu_
-  int64_t seeded_mono_ns_ = 0;                         // guarded by mu_
+  std::vector<std::shared_ptr<TrackedSource>> sources_;  // guarded by mu_
+  uint64_t next_id_ = 1;                                 // guarded by mu_
+  std::vector<CheckpointEntry> unclaimed_;               // guarded by mu_
+  int64_t seeded_mono_ns_ = 0;                           // guarded by mu_
   std::atomic<uint64_t> emitted_{0};
   std::atomic<uint64_t> completed_{0};
   std::atomic<uint64_t> failed_{0};
