@@ -40,6 +40,10 @@ int main(int argc, char** argv) {
 
   logagent::Registry registry;
   logagent::plugins::register_builtin_plugins(registry);
+  if (!registry.errors().empty()) {  // a build defect (two plugins under one name): never run it
+    for (const auto& e : registry.errors()) std::fprintf(stderr, "logagent: %s\n", e.c_str());
+    return 70;  // EX_SOFTWARE
+  }
 
   if (reference->parsed()) {
     std::cout << logagent::config_reference(registry);

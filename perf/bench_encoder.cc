@@ -94,7 +94,7 @@ struct Corpus {
 
 std::unique_ptr<Batch> make_batch(const Corpus& corpus) {
   auto b = std::make_unique<Batch>();
-  b->source = std::make_shared<SourceInfo>(SourceInfo{1, "/var/log/app/service-01.log"});
+  b->source = std::make_shared<SourceInfo>(SourceInfo{"/var/log/app/service-01.log"});
   b->read_time_ns = 1'714'566'896'123'456'789;
   b->events = corpus.events;
   return b;

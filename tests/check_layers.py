@@ -2,14 +2,16 @@
 """Checks every #include "..." of agent/ and plugins/ against tests/layers.txt.
 
 The core never names a plugin; a plugin sees only agent/api (with agent/core and agent/codec
-below it) and plugins/common; no layer includes one above it. Prints each forbidden include as
-FILE:LINE: and exits 1. Usage: check_layers.py [SOURCE_DIR]
+below it) and plugins/common; no layer includes one above it; a third-party header named in
+tests/layers.txt (<yaml-cpp/>, <librdkafka/>, ...) is included only where it says. Prints each
+forbidden include as FILE:LINE: and exits 1. Usage: check_layers.py [SOURCE_DIR]
 """
 import pathlib
 import re
 import sys
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
+SYSTEM = re.compile(r'^\s*#\s*include\s+<([^>]+)>')
 
 
 def load_rules(root):
@@ -21,6 +23,19 @@ def load_rules(root):
         name, _, allowed = line.partition(":")
         rules[name.strip()] = allowed.split()
     return rules
+
+
+def third_party(rules):
+    """{header prefix: [paths that may include it]} from the <...> rules."""
+    return {k[1:-1]: v for k, v in rules.items() if k.startswith("<") and k.endswith(">")}
+
+
+def matches_header(header, prefix):
+    return header == prefix or (prefix.endswith("/") and header.startswith(prefix))
+
+
+def may_use(rel, paths):
+    return any(rel == p or rel.startswith(p + "/") for p in paths)
 
 
 def unit_of(rel):
@@ -51,6 +66,7 @@ def allowed(target, own, allow):
 def main():
     root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else ".").resolve()
     rules = load_rules(root)
+    headers = third_party(rules)
     bad = []
     checked = 0
     for path in sorted(list(root.glob("agent/**/*")) + list(root.glob("plugins/**/*"))):
@@ -65,6 +81,11 @@ def main():
             continue
         checked += 1
         for n, text in enumerate(path.read_text().splitlines(), 1):
+            s = SYSTEM.match(text)
+            for prefix, paths in headers.items():
+                if s and matches_header(s.group(1), prefix) and not may_use(rel, paths):
+                    bad.append(f"{rel}:{n}: includes <{s.group(1)}>, which only "
+                               f"{' '.join(paths)} may (tests/layers.txt: <{prefix}>)")
             m = INCLUDE.match(text)
             if m and (m.group(1).startswith("agent/") or m.group(1).startswith("plugins/")):
                 if not allowed(m.group(1), own, rules[unit]):

@@ -37,19 +37,20 @@ struct Event {
   uint32_t reserved = 0;
 };
 
-// What a batch came from. Shared by all batches of one file; immutable once published.
+// What a batch came from. Shared by all batches of one file; immutable once published. (Its
+// identity within the run is Batch::state->id().)
 struct SourceInfo {
-  uint64_t id = 0;   // unique within the agent's run; also selects the lane
   std::string path;  // path the file was opened at
 };
 
 class SourceState;  // source.h
+class SinkFanout;   // agent/pipeline: a batch's way through the pipeline's sinks
 
 class Batch {
  public:
   std::shared_ptr<const SourceInfo> source;
-  std::shared_ptr<SourceState>
-      state;                 // ack bookkeeping for the source (owned by the pipeline; source.h)
+  // The source's acknowledgement bookkeeping (owned by the pipeline; source.h).
+  std::shared_ptr<SourceState> state;
   uint64_t generation = 0;   // bumped when the file was truncated
   uint64_t begin = 0;        // file offset of the first byte covered
   uint64_t end = 0;          // one past the last byte covered
@@ -57,10 +58,6 @@ class Batch {
   int64_t read_mono_ns = 0;  // steady clock, for latency/age metrics
   std::vector<Event> events;
   std::vector<ChunkRef> chunks;  // usually one or two
-
-  // Set by the pipeline's sink step: sinks still to acknowledge, and whether one failed.
-  std::atomic<uint32_t> pending_sinks{0};
-  std::atomic<bool> failed{false};
 
   uint64_t bytes() const { return end - begin; }
   size_t live_events() const {
@@ -81,6 +78,12 @@ class Batch {
 
   // Filled by the lane's encode step for sinks that asked for it (encoding.h).
   std::vector<Payload> payloads;
+
+ private:
+  // The pipeline's alone (its sink step): sinks still to answer, and whether one failed.
+  friend class SinkFanout;
+  std::atomic<uint32_t> pending_sinks_{0};
+  std::atomic<bool> failed_{false};
 };
 
 // The time of event `event_index`: the one a stage set, else the read time.

@@ -3,6 +3,7 @@
 #include "agent/api/options.h"
 
 #include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cctype>
@@ -14,28 +15,15 @@
 namespace logagent {
 namespace {
 
-std::string_view kind_of(const YAML::Node& n) {
-  switch (n.Type()) {
-    case YAML::NodeType::Map:
-      return "a map";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Scalar:
-      return "a scalar";
-    default:
-      return "an empty value";
-  }
-}
-
 // The expanded scalar of `node`, or an error "expected WHAT, got a map".
 std::optional<std::string> scalar_of(const ConfigNode& node, std::string_view what,
                                      Diagnostics& diag) {
-  if (!node.yaml().IsScalar()) {
-    diag.error(node, fmt::format("expected {}, got {}", what, kind_of(node.yaml())));
+  if (!node.is_scalar()) {
+    diag.error(node, fmt::format("expected {}, got {}", what, node.kind()));
     return std::nullopt;
   }
   std::string error;
-  auto expanded = expand_env(node.yaml().Scalar(), &error);
+  auto expanded = expand_env(node.raw_scalar(), &error);
   if (!expanded) diag.error(node, error);
   return expanded;
 }
@@ -75,20 +63,78 @@ std::string lower(std::string s) {
   return s;
 }
 
+std::string mark_prefix(const std::string& name, const YAML::Mark& mark) {
+  if (mark.is_null() || mark.line < 0 || mark.column < 0) return name;
+  return fmt::format("{}:{}:{}", name, mark.line + 1, mark.column + 1);
+}
+
 }  // namespace
+
+std::optional<ConfigNode> ConfigNode::parse(std::string_view text,
+                                            std::shared_ptr<const ConfigFile> file,
+                                            Diagnostics& diag, std::string path) {
+  const std::string name = file ? file->name : std::string("<config>");
+  try {
+    return ConfigNode(YAML::Load(std::string(text)), std::move(file), std::move(path));
+  } catch (const YAML::Exception& e) {
+    diag.error(fmt::format("{}: {}", mark_prefix(name, e.mark), e.msg));
+    return std::nullopt;
+  }
+}
+
+ConfigNode::ConfigNode(const YAML::Node& node, std::shared_ptr<const ConfigFile> file,
+                       std::string path)
+    : node_(std::make_shared<const YAML::Node>(node)),
+      file_(std::move(file)),
+      path_(std::move(path)) {}
+
+bool ConfigNode::defined() const { return node_->IsDefined() && !node_->IsNull(); }
+bool ConfigNode::present() const { return node_->IsDefined(); }
+bool ConfigNode::is_map() const { return node_->IsDefined() && node_->IsMap(); }
+bool ConfigNode::is_sequence() const { return node_->IsDefined() && node_->IsSequence(); }
+bool ConfigNode::is_scalar() const { return node_->IsDefined() && node_->IsScalar(); }
+size_t ConfigNode::size() const { return is_map() || is_sequence() ? node_->size() : 0; }
+std::string ConfigNode::raw_scalar() const { return is_scalar() ? node_->Scalar() : std::string(); }
+std::string ConfigNode::dump() const { return node_->IsDefined() ? YAML::Dump(*node_) : ""; }
+
+std::string_view ConfigNode::kind() const {
+  if (!node_->IsDefined()) return "an empty value";
+  switch (node_->Type()) {
+    case YAML::NodeType::Map:
+      return "a map";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Scalar:
+      return "a scalar";
+    default:
+      return "an empty value";
+  }
+}
+
+std::vector<ConfigEntry> ConfigNode::entries() const {
+  std::vector<ConfigEntry> out;
+  if (!is_map()) return out;
+  for (const auto& kv : *node_) {
+    std::string name = kv.first.IsScalar() ? kv.first.Scalar() : std::string();
+    ConfigNode key(kv.first, file_, path_);
+    ConfigNode value(kv.second, file_, path_.empty() ? name : path_ + "." + name);
+    out.push_back(ConfigEntry{std::move(key), std::move(value), std::move(name)});
+  }
+  return out;
+}
 
 std::string ConfigNode::where() const {
   const std::string name = file_ ? file_->name : std::string("<config>");
-  if (!node_.IsDefined()) return name;
-  const YAML::Mark mark = node_.Mark();
+  if (!node_->IsDefined()) return name;
+  const YAML::Mark mark = node_->Mark();
   if (mark.is_null() || mark.line < 0 || mark.column < 0) return name;
   return fmt::format("{}:{}:{}", name, mark.line + 1, mark.column + 1);
 }
 
 ConfigNode ConfigNode::child(const std::string& key) const {
   std::string path = path_.empty() ? key : path_ + "." + key;
-  if (node_.IsDefined() && node_.IsMap()) {
-    YAML::Node c = node_[key];
+  if (is_map()) {
+    YAML::Node c = (*node_)[key];
     if (c.IsDefined()) return ConfigNode(c, file_, std::move(path));
   }
   return ConfigNode(YAML::Node(YAML::NodeType::Undefined), file_, std::move(path));
@@ -96,8 +142,8 @@ ConfigNode ConfigNode::child(const std::string& key) const {
 
 ConfigNode ConfigNode::at(size_t index) const {
   std::string path = fmt::format("{}[{}]", path_, index);
-  if (node_.IsDefined() && node_.IsSequence() && index < node_.size()) {
-    return ConfigNode(node_[index], file_, std::move(path));
+  if (is_sequence() && index < node_->size()) {
+    return ConfigNode((*node_)[index], file_, std::move(path));
   }
   return ConfigNode(YAML::Node(YAML::NodeType::Undefined), file_, std::move(path));
 }
@@ -211,19 +257,19 @@ bool read_value(const ConfigNode& node, Duration& out, Diagnostics& diag) {
 }
 
 bool read_value(const ConfigNode& node, std::vector<std::string>& out, Diagnostics& diag) {
-  if (node.yaml().IsScalar()) {
+  if (node.is_scalar()) {
     std::string one;
     if (!read_value(node, one, diag)) return false;
     out = {std::move(one)};
     return true;
   }
-  if (!node.yaml().IsSequence()) {
-    diag.error(node, fmt::format("expected a list of strings, got {}", kind_of(node.yaml())));
+  if (!node.is_sequence()) {
+    diag.error(node, fmt::format("expected a list of strings, got {}", node.kind()));
     return false;
   }
   std::vector<std::string> items;
   bool ok = true;
-  for (size_t i = 0; i < node.yaml().size(); ++i) {
+  for (size_t i = 0; i < node.size(); ++i) {
     std::string item;
     if (read_value(node.at(i), item, diag)) {
       items.push_back(std::move(item));
@@ -237,29 +283,24 @@ bool read_value(const ConfigNode& node, std::vector<std::string>& out, Diagnosti
 
 bool read_value(const ConfigNode& node, std::map<std::string, std::string>& out,
                 Diagnostics& diag) {
-  if (!node.yaml().IsMap()) {
-    diag.error(node, fmt::format("expected a map of strings, got {}", kind_of(node.yaml())));
+  if (!node.is_map()) {
+    diag.error(node, fmt::format("expected a map of strings, got {}", node.kind()));
     return false;
   }
   std::map<std::string, std::string> items;
   bool ok = true;
-  for (const auto& kv : node.yaml()) {
-    const ConfigNode key(kv.first, node.file(), node.path());
-    if (!kv.first.IsScalar()) {
-      diag.error(key, "keys must be strings");
+  for (const ConfigEntry& e : node.entries()) {
+    if (!e.key.is_scalar()) {
+      diag.error(e.key, "keys must be strings");
       ok = false;
       continue;
     }
-    const std::string name = kv.first.Scalar();
     std::string value;
-    const ConfigNode child(kv.second, node.file(), node.path() + "." + name);
-    if (!kv.second.IsDefined() || kv.second.IsNull()) {
-      value.clear();
-    } else if (!read_value(child, value, diag)) {
+    if (e.value.defined() && !read_value(e.value, value, diag)) {
       ok = false;
       continue;
     }
-    items[name] = std::move(value);
+    items[e.name] = std::move(value);  // `key:` (null) is the empty string
   }
   if (ok) out = std::move(items);
   return ok;
@@ -269,27 +310,25 @@ bool read_value(const ConfigNode& node, std::map<std::string, std::string>& out,
 
 bool check_keys(const ConfigNode& node, const std::vector<std::string>& known, Diagnostics& diag) {
   if (!node.defined()) return true;
-  if (!node.yaml().IsMap()) {
-    diag.error(node, fmt::format("expected a map, got {}", kind_of(node.yaml())));
+  if (!node.is_map()) {
+    diag.error(node, fmt::format("expected a map, got {}", node.kind()));
     return false;
   }
   std::set<std::string> seen;
-  for (const auto& kv : node.yaml()) {
-    const ConfigNode key(kv.first, node.file(), node.path());
-    if (!kv.first.IsScalar()) {
-      diag.error(key, "keys must be strings");
+  for (const ConfigEntry& e : node.entries()) {
+    if (!e.key.is_scalar()) {
+      diag.error(e.key, "keys must be strings");
       continue;
     }
-    const std::string& name = kv.first.Scalar();
-    if (!seen.insert(name).second) {
-      diag.error(key, fmt::format("duplicate key '{}'", name));
+    if (!seen.insert(e.name).second) {
+      diag.error(e.key, fmt::format("duplicate key '{}'", e.name));
       continue;
     }
-    if (std::find(known.begin(), known.end(), name) != known.end()) continue;
-    std::string message = fmt::format("unknown option '{}'", name);
-    const std::string hint = did_you_mean(name, known);
+    if (std::find(known.begin(), known.end(), e.name) != known.end()) continue;
+    std::string message = fmt::format("unknown option '{}'", e.name);
+    const std::string hint = did_you_mean(e.name, known);
     if (!hint.empty()) message += fmt::format("; did you mean '{}'?", hint);
-    diag.error(key, message);
+    diag.error(e.key, message);
   }
   return true;
 }

@@ -10,10 +10,11 @@
 // Scalars are read with ${VAR} and ${VAR:-default} expanded from the environment; an unset
 // variable without a default is an error at its position.
 //
+// The YAML library stays behind ConfigNode: a plugin reads its options through the schema, or
+// through ConfigNode's own questions for an option type of its own, never through yaml-cpp.
+//
 // Threads: configuration is bound on one thread; the results are immutable values.
 #pragma once
-
-#include <yaml-cpp/yaml.h>
 
 #include <chrono>
 #include <cstdint>
@@ -24,6 +25,10 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+namespace YAML {
+class Node;  // yaml-cpp, used only by options.cc
+}
 
 namespace logagent {
 
@@ -43,22 +48,19 @@ struct ConfigFile {
   std::string name;
 };
 
+class Diagnostics;
+struct ConfigEntry;
+
 // A YAML node, where it is in the file, and its path in the document ("pipelines[0].input").
+// A read-only handle: copies and assignment rebind it, never change the document.
 class ConfigNode {
  public:
-  ConfigNode(YAML::Node node, std::shared_ptr<const ConfigFile> file, std::string path)
-      : node_(std::move(node)), file_(std::move(file)), path_(std::move(path)) {}
-  ConfigNode(const ConfigNode&) = default;
-  // Assignment rebinds this handle. (YAML::Node's own operator= writes through to the node it
-  // refers to, which would silently change the document.)
-  ConfigNode& operator=(const ConfigNode& other) {
-    node_.reset(other.node_);
-    file_ = other.file_;
-    path_ = other.path_;
-    return *this;
-  }
+  // The document of `text`, at `path` ("" for a whole file; tests bind a plugin's map at the path
+  // it would have); nullopt, with "FILE:LINE:COL: message" in `diag`, when it is not YAML.
+  static std::optional<ConfigNode> parse(std::string_view text,
+                                         std::shared_ptr<const ConfigFile> file, Diagnostics& diag,
+                                         std::string path = {});
 
-  const YAML::Node& yaml() const { return node_; }
   const std::string& path() const { return path_; }
   const std::shared_ptr<const ConfigFile>& file() const { return file_; }
   // "FILE:LINE:COL" (1-based), or "FILE" when the node has no position.
@@ -66,15 +68,41 @@ class ConfigNode {
   // Child of a map (invalid node when absent) and element of a sequence.
   ConfigNode child(const std::string& key) const;
   ConfigNode at(size_t index) const;
-  bool defined() const { return node_.IsDefined() && !node_.IsNull(); }
+  // Written in the file with a value: not absent, not YAML's null (`key:`, `~`, `null`).
+  bool defined() const;
+  // Written in the file at all, null included (`key:` is present but not defined).
+  bool present() const;
+  bool is_map() const;
+  bool is_sequence() const;
+  bool is_scalar() const;
+  // Elements of a sequence, entries of a map; 0 otherwise.
+  size_t size() const;
+  // The entries of a map in file order (empty for anything else).
+  std::vector<ConfigEntry> entries() const;
   // The scalar with ${VAR} expanded; nullopt (and an error in `diag`) when not a scalar or when a
   // variable is unset.
-  std::optional<std::string> scalar(class Diagnostics& diag) const;
+  std::optional<std::string> scalar(Diagnostics& diag) const;
+  // The scalar as written (no ${VAR} expansion); "" when not a scalar.
+  std::string raw_scalar() const;
+  // The node as YAML text, in a canonical form (what the config's fingerprints compare).
+  std::string dump() const;
+  // "a map", "a list", "a scalar" or "an empty value", for messages.
+  std::string_view kind() const;
 
  private:
-  YAML::Node node_;
+  ConfigNode(const YAML::Node& node, std::shared_ptr<const ConfigFile> file, std::string path);
+
+  std::shared_ptr<const YAML::Node> node_;  // never null
   std::shared_ptr<const ConfigFile> file_;
   std::string path_;
+};
+
+// One entry of a map: its key (at the key's position; `name` is its text, "" when the key is not
+// a scalar) and its value (path "PARENT.name").
+struct ConfigEntry {
+  ConfigNode key;
+  ConfigNode value;
+  std::string name;
 };
 
 class Diagnostics {
@@ -209,7 +237,7 @@ class Schema {
       ConfigNode child = node.child(f.doc.key);
       if (!child.defined()) {
         if (f.doc.required) {
-          if (child.yaml().IsDefined()) {  // present, but YAML's null (`key:`, `~`, `null`)
+          if (child.present()) {  // present, but YAML's null (`key:`, `~`, `null`)
             diag.error(child, "option '" + f.doc.key + "' has no value");
           } else {
             diag.error(node, "missing required option '" + f.doc.key + "'");

@@ -4,7 +4,7 @@
 // A file is identified by (device, inode) plus a fingerprint: a 64-bit hash of its first
 // `fp_len` bytes. The fingerprint grows with the file up to kFingerprintCap, so small files and
 // files that share their first line are still told apart, and a reused inode holding other
-// content is seen as a new file. Plain values; any thread.
+// content is seen as a new file.
 #pragma once
 
 #include <atomic>
@@ -59,15 +59,19 @@ class SourceState {
   SourceState& operator=(const SourceState&) = delete;
 
   uint64_t id() const { return id_; }  // unique within the agent's run; selects the lane
+  // The tracker whose open() made it: only that tracker may be handed it back.
+  const class SourceTracker* tracker() const { return tracker_; }
   void observe_size(uint64_t size) { size_.store(size, std::memory_order_relaxed); }
   uint64_t observed_size() const { return size_.load(std::memory_order_relaxed); }
 
  protected:
-  explicit SourceState(uint64_t source_id) : id_(source_id) {}
+  SourceState(uint64_t source_id, const SourceTracker* tracker)
+      : id_(source_id), tracker_(tracker) {}
   ~SourceState() = default;  // destroyed as the pipeline's own type (shared_ptr keeps it)
 
  private:
   const uint64_t id_;
+  const SourceTracker* const tracker_;
   std::atomic<uint64_t> size_{0};
 };
 

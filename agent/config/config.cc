@@ -73,7 +73,7 @@ class Loader {
       diag_.error(root, "no pipelines defined (the file is empty)");
       return;
     }
-    if (!root.yaml().IsMap()) {
+    if (!root.is_map()) {
       diag_.error(root, "expected a map of settings with a 'pipelines' list");
       return;
     }
@@ -185,12 +185,12 @@ class Loader {
       diag_.error(root, "no pipelines defined; add a 'pipelines' list with at least one pipeline");
       return;
     }
-    if (!node.yaml().IsSequence() || node.yaml().size() == 0) {
+    if (!node.is_sequence() || node.size() == 0) {
       diag_.error(node, "expected a list of at least one pipeline");
       return;
     }
     std::map<std::string, std::string> first_seen;  // name → where
-    for (size_t i = 0; i < node.yaml().size(); ++i) {
+    for (size_t i = 0; i < node.size(); ++i) {
       const ConfigNode p = node.at(i);
       PipelineConfig pipeline = bind_pipeline(p);
       if (!pipeline.name.empty()) {
@@ -207,12 +207,12 @@ class Loader {
 
   PipelineConfig bind_pipeline(const ConfigNode& node) {
     PipelineConfig out;
-    if (!node.defined() || !node.yaml().IsMap()) {
+    if (!node.defined() || !node.is_map()) {
       diag_.error(node, "expected a pipeline: a map with name, input and sinks");
       return out;
     }
     (void)config_detail::pipeline_schema().bind(node, out, diag_, kPipelineSections);
-    out.fingerprint = YAML::Dump(node.yaml());
+    out.fingerprint = node.dump();
     check_pipeline(node, out);
     if (!valid_pipeline_name(out.name)) out.name.clear();  // reported; no duplicate check
     const ConfigNode input = node.child("input");
@@ -227,7 +227,7 @@ class Loader {
   }
 
   void check_pipeline(const ConfigNode& node, const PipelineConfig& p) {
-    if (node.child("name").yaml().IsScalar() && !valid_pipeline_name(p.name)) {
+    if (node.child("name").is_scalar() && !valid_pipeline_name(p.name)) {
       diag_.error(
           node.child("name"),
           fmt::format("pipeline name '{}' may use only letters, digits, '_', '.' and '-'", p.name));
@@ -250,27 +250,27 @@ class Loader {
       if (required) diag_.error(pipeline, fmt::format("missing required option '{}'", key));
       return;
     }
-    if (!list.yaml().IsSequence()) {
+    if (!list.is_sequence()) {
       diag_.error(list, fmt::format("expected a list of {}, each a map with 'type'", key));
       return;
     }
-    if (required && list.yaml().size() == 0) {
+    if (required && list.size() == 0) {
       diag_.error(list, fmt::format("at least one {} is required", to_string(kind)));
     }
-    for (size_t i = 0; i < list.yaml().size(); ++i) {
+    for (size_t i = 0; i < list.size(); ++i) {
       if (auto bound = bind_plugin(list.at(i), kind)) out.push_back(std::move(*bound));
     }
   }
 
   std::optional<PluginConfig> bind_plugin(const ConfigNode& node, PluginKind kind) {
-    if (!node.defined() || !node.yaml().IsMap()) {
+    if (!node.defined() || !node.is_map()) {
       diag_.error(node,
                   fmt::format("expected a map with 'type' and the {}'s options", to_string(kind)));
       return std::nullopt;
     }
     const ConfigNode type_node = node.child("type");
     if (!type_node.defined()) {
-      if (type_node.yaml().IsDefined()) {  // `type: null`, `type: ~` or `type:` -- YAML's null
+      if (type_node.present()) {  // `type: null`, `type: ~` or `type:` -- YAML's null
         diag_.error(type_node,
                     "option 'type' has no value (YAML reads null, ~ and an empty value as "
                     "nothing; quote a type named null: type: \"null\")");
@@ -313,25 +313,14 @@ class Loader {
   Diagnostics& diag_;
 };
 
-std::string mark_prefix(const std::string& name, const YAML::Mark& mark) {
-  if (mark.is_null() || mark.line < 0 || mark.column < 0) return name;
-  return fmt::format("{}:{}:{}", name, mark.line + 1, mark.column + 1);
-}
-
 }  // namespace
 
 std::optional<AgentConfig> load_config_text(const std::string& text, const std::string& name,
                                             const Registry& registry, Diagnostics& diag) {
   const size_t before = diag.errors().size();
   AgentConfig config;
-  try {
-    auto file = std::make_shared<const ConfigFile>(ConfigFile{name});
-    const ConfigNode root(YAML::Load(text), file, "");
-    Loader(registry, diag).load(root, config);
-  } catch (const YAML::Exception& e) {
-    diag.set_context("");
-    diag.error(fmt::format("{}: {}", mark_prefix(name, e.mark), e.msg));
-  }
+  auto file = std::make_shared<const ConfigFile>(ConfigFile{name});
+  if (auto root = ConfigNode::parse(text, file, diag)) Loader(registry, diag).load(*root, config);
   if (diag.errors().size() != before) return std::nullopt;
   return config;
 }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <utility>
 
 #include "agent/api/batch.h"
@@ -9,9 +11,21 @@
 namespace logagent {
 namespace {
 
-// Every SourceState of a tracker was made by its open().
-TrackedSource& tracked(SourceState& s) { return static_cast<TrackedSource&>(s); }
-const TrackedSource& tracked(const SourceState& s) { return static_cast<const TrackedSource&>(s); }
+// A SourceState handed to a tracker was made by that tracker's open(), so it is a TrackedSource.
+// Checked always (one compare per call, never per line): a state from another pipeline would
+// move that pipeline's checkpoints, silently.
+const TrackedSource& tracked(const SourceTracker* self, const SourceState& s) {
+  if (s.tracker() != self) [[unlikely]] {
+    std::fprintf(stderr,
+                 "logagent: bug: a source (id %llu) handed to a tracker that did not open it\n",
+                 static_cast<unsigned long long>(s.id()));
+    std::abort();
+  }
+  return static_cast<const TrackedSource&>(s);
+}
+TrackedSource& tracked(const SourceTracker* self, SourceState& s) {
+  return const_cast<TrackedSource&>(tracked(self, std::as_const(s)));
+}
 
 }  // namespace
 
@@ -20,7 +34,7 @@ std::shared_ptr<SourceState> AckTracker::open(const FileIdentity& id, std::strin
   std::lock_guard lock(mu_);
   std::erase_if(unclaimed_,
                 [&](const CheckpointEntry& e) { return e.id.dev == id.dev && e.id.ino == id.ino; });
-  auto s = std::make_shared<TrackedSource>(next_id_++);
+  auto s = std::make_shared<TrackedSource>(next_id_++, this);
   s->identity = id;
   s->path = std::move(path);
   s->committed = offset;
@@ -49,14 +63,14 @@ size_t AckTracker::unclaimed() const {
 }
 
 void AckTracker::update(SourceState& source, const FileIdentity& id, const std::string& path) {
-  TrackedSource& s = tracked(source);
+  TrackedSource& s = tracked(this, source);
   std::lock_guard lock(s.mu);
   s.identity = id;
   if (s.path != path) s.path = path;
 }
 
 uint64_t AckTracker::restart(SourceState& source, uint64_t offset) {
-  TrackedSource& s = tracked(source);
+  TrackedSource& s = tracked(this, source);
   std::lock_guard lock(s.mu);
   ++s.generation;
   s.committed = offset;
@@ -65,7 +79,7 @@ uint64_t AckTracker::restart(SourceState& source, uint64_t offset) {
 }
 
 void AckTracker::forget(SourceState& source) {
-  TrackedSource& s = tracked(source);
+  TrackedSource& s = tracked(this, source);
   {
     std::lock_guard lock(s.mu);
     s.forgotten = true;
@@ -77,14 +91,14 @@ void AckTracker::forget(SourceState& source) {
 
 void AckTracker::emitted(const Batch& batch) {
   emitted_.fetch_add(1, std::memory_order_acq_rel);
-  TrackedSource& s = tracked(*batch.state);
+  TrackedSource& s = tracked(this, *batch.state);
   std::lock_guard lock(s.mu);
   if (batch.generation != s.generation) return;
   s.pending.push_back({batch.begin, batch.end, batch.read_mono_ns, false, false});
 }
 
 void AckTracker::completed(const Batch& batch, bool ok) {
-  TrackedSource& s = tracked(*batch.state);
+  TrackedSource& s = tracked(this, *batch.state);
   bool forgotten = false;
   {
     std::lock_guard lock(s.mu);
@@ -136,7 +150,7 @@ std::vector<CheckpointEntry> AckTracker::snapshot() const {
 }
 
 uint64_t AckTracker::committed(const SourceState& source) const {
-  const TrackedSource& s = tracked(source);
+  const TrackedSource& s = tracked(this, source);
   std::lock_guard lock(s.mu);
   return s.committed;
 }

@@ -50,7 +50,8 @@ struct TrackedSource final : SourceState {
   std::deque<Pending> pending;  // guarded by mu; in offset order
   bool forgotten = false;       // guarded by mu; drop from checkpoints once drained
 
-  explicit TrackedSource(uint64_t source_id) : SourceState(source_id) {}
+  TrackedSource(uint64_t source_id, const SourceTracker* tracker)
+      : SourceState(source_id, tracker) {}
 };
 
 class AckTracker final : public SourceTracker {

@@ -30,6 +30,22 @@ std::vector<std::string> unique_labels(const std::vector<PluginConfig>& plugins)
 
 }  // namespace
 
+// A batch's way through the pipeline's sinks (Batch's private counters, befriended): every sink
+// answers once; the last answer finishes the batch, failed if any sink failed it.
+class SinkFanout {
+ public:
+  static void start(Batch& b, size_t sinks) {
+    b.failed_.store(false, std::memory_order_relaxed);
+    b.pending_sinks_.store(static_cast<uint32_t>(sinks), std::memory_order_relaxed);
+  }
+  static void fail(Batch& b) { b.failed_.store(true, std::memory_order_relaxed); }
+  // True for the last sink to answer. acq_rel: that sink sees every other sink's fail().
+  static bool settle(Batch& b) {
+    return b.pending_sinks_.fetch_sub(1, std::memory_order_acq_rel) == 1;
+  }
+  static bool failed(const Batch& b) { return b.failed_.load(std::memory_order_relaxed); }
+};
+
 std::vector<std::string> agent_outputs(const AgentConfig& agent) {
   std::vector<std::string> out;
   std::error_code ec;
@@ -108,13 +124,13 @@ class Pipeline::SinkSlot final : public BatchCompletion {
   // Finishes `batch` for this sink as not delivered.
   void give_up(Batch* batch) {
     error_.add(static_cast<double>(batch->live_events()));
-    batch->failed.store(true, std::memory_order_relaxed);
+    SinkFanout::fail(*batch);
     settle(batch);
   }
 
  private:
   void settle(Batch* batch) {
-    if (batch->pending_sinks.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    if (SinkFanout::settle(*batch)) {
       owner_->finish_batch(batch);
     }
   }
@@ -259,7 +275,7 @@ Status Pipeline::start() {
 }
 
 bool Pipeline::emit(BatchPtr batch) {
-  Lane& lane = *lanes_[batch->source->id % lanes_.size()];
+  Lane& lane = *lanes_[batch->state->id() % lanes_.size()];
   const auto lines = static_cast<double>(batch->events.size());
   const auto bytes = batch->bytes();
   acks_.emitted(*batch);
@@ -276,7 +292,7 @@ bool Pipeline::emit(BatchPtr batch) {
 
 void Pipeline::sink_step(BatchPtr batch) {
   Batch* b = batch.release();
-  b->pending_sinks.store(static_cast<uint32_t>(sinks_.size()), std::memory_order_relaxed);
+  SinkFanout::start(*b, sinks_.size());
   for (auto& slot : sinks_) {
     if (slot->retrying.load(std::memory_order_acquire) > 0) {
       // Hold this batch while the sink retries an earlier one: order is kept, and backpressure
@@ -357,7 +373,7 @@ void Pipeline::stop_for(SinkSlot& slot, std::string_view why) {
 }
 
 void Pipeline::finish_batch(Batch* batch) {
-  const bool ok = !batch->failed.load(std::memory_order_relaxed);
+  const bool ok = !SinkFanout::failed(*batch);
   acks_.completed(*batch, ok);
   const auto events = batch->events.size();
   if (ok) {

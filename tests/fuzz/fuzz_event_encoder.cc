@@ -166,7 +166,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto lines = split(text, '\n');
   Batch batch;
   auto source = std::make_shared<SourceInfo>();
-  source->id = 1;
   source->path = std::string(lines[0]);
   batch.source = std::move(source);
   const uint64_t seed = fnv(lines[0]);

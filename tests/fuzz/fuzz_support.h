@@ -56,11 +56,10 @@ inline void touch(std::string_view v) {
 // is an event flagged kEventNoNewline, as the tail input makes at EOF.
 class InputBatch {
  public:
-  InputBatch(const uint8_t* data, size_t size, uint64_t source_id = 1)
+  InputBatch(const uint8_t* data, size_t size)
       : size_(size), bytes_(std::make_unique<char[]>(size == 0 ? 1 : size)) {
     if (size > 0) std::memcpy(bytes_.get(), data, size);
     auto source = std::make_shared<SourceInfo>();
-    source->id = source_id;
     source->path = "/var/log/fuzz.log";
     batch.source = std::move(source);
     batch.begin = 0;

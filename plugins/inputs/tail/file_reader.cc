@@ -40,7 +40,7 @@ FileReader::FileReader(int fd, std::string path, const FileIdentity& id, uint64_
       path_(std::move(path)),
       identity_(id),
       state_(std::move(state)),
-      source_(std::make_shared<const SourceInfo>(SourceInfo{state_->id(), path_})),
+      source_(std::make_shared<const SourceInfo>(SourceInfo{path_})),
       offset_(offset),
       read_end_(offset),
       covered_(offset),
@@ -64,7 +64,7 @@ void FileReader::reopen(int fd) {
 
 void FileReader::rename(SourceTracker& sources, const std::string& path) {
   path_ = path;
-  source_ = std::make_shared<const SourceInfo>(SourceInfo{state_->id(), path_});
+  source_ = std::make_shared<const SourceInfo>(SourceInfo{path_});
   sources.update(*state_, identity_, path_);
 }
 

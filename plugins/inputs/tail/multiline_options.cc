@@ -48,9 +48,9 @@ Status MultilineOptions::compile() {
 
 bool read_value(const ConfigNode& node, MultilineOptions& out, Diagnostics& diag) {
   MultilineOptions o;
-  if (node.yaml().IsScalar()) {  // `multiline: java`
+  if (node.is_scalar()) {  // `multiline: java`
     if (!read_value(node, o.mode, diag)) return false;
-  } else if (!node.yaml().IsMap()) {
+  } else if (!node.is_map()) {
     diag.error(node, "expected a map such as {mode: java} or {start: '^\\d{4}-'}");
     return false;
   } else if (!MultilineOptions::schema().bind(node, o, diag)) {
@@ -67,9 +67,9 @@ bool read_value(const ConfigNode& node, MultilineOptions& out, Diagnostics& diag
   if (Status st = o.compile(); !st) {
     // Reported at the offending value: the pattern, or the mode.
     const char* key = !o.start.empty() ? "start" : !o.continue_pattern.empty() ? "continue" : "";
-    const ConfigNode at = node.yaml().IsMap() && *key != '\0' ? node.child(key)
-                          : node.yaml().IsMap()               ? node.child("mode")
-                                                              : node;
+    const ConfigNode at = node.is_map() && *key != '\0' ? node.child(key)
+                          : node.is_map()               ? node.child("mode")
+                                                        : node;
     diag.error(at, st.message());
     return false;
   }

@@ -173,12 +173,10 @@ bool read_value(const ConfigNode& node, KafkaProperties& out, Diagnostics& diag)
   if (!logagent::read_value(node, items, diag)) return false;
   bool ok = true;
   ConfPtr conf = new_conf();
-  for (const auto& kv : node.yaml()) {
-    const std::string name = kv.first.Scalar();
-    const ConfigNode at(kv.second.IsDefined() && !kv.second.IsNull() ? kv.second : kv.first,
-                        node.file(), node.path() + "." + name);
-    if (std::string err = set_one(conf.get(), name, items[name]); !err.empty()) {
-      diag.error(at, "librdkafka property '" + name + "': " + err);
+  for (const ConfigEntry& e : node.entries()) {
+    const ConfigNode& at = e.value.defined() ? e.value : e.key;
+    if (std::string err = set_one(conf.get(), e.name, items[e.name]); !err.empty()) {
+      diag.error(at, "librdkafka property '" + e.name + "': " + err);
       ok = false;
     }
   }

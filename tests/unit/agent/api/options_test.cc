@@ -8,9 +8,14 @@ using namespace logagent;
 
 namespace {
 
-ConfigNode parse(const std::string& yaml) {
-  return ConfigNode(YAML::Load(yaml), std::make_shared<const ConfigFile>(ConfigFile{"t.yaml"}), "");
+ConfigNode parse_node(const std::string& yaml, const char* file, const char* path) {
+  Diagnostics diag;
+  auto node =
+      ConfigNode::parse(yaml, std::make_shared<const ConfigFile>(ConfigFile{file}), diag, path);
+  REQUIRE_MESSAGE(node.has_value(), (diag.errors().empty() ? "" : diag.errors()[0]));
+  return *node;
 }
+ConfigNode parse(const std::string& yaml) { return parse_node(yaml, "t.yaml", ""); }
 
 struct ScopedEnv {
   ScopedEnv(const char* name, const char* value) : name_(name) { ::setenv(name, value, 1); }
@@ -341,7 +346,51 @@ TEST_CASE("assigning a config node rebinds it and never changes the document") {
   ConfigNode cursor = root;
   cursor = root.child("a");
   CHECK(cursor.path() == "a");
-  CHECK(root.yaml().IsMap());
+  CHECK(root.is_map());
   CHECK(root.child("b").defined());
-  CHECK(root.child("a").child("x").yaml().Scalar() == "1");
+  CHECK(root.child("a").child("x").raw_scalar() == "1");
+}
+
+TEST_CASE("a config node answers what it is without yaml-cpp: kinds, entries, null, dump") {
+  ScopedEnv env("LOGAGENT_TEST_NODE", "expanded");
+  ConfigNode root = parse("m: {k1: v, k2: , 3: x}\nl: [a, b]\ns: ${LOGAGENT_TEST_NODE}\nn: ~\n");
+  CHECK(root.is_map());
+  CHECK(root.size() == 4);
+  CHECK(root.child("m").kind() == "a map");
+  CHECK(root.child("l").kind() == "a list");
+  CHECK(root.child("l").is_sequence());
+  CHECK(root.child("l").size() == 2);
+  CHECK(root.child("l").at(1).raw_scalar() == "b");
+  CHECK(root.child("s").is_scalar());
+  CHECK(root.child("s").raw_scalar() == "${LOGAGENT_TEST_NODE}");  // as written
+  Diagnostics diag;
+  CHECK(root.child("s").scalar(diag) == std::optional<std::string>("expanded"));
+  // `n: ~` is present but has no value; an absent key is neither.
+  CHECK(root.child("n").present());
+  CHECK_FALSE(root.child("n").defined());
+  CHECK_FALSE(root.child("absent").present());
+  CHECK(root.child("absent").kind() == "an empty value");
+  CHECK(root.child("absent").size() == 0);
+  CHECK(root.child("s").entries().empty());
+  const auto entries = root.child("m").entries();
+  REQUIRE(entries.size() == 3);
+  CHECK(entries[0].name == "k1");
+  CHECK(entries[0].value.path() == "m.k1");
+  CHECK(entries[0].value.raw_scalar() == "v");
+  CHECK(entries[0].key.where() == "t.yaml:1:5");
+  CHECK(entries[1].value.present());
+  CHECK_FALSE(entries[1].value.defined());
+  CHECK(entries[2].name == "3");
+  CHECK(root.child("l").dump() == "[a, b]");
+  CHECK(root.child("absent").dump().empty());
+  CHECK(diag.ok());
+}
+
+TEST_CASE("text that is not YAML is one error with its line and column") {
+  Diagnostics diag;
+  auto node = ConfigNode::parse("a: [1, 2\nb: 3\n",
+                                std::make_shared<const ConfigFile>(ConfigFile{"bad.yaml"}), diag);
+  CHECK_FALSE(node.has_value());
+  REQUIRE(diag.errors().size() == 1);
+  CHECK(diag.errors()[0].rfind("bad.yaml:", 0) == 0);
 }

@@ -182,7 +182,7 @@ TEST_CASE("random bytes encode exactly as the reference, at every length") {
 
 TEST_CASE("json time is the event time a stage set, else the read time, in microseconds") {
   Batch b;
-  b.source = std::make_shared<SourceInfo>(SourceInfo{1, "/l"});
+  b.source = std::make_shared<SourceInfo>(SourceInfo{"/l"});
   b.read_time_ns = 1'700'000'000'123'456'789;
   b.events.push_back({"a", 0, 0, 0});
   b.events.push_back({"b", 2, 0, 0});
@@ -207,7 +207,7 @@ TEST_CASE("json time is the event time a stage set, else the read time, in micro
 TEST_CASE("json output of large events, fields and paths spans the encoder's buffer") {
   Batch b;
   const std::string path = "/var/log/" + std::string(5000, 'p') + "\".log";
-  b.source = std::make_shared<SourceInfo>(SourceInfo{1, path});
+  b.source = std::make_shared<SourceInfo>(SourceInfo{path});
   b.read_time_ns = 1'700'000'000'000'000'000;
   const std::string big(70000, 'm');
   const std::string big_value = std::string(30000, '\x01') + "end";

@@ -1,9 +1,14 @@
 #include "agent/pipeline/ack_tracker.h"
 
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <csignal>
+#include <cstdio>
 #include <thread>
 #include <vector>
 
@@ -141,4 +146,29 @@ TEST_CASE("a source forgotten while its batches complete on another thread is dr
     CHECK(t.snapshot().empty());
     CHECK(t.in_flight() == 0);
   }
+}
+
+TEST_CASE(
+    "a source handed to a tracker that did not open it stops the process, never moves "
+    "another pipeline's checkpoint") {
+  AckTracker mine, other;
+  auto s = other.open(FileIdentity{1, 2, 0, 0}, "/x.log", 0);
+  CHECK(s->tracker() == &other);
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    // The child's bug report is expected: keep the output clean, and let SIGABRT end it rather
+    // than the test framework's crash handler (which would report a failure from the child).
+    std::signal(SIGABRT, SIG_DFL);
+    const int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(null, STDOUT_FILENO);
+    ::dup2(null, STDERR_FILENO);
+    (void)mine.restart(*s, 10);
+    _exit(0);  // not reached when the check holds
+  }
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  CHECK(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGABRT);
+  CHECK(other.committed(*s) == 0);
 }

@@ -13,7 +13,6 @@ namespace {
 struct Lines {
   explicit Lines(std::vector<std::string> l) : lines(std::move(l)) {
     auto src = std::make_shared<SourceInfo>();
-    src->id = 1;
     src->path = "/logs/app.log";
     batch.source = src;
     uint64_t offset = 0;

@@ -34,7 +34,7 @@ struct FakeInput final : Input {
   }
   void run(InputContext& ctx) override {
     auto state = ctx.sources().open(FileIdentity{1, 1, 0, 0}, "/fake.log", 0);
-    auto info = std::make_shared<SourceInfo>(SourceInfo{state->id(), "/fake.log"});
+    auto info = std::make_shared<SourceInfo>(SourceInfo{"/fake.log"});
     uint64_t offset = 0;
     for (int b = 0; b < o.batches; ++b) {
       ChunkRef chunk = ctx.pool().acquire(4096, ctx.stop_token());

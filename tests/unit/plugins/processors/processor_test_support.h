@@ -19,7 +19,7 @@ struct ProcBatch {
   Batch batch;
 
   explicit ProcBatch(const std::vector<std::string>& lines, std::string path = "/var/log/a.log") {
-    batch.source = std::make_shared<SourceInfo>(SourceInfo{1, std::move(path)});
+    batch.source = std::make_shared<SourceInfo>(SourceInfo{std::move(path)});
     uint64_t offset = 100;
     for (const auto& t : lines) {
       strings.push_back(t);

@@ -1,7 +1,6 @@
 #include "plugins/inputs/tail/tail_options.h"
 
 #include <doctest/doctest.h>
-#include <yaml-cpp/yaml.h>
 
 #include <memory>
 #include <string>
@@ -17,9 +16,10 @@ struct Bound {
 
 Bound bind(const std::string& yaml) {
   Bound b;
-  ConfigNode node(YAML::Load(yaml), std::make_shared<ConfigFile>(ConfigFile{"test.yaml"}),
-                  "pipelines[0].input");
-  b.ok = TailOptions::schema().bind(node, b.options, b.diag, {"type"});
+  auto node = ConfigNode::parse(yaml, std::make_shared<ConfigFile>(ConfigFile{"test.yaml"}), b.diag,
+                                "pipelines[0].input");
+  REQUIRE(node.has_value());
+  b.ok = TailOptions::schema().bind(*node, b.options, b.diag, {"type"});
   return b;
 }
 

@@ -191,10 +191,10 @@ TEST_CASE("file sink: options are checked when the configuration is validated") 
   auto bind = [](const std::string& yaml) {
     FileOptions o;
     Diagnostics diag;
-    FileOptions::schema().bind(
-        ConfigNode(YAML::Load(yaml), std::make_shared<const ConfigFile>(ConfigFile{"f.yaml"}),
-                   "sinks[0]"),
-        o, diag, {"type"});
+    auto node = ConfigNode::parse(yaml, std::make_shared<const ConfigFile>(ConfigFile{"f.yaml"}),
+                                  diag, "sinks[0]");
+    REQUIRE(node.has_value());
+    FileOptions::schema().bind(*node, o, diag, {"type"});
     return diag.errors();
   };
   CHECK(bind("path: /o/a.zst\ncompression: zstd\nroll_size: 64MiB\nroll_interval: 1h\n").empty());

@@ -10,8 +10,11 @@ using namespace logagent::plugins::kafka;
 namespace {
 
 ConfigNode parse(const std::string& yaml) {
-  return ConfigNode(YAML::Load(yaml), std::make_shared<const ConfigFile>(ConfigFile{"k.yaml"}),
-                    "sinks[0]");
+  Diagnostics diag;
+  auto node = ConfigNode::parse(yaml, std::make_shared<const ConfigFile>(ConfigFile{"k.yaml"}),
+                                diag, "sinks[0]");
+  REQUIRE(node.has_value());
+  return *node;
 }
 
 // Binds `yaml` (the sink's map); returns the errors.

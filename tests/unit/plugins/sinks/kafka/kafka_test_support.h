@@ -123,9 +123,8 @@ inline std::vector<std::string> consume(
 
 // A batch of `lines` from one source; the strings live as long as the fixture.
 struct TestBatch {
-  TestBatch(std::string path, std::vector<std::string> l, uint64_t id = 1) : lines(std::move(l)) {
+  TestBatch(std::string path, std::vector<std::string> l) : lines(std::move(l)) {
     auto src = std::make_shared<SourceInfo>();
-    src->id = id;
     src->path = std::move(path);
     batch.source = src;
     uint64_t offset = 0;
