@@ -171,6 +171,25 @@ bool read_value(const ConfigNode& node, std::string& out, Diagnostics& diag) {
   return true;
 }
 
+bool read_choice(const ConfigNode& node, std::span<const std::string_view> names, size_t& index,
+                 Diagnostics& diag) {
+  std::string list;
+  for (std::string_view name : names) {
+    if (!list.empty()) list += ", ";
+    list += name;
+  }
+  auto text = scalar_of(node, "one of " + list, diag);
+  if (!text) return false;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == *text) {
+      index = i;
+      return true;
+    }
+  }
+  diag.error(node, fmt::format("'{}' is not one of: {}", *text, list));
+  return false;
+}
+
 bool read_value(const ConfigNode& node, bool& out, Diagnostics& diag) {
   auto text = scalar_of(node, "true or false", diag);
   if (!text) return false;

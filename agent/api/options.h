@@ -22,8 +22,10 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace YAML {
@@ -154,9 +156,67 @@ std::string format_value(const Duration& v);
 std::string format_value(const std::vector<std::string>& v);
 std::string format_value(const std::map<std::string, std::string>& v);
 
+// Enum options. An enum E whose values are 0..N-1 is an option type when `option_names(E)`, found
+// by argument-dependent lookup, returns the names of its values in order:
+//   enum class Format { kRaw, kJson };
+//   constexpr std::array<std::string_view, 2> option_names(Format) { return {"raw", "json"}; }
+// It is written in YAML as one of those names ("'x' is not one of: raw, json" otherwise), and a
+// plugin compares the enum, never a string.
+template <class E>
+concept OptionEnum = std::is_enum_v<E> && requires(E e) {
+  {option_names(e)};
+};
+// The name of `e`; "" for a value outside option_names.
+template <OptionEnum E>
+std::string_view option_name(E e) {
+  const auto names = option_names(e);
+  const auto i = static_cast<size_t>(e);
+  return i < names.size() ? names[i] : std::string_view();
+}
+// Reads a scalar that must be one of `names`; its index in `index`.
+bool read_choice(const ConfigNode& node, std::span<const std::string_view> names, size_t& index,
+                 Diagnostics& diag);
+template <OptionEnum E>
+bool read_value(const ConfigNode& node, E& out, Diagnostics& diag) {
+  const auto names = option_names(E{});
+  size_t index = 0;
+  if (!read_choice(node, names, index, diag)) return false;
+  out = static_cast<E>(index);
+  return true;
+}
+template <OptionEnum E>
+std::string format_value(E v) {
+  return std::string(option_name(v));
+}
+
+// Optional options: unset (nullopt) unless written, so "not given" differs from any value,
+// "" and false included.
+template <class V>
+bool read_value(const ConfigNode& node, std::optional<V>& out, Diagnostics& diag) {
+  V v{};
+  if (!read_value(node, v, diag)) return false;
+  out = std::move(v);
+  return true;
+}
+template <class V>
+std::string format_value(const std::optional<V>& v) {
+  return v ? format_value(*v) : std::string();
+}
+// IsOptional<V>::type is the value type: V itself, or what a std::optional holds.
+template <class V>
+struct IsOptional : std::false_type {
+  using type = V;
+};
+template <class V>
+struct IsOptional<std::optional<V>> : std::true_type {
+  using type = V;
+};
+
 template <class V>
 constexpr std::string_view type_name() {
-  if constexpr (std::is_same_v<V, std::string>)
+  if constexpr (IsOptional<V>::value)
+    return type_name<typename IsOptional<V>::type>();
+  else if constexpr (std::is_same_v<V, std::string> || OptionEnum<V>)
     return "string";
   else if constexpr (std::is_same_v<V, bool>)
     return "bool";
@@ -182,6 +242,7 @@ struct FieldDoc {
   std::string default_value;
   std::string doc;
   bool required = false;
+  bool optional = false;  // a std::optional: unset unless written
   std::vector<std::string> choices;
 };
 
@@ -201,23 +262,20 @@ class Schema {
     f.doc.type = std::string(type_name<V>());
     f.doc.default_value = format_value(T{}.*member);
     f.doc.doc = std::move(doc);
+    f.doc.optional = IsOptional<V>::value;
+    using Inner = typename IsOptional<V>::type;
+    if constexpr (OptionEnum<Inner>) {
+      for (std::string_view name : option_names(Inner{})) f.doc.choices.emplace_back(name);
+    }
     f.read = [member](const ConfigNode& n, T& out, Diagnostics& d) {
       return read_value(n, out.*member, d);
     };
-    if constexpr (std::is_same_v<V, std::string>) {
-      f.get_string = [member](const T& t) -> const std::string& { return t.*member; };
-    }
     fields_.push_back(std::move(f));
     return *this;
   }
   // The last field must be present.
   Schema& required() {
     fields_.back().doc.required = true;
-    return *this;
-  }
-  // The last field (a string) must be one of `choices`.
-  Schema& one_of(std::vector<std::string> choices) {
-    fields_.back().doc.choices = std::move(choices);
     return *this;
   }
   // A rule over the bound struct; a message means an error, reported at the plugin's node.
@@ -245,17 +303,7 @@ class Schema {
         }
         continue;
       }
-      if (!f.read(child, out, diag)) continue;
-      if (!f.doc.choices.empty() && f.get_string) {
-        const std::string& v = f.get_string(out);
-        bool found = false;
-        for (const auto& c : f.doc.choices) found = found || c == v;
-        if (!found) {
-          std::string list;
-          for (const auto& c : f.doc.choices) list += (list.empty() ? "" : ", ") + c;
-          diag.error(child, "'" + v + "' is not one of: " + list);
-        }
-      }
+      f.read(child, out, diag);
     }
     if (diag.errors().size() == before) {
       for (const Rule& r : rules_) {
@@ -275,7 +323,6 @@ class Schema {
   struct Field {
     FieldDoc doc;
     std::function<bool(const ConfigNode&, T&, Diagnostics&)> read;
-    std::function<const std::string&(const T&)> get_string;
   };
   std::vector<Field> fields_;
   std::vector<Rule> rules_;

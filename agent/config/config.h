@@ -20,8 +20,10 @@
 //       sinks: [{type: file, ...}, ...]   # at least one
 #pragma once
 
+#include <array>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "agent/api/options.h"
@@ -49,6 +51,14 @@ struct PipelineConfig {
   std::string fingerprint;
 };
 
+// The agent's own log (log.level, log.format).
+enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError };
+constexpr std::array<std::string_view, 5> option_names(LogLevel) {
+  return {"trace", "debug", "info", "warn", "error"};
+}
+enum class LogFormat { kText, kJson };
+constexpr std::array<std::string_view, 2> option_names(LogFormat) { return {"text", "json"}; }
+
 struct AgentConfig {
   std::string data_dir = "./data";
   std::string metrics_listen = "127.0.0.1:9464";
@@ -58,8 +68,8 @@ struct AgentConfig {
   Duration checkpoint_interval{std::chrono::seconds(1)};
   Duration shutdown_timeout{std::chrono::seconds(10)};
   Duration checkpoint_keep_unclaimed{std::chrono::hours(24)};
-  std::string log_level = "info";
-  std::string log_format = "text";
+  LogLevel log_level = LogLevel::kInfo;
+  LogFormat log_format = LogFormat::kText;
   std::vector<PipelineConfig> pipelines;
 };
 

@@ -27,7 +27,7 @@ std::string cell(std::string_view text) {
 }
 
 std::string default_cell(const FieldDoc& d) {
-  if (d.required) return "—";
+  if (d.required || (d.optional && d.default_value.empty())) return "—";
   if (d.default_value.empty()) return d.type == "string" ? "`\"\"`" : "—";
   return fmt::format("`{}`", cell(d.default_value));
 }

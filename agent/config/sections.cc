@@ -41,13 +41,11 @@ Schema<AgentConfig> make_memory() {
 
 Schema<AgentConfig> make_log() {
   Schema<AgentConfig> s;
-  s.field("level", &AgentConfig::log_level, "Level of the agent's own log (on stderr).")
-      .one_of({"trace", "debug", "info", "warn", "error"});
+  s.field("level", &AgentConfig::log_level, "Level of the agent's own log (on stderr).");
   s.field("format", &AgentConfig::log_format,
           "text: one line per message (time, level, text); json: one JSON object per line "
           "(time, level, msg). Repeats of one message beyond 5 in 10 s are counted, then "
-          "summarised in one line.")
-      .one_of({"text", "json"});
+          "summarised in one line.");
   return s;
 }
 

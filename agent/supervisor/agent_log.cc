@@ -91,18 +91,34 @@ class RateLimitedSink final : public spdlog::sinks::base_sink<std::mutex> {
   std::map<std::string, Entry> seen_;
 };
 
+spdlog::level::level_enum spdlog_level(LogLevel level) {
+  switch (level) {
+    case LogLevel::kTrace:
+      return spdlog::level::trace;
+    case LogLevel::kDebug:
+      return spdlog::level::debug;
+    case LogLevel::kInfo:
+      return spdlog::level::info;
+    case LogLevel::kWarn:
+      return spdlog::level::warn;
+    case LogLevel::kError:
+      return spdlog::level::err;
+  }
+  return spdlog::level::info;
+}
+
 }  // namespace
 
 std::shared_ptr<spdlog::logger> make_agent_logger(const AgentLogOptions& options,
                                                   std::shared_ptr<spdlog::sinks::sink> out) {
-  if (options.format == "json") {
+  if (options.format == LogFormat::kJson) {
     out->set_formatter(std::make_unique<JsonFormatter>());
   } else {
     out->set_formatter(std::make_unique<spdlog::pattern_formatter>("%Y-%m-%dT%H:%M:%S.%e%z %l %v"));
   }
   auto limited = std::make_shared<RateLimitedSink>(std::move(out), options.burst, options.window);
   auto logger = std::make_shared<spdlog::logger>("logagent", std::move(limited));
-  logger->set_level(spdlog::level::from_str(options.level));
+  logger->set_level(spdlog_level(options.level));
   return logger;
 }
 

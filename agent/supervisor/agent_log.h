@@ -19,12 +19,14 @@
 #include <memory>
 #include <string>
 
+#include "agent/config/config.h"
+
 namespace logagent {
 
 struct AgentLogOptions {
-  std::string level = "info";
-  std::string format = "text";  // text | json
-  int burst = 5;                // copies of one message per window
+  LogLevel level = LogLevel::kInfo;
+  LogFormat format = LogFormat::kText;
+  int burst = 5;  // copies of one message per window
   std::chrono::milliseconds window{10000};
 };
 

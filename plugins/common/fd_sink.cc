@@ -27,10 +27,6 @@ FdSink::~FdSink() {
   if (owns_fd_ && fd_ >= 0) ::close(fd_);
 }
 
-EventFormat FdSink::parse_format(const std::string& format) {
-  return format == "json" ? EventFormat::kJson : EventFormat::kRaw;
-}
-
 std::optional<EncodeSpec> FdSink::encoding() const {
   // Raw lines are a copy away from the chunks: not worth a thread hop. The rest is real work.
   if (spec_.format == EventFormat::kRaw && spec_.compression == Compression::kNone) {

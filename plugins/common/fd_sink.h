@@ -48,7 +48,6 @@ class FdSink : public Sink {
   std::string not_ready() const override;
 
   // Parses "raw" | "json".
-  static EventFormat parse_format(const std::string& format);
 
  protected:
   // The outcome of writing one batch, under mu_.

@@ -5,6 +5,7 @@
 
 #include "agent/api/batch.h"
 #include "agent/api/plugin.h"
+#include "agent/codec/event_encoder.h"
 
 namespace logagent {
 namespace {
@@ -41,6 +42,25 @@ uint32_t move_to_end(Batch& batch, FieldSpan span) {
   return end;
 }
 
+// Replaces fields [mark, end) of `batch` with one kRaw field `key` holding them as a JSON object.
+void nest(Batch& batch, size_t mark, std::string_view key, std::string& scratch) {
+  scratch.assign(1, '{');
+  for (size_t k = mark; k < batch.fields.size(); ++k) {
+    const Field& f = batch.fields[k];
+    if (k > mark) scratch += ',';
+    append_json_string(scratch, f.key);
+    scratch += ':';
+    if (f.type == FieldType::kString) {
+      append_json_string(scratch, f.value);
+    } else {
+      scratch.append(f.value);
+    }
+  }
+  scratch += '}';
+  batch.fields.resize(mark);
+  batch.fields.push_back(Field{key, batch.arena.copy(scratch), FieldType::kRaw});
+}
+
 }  // namespace
 
 ParseCounts parse_batch(Batch& batch, const ParseSettings& settings, FieldParser& parser,
@@ -53,6 +73,10 @@ ParseCounts parse_batch(Batch& batch, const ParseSettings& settings, FieldParser
   batch.fields.reserve(first_field +
                        static_cast<size_t>(static_cast<double>(n) * (fields_per_event + 1.0)));
   FieldWriter writer(batch.fields, batch.arena);
+  // The target's name, in the batch's arena: the batch may outlive this stage.
+  const std::string_view target =
+      settings.target.empty() ? std::string_view() : batch.arena.copy(settings.target);
+  std::string scratch;
   for (size_t i = 0; i < n; ++i) {
     Event& e = batch.events[i];
     if (e.flags & kEventDropped) continue;
@@ -65,6 +89,7 @@ ParseCounts parse_batch(Batch& batch, const ParseSettings& settings, FieldParser
     const char* error = parser.parse(text, writer);
     const auto message = writer.take_message();
     if (error == nullptr) {
+      if (!target.empty()) nest(batch, mark, target, scratch);
       span = {begin, static_cast<uint32_t>(batch.fields.size() - begin)};
       if (message) e.message = *message;
       ++counts.ok;
@@ -130,15 +155,15 @@ std::unique_ptr<Stage> make_parser_stage(ParseSettings settings,
 ParseSettings to_settings(const ParserOptions& o) {
   ParseSettings s;
   s.field = o.field;
-  s.on_error = o.on_error == "drop" ? OnError::kDrop : OnError::kKeep;
+  s.on_error = o.on_error;
+  s.target = o.target;
   return s;
 }
 
 std::optional<std::string> check_parser_options(const ParserOptions& o) {
   if (o.field.empty()) return "field must not be empty";
-  if (!o.target.empty()) {
-    return "target '" + o.target +
-           "': nesting parsed fields under a key is not supported yet; leave target empty";
+  if (o.target == "message" || o.target == "_error") {
+    return "target '" + o.target + "' is taken (the line, a parse error); choose another name";
   }
   return std::nullopt;
 }

@@ -17,6 +17,7 @@
 // at a time (see batch.h).
 #pragma once
 
+#include <array>
 #include <concepts>
 #include <cstdint>
 #include <memory>
@@ -74,7 +75,10 @@ class FieldParser {
   virtual const char* parse(std::string_view text, FieldWriter& out) = 0;
 };
 
+// What a stage does with an event it cannot parse: keep it (marked, with an `_error` field) or
+// drop it. An option type (see options.h).
 enum class OnError { kKeep, kDrop };
+constexpr std::array<std::string_view, 2> option_names(OnError) { return {"keep", "drop"}; }
 
 struct ParseSettings {
   // "message": the event's line; any other name: the last string field of that name (events
@@ -83,6 +87,10 @@ struct ParseSettings {
   // kKeep: flag the event kEventParseError and give it an "_error" string field; kDrop: flag it
   // kEventDropped (it still counts as acknowledged).
   OnError on_error = OnError::kKeep;
+  // Empty: the parsed fields are added at the event's top level. A name: they become one field of
+  // that name holding them as a JSON object ({"k":"v",...}, a kRaw field), so they cannot collide
+  // with the event's own keys or an earlier stage's; later stages see that one field.
+  std::string target;
 };
 
 struct ParseCounts {
@@ -115,7 +123,7 @@ std::unique_ptr<Stage> make_parser_stage(ParseSettings settings,
 // The options every parser stage has.
 struct ParserOptions {
   std::string field = "message";
-  std::string on_error = "keep";
+  OnError on_error = OnError::kKeep;
   std::string target;
 };
 
@@ -137,15 +145,15 @@ requires std::derived_from<T, ParserOptions> Schema<T> parser_schema(ParserDocs 
   s.field("field", static_cast<S>(&ParserOptions::field),
           "What to parse: `message` (the line as read) or the name of a string field set by an "
           "earlier stage; events without that field pass through unparsed.")
-      .field("on_error", static_cast<S>(&ParserOptions::on_error),
+      .field("on_error", static_cast<OnError T::*>(&ParserOptions::on_error),
              "For " + std::string(docs.failure) +
                  ": keep marks the event and adds an `_error` field with the reason; drop drops "
                  "it (it still counts as delivered).")
-      .one_of({"keep", "drop"})
       .field("target", static_cast<S>(&ParserOptions::target),
              "Where " + std::string(docs.output) +
-                 " go: empty puts them at the top level of the event. Nesting them under a key "
-                 "is not supported yet.")
+                 " go: empty puts them at the top level of the event; a name puts them in one "
+                 "field of that name, a JSON object (`target: parsed` gives "
+                 "`\"parsed\":{...}`), which later stages see as one field.")
       .rule([](const T& o) { return check_parser_options(o); });
   return s;
 }

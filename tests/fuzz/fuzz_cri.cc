@@ -59,7 +59,7 @@ void check_joining(const uint8_t* data, size_t size) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::run_parser_stage(
       data, size,
-      [](const char* on_error) {
+      [](OnError on_error) {
         cri::CriOptions o;
         o.on_error = on_error;
         return fuzz::make_stage<cri::CriStage>(o);

@@ -56,7 +56,7 @@ void check_against_dom(const uint8_t* data, size_t size) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  fuzz::run_parser_stage(data, size, [](const char* on_error) {
+  fuzz::run_parser_stage(data, size, [](OnError on_error) {
     json::JsonOptions o;
     o.on_error = on_error;
     return fuzz::make_stage<json::JsonStage>(o);

@@ -24,7 +24,7 @@ constexpr const char* kCustom =
     R"re(^(?P<date>\d{4}-\d\d-\d\d)[ T](?P<clock>[\d:.,]+)\s+(?P<level>[A-Z]+)\s+)re"
     R"re((?:\[(?P<thread>[^\]]*)\]\s+)?(?:(?P<logger>[\w.$]+):\s)?(?P<msg>.*)$)re";
 
-regex::RegexOptions options(const char* format, const char* pattern, const char* on_error) {
+regex::RegexOptions options(const char* format, const char* pattern, OnError on_error) {
   regex::RegexOptions o;
   o.format = format;
   o.pattern = pattern;
@@ -35,9 +35,9 @@ regex::RegexOptions options(const char* format, const char* pattern, const char*
 // The stages of one pattern, made once (compiling a pattern costs more than matching a line).
 struct Pattern {
   Pattern(const char* format, const char* pattern)
-      : keep(fuzz::make_stage<regex::RegexStage>(options(format, pattern, "keep"))),
-        drop(fuzz::make_stage<regex::RegexStage>(options(format, pattern, "drop"))) {
-    auto re = regex::compile_pattern(options(format, pattern, "keep"));
+      : keep(fuzz::make_stage<regex::RegexStage>(options(format, pattern, OnError::kKeep))),
+        drop(fuzz::make_stage<regex::RegexStage>(options(format, pattern, OnError::kDrop))) {
+    auto re = regex::compile_pattern(options(format, pattern, OnError::kKeep));
     FUZZ_CHECK(re.is_ok(), "pattern");
     for (const auto& [name, index] : re.value()->NamedCapturingGroups()) names.insert(name);
   }

@@ -21,6 +21,7 @@
 
 #include "agent/api/plugin.h"
 #include "fuzz_support.h"
+#include "plugins/common/parser_stage.h"
 
 namespace logagent::fuzz {
 
@@ -89,17 +90,17 @@ inline void check_parser_runs(const InputBatch& keep, const InputBatch& drop, Pa
   check_encoding(keep.batch);
 }
 
-// `make(on_error)` makes the stage under test; on_error is "keep" or "drop". The stages are
+// `make(on_error)` makes the stage under test, with on_error keep, then drop. The stages are
 // destroyed before the checks.
 inline void run_parser_stage(const uint8_t* data, size_t size,
-                             const std::function<std::unique_ptr<Stage>(const char*)>& make,
+                             const std::function<std::unique_ptr<Stage>(OnError)>& make,
                              ParserExpect expect = {}) {
   InputBatch keep(data, size);
   InputBatch drop(data, size);
   {
-    auto stage = make("keep");
+    auto stage = make(OnError::kKeep);
     stage->process(keep.batch);
-    stage = make("drop");
+    stage = make(OnError::kDrop);
     stage->process(drop.batch);
   }  // stages destroyed: views into their buffers now dangle (ASan)
   check_parser_runs(keep, drop, expect);

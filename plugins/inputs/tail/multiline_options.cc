@@ -19,8 +19,7 @@ Schema<MultilineOptions> make_schema() {
   s.field("mode", &O::mode,
           "A built-in rule set: java (frames, '... N more', 'Caused by:', and the exception "
           "line after a message), python (Traceback, frames, the exception line, chained "
-          "exceptions), go (panic or fatal error, goroutines, frames).")
-      .one_of({"java", "python", "go"});
+          "exceptions), go (panic or fatal error, goroutines, frames).");
   s.field("start", &O::start, "RE2 pattern: a matching line begins a new event.");
   s.field("continue", &O::continue_pattern,
           "RE2 pattern: a matching line continues the current event.");
@@ -40,7 +39,8 @@ const Schema<MultilineOptions>& MultilineOptions::schema() {
 }
 
 Status MultilineOptions::compile() {
-  auto r = MultilineRules::compile(mode, start, continue_pattern);
+  auto r = MultilineRules::compile(mode ? option_name(*mode) : std::string_view(), start,
+                                   continue_pattern);
   if (!r) return r.status();
   rules = std::move(r).value();
   return Status::ok();
@@ -49,7 +49,16 @@ Status MultilineOptions::compile() {
 bool read_value(const ConfigNode& node, MultilineOptions& out, Diagnostics& diag) {
   MultilineOptions o;
   if (node.is_scalar()) {  // `multiline: java`
-    if (!read_value(node, o.mode, diag)) return false;
+    std::string name;
+    if (!read_value(node, name, diag)) return false;
+    const auto names = option_names(MultilineBuiltin{});
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (names[i] == name) o.mode = static_cast<MultilineBuiltin>(i);
+    }
+    if (!o.mode) {
+      diag.error(node, "mode '" + name + "' is not one of: " + std::string(multiline_mode_names()));
+      return false;
+    }
   } else if (!node.is_map()) {
     diag.error(node, "expected a map such as {mode: java} or {start: '^\\d{4}-'}");
     return false;
@@ -60,7 +69,7 @@ bool read_value(const ConfigNode& node, MultilineOptions& out, Diagnostics& diag
     diag.error(node, "set one of mode, start and continue");
     return false;
   }
-  if (!o.mode.empty() + !o.start.empty() + !o.continue_pattern.empty() > 1) {
+  if (o.mode.has_value() + !o.start.empty() + !o.continue_pattern.empty() > 1) {
     diag.error(node, "set exactly one of mode, start and continue");
     return false;
   }
@@ -79,7 +88,7 @@ bool read_value(const ConfigNode& node, MultilineOptions& out, Diagnostics& diag
 
 std::string format_value(const MultilineOptions& v) {
   if (!v.configured()) return "off";
-  if (!v.mode.empty()) return "{mode: " + v.mode + "}";
+  if (v.mode) return "{mode: " + std::string(option_name(*v.mode)) + "}";
   if (!v.start.empty()) return "{start: '" + v.start + "'}";
   return "{continue: '" + v.continue_pattern + "'}";
 }

@@ -12,8 +12,10 @@
 // Threads: plain values; bound on one thread, read-only afterwards.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -23,10 +25,16 @@
 
 namespace logagent::plugins::tail {
 
+// The built-in rule sets of `mode`.
+enum class MultilineBuiltin { kJava, kPython, kGo };
+constexpr std::array<std::string_view, 3> option_names(MultilineBuiltin) {
+  return {"java", "python", "go"};
+}
+
 struct MultilineOptions {
   static constexpr std::string_view kTypeName = "map";
 
-  std::string mode;
+  std::optional<MultilineBuiltin> mode;
   std::string start;
   std::string continue_pattern;  // key "continue"
   uint32_t max_lines = 500;
@@ -34,7 +42,9 @@ struct MultilineOptions {
   Duration flush_after{std::chrono::seconds(1)};
   std::shared_ptr<const MultilineRules> rules;  // set by compile()
 
-  bool configured() const { return !mode.empty() || !start.empty() || !continue_pattern.empty(); }
+  bool configured() const {
+    return mode.has_value() || !start.empty() || !continue_pattern.empty();
+  }
   bool enabled() const { return rules != nullptr; }
   MultilineLimits limits() const { return {max_lines, max_bytes.bytes}; }
   // Compiles the rules from mode/start/continue (checks exactly one is set).

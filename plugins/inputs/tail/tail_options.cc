@@ -43,13 +43,11 @@ Schema<TailOptions> make_schema() {
           "are always skipped.");
   s.field("read_from", &TailOptions::read_from,
           "Where to start a file found at start-up without a checkpoint: head or tail. Files "
-          "created while running are always read from their start.")
-      .one_of({"head", "tail"});
+          "created while running are always read from their start.");
   s.field("once_partial_line", &TailOptions::once_partial_line,
           "run --once: a file's last line without its newline (a writer mid-line) is held -- not "
           "sent, not checkpointed -- so the next run reads it whole and one line never becomes "
-          "two records; emit: send it as it is (archives that will not grow).")
-      .one_of({"hold", "emit"});
+          "two records; emit: send it as it is (archives that will not grow).");
   s.field("scan_interval", &TailOptions::scan_interval,
           "Period of the full glob rescan (also done when inotify is active).");
   s.field("poll_interval", &TailOptions::poll_interval,

@@ -5,9 +5,11 @@
 // only this struct. Plain value; any thread.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "agent/api/options.h"
@@ -15,11 +17,18 @@
 
 namespace logagent::plugins::tail {
 
+// Where a file found at start-up without a checkpoint starts.
+enum class ReadFrom { kHead, kTail };
+constexpr std::array<std::string_view, 2> option_names(ReadFrom) { return {"head", "tail"}; }
+// run --once: what becomes of a file's last line without its newline.
+enum class PartialLine { kHold, kEmit };
+constexpr std::array<std::string_view, 2> option_names(PartialLine) { return {"hold", "emit"}; }
+
 struct TailOptions {
   std::vector<std::string> paths;
   std::vector<std::string> exclude;
-  std::string read_from = "head";
-  std::string once_partial_line = "hold";  // --once: a last line without its newline
+  ReadFrom read_from = ReadFrom::kHead;
+  PartialLine once_partial_line = PartialLine::kHold;
   Duration scan_interval{std::chrono::seconds(1)};
   Duration poll_interval{std::chrono::milliseconds(250)};
   ByteSize max_line_bytes{1024 * 1024};
@@ -31,8 +40,8 @@ struct TailOptions {
 
   static constexpr uint64_t kMinLineBytes = 1024;
 
-  bool from_tail() const { return read_from == "tail"; }
-  bool once_emits_partial() const { return once_partial_line == "emit"; }
+  bool from_tail() const { return read_from == ReadFrom::kTail; }
+  bool once_emits_partial() const { return once_partial_line == PartialLine::kEmit; }
   static const Schema<TailOptions>& schema();
 };
 

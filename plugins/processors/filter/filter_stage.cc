@@ -17,7 +17,6 @@ const Schema<FilterOptions>& FilterOptions::schema() {
                "Matches when this RE2 regular expression matches part of the field's value.")
         .field("exists", &FilterOptions::exists,
                "true: matches when the event has the field; false: when it has not.")
-        .one_of({"true", "false"})
         .rule([](const FilterOptions& o) -> std::optional<std::string> {
           std::string error;
           if (Condition::make(o, &error) == nullptr) return error;
@@ -35,27 +34,28 @@ std::unique_ptr<Condition> Condition::make(const FilterOptions& o, std::string* 
     *error = "field must not be empty";
     return nullptr;
   }
-  const int set = int{!o.equals.empty()} + int{!o.matches.empty()} + int{!o.exists.empty()};
+  const int set =
+      int{o.equals.has_value()} + int{o.matches.has_value()} + int{o.exists.has_value()};
   if (set != 1) {
     *error = "exactly one of 'equals', 'matches' or 'exists' is required";
     return nullptr;
   }
   auto c = std::unique_ptr<Condition>(new Condition());
   c->field_ = o.field;
-  if (!o.equals.empty()) {
+  if (o.equals) {
     c->op_ = Op::kEquals;
-    c->value_ = o.equals;
-  } else if (!o.matches.empty()) {
+    c->value_ = *o.equals;
+  } else if (o.matches) {
     re2::RE2::Options re_options;
     re_options.set_log_errors(false);
     c->op_ = Op::kMatches;
-    c->re_ = std::make_unique<re2::RE2>(o.matches, re_options);
+    c->re_ = std::make_unique<re2::RE2>(*o.matches, re_options);
     if (!c->re_->ok()) {
-      *error = "matches: invalid regular expression '" + o.matches + "': " + c->re_->error();
+      *error = "matches: invalid regular expression '" + *o.matches + "': " + c->re_->error();
       return nullptr;
     }
   } else {
-    c->op_ = o.exists == "true" ? Op::kExists : Op::kAbsent;
+    c->op_ = *o.exists ? Op::kExists : Op::kAbsent;
   }
   return c;
 }

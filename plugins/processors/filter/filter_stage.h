@@ -36,9 +36,10 @@ namespace logagent::plugins::filter {
 
 struct FilterOptions {
   std::string field = "message";
-  std::string equals;
-  std::string matches;
-  std::string exists;  // "true" or "false" when set
+  // Exactly one is set; unset is not "" (`equals: ""` matches an empty value).
+  std::optional<std::string> equals;
+  std::optional<std::string> matches;
+  std::optional<bool> exists;
   static const Schema<FilterOptions>& schema();
 };
 

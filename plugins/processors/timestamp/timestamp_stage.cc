@@ -32,7 +32,6 @@ const Schema<TimestampOptions>& TimestampOptions::schema() {
                "For values that do not parse: keep leaves the read time, marks the event and "
                "adds an `_error` field with the reason; drop drops it (it still counts as "
                "delivered).")
-        .one_of({"keep", "drop"})
         .field("remove_field", &TimestampOptions::remove_field,
                "Remove the field from events whose time was taken from it.")
         .rule([](const TimestampOptions& o) -> std::optional<std::string> {
@@ -54,7 +53,7 @@ TimestampStage::TimestampStage(const TimestampOptions& o, TimeFormat format, int
     : field_(o.field),
       format_(std::move(format)),
       offset_s_(offset_s),
-      drop_(o.on_error == "drop"),
+      drop_(o.on_error == OnError::kDrop),
       remove_field_(o.remove_field),
       ok_(metrics.counter("logagent_timestamp_events_total",
                           "Events a timestamp stage saw, by result", {{"result", "ok"}})),

@@ -29,6 +29,7 @@
 #include "agent/api/metrics.h"
 #include "agent/api/options.h"
 #include "agent/api/plugin.h"
+#include "plugins/common/parser_stage.h"
 #include "plugins/processors/timestamp/time_format.h"
 
 namespace logagent::plugins::timestamp {
@@ -37,7 +38,7 @@ struct TimestampOptions {
   std::string field = "time";
   std::string format = "rfc3339";
   std::string timezone = "UTC";
-  std::string on_error = "keep";
+  OnError on_error = OnError::kKeep;
   bool remove_field = false;
   static const Schema<TimestampOptions>& schema();
 };

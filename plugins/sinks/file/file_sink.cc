@@ -87,13 +87,11 @@ const Schema<FileOptions>& FileOptions::schema() {
           .required()
           .field("format", &FileOptions::format,
                  "raw: the line as read, then a newline; json: one object a line.")
-          .one_of({"raw", "json"})
           .field("fsync", &FileOptions::fsync,
                  "Acknowledge only after fdatasync(2): durable across power loss, slower.")
           .field("compression", &FileOptions::compression,
                  "none, or zstd: each batch is one zstd frame (compressed by the lane's encode "
                  "step on its own thread); the file is a valid .zst stream that `zstd -d` reads.")
-          .one_of({"none", "zstd"})
           .field("compression_level", &FileOptions::compression_level,
                  "zstd level, 1 (fastest) to 19.")
           .field("roll_size", &FileOptions::roll_size,
@@ -135,7 +133,8 @@ Result<std::unique_ptr<RollingFileSink>> RollingFileSink::open(const FileOptions
   // A FIFO without a reader yet is not an error: the sink is not ready (GET /ready says so) and
   // every write tries to open it again.
   if (fd < 0 && errno != ENXIO) return Status::error(open_error(o.path, errno));
-  const off_t torn = fd >= 0 && o.compression == "none" ? torn_tail_start(fd, o.path) : -1;
+  const off_t torn =
+      fd >= 0 && o.compression == Compression::kNone ? torn_tail_start(fd, o.path) : -1;
   if (torn >= 0 && ::ftruncate(fd, torn) == 0) {
     spdlog::warn(
         "sink file {}: ended in a partial record (from a write interrupted by a crash); cut it "
@@ -196,10 +195,7 @@ bool RollingFileSink::check_output(std::string& why) {
 
 RollingFileSink::RollingFileSink(int fd, const FileOptions& o, uint64_t size,
                                  const PluginContext& ctx)
-    : FdSink(fd, true, "file " + o.path,
-             EncodeSpec{FdSink::parse_format(o.format),
-                        o.compression == "zstd" ? Compression::kZstd : Compression::kNone,
-                        o.compression_level},
+    : FdSink(fd, true, "file " + o.path, EncodeSpec{o.format, o.compression, o.compression_level},
              o.fsync, ctx),
       path_(o.path),
       roll_size_(o.roll_size.bytes),

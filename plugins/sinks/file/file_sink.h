@@ -29,9 +29,9 @@ namespace logagent::plugins::file_sink {
 
 struct FileOptions {
   std::string path;
-  std::string format = "raw";
+  EventFormat format = EventFormat::kRaw;
   bool fsync = false;
-  std::string compression = "none";
+  Compression compression = Compression::kNone;
   int compression_level = 3;
   ByteSize roll_size{0};
   Duration roll_interval{std::chrono::seconds(0)};

@@ -9,12 +9,14 @@
 // Threads: plain values; bound on one thread, read-only afterwards.
 #pragma once
 
+#include <array>
 #include <map>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "agent/api/encoding.h"
 #include "agent/api/options.h"
 #include "agent/api/status.h"
 
@@ -29,15 +31,27 @@ struct KafkaProperties {
 bool read_value(const ConfigNode& node, KafkaProperties& out, Diagnostics& diag);
 std::string format_value(const KafkaProperties& v);
 
+// record: one Kafka message per event; batch: one message per batch, compressed by logagent.
+enum class KafkaMode { kRecord, kBatch };
+constexpr std::array<std::string_view, 2> option_names(KafkaMode) { return {"record", "batch"}; }
+// librdkafka's compression.codec values.
+enum class KafkaCompression { kZstd, kLz4, kGzip, kSnappy, kNone };
+constexpr std::array<std::string_view, 5> option_names(KafkaCompression) {
+  return {"zstd", "lz4", "gzip", "snappy", "none"};
+}
+// Broker acknowledgements: all in-sync replicas, the leader, none.
+enum class KafkaAcks { kAll, kOne, kZero };
+constexpr std::array<std::string_view, 3> option_names(KafkaAcks) { return {"all", "1", "0"}; }
+
 struct KafkaOptions {
   std::vector<std::string> brokers;
   std::string topic;
   std::string key;
-  std::string format = "json";
-  std::string mode = "record";
-  std::string compression = "zstd";
+  EventFormat format = EventFormat::kJson;
+  KafkaMode mode = KafkaMode::kRecord;
+  KafkaCompression compression = KafkaCompression::kZstd;
   int compression_level = -1;
-  std::string acks = "all";
+  KafkaAcks acks = KafkaAcks::kAll;
   bool idempotence = true;
   Duration linger{std::chrono::milliseconds(5)};
   ByteSize batch_bytes{1ULL << 20};

@@ -38,9 +38,9 @@ KafkaSink::KafkaSink(const Options& o, const PluginContext& ctx)
     : name_("kafka sink " + ctx.pipeline + "/" + sink_label(ctx)),
       pipeline_(ctx.pipeline),
       host_(host_name()),
-      format_(o.format == "raw" ? EventFormat::kRaw : EventFormat::kJson),
-      batch_mode_(o.mode == "batch"),
-      zstd_(o.compression == "zstd"),
+      format_(o.format),
+      batch_mode_(o.mode == KafkaMode::kBatch),
+      zstd_(o.compression == KafkaCompression::kZstd),
       spec_{format_, zstd_ ? Compression::kZstd : Compression::kNone,
             o.compression_level < 0 ? 3 : o.compression_level},
       dead_letter_enabled_(o.dead_letter),
@@ -75,8 +75,8 @@ Status KafkaSink::start(const Options& o) {
   if (!producer) return producer.status();
   producer_ = std::move(producer.value());
   poll_thread_ = std::jthread([this](std::stop_token st) { poll_loop(st); });
-  spdlog::info("{}: producing to {} (mode {}, {} compression)", name_, o.topic, o.mode,
-               o.compression);
+  spdlog::info("{}: producing to {} (mode {}, {} compression)", name_, o.topic, option_name(o.mode),
+               option_name(o.compression));
   return Status::ok();
 }
 

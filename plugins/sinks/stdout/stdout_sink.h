@@ -10,13 +10,11 @@
 namespace logagent::plugins::stdout_sink {
 
 struct StdoutOptions {
-  std::string format = "raw";
+  EventFormat format = EventFormat::kRaw;
   static const Schema<StdoutOptions>& schema() {
-    static const Schema<StdoutOptions> s =
-        Schema<StdoutOptions>()
-            .field("format", &StdoutOptions::format,
-                   "raw: the line as read, then a newline; json: one object a line.")
-            .one_of({"raw", "json"});
+    static const Schema<StdoutOptions> s = Schema<StdoutOptions>().field(
+        "format", &StdoutOptions::format,
+        "raw: the line as read, then a newline; json: one object a line.");
     return s;
   }
 };
@@ -26,8 +24,7 @@ struct StdoutSink {
   using Options = StdoutOptions;
   static Result<std::unique_ptr<Sink>> create(const Options& o, const PluginContext& ctx) {
     return std::unique_ptr<Sink>(std::make_unique<FdSink>(
-        STDOUT_FILENO, false, "stdout",
-        EncodeSpec{FdSink::parse_format(o.format), Compression::kNone, 0}, false, ctx));
+        STDOUT_FILENO, false, "stdout", EncodeSpec{o.format, Compression::kNone, 0}, false, ctx));
   }
 };
 

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <array>
 #include <cstdlib>
 
 using namespace logagent;
@@ -287,8 +288,11 @@ TEST_CASE("formatted sizes and durations parse back to the same value") {
 
 namespace {
 
+enum class Mode { kFast, kSafe };
+constexpr std::array<std::string_view, 2> option_names(Mode) { return {"fast", "safe"}; }
+
 struct FakeOptions {
-  std::string mode = "fast";
+  Mode mode = Mode::kFast;
   uint32_t retries = 3;
   std::vector<std::string> hosts;
 
@@ -296,7 +300,7 @@ struct FakeOptions {
     static const Schema<FakeOptions> s = [] {
       Schema<FakeOptions> r;
       r.field("hosts", &FakeOptions::hosts, "Hosts.").required();
-      r.field("mode", &FakeOptions::mode, "Mode.").one_of({"fast", "safe"});
+      r.field("mode", &FakeOptions::mode, "Mode.");
       r.field("retries", &FakeOptions::retries, "Retries.");
       r.rule([](const FakeOptions& o) -> std::optional<std::string> {
         if (o.retries > 10) return "'retries' must be at most 10";
@@ -317,11 +321,12 @@ TEST_CASE("a schema keeps defaults, binds given keys and documents every field")
   CHECK(FakeOptions::schema().bind(root.child("p"), o, diag));
   CHECK(diag.ok());
   CHECK(o.hosts == std::vector<std::string>{"h1"});
-  CHECK(o.mode == "fast");
+  CHECK(o.mode == Mode::kFast);
   CHECK(o.retries == 5);
   auto docs = FakeOptions::schema().docs();
   REQUIRE(docs.size() == 3);
   CHECK(docs[0].required);
+  CHECK(docs[1].type == "string");
   CHECK(docs[1].default_value == "fast");
   CHECK(docs[1].choices == std::vector<std::string>{"fast", "safe"});
   CHECK(docs[2].type == "integer");
@@ -339,6 +344,80 @@ TEST_CASE("a schema reports missing keys, bad choices and failed rules") {
   CHECK(diag.errors()[0] == "t.yaml:2:3: a: missing required option 'hosts'");
   CHECK(diag.errors()[1] == "t.yaml:2:9: a.mode: 'quick' is not one of: fast, safe");
   CHECK(diag.errors()[2] == "t.yaml:4:3: b: 'retries' must be at most 10");
+}
+
+TEST_CASE("an enum option binds by name and names its value back") {
+  ConfigNode root = parse("a: {hosts: [x], mode: safe}\nb: {hosts: [x], mode: [fast]}\n");
+  Diagnostics diag;
+  FakeOptions o;
+  CHECK(FakeOptions::schema().bind(root.child("a"), o, diag));
+  CHECK(o.mode == Mode::kSafe);
+  CHECK(option_name(o.mode) == "safe");
+  CHECK(option_name(static_cast<Mode>(7)).empty());
+  CHECK(format_value(Mode::kSafe) == "safe");
+  FakeOptions o2;
+  CHECK_FALSE(FakeOptions::schema().bind(root.child("b"), o2, diag));
+  REQUIRE(diag.errors().size() == 1);
+  CHECK(diag.errors()[0] == "t.yaml:2:23: b.mode: expected one of fast, safe, got a list");
+  CHECK(o2.mode == Mode::kFast);  // unchanged by the error
+}
+
+namespace {
+
+struct MaybeOptions {
+  std::optional<std::string> equals;
+  std::optional<bool> exists;
+  std::optional<Mode> mode;
+  std::optional<uint32_t> limit = 5;
+
+  static const Schema<MaybeOptions>& schema() {
+    static const Schema<MaybeOptions> s = Schema<MaybeOptions>()
+                                              .field("equals", &MaybeOptions::equals, "E.")
+                                              .field("exists", &MaybeOptions::exists, "X.")
+                                              .field("mode", &MaybeOptions::mode, "M.")
+                                              .field("limit", &MaybeOptions::limit, "L.");
+    return s;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("an optional option is unset unless written, so \"\" and false are values") {
+  ConfigNode root = parse(
+      "a: {}\n"
+      "b: {equals: '', exists: false, mode: safe, limit: 0}\n"
+      "c: {exists: maybe, mode: slow, limit: -1}\n");
+  Diagnostics diag;
+  MaybeOptions a;
+  CHECK(MaybeOptions::schema().bind(root.child("a"), a, diag));
+  CHECK_FALSE(a.equals.has_value());
+  CHECK_FALSE(a.exists.has_value());
+  CHECK_FALSE(a.mode.has_value());
+  CHECK(a.limit == 5u);
+  MaybeOptions b;
+  CHECK(MaybeOptions::schema().bind(root.child("b"), b, diag));
+  CHECK(b.equals == "");
+  CHECK(b.exists == false);
+  CHECK(b.mode == Mode::kSafe);
+  CHECK(b.limit == 0u);
+  MaybeOptions c;
+  CHECK_FALSE(MaybeOptions::schema().bind(root.child("c"), c, diag));
+  REQUIRE(diag.errors().size() == 3);
+  CHECK(diag.errors()[0] == "t.yaml:3:13: c.exists: expected true or false, got 'maybe'");
+  CHECK(diag.errors()[1] == "t.yaml:3:26: c.mode: 'slow' is not one of: fast, safe");
+  CHECK(diag.errors()[2].starts_with("t.yaml:3:39: c.limit: "));
+  CHECK_FALSE(c.exists.has_value());
+
+  const auto docs = MaybeOptions::schema().docs();
+  REQUIRE(docs.size() == 4);
+  CHECK(docs[0].type == "string");
+  CHECK(docs[0].optional);
+  CHECK(docs[0].default_value.empty());
+  CHECK(docs[1].type == "bool");
+  CHECK(docs[2].type == "string");
+  CHECK(docs[2].choices == std::vector<std::string>{"fast", "safe"});
+  CHECK(docs[3].type == "integer");
+  CHECK(docs[3].default_value == "5");
 }
 
 TEST_CASE("assigning a config node rebinds it and never changes the document") {

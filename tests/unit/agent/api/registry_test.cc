@@ -49,7 +49,8 @@ TEST_CASE("registry: a second plugin of one kind under a taken name is refused a
   const PluginFactory* f = r.find(PluginKind::kSink, "dup");
   REQUIRE(f != nullptr);
   PluginContext ctx{};
-  auto made = f->make_sink(nullptr, ctx);
+  const NoOptions opts;
+  auto made = f->make_sink(&opts, ctx);
   REQUIRE(!made);
   CHECK(made.status().message() == "fake 1");
 }

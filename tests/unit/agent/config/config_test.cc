@@ -54,7 +54,7 @@ TEST_CASE("a minimal config loads with every default") {
   CHECK(c.metrics_listen == "127.0.0.1:9464");
   CHECK(c.buffer_pool == ByteSize{64ULL << 20});
   CHECK(c.chunk_size == ByteSize{256ULL << 10});
-  CHECK(c.log_level == "info");
+  CHECK(c.log_level == LogLevel::kInfo);
   REQUIRE(c.pipelines.size() == 1);
   const PipelineConfig& p = c.pipelines[0];
   CHECK(p.name == "app");
@@ -66,7 +66,7 @@ TEST_CASE("a minimal config loads with every default") {
   CHECK(p.input.where == "t.yaml:3:12");
   auto* tail = static_cast<const testing::FakeTail::Options*>(p.input.options.get());
   CHECK(tail->paths == std::vector<std::string>{"/var/log/*.log"});
-  CHECK(tail->read_from == "head");
+  CHECK(tail->read_from == testing::FakeStart::kHead);
   REQUIRE(p.sinks.size() == 1);
   CHECK(p.sinks[0].type == "null");
   CHECK(p.stages.empty());
@@ -110,7 +110,7 @@ pipelines:
   CHECK(c.chunk_size == ByteSize{64ULL << 10});
   CHECK(c.checkpoint_interval == Duration{std::chrono::milliseconds(500)});
   CHECK(c.shutdown_timeout == Duration{std::chrono::minutes(1)});
-  CHECK(c.log_level == "debug");
+  CHECK(c.log_level == LogLevel::kDebug);
   const PipelineConfig& p = c.pipelines.at(0);
   CHECK(p.name == "app.v2-x_y");
   CHECK(p.workers == 4);

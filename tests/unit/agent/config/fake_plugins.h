@@ -1,27 +1,32 @@
 // Tiny plugins for the configuration tests: they declare options and are never run.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "agent/api/registry.h"
 
 namespace logagent::testing {
 
+enum class FakeStart { kHead, kTail };
+constexpr std::array<std::string_view, 2> option_names(FakeStart) { return {"head", "tail"}; }
+
 struct FakeTail {
   static constexpr std::string_view kName = "tail";
   struct Options {
     std::vector<std::string> paths;
-    std::string read_from = "head";
+    FakeStart read_from = FakeStart::kHead;
     ByteSize max_line_bytes{1ULL << 20};
     Duration scan_interval{std::chrono::seconds(1)};
     static const Schema<Options>& schema() {
       static const Schema<Options> s = [] {
         Schema<Options> r;
         r.field("paths", &Options::paths, "Globs of the files to follow.").required();
-        r.field("read_from", &Options::read_from, "Where to start.").one_of({"head", "tail"});
+        r.field("read_from", &Options::read_from, "Where to start.");
         r.field("max_line_bytes", &Options::max_line_bytes, "Longer lines are cut.");
         r.field("scan_interval", &Options::scan_interval, "Rescan period.");
         return r;

@@ -24,7 +24,7 @@ size_t count(const std::string& text, const std::string& what) {
 TEST_CASE("agent log: json lines escape any message") {
   std::ostringstream out;
   AgentLogOptions o;
-  o.format = "json";
+  o.format = LogFormat::kJson;
   auto log = make_agent_logger(o, std::make_shared<spdlog::sinks::ostream_sink_mt>(out));
   log->warn("file \"{}\" has a\ttab and \x01 byte \xff", "/var/log/a.log");
   log->debug("not shown at info");

@@ -34,22 +34,23 @@ std::vector<std::string> stage_errors(const std::string& stages) {
 
 TEST_CASE("parser stages accept their documented options") {
   CHECK(stage_errors("      - {type: json}\n"
-                     "      - {type: logfmt, field: msg, on_error: drop, target: \"\"}\n")
+                     "      - {type: logfmt, field: msg, on_error: drop, target: \"\"}\n"
+                     "      - {type: json, target: parsed}\n"
+                     "      - {type: cri, target: k8s}\n")
             .empty());
 }
 
 TEST_CASE("bad parser options are errors with their positions") {
   const auto errors = stage_errors(
       "      - {type: json, on_error: ignore}\n"
-      "      - {type: logfmt, target: parsed}\n"
+      "      - {type: logfmt, target: message}\n"
       "      - {type: json, feild: msg}\n"
       "      - {type: logfmt, field: \"\"}\n");
   REQUIRE(errors.size() == 4);
   CHECK(errors[0].starts_with("test.yaml:5:"));
   CHECK(errors[0].find("'ignore' is not one of: keep, drop") != std::string::npos);
   CHECK(errors[1].starts_with("test.yaml:6:"));
-  CHECK(errors[1].find("nesting parsed fields under a key is not supported yet") !=
-        std::string::npos);
+  CHECK(errors[1].find("target 'message' is taken") != std::string::npos);
   CHECK(errors[2].starts_with("test.yaml:7:"));
   CHECK(errors[2].find("unknown option 'feild'; did you mean 'field'?") != std::string::npos);
   CHECK(errors[3].starts_with("test.yaml:8:"));
@@ -90,13 +91,12 @@ TEST_CASE("a bad regex pattern is a config error with its position and RE2's rea
 
 TEST_CASE("cri and docker share the common parser option checks") {
   const auto errors = stage_errors(
-      "      - {type: cri, target: k8s}\n"
+      "      - {type: cri, target: _error}\n"
       "      - {type: docker, on_error: ignore}\n"
       "      - {type: cri, pattern: x}\n");
   REQUIRE(errors.size() == 3);
   CHECK(errors[0].starts_with("test.yaml:5:"));
-  CHECK(errors[0].find("nesting parsed fields under a key is not supported yet") !=
-        std::string::npos);
+  CHECK(errors[0].find("target '_error' is taken") != std::string::npos);
   CHECK(errors[1].starts_with("test.yaml:6:"));
   CHECK(errors[1].find("'ignore' is not one of: keep, drop") != std::string::npos);
   CHECK(errors[2].starts_with("test.yaml:7:"));

@@ -106,7 +106,7 @@ TEST_CASE("read_from tail starts existing files at their end") {
   FakeInputContext ctx(/*once=*/false);
   Plugin plugin;
   TailOptions options = fast_options(dir / "*.log");
-  options.read_from = "tail";
+  options.read_from = ReadFrom::kTail;
   auto input = plugin.make(options);
   LiveRun run(*input, ctx);
   REQUIRE(wait_until([&] { return ctx.acks().sources() == 1; }));

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <random>
 
 #include "plugins/inputs/tail/tail_test_support.h"
@@ -15,7 +16,7 @@ using namespace testing;  // NOLINT
 
 namespace {
 
-TailOptions multiline_options(const std::string& pattern, const std::string& mode,
+TailOptions multiline_options(const std::string& pattern, std::optional<MultilineBuiltin> mode,
                               const std::string& start = "", const std::string& cont = "") {
   TailOptions o = fast_options(pattern);
   o.multiline.mode = mode;
@@ -65,7 +66,7 @@ TEST_CASE("--once: java traces come out joined and whole across chunk boundaries
   FakeInputContext ctx(/*once=*/true, 1024 * 1024, 4096);
   ctx.auto_complete = true;
   Plugin plugin;
-  TailOptions options = multiline_options(dir / "a.log", "java");
+  TailOptions options = multiline_options(dir / "a.log", MultilineBuiltin::kJava);
   options.max_line_bytes.bytes = 16 * 1024;
   options.multiline.max_lines = 1000;
   options.multiline.max_bytes.bytes = 64 * 1024;
@@ -98,7 +99,7 @@ TEST_CASE("an event larger than the pool can hold is cut at the buffer, flagged,
   FakeInputContext ctx(/*once=*/true, 64 * 1024, 4096);
   ctx.auto_complete = true;
   Plugin plugin;
-  TailOptions options = multiline_options(dir / "a.log", "", "", R"(^\s)");
+  TailOptions options = multiline_options(dir / "a.log", std::nullopt, "", R"(^\s)");
   options.max_line_bytes.bytes = 1024;
   options.multiline.max_lines = 100000;
   auto input = plugin.make(options);
@@ -123,8 +124,8 @@ TEST_CASE("--once, once_partial_line: emit: the held event is emitted at EOF wit
   write_file(dir / "a.log", "ERROR x\njava.lang.Error: e\n\tat a.B.c(B.java:1)\n\tat a.B.d(B.java");
   FakeInputContext ctx(/*once=*/true);
   Plugin plugin;
-  TailOptions options = multiline_options(dir / "a.log", "java");
-  options.once_partial_line = "emit";
+  TailOptions options = multiline_options(dir / "a.log", MultilineBuiltin::kJava);
+  options.once_partial_line = PartialLine::kEmit;
   auto input = plugin.make(options);
   input->run(ctx);
   const std::vector<Line> events = ctx.lines();
@@ -140,7 +141,7 @@ TEST_CASE("--once holds an event whose last line has no newline yet; the next ru
       "1 first\nERROR x\njava.lang.Error: e\n\tat a.B.c(B.java:1)\n\tat a.B.d(B.j";
   write_file(dir / "a.log", head);
   Plugin plugin;
-  TailOptions options = multiline_options(dir / "a.log", "java");
+  TailOptions options = multiline_options(dir / "a.log", MultilineBuiltin::kJava);
   FakeInputContext first(/*once=*/true);
   plugin.make(options)->run(first);
   // Only "1 first" is complete: the event after it may go on with the held line.
@@ -162,7 +163,7 @@ TEST_CASE("live: a held event is never covered by a batch, so the checkpoint sto
   write_file(dir / "a.log", "1 a\n 1b\n2 c\n 2d\n");
   FakeInputContext ctx(/*once=*/false);
   Plugin plugin;
-  TailOptions options = multiline_options(dir / "a.log", "", R"(^\d)");
+  TailOptions options = multiline_options(dir / "a.log", std::nullopt, R"(^\d)");
   options.multiline.flush_after.value = std::chrono::hours(1);
   auto input = plugin.make(options);
   LiveRun run(*input, ctx);
@@ -185,7 +186,7 @@ TEST_CASE("live: flush_after emits the last held event; later continuations star
   write_file(dir / "a.log", "ERROR boom\n\tat a.B.c(B.java:1)\n");
   FakeInputContext ctx(/*once=*/false);
   Plugin plugin;
-  TailOptions options = multiline_options(dir / "a.log", "java");
+  TailOptions options = multiline_options(dir / "a.log", MultilineBuiltin::kJava);
   options.multiline.flush_after.value = std::chrono::milliseconds(50);
   auto input = plugin.make(options);
   LiveRun run(*input, ctx);
@@ -204,7 +205,7 @@ TEST_CASE("live: an event written in several parts is joined while the file is n
   write_file(dir / "a.log", "0 z\n1 a\n 1b\n");
   FakeInputContext ctx(/*once=*/false);
   Plugin plugin;
-  TailOptions options = multiline_options(dir / "a.log", "", R"(^\d)");
+  TailOptions options = multiline_options(dir / "a.log", std::nullopt, R"(^\d)");
   options.multiline.flush_after.value = std::chrono::hours(1);
   auto input = plugin.make(options);
   LiveRun run(*input, ctx);
@@ -222,7 +223,7 @@ TEST_CASE("live: truncation while an event is held restarts at 0 with a fresh st
   write_file(dir / "a.log", "0 z\n1 a\n 1b\n");
   FakeInputContext ctx(/*once=*/false);
   Plugin plugin;
-  TailOptions options = multiline_options(dir / "a.log", "", R"(^\d)");
+  TailOptions options = multiline_options(dir / "a.log", std::nullopt, R"(^\d)");
   options.multiline.flush_after.value = std::chrono::hours(1);
   auto input = plugin.make(options);
   LiveRun run(*input, ctx);
@@ -241,7 +242,7 @@ TEST_CASE("live: the held event of a rotated file is emitted when the old file i
   write_file(dir / "a.log", "0 z\n1 a\n 1b\n");
   FakeInputContext ctx(/*once=*/false);
   Plugin plugin;
-  TailOptions options = multiline_options(dir / "*.log", "", R"(^\d)");
+  TailOptions options = multiline_options(dir / "*.log", std::nullopt, R"(^\d)");
   options.multiline.flush_after.value = std::chrono::hours(1);
   auto input = plugin.make(options);
   LiveRun run(*input, ctx);
@@ -259,7 +260,7 @@ TEST_CASE("live: the held event of a rotated file is emitted when the old file i
 
 TEST_CASE("a bad multiline pattern set in code is refused by create()") {
   Plugin plugin;
-  TailOptions options = multiline_options("/tmp/x.log", "", "(");
+  TailOptions options = multiline_options("/tmp/x.log", std::nullopt, "(");
   auto made = TailInput::create(options, plugin.ctx);
   REQUIRE_FALSE(made.is_ok());
   CHECK(made.message().find("tail: multiline: invalid start pattern: missing )") == 0);

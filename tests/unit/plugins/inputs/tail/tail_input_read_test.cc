@@ -139,7 +139,7 @@ TEST_CASE("in --once mode with once_partial_line: emit a final line without newl
   FakeInputContext ctx(/*once=*/true);
   Plugin plugin;
   TailOptions options = fast_options(dir / "a.log");
-  options.once_partial_line = "emit";
+  options.once_partial_line = PartialLine::kEmit;
   auto input = plugin.make(options);
   input->run(ctx);
   const std::vector<Line> lines = ctx.lines();

@@ -119,7 +119,7 @@ class Model {
     options_.max_open_files = max_open_files;
     options_.scan_interval.value = std::chrono::milliseconds(0);  // no drain grace
     options_.idle_close_after.value = std::chrono::milliseconds(0);
-    options_.read_from = "head";
+    options_.read_from = ReadFrom::kHead;
     start_agent();
   }
   ~Model() { agent_.reset(); }

@@ -37,7 +37,7 @@ TEST_CASE("tail options have documented defaults and only paths is required") {
   REQUIRE(b.ok);
   const TailOptions& o = b.options;
   CHECK(o.paths == std::vector<std::string>{"/var/log/*.log"});
-  CHECK(o.read_from == "head");
+  CHECK(o.read_from == ReadFrom::kHead);
   CHECK(o.scan_interval.value == std::chrono::seconds(1));
   CHECK(o.poll_interval.value == std::chrono::milliseconds(250));
   CHECK(o.max_line_bytes.bytes == 1024 * 1024);

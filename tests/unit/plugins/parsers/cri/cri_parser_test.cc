@@ -21,7 +21,7 @@ std::unique_ptr<Stage> make_stage(OnError on_error = OnError::kKeep,
   PluginContext ctx;
   if (registry) ctx.metrics = MetricsScope(registry, {{"pipeline", "app"}});
   CriOptions o;
-  o.on_error = on_error == OnError::kDrop ? "drop" : "keep";
+  o.on_error = on_error;
   auto stage = CriStage::create(o, ctx);
   REQUIRE(stage);
   return std::move(stage.value());

@@ -12,8 +12,8 @@ using logagent::testing::ProcBatch;
 
 namespace {
 
-FilterOptions options(std::string field, std::string equals, std::string matches,
-                      std::string exists) {
+FilterOptions options(std::string field, std::optional<std::string> equals,
+                      std::optional<std::string> matches, std::optional<bool> exists) {
   FilterOptions o;
   o.field = std::move(field);
   o.equals = std::move(equals);
@@ -26,7 +26,7 @@ FilterOptions options(std::string field, std::string equals, std::string matches
 
 TEST_CASE("drop by equals drops matching events and counts kept and dropped") {
   MetricsFixture m;
-  auto stage = DropPlugin::create(options("level", "debug", "", ""), m.ctx);
+  auto stage = DropPlugin::create(options("level", "debug", std::nullopt, std::nullopt), m.ctx);
   REQUIRE(stage);
   ProcBatch b({"a", "b", "c"});
   b.set_fields(0, {{"level", "debug"}});
@@ -42,7 +42,8 @@ TEST_CASE("drop by equals drops matching events and counts kept and dropped") {
 
 TEST_CASE("keep by regex on the message drops the non-matching events") {
   MetricsFixture m;
-  auto stage = KeepPlugin::create(options("message", "", "ERROR|WARN", ""), m.ctx);
+  auto stage =
+      KeepPlugin::create(options("message", std::nullopt, "ERROR|WARN", std::nullopt), m.ctx);
   REQUIRE(stage);
   ProcBatch b({"x ERROR y", "all fine", "WARN: disk", ""});
   stage.value()->process(b.batch);
@@ -55,8 +56,8 @@ TEST_CASE("keep by regex on the message drops the non-matching events") {
 }
 
 TEST_CASE("exists true and false test for the field, on events with and without fields") {
-  auto has_error = DropPlugin::create(options("_error", "", "", "true"), {});
-  auto lacks_user = DropPlugin::create(options("user", "", "", "false"), {});
+  auto has_error = DropPlugin::create(options("_error", std::nullopt, std::nullopt, true), {});
+  auto lacks_user = DropPlugin::create(options("user", std::nullopt, std::nullopt, false), {});
   REQUIRE(has_error);
   REQUIRE(lacks_user);
   ProcBatch b({"a", "b", "c"});
@@ -71,7 +72,7 @@ TEST_CASE("exists true and false test for the field, on events with and without 
 
 TEST_CASE("events dropped earlier are neither matched nor counted") {
   MetricsFixture m;
-  auto stage = KeepPlugin::create(options("message", "keep me", "", ""), m.ctx);
+  auto stage = KeepPlugin::create(options("message", "keep me", std::nullopt, std::nullopt), m.ctx);
   REQUIRE(stage);
   ProcBatch b({"keep me", "other"});
   b.batch.events[0].flags |= kEventDropped;
@@ -83,8 +84,20 @@ TEST_CASE("events dropped earlier are neither matched nor counted") {
 }
 
 TEST_CASE("create rejects a bad regex and a missing condition") {
-  auto bad = DropPlugin::create(options("message", "", "(", ""), {});
+  auto bad = DropPlugin::create(options("message", std::nullopt, "(", std::nullopt), {});
   REQUIRE_FALSE(bad);
   CHECK(bad.message().find("invalid regular expression") != std::string::npos);
-  CHECK_FALSE(KeepPlugin::create(options("message", "", "", ""), {}));
+  CHECK_FALSE(KeepPlugin::create(options("message", std::nullopt, std::nullopt, std::nullopt), {}));
+}
+
+TEST_CASE("equals \"\" is a condition: it matches an empty value, not a missing field") {
+  auto stage = DropPlugin::create(options("user", "", std::nullopt, std::nullopt), {});
+  REQUIRE(stage);
+  ProcBatch b({"a", "b", "c"});
+  b.set_fields(0, {{"user", ""}});
+  b.set_fields(1, {{"user", "u"}});
+  stage.value()->process(b.batch);
+  CHECK(b.dropped(0));
+  CHECK_FALSE(b.dropped(1));
+  CHECK_FALSE(b.dropped(2));
 }

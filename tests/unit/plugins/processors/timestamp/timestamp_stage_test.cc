@@ -62,7 +62,7 @@ TEST_CASE("timestamp sets event_times from the field and leaves the rest at the 
 TEST_CASE("timestamp on_error drop drops what does not parse; dropped events are skipped") {
   TimestampOptions o;
   o.format = "epoch_ms";
-  o.on_error = "drop";
+  o.on_error = OnError::kDrop;
   auto stage = make(o);
   ProcBatch b({"a", "b", "c"});
   b.batch.read_time_ns = kReadTime;

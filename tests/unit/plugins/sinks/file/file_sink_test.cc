@@ -111,8 +111,8 @@ TEST_CASE(
   Env env;
   FileOptions o;
   o.path = (env.dir / "out.ndjson.zst").string();
-  o.format = "raw";
-  o.compression = "zstd";
+  o.format = EventFormat::kRaw;
+  o.compression = Compression::kZstd;
   o.compression_level = 1;
   auto sink = FileSink::create(o, env.ctx);
   REQUIRE(sink.is_ok());
@@ -166,7 +166,7 @@ TEST_CASE("file sink: rolled zstd files decode on their own") {
   Env env;
   FileOptions o;
   o.path = (env.dir / "z" / "app.zst").string();
-  o.compression = "zstd";
+  o.compression = Compression::kZstd;
   auto made = RollingFileSink::open(o, env.ctx);
   REQUIRE(made.is_ok());
   auto& sink = *made.value();
@@ -360,7 +360,7 @@ TEST_CASE("file sink: a record torn by a crash is cut at start, never continued"
     CHECK(open_fds() == before);
   }
   SUBCASE("compressed output is not cut (a frame is not a line)") {
-    o.compression = "zstd";
+    o.compression = Compression::kZstd;
     { std::ofstream(o.path, std::ios::binary) << "not\na frame"; }
     auto sink = FileSink::create(o, env.ctx);
     REQUIRE(sink.is_ok());

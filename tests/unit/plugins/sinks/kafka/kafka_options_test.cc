@@ -38,10 +38,10 @@ const char* kMinimal = "type: kafka\nbrokers: [\"127.0.0.1:9092\"]\ntopic: logs\
 TEST_CASE("kafka options: a minimal configuration binds with the documented defaults") {
   KafkaOptions o;
   CHECK(bind_yaml(kMinimal, &o).empty());
-  CHECK(o.format == "json");
-  CHECK(o.mode == "record");
-  CHECK(o.compression == "zstd");
-  CHECK(o.acks == "all");
+  CHECK(o.format == EventFormat::kJson);
+  CHECK(o.mode == KafkaMode::kRecord);
+  CHECK(o.compression == KafkaCompression::kZstd);
+  CHECK(o.acks == KafkaAcks::kAll);
   CHECK(o.idempotence);
   CHECK(o.linger.value == std::chrono::milliseconds(5));
   CHECK(o.batch_bytes.bytes == 1u << 20);
