@@ -3,7 +3,7 @@
 // load_config() reads YAML, binds the top-level keys (data_dir, metrics, memory,
 // checkpoint_interval, shutdown_timeout, log) and every pipeline, and binds each plugin's options
 // through the registry. It runs before any thread starts and collects every error as
-// "FILE:LINE:COL: path: message". Keys (fixed by DESIGN.md):
+// "FILE:LINE:COL: path: message". Keys (README.md's configuration reference lists every one):
 //
 //   data_dir: ./data
 //   metrics: {listen: "127.0.0.1:9464", allow_remote: false}
