@@ -1,23 +1,17 @@
-#!/ usr / bin / env python3
-""
-    "Parsers, processors and the timestamp stage through the binary: one configuration with a
-    pipeline per case,
-    over generated real - world - like inputs,
-    to file sinks in json format.
+#!/usr/bin/env python3
+"""Parsers, processors and the timestamp stage through the binary: one configuration with a
+pipeline per case, over generated real-world-like inputs, to file sinks in json format.
 
-    Cases
-    : json(nested objects, escapes, malformed lines kept with _error, RFC 3339 times with offsets),
-    regex with the built - in nginx format(garbage lines dropped, nginx times),
-    regex with a custom pattern(non - matching lines kept), logfmt(epoch_ms times),
-    cri(P / F partial lines joined, another stream in between), docker json - file(escaped logs),
-    json with a target(the members nested under one key),
-    a processor chain(add_fields, remove_fields, rename_fields, drop, keep, sample), throttle,
-    and syslog times without a year.
+Cases: json (nested objects, escapes, malformed lines kept with _error, RFC 3339 times with
+offsets), regex with the built-in nginx format (garbage lines dropped, nginx times), regex with a
+custom pattern (non-matching lines kept), logfmt (epoch_ms times), cri (P/F partial lines joined,
+another stream in between), docker json-file (escaped logs), json with a target (the members
+nested under one key), a processor chain (add_fields, remove_fields, rename_fields, drop, keep,
+sample), throttle, and syslog times without a year.
 
-        1. `logagent run-- once`
-    : every output line is parsed with Python's json module and checked field by field against what
-      was generated;
-every input line is accounted for (delivered, or dropped by a known rule); the summary line counts every line read and acknowledged.
+1. `logagent run --once`: every output line is parsed with Python's json module and checked
+   field by field against what was generated; every input line is accounted for (delivered, or
+   dropped by a known rule); the summary line counts every line read and acknowledged.
 2. The same configuration without --once and with the metrics endpoint: once every output is
    complete, the parser, timestamp and processor counters must equal the numbers the inputs imply.
 """
@@ -155,20 +149,11 @@ def nginx_case(rng: random.Random) -> Case:
         ua = agents[i % 3]
         line = f'{ip} - {"frank" if i % 5 == 0 else "-"} [{tl}] "GET {path} HTTP/1.1" {status} ' \
                f'{size} "https://example.com/r?{i}" "{ua}"'
-        c.add(line.encode(), {
-  "client" : ip,
-             "user" : "frank" if i % 5 == 0 else "-",
-             "method" : "GET",
-                        "path" : path,
-                                 "protocol" : "HTTP/1.1",
-                                              "status" : str(status),
-                                                         "bytes" : str(size),
-                                                                   "referer"
-      : f "https://example.com/r?{i}",
-        "user_agent" : ua,
-                       "time" : time_text(t * NS),
-                                "_time" : ABSENT,
-                                          "message" : line})
+        c.add(line.encode(), {"client": ip, "user": "frank" if i % 5 == 0 else "-",
+                              "method": "GET", "path": path, "protocol": "HTTP/1.1",
+                              "status": str(status), "bytes": str(size),
+                              "referer": f"https://example.com/r?{i}", "user_agent": ua,
+                              "time": time_text(t * NS), "_time": ABSENT, "message": line})
     c.metrics = [("logagent_parser_events_total", {"result": "error"}, garbage),
                  ("logagent_parser_events_total", {"result": "ok"}, 1500 - garbage),
                  ("logagent_timestamp_events_total", {"result": "ok"}, 1500 - garbage)]
@@ -232,7 +217,7 @@ def nested_case() -> Case:
 def cri_case(rng: random.Random) -> Case:
     c = Case("cri", [{"type": "cri"},
                      {"type": "timestamp", "field": "time", "remove_field": True}])
-#Small enough to be one batch(P..F is joined within a batch; see cri_parser.h).
+    # Small enough to be one batch (P..F is joined within a batch; see cri_parser.h).
     t0 = 1714566896
     for i in range(300):
         ns = (t0 + i) * NS + rng.randrange(NS)
@@ -339,7 +324,7 @@ def syslog_case(now_utc: datetime.datetime) -> Case:
                                   "_error": "timestamp: date or time out of range"})
             errors += 1
             continue
-#This month and the previous one(the December / January rule is in the unit tests).
+        # This month and the previous one (the December/January rule is in the unit tests).
         month = now_local.month if i % 2 == 0 else (now_local.month - 2) % 12 + 1
         day = 1 + i % 28
         year = now_local.year
@@ -431,7 +416,7 @@ def body(ctx: e.Context) -> None:
         total_bytes += os.path.getsize(os.path.join(d, f"{c.name}.log"))
     e.log(f"wrote {len(cases)} inputs, {total_lines} lines, {total_bytes} bytes")
 
-# 1. -- once : outputs checked event by event; every line accounted for.
+    # 1. --once: outputs checked event by event; every line accounted for.
     out1 = ctx.mkdir("out1")
     t_start = datetime.datetime.now(datetime.timezone.utc).timestamp()
     a = ctx.run_once(config(ctx, cases, logs, out1, ctx.path("data1"), None), timeout=120)
@@ -451,7 +436,7 @@ def body(ctx: e.Context) -> None:
                                    f"{s['seconds']:.2f} s run at 100/s, burst 100)")
     e.log(f"  throttle: kept {kept}, throttled {len(thr.lines) - kept}")
 
-# 2. Metrics : the same inputs again without -- once; counters once all outputs are complete.
+    # 2. Metrics: the same inputs again without --once; counters once all outputs are complete.
     port = e.free_port()
     out2 = ctx.mkdir("out2")
     agent = ctx.agent(config(ctx, cases, logs, out2, ctx.path("data2"), port), label="metrics")
