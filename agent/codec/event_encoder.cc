@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "agent/core/clock.h"
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -294,16 +296,10 @@ class TimeText {
     int64_t days = sec / 86400;
     int64_t rem = sec % 86400;
     if (rem < 0) rem += 86400, --days;
-    // H. Hinnant's civil_from_days.
-    days += 719468;
-    const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-    const auto doe = static_cast<unsigned>(days - era * 146097);
-    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const unsigned mp = (5 * doy + 2) / 153;
-    const unsigned day = doy - (153 * mp + 2) / 5 + 1;
-    const unsigned month = mp < 10 ? mp + 3 : mp - 9;
-    const auto year = static_cast<unsigned>(static_cast<int64_t>(yoe) + era * 400 + (month <= 2));
+    const CivilDate date = civil_from_days(days);
+    const auto year = static_cast<unsigned>(date.year);
+    const unsigned month = date.month;
+    const unsigned day = date.day;
     two_digits(text_, (year / 100) % 100);
     two_digits(text_ + 2, year % 100);
     two_digits(text_ + 5, month);

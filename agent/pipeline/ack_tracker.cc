@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "agent/api/batch.h"
+#include "agent/core/clock.h"
 
 namespace logagent {
 namespace {
@@ -43,9 +44,7 @@ std::shared_ptr<SourceState> AckTracker::open(const FileIdentity& id, std::strin
 }
 
 void AckTracker::seed_unclaimed(std::vector<CheckpointEntry> entries) {
-  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                          std::chrono::steady_clock::now().time_since_epoch())
-                          .count();
+  const int64_t now = mono_now_ns();
   std::lock_guard lock(mu_);
   unclaimed_ = std::move(entries);
   seeded_mono_ns_ = now;

@@ -31,6 +31,7 @@
 #include "agent/api/batch.h"
 #include "agent/api/plugin.h"
 #include "agent/api/source.h"
+#include "agent/core/clock.h"
 
 #include "plugins/inputs/tail/chunk_cursor.h"
 #include "plugins/inputs/tail/multiline.h"
@@ -155,7 +156,7 @@ class FileReader {
   int64_t last_data_ = 0;
 };
 
-int64_t mono_now_ns();
+using logagent::mono_now_ns;
 int64_t real_now_ns();
 int64_t mtime_ns(const struct stat& st);
 

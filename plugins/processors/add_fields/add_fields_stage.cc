@@ -7,18 +7,11 @@
 #include <climits>
 #include <cstring>
 
+#include "agent/core/host_name.h"
 #include "plugins/common/field_edit.h"
 
 namespace logagent::plugins::add_fields {
-namespace {
-
-std::string host_name() {
-  std::array<char, 256> buf{};
-  if (gethostname(buf.data(), buf.size() - 1) != 0) return "unknown";
-  return std::string(buf.data());
-}
-
-}  // namespace
+namespace {}  // namespace
 
 const Schema<AddFieldsOptions>& AddFieldsOptions::schema() {
   static const Schema<AddFieldsOptions> s = [] {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "agent/core/clock.h"
 #include "plugins/common/field_edit.h"
 
 namespace logagent::plugins::throttle {
@@ -32,11 +33,7 @@ const Schema<ThrottleOptions>& ThrottleOptions::schema() {
   return s;
 }
 
-int64_t ThrottleStage::steady_now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
+int64_t ThrottleStage::steady_now_ns() { return mono_now_ns(); }
 
 ThrottleStage::ThrottleStage(const ThrottleOptions& o, const MetricsScope& metrics, Clock clock)
     : rate_(static_cast<double>(std::max<uint64_t>(o.events_per_second, 1))),

@@ -5,6 +5,8 @@
 #include <limits>
 #include <string>
 
+#include "agent/core/clock.h"
+
 namespace logagent::plugins::timestamp {
 namespace {
 
@@ -30,18 +32,6 @@ bool is_leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 unsigned days_in_month(int64_t y, unsigned m) {
   static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   return m == 2 && is_leap(y) ? 29 : kDays[m - 1];
-}
-
-// Year and month of a day count since 1970-01-01 (H. Hinnant's civil_from_days).
-void civil_from_days(int64_t z, int64_t& year, unsigned& month) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  month = mp < 10 ? mp + 3 : mp - 9;
-  year = static_cast<int64_t>(yoe) + era * 400 + (month <= 2);
 }
 
 char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
@@ -437,11 +427,10 @@ const char* TimeFormat::parse_pattern(std::string_view text, const ParseContext&
   if (t.year < 0) {
     // The year of the read time in the configured zone, with the December/January rollover.
     const int64_t local = ctx.now_ns / kNsPerSecond + ctx.offset_s;
-    int64_t year = 0;
-    unsigned month = 0;
-    civil_from_days(
-        local >= 0 ? local / kSecondsPerDay : (local - kSecondsPerDay + 1) / kSecondsPerDay, year,
-        month);
+    const CivilDate date = civil_from_days(
+        local >= 0 ? local / kSecondsPerDay : (local - kSecondsPerDay + 1) / kSecondsPerDay);
+    int64_t year = date.year;
+    const unsigned month = date.month;
     if (t.month == 12 && month == 1) --year;
     if (t.month == 1 && month == 12) ++year;
     t.year = static_cast<int>(year);

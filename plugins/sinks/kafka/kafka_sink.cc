@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include "agent/api/source.h"
+#include "agent/core/clock.h"
+#include "agent/core/host_name.h"
 #include "plugins/sinks/kafka/message_builder.h"
 
 namespace logagent::plugins::kafka {
@@ -14,18 +16,6 @@ namespace {
 std::string sink_label(const PluginContext& ctx) {
   auto it = ctx.metrics.labels().find("sink");
   return it == ctx.metrics.labels().end() ? std::string(KafkaSink::kName) : it->second;
-}
-
-std::string host_name() {
-  char buf[256] = {0};
-  if (::gethostname(buf, sizeof(buf) - 1) != 0) return "localhost";
-  return buf;
-}
-
-int64_t mono_now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
 }
 
 }  // namespace
