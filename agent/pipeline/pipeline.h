@@ -1,5 +1,12 @@
 // Pipeline: one configured input, its lanes of stages, and its sinks, with the acknowledgement
-// and checkpoint machinery that makes delivery at-least-once.
+// and checkpoint machinery that makes delivery at-least-once. Its parts, along the data path:
+//
+//   input ──emit()──▶ AckTracker::emitted ──▶ Lane (stages, encode step)   lane.h
+//     ──▶ SinkSet::write: every sink, retries, rejections                  sink_fanout.h
+//     ──▶ Acknowledger::finish: AckTracker::completed, counts, frees        acknowledger.h
+//     ──▶ Checkpointer: the committed offsets to the checkpoint file        checkpointer.h
+//
+// pipeline_builder.cc makes the plugins from the configuration (unique stage and sink labels).
 //
 // Life cycle (driven by the supervisor): create() builds every plugin (no thread yet); start()
 // loads the checkpoint and starts the lanes, the checkpoint thread and the input thread;
@@ -7,8 +14,7 @@
 // until the deadline and writes the final checkpoint.
 //
 // The pipeline is the InputContext of its input: emit() routes a batch to the lane of its source
-// (source id modulo lanes) after recording it in the AckTracker. The sink step hands each batch
-// to every sink; the last SinkAck completes it (AckTracker, metrics) and frees its chunks.
+// (source id modulo lanes) after recording it in the AckTracker.
 //
 // Threads: start/shutdown/stats from the supervisor thread; emit() from the input thread;
 // sink acknowledgements from any thread.
@@ -16,8 +22,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <stop_token>
@@ -27,12 +31,14 @@
 #include <vector>
 
 #include "agent/api/plugin.h"
-#include "agent/checkpoint/checkpoint_store.h"
 #include "agent/config/config.h"
 #include "agent/core/buffer_pool.h"
 #include "agent/metrics/metrics_registry.h"
 #include "agent/pipeline/ack_tracker.h"
+#include "agent/pipeline/acknowledger.h"
+#include "agent/pipeline/checkpointer.h"
 #include "agent/pipeline/lane.h"
+#include "agent/pipeline/sink_fanout.h"
 
 namespace logagent {
 
@@ -56,6 +62,8 @@ class Pipeline final : public InputContext {
                                                   const AgentConfig& agent, BufferPool& pool,
                                                   std::shared_ptr<MetricsRegistry> metrics,
                                                   bool once);
+  // A pipeline started and not shut down is shut down with no time left (nothing acknowledged
+  // late is lost: it is not checkpointed and is read again).
   ~Pipeline() override;
 
   const std::string& name() const { return name_; }
@@ -88,22 +96,15 @@ class Pipeline final : public InputContext {
   std::stop_token stop_token() const override { return input_stop_.get_token(); }
 
  private:
-  class SinkSlot;
   Pipeline(const PipelineConfig& config, const AgentConfig& agent, BufferPool& pool,
            std::shared_ptr<MetricsRegistry> metrics, bool once);
-  Status build(const PipelineConfig& config);
-  void sink_step(BatchPtr batch);
-  void finish_batch(Batch* batch);
-  // A sink answered kRetry: queue the batch to be written to it again after a backoff. False when
-  // the pipeline gives up instead (shutdown deadline).
-  bool schedule_retry(SinkSlot& slot, Batch* batch, std::string_view why);
-  void retry_loop(std::stop_token stop);
+  Status build(const PipelineConfig& config);  // pipeline_builder.cc
   // A sink rejected a batch: stop reading, say why (/ready, log).
-  void stop_for(SinkSlot& slot, std::string_view why);
-  void checkpoint_loop(std::stop_token stop);
-  bool save_checkpoint();  // false when the write failed (logged once per distinct cause)
+  void stop_for(const std::string& sink, std::string_view why);
   void register_samplers();
 
+  // Declared in the order of their lives: what a sink's late answer touches (the trackers,
+  // counters and health state) is declared before sinks_, so it outlives the sinks.
   const std::string name_;
   const AgentConfig& agent_;
   BufferPool& pool_;
@@ -113,47 +114,25 @@ class Pipeline final : public InputContext {
   std::stop_source abort_;       // drain deadline passed: sinks give up
   std::stop_source input_stop_;  // stop reading
   AckTracker acks_;
-  CheckpointStore store_;
+  Acknowledger acknowledger_;
+  Checkpointer checkpointer_;
   std::vector<CheckpointEntry> saved_;
-  std::string last_saved_;  // serialized text of the last successful save
-  std::string last_error_;  // last checkpoint error logged (logged once per distinct cause)
+  mutable std::mutex health_mu_;
+  std::string stopped_reason_;       // guarded by health_mu_: a sink rejected a batch
+  std::vector<std::string> unread_;  // guarded by health_mu_: --once, files not read
+  std::atomic<uint64_t> lines_read_{0};
+  std::atomic<uint64_t> bytes_read_{0};
+  Counter lines_total_, bytes_total_;
 
   std::unique_ptr<Input> input_;
-  std::vector<std::unique_ptr<SinkSlot>> sinks_;
-  std::vector<std::unique_ptr<Lane>> lanes_;
+  SinkSet sinks_;
+  std::vector<std::unique_ptr<Lane>> lanes_;  // their sink steps write to sinks_
   std::vector<std::string> queue_names_;
   std::vector<uint64_t> sampler_ids_;
-
-  struct RetryEntry {
-    SinkSlot* slot;
-    Batch* batch;
-    std::chrono::steady_clock::time_point due;
-  };
-  std::mutex retry_mu_;
-  std::condition_variable_any retry_cv_;  // retry queue changed; a sink's retries went to 0
-  std::deque<RetryEntry> retry_queue_;    // guarded by retry_mu_; in the order they failed
-  bool retry_closed_ = false;             // guarded by retry_mu_; retries are given up now
-
   std::jthread input_thread_;
-  std::jthread checkpoint_thread_;
-  std::jthread retry_thread_;  // writes retried batches again (declared after sinks_: joined first)
-  std::mutex checkpoint_mu_;   // serializes saves (periodic vs final)
   std::atomic<bool> input_finished_{false};
   std::atomic<bool> started_{false};
   std::atomic<bool> ran_{false};  // start() succeeded once: checkpoints may be written
-  mutable std::mutex health_mu_;
-  std::string checkpoint_problem_;   // guarded by health_mu_: why the last save failed
-  std::string stopped_reason_;       // guarded by health_mu_: a sink rejected a batch
-  std::vector<std::string> unread_;  // guarded by health_mu_: --once, files not read
-  std::atomic<int64_t> checkpoint_current_ns_{0};  // steady clock: checkpoint file up to date
-
-  std::atomic<uint64_t> lines_read_{0};
-  std::atomic<uint64_t> bytes_read_{0};
-  std::atomic<uint64_t> events_acked_{0};
-  std::atomic<uint64_t> events_failed_{0};
-  Counter lines_total_, bytes_total_, checkpoint_errors_, checkpoint_writes_, checkpoint_corrupt_,
-      checkpoint_expired_, batches_failed_;
-  Histogram latency_;
 };
 
 }  // namespace logagent

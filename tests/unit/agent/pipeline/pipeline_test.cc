@@ -126,6 +126,39 @@ struct HoldingSink final : Sink {
   }
 };
 
+// A sink that keeps its acknowledgements in the instance and answers them from its destructor,
+// as a producer does when it is torn down with messages in flight.
+struct DestructorAnsweringSink final : Sink {
+  struct Options {
+    static const Schema<Options>& schema() {
+      static const Schema<Options> s;
+      return s;
+    }
+  };
+  static constexpr std::string_view kName = "late";
+  static inline std::atomic<int> written{0};
+  static inline std::atomic<int> destroyed{0};
+  std::mutex mu;
+  std::vector<SinkAck> held;
+  static Result<std::unique_ptr<Sink>> create(const Options&, const PluginContext&) {
+    return std::unique_ptr<Sink>(new DestructorAnsweringSink());
+  }
+  void write(const Batch&, SinkAck ack) override {
+    std::lock_guard lock(mu);
+    held.push_back(std::move(ack));
+    ++written;
+  }
+  ~DestructorAnsweringSink() override {
+    std::vector<SinkAck> acks;
+    {
+      std::lock_guard lock(mu);
+      acks.swap(held);
+    }
+    for (auto& a : acks) a.retry("producer destroyed (test)");
+    ++destroyed;
+  }
+};
+
 struct Fixture {
   std::string dir;
   Registry registry;
@@ -137,6 +170,7 @@ struct Fixture {
     registry.add_input<FakeInput>();
     registry.add_sink<HoldingSink>();
     registry.add_sink<FlakySink>();
+    registry.add_sink<DestructorAnsweringSink>();
     agent.data_dir = dir;
     pc.name = "t";
     pc.workers = 2;
@@ -305,4 +339,31 @@ TEST_CASE("shutdown with acknowledgements outstanding ends by the deadline and c
   CHECK(saved->entries[0].offset == 0);
   HoldingSink::release_all(SinkOutcome::kRetry);
   CHECK(pool.in_use() == 0);
+}
+
+TEST_CASE(
+    "a pipeline destroyed without shutdown stops, and its sink's answers from the destructor "
+    "settle") {
+  Fixture fx;
+  fx.pc.sinks.clear();
+  auto* sink = fx.registry.find(PluginKind::kSink, "late");
+  fx.pc.sinks.push_back(
+      {"late", sink, std::make_shared<DestructorAnsweringSink::Options>(), "test"});
+  BufferPool pool(4 * 4096, 4096);
+  auto metrics = std::make_shared<MetricsRegistry>();
+  DestructorAnsweringSink::written = 0;
+  DestructorAnsweringSink::destroyed = 0;
+  {
+    auto p = Pipeline::create(fx.pc, fx.agent, pool, metrics, false);
+    REQUIRE(p.is_ok());
+    REQUIRE((*p)->start().is_ok());
+    // The pool's 4 chunks are all held by the sink: the input waits for budget.
+    CHECK(eventually([&] { return DestructorAnsweringSink::written == 4; }));
+    CHECK(pool.in_use() == 4);
+  }  // destroyed while started: it must stop its threads, and the answers must find it alive
+  CHECK(DestructorAnsweringSink::destroyed == 1);
+  CHECK(pool.in_use() == 0);
+  auto saved = CheckpointStore(fx.dir + "/t.checkpoint").load();
+  REQUIRE(saved.is_ok());
+  for (const auto& e : saved->entries) CHECK(e.offset == 0);  // nothing was delivered
 }

@@ -1,0 +1,35 @@
+// Acknowledger: the end of a batch's way. When the last sink has answered, the batch is
+// completed in the AckTracker (which moves the committed offset), counted, its read-to-ack
+// latency observed, and freed (its chunks return to the pool).
+//
+// Threads: finish() from any sink's acknowledging thread; the counts from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "agent/api/batch.h"
+#include "agent/api/metrics.h"
+#include "agent/pipeline/ack_tracker.h"
+
+namespace logagent {
+
+class Acknowledger {
+ public:
+  Acknowledger(AckTracker& acks, const MetricsScope& scope);
+
+  // Every sink has answered `batch`; ok=false when one failed it. Deletes the batch.
+  void finish(Batch* batch, bool ok);
+
+  uint64_t events_acked() const { return events_acked_.load(std::memory_order_relaxed); }
+  uint64_t events_failed() const { return events_failed_.load(std::memory_order_relaxed); }
+
+ private:
+  AckTracker& acks_;
+  Counter batches_failed_;
+  Histogram latency_;
+  std::atomic<uint64_t> events_acked_{0};
+  std::atomic<uint64_t> events_failed_{0};
+};
+
+}  // namespace logagent

@@ -1,0 +1,109 @@
+#include "agent/pipeline/checkpointer.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <condition_variable>
+
+#include "agent/core/clock.h"
+
+namespace logagent {
+
+Checkpointer::Checkpointer(std::string pipeline, const AgentConfig& agent, AckTracker& acks,
+                           const MetricsScope& scope)
+    : pipeline_(std::move(pipeline)),
+      agent_(agent),
+      acks_(acks),
+      store_(agent.data_dir + "/" + pipeline_ + ".checkpoint"),
+      errors_(scope.counter("logagent_checkpoint_errors_total", "Checkpoint writes that failed")),
+      writes_(scope.counter("logagent_checkpoint_writes_total", "Checkpoints written")),
+      // Registered up front so that it reads 0, not absent, until a corrupt checkpoint is found.
+      corrupt_(
+          scope.counter("logagent_checkpoint_corrupt_total", "Checkpoint files found corrupt")),
+      expired_(scope.counter(
+          "logagent_checkpoint_entries_expired_total",
+          "Checkpoint entries of the previous run dropped after checkpoint_keep_unclaimed without "
+          "a file claiming them")),
+      current_ns_(mono_now_ns()) {}
+
+Result<std::vector<CheckpointEntry>> Checkpointer::load() {
+  auto loaded = store_.load();
+  if (!loaded) return Status::error(loaded.message());
+  if (!loaded->problem.empty()) {
+    spdlog::error("pipeline {}: {}; starting as on a first run", pipeline_, loaded->problem);
+    corrupt_.inc();
+  }
+  return std::move(loaded->entries);
+}
+
+void Checkpointer::start() {
+  current_ns_.store(mono_now_ns(), std::memory_order_relaxed);
+  started_.store(true, std::memory_order_release);
+  thread_ = std::jthread([this](std::stop_token st) { loop(st); });
+}
+
+void Checkpointer::stop() {
+  thread_.request_stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Checkpointer::loop(std::stop_token stop) {
+  std::mutex mu;
+  std::condition_variable_any cv;
+  std::unique_lock lock(mu);
+  while (!stop.stop_requested()) {
+    cv.wait_for(lock, stop, agent_.checkpoint_interval.value, [] { return false; });
+    if (stop.stop_requested()) break;
+    save();
+  }
+}
+
+std::string Checkpointer::problem() const {
+  std::lock_guard lock(mu_);
+  return problem_;
+}
+
+std::string Checkpointer::last_error() const {
+  std::lock_guard lock(mu_);
+  return last_error_;
+}
+
+bool Checkpointer::save() {
+  if (!started_.load(std::memory_order_acquire)) return true;
+  std::lock_guard lock(mu_);
+  const int64_t keep =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(agent_.checkpoint_keep_unclaimed.value)
+          .count();
+  for (const CheckpointEntry& e : acks_.expire_unclaimed(mono_now_ns(), keep)) {
+    expired_.inc();
+    spdlog::warn(
+        "pipeline {}: checkpoint entry of {} (offset {}) dropped: no file claimed it for "
+        "checkpoint_keep_unclaimed",
+        pipeline_, e.path, e.offset);
+  }
+  const auto entries = acks_.snapshot();
+  std::string text = CheckpointStore::serialize(entries);
+  if (text == last_saved_) {
+    current_ns_.store(mono_now_ns(), std::memory_order_relaxed);
+    return true;
+  }
+  if (Status st = store_.save(entries); !st) {
+    errors_.inc();
+    problem_ = st.message();
+    if (st.message() != last_error_) {
+      spdlog::error("pipeline {}: checkpoint not written (will retry): {}", pipeline_,
+                    st.message());
+      last_error_ = st.message();
+    }
+    return false;
+  }
+  if (!last_error_.empty()) spdlog::info("pipeline {}: checkpoint written again", pipeline_);
+  last_error_.clear();
+  problem_.clear();
+  last_saved_ = std::move(text);
+  writes_.inc();
+  current_ns_.store(mono_now_ns(), std::memory_order_relaxed);
+  return true;
+}
+
+}  // namespace logagent

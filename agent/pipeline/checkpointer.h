@@ -1,0 +1,75 @@
+// Checkpointer: writes what the AckTracker says is committed to the pipeline's checkpoint file,
+// every checkpoint_interval and once more at shutdown.
+//
+// load() reads the previous run's file (a corrupt one is logged, counted and taken as a first
+// run); start() begins the periodic saves. A save writes only when the text changed; a failed
+// save is counted, logged once per distinct cause, shown by problem() (GET /ready) and retried at
+// the next interval. Entries of the previous run that no file claimed within
+// checkpoint_keep_unclaimed are dropped at a save, each counted and logged.
+//
+// Threads: load/start/stop from the supervisor thread; save() from the periodic thread and the
+// shutdown (serialized); problem() and age_ns() from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "agent/api/metrics.h"
+#include "agent/api/status.h"
+#include "agent/checkpoint/checkpoint_store.h"
+#include "agent/config/config.h"
+#include "agent/pipeline/ack_tracker.h"
+
+namespace logagent {
+
+class Checkpointer {
+ public:
+  Checkpointer(std::string pipeline, const AgentConfig& agent, AckTracker& acks,
+               const MetricsScope& scope);
+  ~Checkpointer() { stop(); }
+  Checkpointer(const Checkpointer&) = delete;
+  Checkpointer& operator=(const Checkpointer&) = delete;
+
+  // The previous run's entries (empty on a first run or after a corrupt file); an error when the
+  // file cannot be read at all.
+  Result<std::vector<CheckpointEntry>> load();
+  // Saves are allowed from now on, and a thread saves every checkpoint_interval.
+  void start();
+  // Ends the periodic thread (a save in progress finishes first).
+  void stop();
+  // Writes the checkpoint if it changed. False when the write failed. Before start() it writes
+  // nothing and returns true: a pipeline that never started loaded nothing, and writing would
+  // replace the previous run's checkpoint with an empty one.
+  bool save();
+  // Why the last save failed, empty when it succeeded.
+  std::string problem() const;
+  // The last save error logged (for the final message at shutdown).
+  std::string last_error() const;
+  // Nanoseconds since the file last matched what was acknowledged.
+  int64_t age_ns(int64_t now_mono_ns) const {
+    return now_mono_ns - current_ns_.load(std::memory_order_relaxed);
+  }
+
+ private:
+  void loop(std::stop_token stop);
+
+  const std::string pipeline_;
+  const AgentConfig& agent_;
+  AckTracker& acks_;
+  CheckpointStore store_;
+  Counter errors_, writes_, corrupt_, expired_;
+  std::atomic<bool> started_{false};
+  std::atomic<int64_t> current_ns_{0};  // steady clock: when the file was last up to date
+  mutable std::mutex mu_;               // serializes saves (periodic vs final)
+  std::string last_saved_;              // guarded by mu_: the text of the last successful save
+  std::string last_error_;              // guarded by mu_: logged once per distinct cause
+  std::string problem_;                 // guarded by mu_
+  std::jthread thread_;
+};
+
+}  // namespace logagent
