@@ -145,9 +145,8 @@ Result<CheckpointLoad> CheckpointStore::load() const {
       fmt::format("checkpoint {} is corrupt ({}); moved to {}", path_, parsed.message(), aside)};
 }
 
-Status CheckpointStore::save(const std::vector<CheckpointEntry>& entries) const {
+Status CheckpointStore::save_text(const std::string& text) const {
   const std::string tmp = path_ + ".tmp";
-  const std::string text = serialize(entries);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
   if (fd < 0) return Status::error(errno_text("cannot create", tmp));
   Status st = write_all(fd, text, tmp);

@@ -36,7 +36,12 @@ class CheckpointStore {
   const std::string& path() const { return path_; }
   // Reads the checkpoint; a missing file is an empty, healthy load.
   Result<CheckpointLoad> load() const;
-  Status save(const std::vector<CheckpointEntry>& entries) const;
+  Status save(const std::vector<CheckpointEntry>& entries) const {
+    return save_text(serialize(entries));
+  }
+  // Writes `text` (what serialize() made) atomically: a temporary file, fsync, rename, fsync of
+  // the directory.
+  Status save_text(const std::string& text) const;
 
   static std::string serialize(const std::vector<CheckpointEntry>& entries);
   // Parses text produced by serialize(); an error names what is wrong.

@@ -1,11 +1,14 @@
-// Time helpers shared by the core and the plugins: the monotonic clock in nanoseconds, and the
-// civil date of a day count (for RFC 3339 text and syslog years).
+// Time helpers shared by the core and the plugins: the monotonic clock in nanoseconds, a sleep a
+// stop_token ends, and the civil date of a day count (for RFC 3339 text and syslog years).
 //
 // Threads: pure functions.
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
+#include <stop_token>
 
 namespace logagent {
 
@@ -14,6 +17,17 @@ inline int64_t mono_now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
+}
+
+// Sleeps until `deadline` or until `stop` is requested, whichever comes first. True when the
+// deadline came, false when stopped.
+inline bool sleep_until(const std::stop_token& stop,
+                        std::chrono::steady_clock::time_point deadline) {
+  std::mutex mu;
+  std::condition_variable_any cv;
+  std::unique_lock lock(mu);
+  cv.wait_until(lock, stop, deadline, [] { return false; });
+  return !stop.stop_requested();
 }
 
 struct CivilDate {

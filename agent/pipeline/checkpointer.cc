@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <condition_variable>
 
 #include "agent/core/clock.h"
 
@@ -48,12 +47,7 @@ void Checkpointer::stop() {
 }
 
 void Checkpointer::loop(std::stop_token stop) {
-  std::mutex mu;
-  std::condition_variable_any cv;
-  std::unique_lock lock(mu);
-  while (!stop.stop_requested()) {
-    cv.wait_for(lock, stop, agent_.checkpoint_interval.value, [] { return false; });
-    if (stop.stop_requested()) break;
+  while (sleep_until(stop, std::chrono::steady_clock::now() + agent_.checkpoint_interval.value)) {
     save();
   }
 }
@@ -81,13 +75,12 @@ bool Checkpointer::save() {
         "checkpoint_keep_unclaimed",
         pipeline_, e.path, e.offset);
   }
-  const auto entries = acks_.snapshot();
-  std::string text = CheckpointStore::serialize(entries);
+  std::string text = CheckpointStore::serialize(acks_.snapshot());
   if (text == last_saved_) {
     current_ns_.store(mono_now_ns(), std::memory_order_relaxed);
     return true;
   }
-  if (Status st = store_.save(entries); !st) {
+  if (Status st = store_.save_text(text); !st) {
     errors_.inc();
     problem_ = st.message();
     if (st.message() != last_error_) {

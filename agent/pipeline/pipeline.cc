@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <condition_variable>
 #include <filesystem>
 
 #include "agent/core/clock.h"
@@ -114,10 +113,7 @@ bool Pipeline::shutdown(std::chrono::steady_clock::time_point deadline) {
   if (input_thread_.joinable()) input_thread_.join();
   // Past the deadline, sinks give up what they still retry; their batches stay uncommitted.
   std::jthread timer([this, deadline](std::stop_token st) {
-    std::mutex mu;
-    std::condition_variable_any cv;
-    std::unique_lock lock(mu);
-    if (!cv.wait_until(lock, st, deadline, [] { return false; })) abort_.request_stop();
+    if (sleep_until(st, deadline)) abort_.request_stop();
   });
   for (auto& lane : lanes_) lane->close();
   for (auto& lane : lanes_) lane->join();

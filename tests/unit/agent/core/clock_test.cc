@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <stop_token>
+#include <thread>
 
 #include "agent/core/host_name.h"
 
@@ -41,4 +43,14 @@ TEST_CASE("mono_now_ns never goes back; host_name is never empty") {
   const int64_t b = mono_now_ns();
   CHECK(b >= a);
   CHECK_FALSE(host_name().empty());
+}
+
+TEST_CASE("sleep_until: true when the deadline comes, false when stopped (a stop wakes it)") {
+  std::stop_source stop;
+  CHECK(sleep_until(stop.get_token(), std::chrono::steady_clock::now()));  // already due
+  std::jthread stopper([&] { stop.request_stop(); });
+  // An hour away: only the stop can end this sleep (the test would hang otherwise).
+  CHECK_FALSE(
+      sleep_until(stop.get_token(), std::chrono::steady_clock::now() + std::chrono::hours(1)));
+  CHECK_FALSE(sleep_until(stop.get_token(), std::chrono::steady_clock::now()));  // stopped wins
 }

@@ -83,7 +83,7 @@ BatchPtr batch_at(BufferPool& pool, uint64_t begin) {
 
 template <class F>
 bool eventually(F f) {
-  for (int i = 0; i < 1000; ++i) {
+  for (int i = 0; i < 12000; ++i) {  // up to a minute: a busy machine is slow, not wrong
     if (f()) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
