@@ -39,52 +39,16 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SUMMARY_RE = re.compile(r"logagent: done: (\d+) lines, (\d+) bytes read, (\d+) acknowledged, "
-                        r"(\d+) failed, ([0-9.]+) s")
-UNITS = {"": 1, "B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40,
-         "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
-MiB = 1 << 20
-GiB = 1 << 30
-
-
-def parse_size(text: str) -> int:
-    m = re.fullmatch(r"(\d+)\s*([A-Za-z]*)", text.strip())
-    if not m or m.group(2) not in UNITS:
-        raise argparse.ArgumentTypeError(f"bad size {text!r} (use e.g. 256MiB, 1GiB)")
-    return int(m.group(1)) * UNITS[m.group(2)]
-
-
-def human_size(n: int) -> str:
-    for unit in ("TiB", "GiB", "MiB", "KiB"):
-        if n >= UNITS[unit] and n % UNITS[unit] == 0:
-            return f"{n // UNITS[unit]}{unit}"
-    return f"{n}B"
-
-
-def say(*parts: object) -> None:
-    print(*parts, file=sys.stderr, flush=True)
-
-
-def run_checked(argv: list[str], **kw) -> None:
-    say("+ " + " ".join(argv))
-    subprocess.run(argv, check=True, **kw)
-
-
-def build(build_dir: str, jobs: int) -> None:
-    run_checked(["cmake", "-S", REPO, "-B", build_dir, "-G", "Ninja",
-                 "-DCMAKE_BUILD_TYPE=Release", "-DLOGAGENT_TESTS=OFF",
-                 "-DLOGAGENT_BENCHMARKS=ON"], stdout=subprocess.DEVNULL)
-    run_checked(["cmake", "--build", build_dir, "-j", str(jobs), "--target", "logagent",
-                 "loggen"])
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from perf_lib import (GiB, MiB, REPO, SUMMARY_RE, agent_config, build, human_size,  # noqa: E402
+                      machine, parse_size, say)
 
 
 def generate(loggen: str, data_root: str, size: int, line_bytes: int, files: int,
@@ -260,54 +224,6 @@ def measure(argv: list[str], cwd: str | None = None, gnu_time: bool = True) -> d
             "rc": p.returncode, "stderr": err}
 
 
-def agent_config(path: str, data_dir: str, input_dir: str, sink: dict, workers: int,
-                 buffer_pool: str, stages: list | None = None) -> None:
-    sink_yaml = "{" + ", ".join(f"{k}: {json.dumps(v)}" for k, v in sink.items()) + "}"
-    stages_yaml = ""
-    if stages:
-        stages_yaml = "    stages:\n" + "".join(
-            "      - {" + ", ".join(f"{k}: {json.dumps(v)}" for k, v in st.items()) + "}\n"
-            for st in stages)
-    with open(path, "w") as f:
-        f.write(f"""data_dir: {json.dumps(data_dir)}
-metrics: {{listen: ""}}
-memory: {{buffer_pool: {buffer_pool}}}
-pipelines:
-  - name: bench
-    workers: {workers}
-    input: {{type: tail, paths: [{json.dumps(os.path.join(input_dir, '*.log'))}]}}
-{stages_yaml}    sinks:
-      - {sink_yaml}
-""")
-
-
-def machine() -> dict:
-    model = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    mem = ""
-    try:
-        with open("/proc/meminfo") as f:
-            kb = int(f.readline().split()[1])
-            mem = f"{kb / (1 << 20):.0f} GiB"
-    except (OSError, ValueError, IndexError):
-        pass
-    commit = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True).stdout.strip() or "unknown"
-    dirty = subprocess.run(["git", "-C", REPO, "status", "--porcelain"],
-                           capture_output=True, text=True).stdout.strip()
-    return {"nproc": os.cpu_count(), "cpu": model, "mem": mem,
-            "kernel": platform.release(), "date": datetime.date.today().isoformat(),
-            "commit": commit + ("+uncommitted changes" if dirty else ""),
-            "load": " ".join(f"{x:.1f}" for x in os.getloadavg())}
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -331,7 +247,7 @@ def main() -> None:
     args = ap.parse_args()
 
     if not args.no_build and not args.logagent:
-        build(args.build_dir, args.jobs)
+        build(args.build_dir, args.jobs, ["logagent", "loggen"], benchmarks=True)
     logagent = os.path.abspath(args.logagent or os.path.join(args.build_dir, "logagent"))
     loggen = os.path.abspath(args.loggen or os.path.join(args.build_dir, "perf", "loggen"))
     for exe in (logagent, loggen):
@@ -394,8 +310,8 @@ def main() -> None:
                 sink, out = sinks[sink_name]
                 data_dir = os.path.join(work, f"data-{case}-{i}")
                 cfg = os.path.join(work, f"{case}.yaml")
-                agent_config(cfg, data_dir, case_dir, sink, args.workers, args.buffer_pool,
-                             stages)
+                agent_config(cfg, name="bench", data_dir=data_dir, input_dir=case_dir, sink=sink,
+                             workers=args.workers, buffer_pool=args.buffer_pool, stages=stages)
                 r = measure([logagent, "run", "-c", cfg, "--once"], cwd=work, gnu_time=gnu_time)
                 m = SUMMARY_RE.search(r["stderr"])
                 if r["rc"] != 0 or not m:

@@ -46,16 +46,13 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-import bench  # noqa: E402  (generate, machine, parse_size, human_size)
+import bench  # noqa: E402  (generate)
+from perf_lib import SUMMARY_RE, agent_config, human_size, machine, parse_size, say  # noqa: E402,E501
 
 MiB = 1 << 20
 GiB = 1 << 30
 CASES = ["ceiling-lines", "ceiling-blocks", "record-raw", "record-json", "batch-raw",
          "batch-json"]
-
-
-def say(*parts: object) -> None:
-    print(*parts, file=sys.stderr, flush=True)
 
 
 class Broker:
@@ -150,21 +147,6 @@ def timed(argv: list[str], out_dir: str, label: str) -> dict:
             "user": float(user), "sys": float(sys_), "rss": int(rss) * 1024}
 
 
-def agent_config(path: str, data_dir: str, input_dir: str, sink: dict) -> None:
-    sink_yaml = "{" + ", ".join(f"{k}: {json.dumps(v)}" for k, v in sink.items()) + "}"
-    with open(path, "w") as f:
-        f.write(f"""data_dir: {json.dumps(data_dir)}
-metrics: {{listen: ""}}
-memory: {{buffer_pool: 64MiB}}
-pipelines:
-  - name: bench
-    workers: 2
-    input: {{type: tail, paths: [{json.dumps(os.path.join(input_dir, '*.log'))}]}}
-    sinks:
-      - {sink_yaml}
-""")
-
-
 def case_argv(case: str, args, broker: Broker, input_dir: str, work: str, topic: str,
               run: int) -> list[str]:
     if case.startswith("ceiling-"):
@@ -175,14 +157,11 @@ def case_argv(case: str, args, broker: Broker, input_dir: str, work: str, topic:
     cfg = os.path.join(work, f"{topic}.yaml")
     data_dir = os.path.join(work, f"data-{topic}")
     shutil.rmtree(data_dir, ignore_errors=True)
-    agent_config(cfg, data_dir, input_dir,
-                 {"type": "kafka", "brokers": [broker.bootstrap], "topic": topic, "mode": mode,
-                  "format": fmt})
+    agent_config(cfg, name="bench", data_dir=data_dir, input_dir=input_dir, workers=2,
+                 buffer_pool="64MiB",
+                 sink={"type": "kafka", "brokers": [broker.bootstrap], "topic": topic,
+                       "mode": mode, "format": fmt})
     return [os.path.join(args.build_dir, "logagent"), "run", "--once", "-c", cfg]
-
-
-SUMMARY_RE = re.compile(r"logagent: done: (\d+) lines, (\d+) bytes read, (\d+) acknowledged, "
-                        r"(\d+) failed, ([0-9.]+) s")
 
 
 def run_case(case: str, args, broker: Broker, input_dir: str, lines: int, nbytes: int,
@@ -244,7 +223,7 @@ def perf_record(case: str, args, broker: Broker, input_dir: str, work: str) -> N
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build-dir", default=os.path.join(REPO, "build"))
-    ap.add_argument("--bytes", type=bench.parse_size, default=512 * MiB)
+    ap.add_argument("--bytes", type=parse_size, default=512 * MiB)
     ap.add_argument("--line-bytes", type=int, default=200)
     ap.add_argument("--files", type=int, default=4)
     ap.add_argument("--seed", type=int, default=1)
@@ -287,8 +266,8 @@ def main() -> None:
         return statistics.median(r[k] for r in results[c])
 
     ceiling = med("ceiling-lines", "mib_s") if "ceiling-lines" in results else None
-    mach = bench.machine()
-    print(f"\nInput: {bench.human_size(args.bytes)} in {args.files} files, {lines:,} lines of "
+    mach = machine()
+    print(f"\nInput: {human_size(args.bytes)} in {args.files} files, {lines:,} lines of "
           f"{args.line_bytes} bytes on average (loggen); warm page cache; median of "
           f"{args.repeat} run(s); broker: Kafka 4.4.0 single node on 127.0.0.1, "
           "**sharing the same 2 cores** as the producer.\n")

@@ -6,7 +6,7 @@
                          [--logagent PATH | --no-build] [--out DIR]
     python3 perf/soak.py --duration 20s          # smoke test
 
-1. Builds a Release logagent in build-soak/ (like perf/bench.py; incremental) unless --logagent
+1. Builds a Release logagent in build-soak/ (like perf/perf_lib.py; incremental) unless --logagent
    or --no-build is given.
 2. Starts a single-node broker with tests/kafka/kafka.sh on a free port (own state and data dir,
    always stopped at the end), warms up an idempotent producer and creates the topic (1 partition).
@@ -55,9 +55,9 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-import bench  # noqa: E402  (machine, parse_size, human_size)
 import bench_kafka  # noqa: E402  (Broker)
 import pngplot  # noqa: E402
+import perf_lib  # noqa: E402  (machine, parse_size, human_size, build, agent_config)
 
 MiB = 1 << 20
 GiB = 1 << 30
@@ -66,7 +66,7 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 def say(*parts: object) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}]", *parts, file=sys.stderr, flush=True)
+    perf_lib.say(*parts, stamp=True)
 
 
 def parse_duration(text: str) -> float:
@@ -717,31 +717,6 @@ def plot(path: str, samples: list[dict], r: dict, args, rate_desc: str, target_m
 
 # ------------------------------------------------------------------------------------ main
 
-def build(build_dir: str) -> str:
-    if not os.path.exists(os.path.join(build_dir, "build.ninja")):
-        bench.run_checked(["cmake", "-S", REPO, "-B", build_dir, "-G", "Ninja",
-                           "-DCMAKE_BUILD_TYPE=Release",
-                           "-DLOGAGENT_TESTS=OFF", "-DLOGAGENT_BENCHMARKS=OFF"],
-                          stdout=subprocess.DEVNULL)
-    bench.run_checked(["cmake", "--build", build_dir, "-j2", "--target", "logagent"])
-    return os.path.join(build_dir, "logagent")
-
-
-def agent_config(path: str, args, data_dir: str, log_dir: str, port: int, bootstrap: str,
-                 topic: str) -> None:
-    with open(path, "w") as f:
-        f.write(f"""data_dir: {json.dumps(data_dir)}
-metrics: {{listen: "127.0.0.1:{port}"}}
-memory: {{buffer_pool: {args.buffer_pool}}}
-pipelines:
-  - name: soak
-    workers: {args.workers}
-    input: {{type: tail, paths: [{json.dumps(os.path.join(log_dir, '*.log'))}]}}
-    sinks:
-      - {{type: kafka, brokers: [{json.dumps(bootstrap)}], topic: {json.dumps(topic)}, mode: {args.mode}, format: {args.format}}}
-""")
-
-
 def wait_metrics(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -799,9 +774,11 @@ def main() -> int:
         if not binary:
             sys.exit("no build-soak/logagent or build-release/logagent; drop --no-build")
     else:
-        binary = build(os.path.join(REPO, "build-soak"))
+        build_dir = os.path.join(REPO, "build-soak")
+        perf_lib.build(build_dir, 2, ["logagent"], benchmarks=False, configure_once=True)
+        binary = os.path.join(build_dir, "logagent")
     args.logagent = os.path.relpath(binary, REPO) if binary.startswith(REPO) else binary
-    mach = bench.machine()
+    mach = perf_lib.machine()
     mtime = datetime.datetime.fromtimestamp(os.path.getmtime(binary)).strftime("%Y-%m-%d %H:%M")
     args.built_from = f"the working tree (binary built {mtime}; HEAD at run time {mach['commit']})"
 
@@ -836,8 +813,12 @@ def main() -> int:
         broker.create_topic(topic)
         port = free_port()
         cfg = os.path.join(out, "config.yaml")
-        agent_config(cfg, args, os.path.join(work, "data"), log_dir, port, broker.bootstrap,
-                     topic)
+        perf_lib.agent_config(
+            cfg, name="soak", data_dir=os.path.join(work, "data"), input_dir=log_dir,
+            workers=args.workers, buffer_pool=args.buffer_pool,
+            metrics_listen=f"127.0.0.1:{port}",
+            sink={"type": "kafka", "brokers": [broker.bootstrap], "topic": topic,
+                  "mode": args.mode, "format": args.format})
         writer = Writer(log_dir, args.files, lines_per_s, args.line_bytes, args.rotate_every,
                         args.keep, args.duration)
         t0 = time.monotonic()
