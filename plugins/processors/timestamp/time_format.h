@@ -31,6 +31,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -78,6 +79,9 @@ class TimeFormat {
     Op op;
     char literal;
   };
+  // The Op of directive letter `d` (not 'T' or '%', which expand), or none.
+  static std::optional<Op> directive(char d);
+  Status compile_pattern(std::string_view format, std::string& seen);
   const char* parse_pattern(std::string_view text, const ParseContext& ctx, int64_t& unix_ns) const;
 
   Kind kind_ = Kind::kRfc3339;
