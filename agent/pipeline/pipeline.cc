@@ -18,8 +18,8 @@ Pipeline::Pipeline(const PipelineConfig& config, const AgentConfig& agent, Buffe
       scope_(metrics_, {{"pipeline", config.name}}),
       acknowledger_(acks_, scope_),
       checkpointer_(config.name, agent, acks_, scope_),
-      lines_total_(scope_.counter("logagent_input_lines_total", "Lines (events) read from files")),
-      bytes_total_(scope_.counter("logagent_input_bytes_total", "Bytes read from files")),
+      lines_total_(scope_.counter(kInputLines)),
+      bytes_total_(scope_.counter(kInputBytes)),
       sinks_(config.name, abort_.get_token(),
              SinkSet::Events{
                  [this](Batch* b, bool ok) { acknowledger_.finish(b, ok); },
@@ -166,18 +166,12 @@ PipelineStats Pipeline::stats() const {
 void Pipeline::register_samplers() {
   std::vector<Gauge> depth;
   for (const auto& q : queue_names_) {
-    depth.push_back(
-        scope_.gauge("logagent_queue_depth", "Batches waiting in SPSC queues", {{"stage", q}}));
+    depth.push_back(scope_.gauge(kQueueDepth, {{"stage", q}}));
   }
-  Gauge behind = scope_.gauge("logagent_input_bytes_behind",
-                              "File bytes not yet acknowledged (size minus committed offset)");
-  Gauge age = scope_.gauge("logagent_oldest_unacked_age_seconds",
-                           "Age of the oldest batch read and not yet acknowledged");
-  Gauge in_flight = scope_.gauge("logagent_batches_in_flight", "Batches read, not yet settled");
-  Gauge checkpoint_age =
-      scope_.gauge("logagent_checkpoint_age_seconds",
-                   "Seconds since the checkpoint file last matched what was acknowledged (grows "
-                   "while checkpoint writes fail)");
+  Gauge behind = scope_.gauge(kInputBytesBehind);
+  Gauge age = scope_.gauge(kPipelineOldestUnackedAge);
+  Gauge in_flight = scope_.gauge(kPipelineBatchesInFlight);
+  Gauge checkpoint_age = scope_.gauge(kCheckpointAge);
   sampler_ids_.push_back(
       metrics_->add_sampler([this, depth, behind, age, in_flight, checkpoint_age] {
         for (size_t q = 0; q < depth.size(); ++q) {
