@@ -36,8 +36,14 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(const PipelineConfig& config,
                                                    const AgentConfig& agent, BufferPool& pool,
                                                    std::shared_ptr<MetricsRegistry> metrics,
                                                    bool once) {
+  const size_t known = metrics->declaration_errors().size();
   std::unique_ptr<Pipeline> p(new Pipeline(config, agent, pool, std::move(metrics), once));
   if (Status st = p->build(config); !st) return st;
+  // A metric made unlike its declaration is a defect of the program: say so, but run.
+  const std::vector<std::string> errors = p->metrics_->declaration_errors();
+  for (size_t i = known; i < errors.size(); ++i) {
+    spdlog::error("pipeline {}: metric {}", p->name_, errors[i]);
+  }
   return p;
 }
 

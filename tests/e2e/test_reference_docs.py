@@ -128,6 +128,8 @@ def check_live_agent(ctx: e.Context, rows: dict[str, tuple[str, str]]) -> None:
     e.check(m.get("logagent_stage_events_out_total", stage="drop") == 2,
             "the drop stage did not pass two events on")
     e.check(agent.stop() == 0, "the agent did not stop cleanly")
+    e.check(b": metric " not in agent.stderr_bytes(),
+            "the agent logged a metric made unlike its declaration")
     e.log(f"live agent: {len({family(n, rows) for n, _, _ in m.samples})} metrics, all declared")
 
 
