@@ -80,14 +80,15 @@ TEST_CASE("the core and the builtin plugins declare every metric once, named by 
 TEST_CASE("plugins hand their metric tables to the registry when they register") {
   Registry registry;
   plugins::register_builtin_plugins(registry);
-  for (auto [kind, name] : {std::pair{PluginKind::kInput, "tail"},
-                            {PluginKind::kSink, "kafka"},
-                            {PluginKind::kSink, "file"},
-                            {PluginKind::kStage, "json"},
-                            {PluginKind::kStage, "drop"},
-                            {PluginKind::kStage, "timestamp"}}) {
+  for (const auto& plugin : {std::pair{PluginKind::kInput, "tail"},
+                             {PluginKind::kSink, "kafka"},
+                             {PluginKind::kSink, "file"},
+                             {PluginKind::kStage, "json"},
+                             {PluginKind::kStage, "drop"},
+                             {PluginKind::kStage, "timestamp"}}) {
+    const std::string name = plugin.second;
     CAPTURE(name);
-    const PluginFactory* f = registry.find(kind, name);
+    const PluginFactory* f = registry.find(plugin.first, name);
     REQUIRE(f != nullptr);
     CHECK_FALSE(f->metrics.empty());
   }
