@@ -10,6 +10,7 @@
 #include "agent/config/config.h"
 #include "agent/supervisor/agent_log.h"
 #include "agent/supervisor/heap.h"
+#include "agent/supervisor/metrics_reference.h"
 #include "agent/supervisor/supervisor.h"
 #include "agent/version.h"
 #include "plugins/builtin_plugins.h"
@@ -35,6 +36,9 @@ int main(int argc, char** argv) {
   auto* validate = app.add_subcommand("validate", "Check a configuration and report every error");
   validate->add_option("-c,--config", config_path, "Configuration file (YAML)")->required();
   auto* reference = app.add_subcommand("reference", "Print the configuration reference (Markdown)");
+  bool metrics_reference = false;
+  reference->add_flag("--metrics", metrics_reference,
+                      "Print the metrics reference instead (Markdown table)");
 
   CLI11_PARSE(app, argc, argv);
 
@@ -46,7 +50,8 @@ int main(int argc, char** argv) {
   }
 
   if (reference->parsed()) {
-    std::cout << logagent::config_reference(registry);
+    std::cout << (metrics_reference ? logagent::metrics_reference(registry)
+                                    : logagent::config_reference(registry));
     return 0;
   }
 

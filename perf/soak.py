@@ -240,7 +240,7 @@ class Writer(threading.Thread):
 METRIC_RE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)")
 WANTED = ("logagent_buffer_pool_in_use", "logagent_buffer_pool_high_water",
           "logagent_buffer_pool_capacity", "logagent_buffer_pool_chunk_bytes",
-          "logagent_buffer_pool_waits", "logagent_input_bytes_total",
+          "logagent_buffer_pool_waits_total", "logagent_input_bytes_total",
           "logagent_input_lines_total", "logagent_input_bytes_behind",
           "logagent_sink_bytes_total", "process_resident_memory_bytes",
           "logagent_input_rotations_total", "logagent_input_bytes_abandoned_total",
@@ -536,7 +536,7 @@ def analyse(samples: list[dict], warmup: float, args, writer: Writer, chk: dict,
                                          for s in scraped)),
                  pool_in_use_mean=statistics.mean(s.get("logagent_buffer_pool_in_use", 0)
                                                   for s in scraped),
-                 pool_waits=int(lm.get("logagent_buffer_pool_waits", 0)),
+                 pool_waits=int(lm.get("logagent_buffer_pool_waits_total", 0)),
                  behind_max_mib=max(s.get("logagent_input_bytes_behind", 0)
                                     for s in scraped) / MiB,
                  rotations_seen=int(lm.get("logagent_input_rotations_total", 0)),

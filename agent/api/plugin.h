@@ -35,8 +35,11 @@ namespace logagent {
 struct PluginContext {
   std::string pipeline;  // pipeline name
   std::string data_dir;  // where state may be kept
-  MetricsScope metrics;  // labelled {pipeline} (and {sink} for sinks)
-  size_t lanes = 1;      // number of lanes (workers) of the pipeline
+  // Labelled {pipeline}, plus {sink} for a sink and {stage} for a stage: the plugin's label,
+  // unique within the pipeline ("json", "json_2"). A stage that names its own default uses
+  // with_default(), so this label wins.
+  MetricsScope metrics;
+  size_t lanes = 1;  // number of lanes (workers) of the pipeline
   // Triggered when the shutdown drain deadline passes: give up retries, fail what is pending.
   std::stop_token abort;
   // Inputs: fnmatch patterns of absolute paths the agent itself writes (every sink's output, the

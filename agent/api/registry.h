@@ -33,6 +33,8 @@ struct PluginFactory {
   PluginKind kind;
   std::string name;
   std::vector<FieldDoc> docs;
+  // The metrics the plugin makes (PluginMetrics<P>, agent/api/metrics.h), for the reference.
+  std::vector<MetricDef> metrics;
   // Binds and checks the plugin's map (including its "type" key); nullptr on error.
   std::function<std::shared_ptr<const void>(const ConfigNode&, Diagnostics&)> bind;
   std::function<Result<std::unique_ptr<Input>>(const void*, const PluginContext&)> make_input;
@@ -112,6 +114,7 @@ class Registry {
     f->kind = kind;
     f->name = std::string(P::kName);
     f->docs = P::Options::schema().docs();
+    if constexpr (requires { PluginMetrics<P>::defs(); }) f->metrics = PluginMetrics<P>::defs();
     f->bind = [](const ConfigNode& node, Diagnostics& diag) -> std::shared_ptr<const void> {
       auto opts = std::make_shared<typename P::Options>();
       if (!P::Options::schema().bind(node, *opts, diag, {"type"})) return nullptr;

@@ -6,6 +6,9 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <algorithm>
+#include <type_traits>
+
 namespace logagent {
 
 // Runs the samplers, then collects the registry: what the exposer scrapes.
@@ -28,40 +31,108 @@ MetricsRegistry::MetricsRegistry()
 MetricsRegistry::~MetricsRegistry() = default;
 
 namespace {
-template <class T, class Builder>
-prometheus::Family<T>& family(std::map<std::string, void*>& families, prometheus::Registry& reg,
-                              const std::string& name, const std::string& help, Builder builder) {
-  auto it = families.find(name);
-  if (it != families.end()) return *static_cast<prometheus::Family<T>*>(it->second);
-  auto& fam = builder.Name(name).Help(help).Register(reg);
-  families.emplace(name, &fam);
-  return fam;
+
+template <class T>
+auto builder() {
+  if constexpr (std::is_same_v<T, prometheus::Counter>) return prometheus::BuildCounter();
+  if constexpr (std::is_same_v<T, prometheus::Gauge>) return prometheus::BuildGauge();
+  if constexpr (std::is_same_v<T, prometheus::Histogram>) return prometheus::BuildHistogram();
 }
+
+// "pipeline,sink,result" → its names, sorted.
+std::vector<std::string> label_names(std::string_view list) {
+  std::vector<std::string> out;
+  while (!list.empty()) {
+    const size_t comma = list.find(',');
+    out.emplace_back(list.substr(0, comma));
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 }  // namespace
+
+template <class T>
+T* MetricsRegistry::add(MetricKind kind, const std::string& name, const std::string& help,
+                        const Labels& labels, const std::vector<double>* buckets) {
+  auto it = families_.find(name);
+  if (it == families_.end()) {
+    auto& fam = builder<T>().Name(name).Help(help).Register(*registry_);
+    it = families_.emplace(name, FamilyEntry{&fam, kind}).first;
+  } else if (it->second.kind != kind) {
+    errors_.push_back(name + ": made as a " + std::string(to_string(kind)) + ", already a " +
+                      std::string(to_string(it->second.kind)));
+    return nullptr;
+  }
+  auto& fam = *static_cast<prometheus::Family<T>*>(it->second.family);
+  if constexpr (std::is_same_v<T, prometheus::Histogram>) {
+    return &fam.Add(labels, prometheus::Histogram::BucketBoundaries(*buckets));
+  } else {
+    (void)buckets;
+    return &fam.Add(labels);
+  }
+}
+
+void MetricsRegistry::check(const MetricDef& def, MetricKind asked, const Labels& labels) {
+  const std::string name(def.name);
+  if (def.kind != asked) {
+    errors_.push_back(name + ": declared a " + std::string(to_string(def.kind)) + ", made as a " +
+                      std::string(to_string(asked)));
+  }
+  std::vector<std::string> have;
+  for (const auto& [key, value] : labels) have.push_back(key);  // a std::map: sorted
+  if (have != label_names(def.labels)) {
+    std::string got;
+    for (const auto& key : have) got += (got.empty() ? "" : ",") + key;
+    errors_.push_back(name + ": declared with labels {" + std::string(def.labels) +
+                      "}, made with {" + got + "}");
+  }
+  auto [it, added] = defs_.emplace(name, def);
+  if (!added && it->second != def) errors_.push_back(name + ": declared twice, differently");
+}
+
+prometheus::Counter* MetricsRegistry::counter(const MetricDef& def, const Labels& labels) {
+  std::lock_guard lock(mu_);
+  check(def, MetricKind::kCounter, labels);
+  if (def.kind != MetricKind::kCounter) return nullptr;
+  return add<prometheus::Counter>(def.kind, std::string(def.name), std::string(def.help), labels,
+                                  nullptr);
+}
+
+prometheus::Gauge* MetricsRegistry::gauge(const MetricDef& def, const Labels& labels) {
+  std::lock_guard lock(mu_);
+  check(def, MetricKind::kGauge, labels);
+  if (def.kind != MetricKind::kGauge) return nullptr;
+  return add<prometheus::Gauge>(def.kind, std::string(def.name), std::string(def.help), labels,
+                                nullptr);
+}
+
+prometheus::Histogram* MetricsRegistry::histogram(const MetricDef& def,
+                                                  const std::vector<double>& buckets,
+                                                  const Labels& labels) {
+  std::lock_guard lock(mu_);
+  check(def, MetricKind::kHistogram, labels);
+  if (def.kind != MetricKind::kHistogram) return nullptr;
+  return add<prometheus::Histogram>(def.kind, std::string(def.name), std::string(def.help), labels,
+                                    &buckets);
+}
 
 prometheus::Counter* MetricsRegistry::counter(const std::string& name, const std::string& help,
                                               const Labels& labels) {
   std::lock_guard lock(mu_);
-  auto& fam =
-      family<prometheus::Counter>(families_, *registry_, name, help, prometheus::BuildCounter());
-  return &fam.Add(labels);
+  return add<prometheus::Counter>(MetricKind::kCounter, name, help, labels, nullptr);
 }
 
 prometheus::Gauge* MetricsRegistry::gauge(const std::string& name, const std::string& help,
                                           const Labels& labels) {
   std::lock_guard lock(mu_);
-  auto& fam =
-      family<prometheus::Gauge>(families_, *registry_, name, help, prometheus::BuildGauge());
-  return &fam.Add(labels);
+  return add<prometheus::Gauge>(MetricKind::kGauge, name, help, labels, nullptr);
 }
 
-prometheus::Histogram* MetricsRegistry::histogram(const std::string& name, const std::string& help,
-                                                  const std::vector<double>& buckets,
-                                                  const Labels& labels) {
+std::vector<std::string> MetricsRegistry::declaration_errors() const {
   std::lock_guard lock(mu_);
-  auto& fam = family<prometheus::Histogram>(families_, *registry_, name, help,
-                                            prometheus::BuildHistogram());
-  return &fam.Add(labels, prometheus::Histogram::BucketBoundaries(buckets));
+  return errors_;
 }
 
 uint64_t MetricsRegistry::add_sampler(Sampler sampler) {
@@ -110,6 +181,19 @@ Labels merged(const Labels& base, const Labels& extra) {
 }
 }  // namespace
 
+Counter MetricsScope::counter(const MetricDef& def, const Labels& extra) const {
+  if (!registry_) return Counter();
+  return Counter(registry_->counter(def, merged(labels_, extra)));
+}
+Gauge MetricsScope::gauge(const MetricDef& def, const Labels& extra) const {
+  if (!registry_) return Gauge();
+  return Gauge(registry_->gauge(def, merged(labels_, extra)));
+}
+Histogram MetricsScope::histogram(const MetricDef& def, const std::vector<double>& buckets,
+                                  const Labels& extra) const {
+  if (!registry_) return Histogram();
+  return Histogram(registry_->histogram(def, buckets, merged(labels_, extra)));
+}
 Counter MetricsScope::counter(const std::string& name, const std::string& help,
                               const Labels& extra) const {
   if (!registry_) return Counter();
@@ -120,13 +204,13 @@ Gauge MetricsScope::gauge(const std::string& name, const std::string& help,
   if (!registry_) return Gauge();
   return Gauge(registry_->gauge(name, help, merged(labels_, extra)));
 }
-Histogram MetricsScope::histogram(const std::string& name, const std::string& help,
-                                  const std::vector<double>& buckets, const Labels& extra) const {
-  if (!registry_) return Histogram();
-  return Histogram(registry_->histogram(name, help, buckets, merged(labels_, extra)));
-}
 MetricsScope MetricsScope::with(const Labels& extra) const {
   return MetricsScope(registry_, merged(labels_, extra));
+}
+MetricsScope MetricsScope::with_default(const Labels& labels) const {
+  Labels out = labels_;
+  for (const auto& [k, v] : labels) out.emplace(k, v);  // keeps the scope's own value
+  return MetricsScope(registry_, std::move(out));
 }
 
 }  // namespace logagent

@@ -67,15 +67,13 @@ bool read_process_sample(ProcessSample& out) {
 }
 
 void register_process_metrics(MetricsRegistry& metrics) {
-  Counter cpu(metrics.counter("process_cpu_seconds_total",
-                              "User and system CPU time spent, in seconds", {}));
-  Gauge rss(metrics.gauge("process_resident_memory_bytes", "Resident memory size in bytes", {}));
-  Gauge vsize(metrics.gauge("process_virtual_memory_bytes", "Virtual memory size in bytes", {}));
-  Gauge threads(metrics.gauge("process_threads", "Threads of the process", {}));
-  Gauge start(metrics.gauge("process_start_time_seconds",
-                            "Start time of the process since the Unix epoch, in seconds", {}));
-  Gauge fds(metrics.gauge("process_open_fds", "Open file descriptors", {}));
-  Gauge max_fds(metrics.gauge("process_max_fds", "Limit of open file descriptors", {}));
+  Counter cpu(metrics.counter(kProcessCpuSeconds, {}));
+  Gauge rss(metrics.gauge(kProcessResidentMemory, {}));
+  Gauge vsize(metrics.gauge(kProcessVirtualMemory, {}));
+  Gauge threads(metrics.gauge(kProcessThreads, {}));
+  Gauge start(metrics.gauge(kProcessStartTime, {}));
+  Gauge fds(metrics.gauge(kProcessOpenFds, {}));
+  Gauge max_fds(metrics.gauge(kProcessMaxFds, {}));
   auto last_cpu = std::make_shared<double>(0);
   metrics.add_sampler([=] {
     ProcessSample s;

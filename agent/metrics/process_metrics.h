@@ -10,6 +10,26 @@
 
 namespace logagent {
 
+// The names and meanings of the Prometheus client libraries' process collector.
+inline constexpr MetricDef kProcessCpuSeconds{"process_cpu_seconds_total", MetricKind::kCounter, "",
+                                              "User and system CPU time spent, in seconds"};
+inline constexpr MetricDef kProcessResidentMemory{
+    "process_resident_memory_bytes", MetricKind::kGauge, "", "Resident memory size in bytes"};
+inline constexpr MetricDef kProcessVirtualMemory{"process_virtual_memory_bytes", MetricKind::kGauge,
+                                                 "", "Virtual memory size in bytes"};
+inline constexpr MetricDef kProcessThreads{"process_threads", MetricKind::kGauge, "",
+                                           "Threads of the process"};
+inline constexpr MetricDef kProcessStartTime{
+    "process_start_time_seconds", MetricKind::kGauge, "",
+    "Start time of the process since the Unix epoch, in seconds"};
+inline constexpr MetricDef kProcessOpenFds{"process_open_fds", MetricKind::kGauge, "",
+                                           "Open file descriptors"};
+inline constexpr MetricDef kProcessMaxFds{"process_max_fds", MetricKind::kGauge, "",
+                                          "Limit of open file descriptors"};
+inline constexpr MetricDef kProcessMetrics[] = {
+    kProcessCpuSeconds, kProcessResidentMemory, kProcessVirtualMemory, kProcessThreads,
+    kProcessStartTime,  kProcessOpenFds,        kProcessMaxFds};
+
 // Registers the gauges and their sampler on `metrics` (for the life of the registry).
 void register_process_metrics(MetricsRegistry& metrics);
 

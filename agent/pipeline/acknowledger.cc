@@ -6,11 +6,8 @@ namespace logagent {
 
 Acknowledger::Acknowledger(AckTracker& acks, const MetricsScope& scope)
     : acks_(acks),
-      batches_failed_(
-          scope.counter("logagent_pipeline_batches_failed_total",
-                        "Batches that a sink failed (their offsets are not committed)")),
-      latency_(scope.histogram("logagent_delivery_latency_seconds",
-                               "Time from reading a batch to its acknowledgement by every sink",
+      batches_failed_(scope.counter(kPipelineBatchesFailed)),
+      latency_(scope.histogram(kPipelineDeliveryLatency,
                                {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120})) {}
 
 void Acknowledger::finish(Batch* batch, bool ok) {

@@ -14,6 +14,16 @@
 
 namespace logagent {
 
+inline constexpr MetricDef kPipelineBatchesFailed{
+    "logagent_pipeline_batches_failed_total", MetricKind::kCounter, "pipeline",
+    "Batches not delivered by every sink (rejected, or still retried at the shutdown deadline): "
+    "not committed, read again after a restart"};
+inline constexpr MetricDef kPipelineDeliveryLatency{
+    "logagent_pipeline_delivery_latency_seconds", MetricKind::kHistogram, "pipeline",
+    "Time from reading a batch to its acknowledgement by every sink"};
+inline constexpr MetricDef kAcknowledgerMetrics[] = {kPipelineBatchesFailed,
+                                                     kPipelineDeliveryLatency};
+
 class Acknowledger {
  public:
   Acknowledger(AckTracker& acks, const MetricsScope& scope);

@@ -14,15 +14,11 @@ Checkpointer::Checkpointer(std::string pipeline, const AgentConfig& agent, AckTr
       agent_(agent),
       acks_(acks),
       store_(agent.data_dir + "/" + pipeline_ + ".checkpoint"),
-      errors_(scope.counter("logagent_checkpoint_errors_total", "Checkpoint writes that failed")),
-      writes_(scope.counter("logagent_checkpoint_writes_total", "Checkpoints written")),
+      errors_(scope.counter(kCheckpointErrors)),
+      writes_(scope.counter(kCheckpointWrites)),
       // Registered up front so that it reads 0, not absent, until a corrupt checkpoint is found.
-      corrupt_(
-          scope.counter("logagent_checkpoint_corrupt_total", "Checkpoint files found corrupt")),
-      expired_(scope.counter(
-          "logagent_checkpoint_entries_expired_total",
-          "Checkpoint entries of the previous run dropped after checkpoint_keep_unclaimed without "
-          "a file claiming them")),
+      corrupt_(scope.counter(kCheckpointCorrupt)),
+      expired_(scope.counter(kCheckpointEntriesExpired)),
       current_ns_(mono_now_ns()) {}
 
 Result<std::vector<CheckpointEntry>> Checkpointer::load() {

@@ -27,6 +27,27 @@
 
 namespace logagent {
 
+inline constexpr MetricDef kCheckpointWrites{"logagent_checkpoint_writes_total",
+                                             MetricKind::kCounter, "pipeline",
+                                             "Checkpoint files written"};
+inline constexpr MetricDef kCheckpointErrors{"logagent_checkpoint_errors_total",
+                                             MetricKind::kCounter, "pipeline",
+                                             "Checkpoint writes that failed (retried)"};
+inline constexpr MetricDef kCheckpointCorrupt{
+    "logagent_checkpoint_corrupt_total", MetricKind::kCounter, "pipeline",
+    "Checkpoint files found corrupt (set aside; the pipeline starts as on a first run)"};
+inline constexpr MetricDef kCheckpointEntriesExpired{
+    "logagent_checkpoint_entries_expired_total", MetricKind::kCounter, "pipeline",
+    "Checkpoint entries of the previous run dropped after checkpoint_keep_unclaimed without a "
+    "file claiming them"};
+inline constexpr MetricDef kCheckpointAge{
+    "logagent_checkpoint_age_seconds", MetricKind::kGauge, "pipeline",
+    "Seconds since the checkpoint file last matched what was acknowledged (grows while "
+    "checkpoint writes fail)"};
+inline constexpr MetricDef kCheckpointerMetrics[] = {kCheckpointWrites, kCheckpointErrors,
+                                                     kCheckpointCorrupt, kCheckpointEntriesExpired,
+                                                     kCheckpointAge};
+
 class Checkpointer {
  public:
   Checkpointer(std::string pipeline, const AgentConfig& agent, AckTracker& acks,

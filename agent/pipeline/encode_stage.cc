@@ -14,17 +14,11 @@ const char* codec_label(const EncodeSpec& s) {
 }  // namespace
 
 EncodeStage::EncodeStage(std::vector<EncodeSpec> specs, const MetricsScope& metrics)
-    : errors_(metrics.counter("logagent_encode_errors_total",
-                              "Batches the encode step could not compress (their sinks encode "
-                              "them instead)")) {
+    : errors_(metrics.counter(kEncodeErrors)) {
   for (const EncodeSpec& s : specs) {
     const Labels codec{{"codec", codec_label(s)}};
     outputs_.push_back(
-        {s,
-         metrics.counter("logagent_encode_input_bytes_total", "Bytes the encode step encoded",
-                         codec),
-         metrics.counter("logagent_encode_output_bytes_total",
-                         "Bytes the encode step produced (after compression)", codec)});
+        {s, metrics.counter(kEncodeInputBytes, codec), metrics.counter(kEncodeOutputBytes, codec)});
   }
 }
 

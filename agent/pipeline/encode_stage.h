@@ -20,6 +20,19 @@
 
 namespace logagent {
 
+inline constexpr MetricDef kEncodeErrors{
+    "logagent_encode_errors_total", MetricKind::kCounter, "pipeline,stage",
+    "Batches the lane's encode step could not compress (their sinks encode them instead)"};
+inline constexpr MetricDef kEncodeInputBytes{"logagent_encode_input_bytes_total",
+                                             MetricKind::kCounter, "pipeline,stage,codec",
+                                             "Bytes the lane's encode step encoded"};
+inline constexpr MetricDef kEncodeOutputBytes{
+    "logagent_encode_output_bytes_total", MetricKind::kCounter, "pipeline,stage,codec",
+    "Bytes the lane's encode step produced, after compression (with the input bytes: the "
+    "compression ratio)"};
+inline constexpr MetricDef kEncodeMetrics[] = {kEncodeErrors, kEncodeInputBytes,
+                                               kEncodeOutputBytes};
+
 class EncodeStage final : public Stage {
  public:
   EncodeStage(std::vector<EncodeSpec> specs, const MetricsScope& metrics);

@@ -18,8 +18,8 @@ Pipeline::Pipeline(const PipelineConfig& config, const AgentConfig& agent, Buffe
       scope_(metrics_, {{"pipeline", config.name}}),
       acknowledger_(acks_, scope_),
       checkpointer_(config.name, agent, acks_, scope_),
-      lines_total_(scope_.counter("logagent_input_lines_total", "Lines (events) read from files")),
-      bytes_total_(scope_.counter("logagent_input_bytes_total", "Bytes read from files")),
+      lines_total_(scope_.counter(kInputLines)),
+      bytes_total_(scope_.counter(kInputBytes)),
       sinks_(config.name, abort_.get_token(),
              SinkSet::Events{
                  [this](Batch* b, bool ok) { acknowledger_.finish(b, ok); },
@@ -36,8 +36,14 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(const PipelineConfig& config,
                                                    const AgentConfig& agent, BufferPool& pool,
                                                    std::shared_ptr<MetricsRegistry> metrics,
                                                    bool once) {
+  const size_t known = metrics->declaration_errors().size();
   std::unique_ptr<Pipeline> p(new Pipeline(config, agent, pool, std::move(metrics), once));
   if (Status st = p->build(config); !st) return st;
+  // A metric made unlike its declaration is a defect of the program: say so, but run.
+  const std::vector<std::string> errors = p->metrics_->declaration_errors();
+  for (size_t i = known; i < errors.size(); ++i) {
+    spdlog::error("pipeline {}: metric {}", p->name_, errors[i]);
+  }
   return p;
 }
 
@@ -166,18 +172,12 @@ PipelineStats Pipeline::stats() const {
 void Pipeline::register_samplers() {
   std::vector<Gauge> depth;
   for (const auto& q : queue_names_) {
-    depth.push_back(
-        scope_.gauge("logagent_queue_depth", "Batches waiting in SPSC queues", {{"stage", q}}));
+    depth.push_back(scope_.gauge(kQueueDepth, {{"stage", q}}));
   }
-  Gauge behind = scope_.gauge("logagent_input_bytes_behind",
-                              "File bytes not yet acknowledged (size minus committed offset)");
-  Gauge age = scope_.gauge("logagent_oldest_unacked_age_seconds",
-                           "Age of the oldest batch read and not yet acknowledged");
-  Gauge in_flight = scope_.gauge("logagent_batches_in_flight", "Batches read, not yet settled");
-  Gauge checkpoint_age =
-      scope_.gauge("logagent_checkpoint_age_seconds",
-                   "Seconds since the checkpoint file last matched what was acknowledged (grows "
-                   "while checkpoint writes fail)");
+  Gauge behind = scope_.gauge(kInputBytesBehind);
+  Gauge age = scope_.gauge(kPipelineOldestUnackedAge);
+  Gauge in_flight = scope_.gauge(kPipelineBatchesInFlight);
+  Gauge checkpoint_age = scope_.gauge(kCheckpointAge);
   sampler_ids_.push_back(
       metrics_->add_sampler([this, depth, behind, age, in_flight, checkpoint_age] {
         for (size_t q = 0; q < depth.size(); ++q) {

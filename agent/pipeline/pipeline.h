@@ -42,6 +42,32 @@
 
 namespace logagent {
 
+// The pipeline's own metrics (pipeline.cc); its parts declare theirs next to them (lane.h,
+// sink_fanout.h, acknowledger.h, checkpointer.h, encode_stage.h).
+inline constexpr MetricDef kInputLines{"logagent_input_lines_total", MetricKind::kCounter,
+                                       "pipeline", "Lines (events) read from files"};
+inline constexpr MetricDef kInputBytes{"logagent_input_bytes_total", MetricKind::kCounter,
+                                       "pipeline", "Bytes read from files"};
+inline constexpr MetricDef kInputBytesBehind{
+    "logagent_input_bytes_behind", MetricKind::kGauge, "pipeline",
+    "File bytes not yet acknowledged (size minus committed offset)"};
+inline constexpr MetricDef kQueueDepth{
+    "logagent_queue_depth", MetricKind::kGauge, "pipeline,stage",
+    "Batches waiting in each SPSC queue, summed over the lanes (stage: the queue's consumer; "
+    "\"encode\" and \"sinks\" for the lane's own steps)"};
+inline constexpr MetricDef kPipelineOldestUnackedAge{
+    "logagent_pipeline_oldest_unacked_age_seconds", MetricKind::kGauge, "pipeline",
+    "Age of the oldest batch read and not yet acknowledged"};
+inline constexpr MetricDef kPipelineBatchesInFlight{"logagent_pipeline_batches_in_flight",
+                                                    MetricKind::kGauge, "pipeline",
+                                                    "Batches read and not yet settled"};
+inline constexpr MetricDef kPipelineMetrics[] = {kInputLines,
+                                                 kInputBytes,
+                                                 kInputBytesBehind,
+                                                 kQueueDepth,
+                                                 kPipelineOldestUnackedAge,
+                                                 kPipelineBatchesInFlight};
+
 struct PipelineStats {
   uint64_t lines_read = 0;
   uint64_t bytes_read = 0;

@@ -1,5 +1,9 @@
 // Pipeline::build: the plugins of one pipeline from its configuration, and the paths the agent
 // writes (which no input may read).
+//
+// Every stage and sink gets a label unique within the pipeline ("json", "json_2"): its queue's
+// name and the "stage" or "sink" label of the metrics scope it is made with, so two plugins of
+// one type never merge their counters.
 #include <algorithm>
 #include <filesystem>
 #include <map>
@@ -63,19 +67,23 @@ Status Pipeline::build(const PipelineConfig& config) {
   }
 
   queue_names_ = unique_labels(config.stages);
+  const std::vector<std::string> stage_labels = queue_names_;
   // Sinks that want pre-encoded (compressed) batches get an encode step on its own thread.
   if (!encodings.empty()) queue_names_.push_back("encode");
   queue_names_.push_back("sinks");
   for (uint32_t lane = 0; lane < config.workers; ++lane) {
-    std::vector<std::unique_ptr<Stage>> stages;
-    for (const auto& sc : config.stages) {
-      auto stage = sc.factory->make_stage(sc.options.get(), ctx);
+    std::vector<LaneStage> stages;
+    for (size_t i = 0; i < config.stages.size(); ++i) {
+      const PluginConfig& sc = config.stages[i];
+      PluginContext sctx = ctx;
+      sctx.metrics = scope_.with({{"stage", stage_labels[i]}});
+      auto stage = sc.factory->make_stage(sc.options.get(), sctx);
       if (!stage) return Status::error(sc.where + ": stage " + sc.type + ": " + stage.message());
-      stages.push_back(std::move(stage.value()));
+      stages.push_back({std::move(stage.value()), sctx.metrics});
     }
     if (!encodings.empty()) {
-      stages.push_back(
-          std::make_unique<EncodeStage>(encodings, scope_.with({{"stage", "encode"}})));
+      const MetricsScope encode_scope = scope_.with({{"stage", "encode"}});
+      stages.push_back({std::make_unique<EncodeStage>(encodings, encode_scope), encode_scope});
     }
     lanes_.push_back(std::make_unique<Lane>(std::move(stages), config.queue_size,
                                             [this](BatchPtr b) { sinks_.write(std::move(b)); }));

@@ -29,16 +29,11 @@ class SinkSet::Slot final : public BatchCompletion {
   Slot(SinkSet* owner, std::unique_ptr<Sink> sink, std::string name, const MetricsScope& scope)
       : label(std::move(name)),
         owner_(owner),
-        ok_(scope.counter("logagent_sink_events_total", "Events finished by a sink, by result",
-                          {{"result", "ok"}})),
-        error_(scope.counter("logagent_sink_events_total", "Events finished by a sink, by result",
-                             {{"result", "error"}})),
-        bytes_(scope.counter("logagent_sink_bytes_total",
-                             "Bytes of input covered by batches a sink acknowledged")),
-        retries_(scope.counter("logagent_sink_retries_total",
-                               "Batches written to a sink again after it answered retry")),
-        rejected_(scope.counter("logagent_sink_batches_rejected_total",
-                                "Batches a sink rejected for good (the pipeline stops reading)")),
+        ok_(scope.counter(kSinkEvents, {{"result", "ok"}})),
+        error_(scope.counter(kSinkEvents, {{"result", "error"}})),
+        bytes_(scope.counter(kSinkBytes)),
+        retries_(scope.counter(kSinkRetries)),
+        rejected_(scope.counter(kSinkBatchesRejected)),
         sink_(std::move(sink)) {}
   // The sink goes first: what it answers from its destructor lands in a live slot.
   ~Slot() override { sink_.reset(); }

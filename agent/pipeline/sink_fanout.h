@@ -38,6 +38,22 @@
 
 namespace logagent {
 
+inline constexpr MetricDef kSinkEvents{
+    "logagent_sink_events_total", MetricKind::kCounter, "pipeline,sink,result",
+    "Events finished by a sink: result ok (acknowledged) or error (the batch failed)"};
+inline constexpr MetricDef kSinkBytes{"logagent_sink_bytes_total", MetricKind::kCounter,
+                                      "pipeline,sink",
+                                      "Input bytes covered by the batches a sink acknowledged"};
+inline constexpr MetricDef kSinkRetries{
+    "logagent_sink_retries_total", MetricKind::kCounter, "pipeline,sink",
+    "Batches written to a sink again after it answered retry (backoff 50 ms doubling to 5 s; "
+    "the sink's later batches wait, so order is kept; /ready is 503 meanwhile)"};
+inline constexpr MetricDef kSinkBatchesRejected{
+    "logagent_sink_batches_rejected_total", MetricKind::kCounter, "pipeline,sink",
+    "Batches a sink rejected for good: the pipeline stops reading and /ready says why"};
+inline constexpr MetricDef kSinkFanoutMetrics[] = {kSinkEvents, kSinkBytes, kSinkRetries,
+                                                   kSinkBatchesRejected};
+
 class SinkSet {
  public:
   struct Events {

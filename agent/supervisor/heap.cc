@@ -94,11 +94,8 @@ bool trim_heap() {
 }
 
 void register_heap_metrics(MetricsRegistry& metrics) {
-  const std::string help =
-      "C heap bytes by state: in_use (allocated by the program), free (held by the allocator "
-      "beyond in_use: glibc's free chunks, jemalloc's resident unused pages and metadata)";
-  Gauge in_use(metrics.gauge("logagent_heap_bytes", help, {{"state", "in_use"}}));
-  Gauge free_bytes(metrics.gauge("logagent_heap_bytes", help, {{"state", "free"}}));
+  Gauge in_use(metrics.gauge(kHeapBytes, {{"state", "in_use"}}));
+  Gauge free_bytes(metrics.gauge(kHeapBytes, {{"state", "free"}}));
   metrics.add_sampler([=] {
     const HeapStats s = heap_stats();
     if (!s.known) return;
@@ -110,10 +107,8 @@ void register_heap_metrics(MetricsRegistry& metrics) {
 HeapTrimmer::HeapTrimmer(MetricsRegistry& metrics, std::chrono::steady_clock::duration interval)
     : interval_(interval),
       last_(std::chrono::steady_clock::now()),
-      trims_(metrics.counter("logagent_heap_trims_total",
-                             "Times the allocator's free pages were given back to the kernel", {})),
-      seconds_(metrics.counter("logagent_heap_trim_seconds_total",
-                               "Time spent giving free heap pages back to the kernel", {})) {}
+      trims_(metrics.counter(kHeapTrims, {})),
+      seconds_(metrics.counter(kHeapTrimSeconds, {})) {}
 
 void HeapTrimmer::trim(std::chrono::steady_clock::time_point now) {
   last_ = now;

@@ -41,8 +41,21 @@ HeapStats heap_stats();
 // Returns the allocator's free pages to the kernel. True when something was released.
 bool trim_heap();
 
-// logagent_heap_bytes{state="in_use"|"free"} (scrape time) and
-// logagent_heap_trims_total / logagent_heap_trim_seconds_total (updated by HeapTrimmer).
+inline constexpr MetricDef kHeapBytes{
+    "logagent_heap_bytes", MetricKind::kGauge, "state",
+    "C heap bytes: in_use (allocated by the agent and librdkafka), free (held by the allocator "
+    "beyond that) -- a leak grows in_use, retention grows free"};
+inline constexpr MetricDef kHeapTrims{
+    "logagent_heap_trims_total", MetricKind::kCounter, "",
+    "Times the allocator's free pages were given back to the kernel (every 10 s, after the "
+    "buffer pool's surplus is freed; jemalloc purge, or malloc_trim under glibc)"};
+inline constexpr MetricDef kHeapTrimSeconds{"logagent_heap_trim_seconds_total",
+                                            MetricKind::kCounter, "",
+                                            "Time spent giving free heap pages back to the kernel"};
+inline constexpr MetricDef kHeapMetrics[] = {kHeapBytes, kHeapTrims, kHeapTrimSeconds};
+
+// kHeapBytes{state="in_use"|"free"} (scrape time); kHeapTrims and kHeapTrimSeconds are updated
+// by HeapTrimmer.
 void register_heap_metrics(MetricsRegistry& metrics);
 
 // Runs trim_heap() every `interval`, counting the runs and their time. The caller asks due()

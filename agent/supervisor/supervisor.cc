@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "agent/core/buffer_pool.h"
+#include "agent/metrics/agent_metrics.h"
 #include "agent/metrics/http_server.h"
 #include "agent/metrics/metrics_registry.h"
 #include "agent/metrics/process_metrics.h"
@@ -36,31 +37,6 @@ sigset_t control_signals() {
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGHUP);
   return set;
-}
-
-void register_agent_metrics(MetricsRegistry& metrics, const BufferPool& pool) {
-  MetricsScope scope(nullptr, {});
-  Gauge in_use(metrics.gauge("logagent_buffer_pool_in_use",
-                             "Pooled buffers checked out (live writers); 0 when idle", {}));
-  Gauge capacity(metrics.gauge("logagent_buffer_pool_capacity", "Pooled buffers in total", {}));
-  Gauge high(metrics.gauge("logagent_buffer_pool_high_water", "Most buffers ever checked out", {}));
-  Gauge bytes(metrics.gauge("logagent_buffer_pool_chunk_bytes", "Bytes per pooled buffer", {}));
-  Gauge waits(metrics.gauge("logagent_buffer_pool_waits",
-                            "Times a reader waited for a buffer (backpressure)", {}));
-  Gauge allocated(metrics.gauge("logagent_buffer_pool_allocated",
-                                "Pooled buffers allocated now (checked out or kept for reuse); "
-                                "surplus ones are freed every 10 s",
-                                {}));
-  Gauge(metrics.gauge("logagent_build_info", "Build information", {{"version", LOGAGENT_VERSION}}))
-      .set(1);
-  metrics.add_sampler([&pool, in_use, capacity, high, bytes, waits, allocated] {
-    in_use.set(static_cast<double>(pool.in_use()));
-    capacity.set(static_cast<double>(pool.capacity()));
-    high.set(static_cast<double>(pool.high_water()));
-    bytes.set(static_cast<double>(pool.chunk_bytes()));
-    waits.set(static_cast<double>(pool.waits()));
-    allocated.set(static_cast<double>(pool.allocated()));
-  });
 }
 
 // A running pipeline and the configuration it was built from (kept alive with it).
@@ -168,7 +144,7 @@ class Supervisor {
         metrics_(std::make_shared<MetricsRegistry>()),
         pool_(config.buffer_pool.bytes, config.chunk_size.bytes),
         heap_trimmer_(*metrics_) {
-    register_agent_metrics(*metrics_, pool_);
+    register_agent_metrics(*metrics_, pool_, LOGAGENT_VERSION);
     register_process_metrics(*metrics_);
     register_heap_metrics(*metrics_);
   }

@@ -20,8 +20,7 @@ FdSink::FdSink(int fd, bool owns_fd, std::string name, EncodeSpec spec, bool syn
       sync_(sync),
       spec_(spec),
       abort_(ctx.abort),
-      write_errors_(ctx.metrics.counter("logagent_sink_write_errors_total",
-                                        "Failed write attempts (each is retried)")) {}
+      write_errors_(ctx.metrics.counter(kSinkWriteErrors)) {}
 
 FdSink::~FdSink() {
   if (owns_fd_ && fd_ >= 0) ::close(fd_);

@@ -35,6 +35,10 @@
 
 namespace logagent {
 
+inline constexpr MetricDef kSinkWriteErrors{
+    "logagent_sink_write_errors_total", MetricKind::kCounter, "pipeline,sink",
+    "Failed write attempts of the file and stdout sinks (each answered retry)"};
+
 class FdSink : public Sink {
  public:
   // Takes ownership of `fd` when `owns_fd`. `fd` may be -1 when reopen() can open it later.

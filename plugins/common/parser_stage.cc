@@ -115,10 +115,8 @@ ParseCounts parse_batch(Batch& batch, const ParseSettings& settings, FieldParser
 }
 
 ParserCounters::ParserCounters(const MetricsScope& metrics)
-    : ok_(metrics.counter("logagent_parser_events_total", "Events a parser stage saw, by result",
-                          {{"result", "ok"}})),
-      error_(metrics.counter("logagent_parser_events_total", "Events a parser stage saw, by result",
-                             {{"result", "error"}})) {}
+    : ok_(metrics.counter(kParserEvents, {{"result", "ok"}})),
+      error_(metrics.counter(kParserEvents, {{"result", "error"}})) {}
 
 void ParserCounters::add(const ParseCounts& c) {
   if (c.ok > 0) ok_.add(static_cast<double>(c.ok));

@@ -103,7 +103,12 @@ struct ParseCounts {
 ParseCounts parse_batch(Batch& batch, const ParseSettings& settings, FieldParser& parser,
                         double& fields_per_event);
 
-// logagent_parser_events_total{result=ok|error}, added to once per batch.
+// What every parser stage counts, added to once per batch.
+inline constexpr MetricDef kParserEvents{"logagent_parser_events_total", MetricKind::kCounter,
+                                         "pipeline,stage,result",
+                                         "Events a parser stage parsed (ok) or failed on (error)"};
+
+// kParserEvents{result=ok|error}.
 class ParserCounters {
  public:
   explicit ParserCounters(const MetricsScope& metrics);

@@ -1,4 +1,4 @@
-// TailMetrics: every metric the tail input updates, declared once.
+// TailMetrics: every metric the tail input updates, declared once (kTailMetrics).
 //
 // Made from the pipeline's MetricsScope ({pipeline} label). Lines and bytes read are counted by
 // the pipeline's emit() (logagent_input_lines_total / logagent_input_bytes_total) so they are
@@ -8,53 +8,77 @@
 
 #include <array>
 #include <string_view>
+#include <vector>
 
 #include "agent/api/metrics.h"
 #include "plugins/inputs/tail/multiline.h"
 
 namespace logagent::plugins::tail {
 
-// X(member, name, help)
-#define LOGAGENT_TAIL_COUNTERS(X)                                                            \
-  X(rotations, "logagent_input_rotations_total", "Files seen rotated (renamed or replaced)") \
-  X(truncations, "logagent_input_truncations_total",                                         \
-    "Files seen truncated (copy-truncate); reading restarted at 0")                          \
-  X(lines_truncated, "logagent_input_lines_truncated_total",                                 \
-    "Lines longer than max_line_bytes, cut and flagged")                                     \
-  X(open_errors, "logagent_input_open_errors_total", "Files that could not be opened")       \
-  X(read_errors, "logagent_input_read_errors_total", "Failed reads of open files")           \
-  X(rescans, "logagent_input_rescans_total", "Full glob rescans")                            \
-  X(inotify_overflows, "logagent_input_inotify_overflows_total",                             \
-    "inotify queue overflows (each forces a full rescan)")                                   \
-  X(files_closed_idle, "logagent_input_files_closed_idle_total",                             \
-    "Idle files closed to honour max_open_files")                                            \
-  X(multiline_joined, "logagent_multiline_joined_events_total",                              \
-    "Events made of more than one line by multiline joining")
+inline constexpr MetricDef kRotations{"logagent_input_rotations_total", MetricKind::kCounter,
+                                      "pipeline", "Files seen rotated (renamed or replaced)"};
+inline constexpr MetricDef kTruncations{
+    "logagent_input_truncations_total", MetricKind::kCounter, "pipeline",
+    "Files seen truncated (copy-truncate); reading restarted at 0"};
+inline constexpr MetricDef kLinesTruncated{"logagent_input_lines_truncated_total",
+                                           MetricKind::kCounter, "pipeline",
+                                           "Lines longer than max_line_bytes, cut and flagged"};
+inline constexpr MetricDef kOpenErrors{"logagent_input_open_errors_total", MetricKind::kCounter,
+                                       "pipeline", "Files that could not be opened (retried)"};
+inline constexpr MetricDef kReadErrors{"logagent_input_read_errors_total", MetricKind::kCounter,
+                                       "pipeline", "Failed reads of open files (retried)"};
+inline constexpr MetricDef kRescans{"logagent_input_rescans_total", MetricKind::kCounter,
+                                    "pipeline", "Full glob rescans"};
+inline constexpr MetricDef kInotifyOverflows{"logagent_input_inotify_overflows_total",
+                                             MetricKind::kCounter, "pipeline",
+                                             "inotify queue overflows (each forces a full rescan)"};
+inline constexpr MetricDef kFilesClosedIdle{
+    "logagent_input_files_closed_idle_total", MetricKind::kCounter, "pipeline",
+    "Idle files closed to honour max_open_files (after idle_close_after)"};
+inline constexpr MetricDef kMultilineJoined{
+    "logagent_multiline_joined_events_total", MetricKind::kCounter, "pipeline",
+    "Events made of more than one line by multiline joining"};
+inline constexpr MetricDef kBytesAbandoned{
+    "logagent_input_bytes_abandoned_total", MetricKind::kCounter, "pipeline,reason",
+    "Unread bytes of deleted files given up past deleted_max_pinned (reason deleted_pinned_cap) or "
+    "deleted_max_age (deleted_age_cap): never silent"};
+inline constexpr MetricDef kFilesLost{
+    "logagent_input_files_lost_total", MetricKind::kCounter, "pipeline,reason",
+    "Files whose bytes were gone before they could be read: created under a matched name, then "
+    "deleted (reason deleted), renamed over (overwritten) or moved out of the watched directories "
+    "(moved_away) before the agent could open them; each is logged with its name"};
+inline constexpr MetricDef kMultilineFlushes{
+    "logagent_multiline_flushes_total", MetricKind::kCounter, "pipeline,reason",
+    "Multiline events emitted without waiting for the next line: cut at max_lines or max_bytes "
+    "(flagged truncated), idle for flush_after, or at the end of a file (eof)"};
+inline constexpr MetricDef kFilesOpen{"logagent_files_open", MetricKind::kGauge, "pipeline",
+                                      "Files currently open by tailers"};
+inline constexpr MetricDef kFilesWatched{"logagent_input_files_watched", MetricKind::kGauge,
+                                         "pipeline", "Files tracked by the tail input"};
+inline constexpr MetricDef kInotifyFallback{
+    "logagent_input_inotify_fallback", MetricKind::kGauge, "pipeline",
+    "1 when inotify is unavailable and files are polled every poll_interval"};
 
-#define LOGAGENT_TAIL_GAUGES(X)                                                       \
-  X(files_open, "logagent_files_open", "Files currently open by tailers")             \
-  X(files_watched, "logagent_input_files_watched", "Files tracked by the tail input") \
-  X(inotify_fallback, "logagent_input_inotify_fallback",                              \
-    "1 when inotify is unavailable and files are polled every poll_interval")
+inline constexpr MetricDef kTailMetrics[] = {
+    kRotations, kTruncations,      kLinesTruncated,  kOpenErrors,      kReadErrors,
+    kRescans,   kInotifyOverflows, kFilesClosedIdle, kMultilineJoined, kBytesAbandoned,
+    kFilesLost, kMultilineFlushes, kFilesOpen,       kFilesWatched,    kInotifyFallback};
 
 struct TailMetrics {
-#define LOGAGENT_TAIL_DECLARE_COUNTER(member, name, help) Counter member;
-#define LOGAGENT_TAIL_DECLARE_GAUGE(member, name, help) Gauge member;
-  LOGAGENT_TAIL_COUNTERS(LOGAGENT_TAIL_DECLARE_COUNTER)
-  LOGAGENT_TAIL_GAUGES(LOGAGENT_TAIL_DECLARE_GAUGE)
-#undef LOGAGENT_TAIL_DECLARE_COUNTER
-#undef LOGAGENT_TAIL_DECLARE_GAUGE
-  // logagent_input_bytes_abandoned_total{reason=...}
+  Counter rotations, truncations, lines_truncated, open_errors, read_errors, rescans,
+      inotify_overflows, files_closed_idle, multiline_joined;
+  Gauge files_open, files_watched, inotify_fallback;
+  // kBytesAbandoned{reason=deleted_pinned_cap|deleted_age_cap}
   Counter abandoned_pinned_cap;
   Counter abandoned_age_cap;
-  // logagent_input_files_lost_total{reason=deleted|overwritten|moved_away}: files that arrived
-  // under a matched name and were gone before they could be opened.
+  // kFilesLost{reason=deleted|overwritten|moved_away}: files that arrived under a matched name
+  // and were gone before they could be opened.
   Counter lost_deleted;
   Counter lost_overwritten;
   Counter lost_moved_away;
   const Counter& lost(std::string_view reason) const;
-  // logagent_multiline_flushes_total{reason=...}: multiline events emitted before a line that
-  // does not continue them arrived, indexed by FlushReason.
+  // kMultilineFlushes{reason=...}: multiline events emitted before a line that does not continue
+  // them arrived, indexed by FlushReason.
   std::array<Counter, kFlushReasons> multiline_flushes;
 
   // Adds a joiner's counts (once per batch).
@@ -64,3 +88,15 @@ struct TailMetrics {
 };
 
 }  // namespace logagent::plugins::tail
+
+namespace logagent {
+namespace plugins::tail {
+class TailInput;
+}  // namespace plugins::tail
+template <>
+struct PluginMetrics<plugins::tail::TailInput> {
+  static std::vector<MetricDef> defs() {
+    return {std::begin(plugins::tail::kTailMetrics), std::end(plugins::tail::kTailMetrics)};
+  }
+};
+}  // namespace logagent

@@ -99,7 +99,7 @@ class CriParserStage final : public Stage {
 
 Result<std::unique_ptr<Stage>> CriStage::create(const Options& o, const PluginContext& ctx) {
   return std::unique_ptr<Stage>(std::make_unique<CriParserStage>(
-      to_settings(o), ctx.metrics.with({{"stage", std::string(kName)}})));
+      to_settings(o), ctx.metrics.with_default({{"stage", std::string(kName)}})));
 }
 
 }  // namespace logagent::plugins::cri

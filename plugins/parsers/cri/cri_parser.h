@@ -74,3 +74,10 @@ struct CriStage {
 };
 
 }  // namespace logagent::plugins::cri
+
+namespace logagent {
+template <>
+struct PluginMetrics<plugins::cri::CriStage> {
+  static std::vector<MetricDef> defs() { return {kParserEvents}; }
+};
+}  // namespace logagent

@@ -50,7 +50,7 @@ const char* DockerParser::parse(std::string_view text, FieldWriter& out) {
 
 Result<std::unique_ptr<Stage>> DockerStage::create(const Options& o, const PluginContext& ctx) {
   return make_parser_stage(to_settings(o), std::make_unique<DockerParser>(),
-                           ctx.metrics.with({{"stage", std::string(kName)}}));
+                           ctx.metrics.with_default({{"stage", std::string(kName)}}));
 }
 
 }  // namespace logagent::plugins::docker

@@ -44,3 +44,10 @@ struct DockerStage {
 };
 
 }  // namespace logagent::plugins::docker
+
+namespace logagent {
+template <>
+struct PluginMetrics<plugins::docker::DockerStage> {
+  static std::vector<MetricDef> defs() { return {kParserEvents}; }
+};
+}  // namespace logagent

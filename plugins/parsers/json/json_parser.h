@@ -21,3 +21,10 @@ struct JsonStage {
 };
 
 }  // namespace logagent::plugins::json
+
+namespace logagent {
+template <>
+struct PluginMetrics<plugins::json::JsonStage> {
+  static std::vector<MetricDef> defs() { return {kParserEvents}; }
+};
+}  // namespace logagent

@@ -93,7 +93,7 @@ const char* LogfmtParser::parse(std::string_view s, FieldWriter& out) {
 
 Result<std::unique_ptr<Stage>> LogfmtStage::create(const Options& o, const PluginContext& ctx) {
   return make_parser_stage(to_settings(o), std::make_unique<LogfmtParser>(),
-                           ctx.metrics.with({{"stage", std::string(kName)}}));
+                           ctx.metrics.with_default({{"stage", std::string(kName)}}));
 }
 
 }  // namespace logagent::plugins::logfmt

@@ -38,3 +38,10 @@ struct LogfmtStage {
 };
 
 }  // namespace logagent::plugins::logfmt
+
+namespace logagent {
+template <>
+struct PluginMetrics<plugins::logfmt::LogfmtStage> {
+  static std::vector<MetricDef> defs() { return {kParserEvents}; }
+};
+}  // namespace logagent

@@ -48,7 +48,7 @@ Result<std::unique_ptr<Stage>> RegexStage::create(const Options& o, const Plugin
   auto re = compile_pattern(o);
   if (!re) return re.status();
   return make_parser_stage(to_settings(o), std::make_unique<RegexParser>(std::move(re.value())),
-                           ctx.metrics.with({{"stage", std::string(kName)}}));
+                           ctx.metrics.with_default({{"stage", std::string(kName)}}));
 }
 
 }  // namespace logagent::plugins::regex

@@ -47,3 +47,10 @@ struct RegexStage {
 };
 
 }  // namespace logagent::plugins::regex
+
+namespace logagent {
+template <>
+struct PluginMetrics<plugins::regex::RegexStage> {
+  static std::vector<MetricDef> defs() { return {kParserEvents}; }
+};
+}  // namespace logagent

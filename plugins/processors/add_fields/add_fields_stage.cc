@@ -65,9 +65,7 @@ std::vector<Piece> parse_template(std::string_view value, std::string_view host,
 
 AddFieldsStage::AddFieldsStage(const AddFieldsOptions& o, std::string_view host,
                                std::string_view pipeline, const MetricsScope& metrics)
-    : modified_(metrics.counter("logagent_processor_events_total",
-                                "Events a processor stage saw, by result",
-                                {{"result", "modified"}})) {
+    : modified_(metrics.counter(kProcessorEvents, {{"result", "modified"}})) {
   for (const auto& [key, value] : o.fields) {
     Entry e;
     e.key = key;
@@ -127,7 +125,7 @@ void AddFieldsStage::process(Batch& batch) {
 
 Result<std::unique_ptr<Stage>> AddFieldsPlugin::create(const Options& o, const PluginContext& ctx) {
   return std::unique_ptr<Stage>(std::make_unique<AddFieldsStage>(
-      o, host_name(), ctx.pipeline, ctx.metrics.with({{"stage", std::string(kName)}})));
+      o, host_name(), ctx.pipeline, ctx.metrics.with_default({{"stage", std::string(kName)}})));
 }
 
 }  // namespace logagent::plugins::add_fields

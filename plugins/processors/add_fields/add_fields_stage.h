@@ -23,6 +23,7 @@
 #include "agent/api/metrics.h"
 #include "agent/api/options.h"
 #include "agent/api/plugin.h"
+#include "plugins/common/processor_metrics.h"
 
 namespace logagent::plugins::add_fields {
 
@@ -70,3 +71,10 @@ struct AddFieldsPlugin {
 };
 
 }  // namespace logagent::plugins::add_fields
+
+namespace logagent {
+template <>
+struct PluginMetrics<plugins::add_fields::AddFieldsPlugin> {
+  static std::vector<MetricDef> defs() { return {plugins::kProcessorEvents}; }
+};
+}  // namespace logagent

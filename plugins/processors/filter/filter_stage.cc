@@ -79,11 +79,8 @@ FilterStage::FilterStage(std::unique_ptr<Condition> condition, bool drop_matchin
                          const MetricsScope& metrics)
     : condition_(std::move(condition)),
       drop_matching_(drop_matching),
-      kept_(metrics.counter("logagent_processor_events_total",
-                            "Events a processor stage saw, by result", {{"result", "kept"}})),
-      dropped_(metrics.counter("logagent_processor_events_total",
-                               "Events a processor stage saw, by result",
-                               {{"result", "dropped"}})) {}
+      kept_(metrics.counter(kProcessorEvents, {{"result", "kept"}})),
+      dropped_(metrics.counter(kProcessorEvents, {{"result", "dropped"}})) {}
 
 void FilterStage::process(Batch& batch) {
   uint64_t kept = 0;
@@ -109,8 +106,9 @@ Result<std::unique_ptr<Stage>> make_filter(const FilterOptions& o, const PluginC
   std::string error;
   auto condition = Condition::make(o, &error);
   if (condition == nullptr) return Status::error(std::string(name) + ": " + error);
-  return std::unique_ptr<Stage>(std::make_unique<FilterStage>(
-      std::move(condition), drop_matching, ctx.metrics.with({{"stage", std::string(name)}})));
+  return std::unique_ptr<Stage>(
+      std::make_unique<FilterStage>(std::move(condition), drop_matching,
+                                    ctx.metrics.with_default({{"stage", std::string(name)}})));
 }
 
 }  // namespace

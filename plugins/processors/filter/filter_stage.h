@@ -27,6 +27,7 @@
 #include "agent/api/metrics.h"
 #include "agent/api/options.h"
 #include "agent/api/plugin.h"
+#include "plugins/common/processor_metrics.h"
 
 namespace re2 {
 class RE2;
@@ -88,3 +89,14 @@ struct KeepPlugin {
 };
 
 }  // namespace logagent::plugins::filter
+
+namespace logagent {
+template <>
+struct PluginMetrics<plugins::filter::DropPlugin> {
+  static std::vector<MetricDef> defs() { return {plugins::kProcessorEvents}; }
+};
+template <>
+struct PluginMetrics<plugins::filter::KeepPlugin> {
+  static std::vector<MetricDef> defs() { return {plugins::kProcessorEvents}; }
+};
+}  // namespace logagent

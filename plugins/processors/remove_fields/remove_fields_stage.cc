@@ -23,10 +23,7 @@ const Schema<RemoveFieldsOptions>& RemoveFieldsOptions::schema() {
 }
 
 RemoveFieldsStage::RemoveFieldsStage(const RemoveFieldsOptions& o, const MetricsScope& metrics)
-    : names_(o.fields),
-      modified_(metrics.counter("logagent_processor_events_total",
-                                "Events a processor stage saw, by result",
-                                {{"result", "modified"}})) {}
+    : names_(o.fields), modified_(metrics.counter(kProcessorEvents, {{"result", "modified"}})) {}
 
 void RemoveFieldsStage::process(Batch& batch) {
   uint64_t modified = 0;
@@ -42,8 +39,8 @@ void RemoveFieldsStage::process(Batch& batch) {
 
 Result<std::unique_ptr<Stage>> RemoveFieldsPlugin::create(const Options& o,
                                                           const PluginContext& ctx) {
-  return std::unique_ptr<Stage>(
-      std::make_unique<RemoveFieldsStage>(o, ctx.metrics.with({{"stage", std::string(kName)}})));
+  return std::unique_ptr<Stage>(std::make_unique<RemoveFieldsStage>(
+      o, ctx.metrics.with_default({{"stage", std::string(kName)}})));
 }
 
 }  // namespace logagent::plugins::remove_fields

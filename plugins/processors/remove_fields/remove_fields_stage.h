@@ -19,6 +19,7 @@
 #include "agent/api/metrics.h"
 #include "agent/api/options.h"
 #include "agent/api/plugin.h"
+#include "plugins/common/processor_metrics.h"
 
 namespace logagent::plugins::remove_fields {
 
@@ -44,3 +45,10 @@ struct RemoveFieldsPlugin {
 };
 
 }  // namespace logagent::plugins::remove_fields
+
+namespace logagent {
+template <>
+struct PluginMetrics<plugins::remove_fields::RemoveFieldsPlugin> {
+  static std::vector<MetricDef> defs() { return {plugins::kProcessorEvents}; }
+};
+}  // namespace logagent

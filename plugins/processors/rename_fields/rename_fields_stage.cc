@@ -27,9 +27,7 @@ const Schema<RenameFieldsOptions>& RenameFieldsOptions::schema() {
 }
 
 RenameFieldsStage::RenameFieldsStage(const RenameFieldsOptions& o, const MetricsScope& metrics)
-    : modified_(metrics.counter("logagent_processor_events_total",
-                                "Events a processor stage saw, by result",
-                                {{"result", "modified"}})) {
+    : modified_(metrics.counter(kProcessorEvents, {{"result", "modified"}})) {
   for (const auto& [from, to] : o.fields) {
     if (from != to) pairs_.push_back({from, to});
   }
@@ -57,8 +55,8 @@ void RenameFieldsStage::process(Batch& batch) {
 
 Result<std::unique_ptr<Stage>> RenameFieldsPlugin::create(const Options& o,
                                                           const PluginContext& ctx) {
-  return std::unique_ptr<Stage>(
-      std::make_unique<RenameFieldsStage>(o, ctx.metrics.with({{"stage", std::string(kName)}})));
+  return std::unique_ptr<Stage>(std::make_unique<RenameFieldsStage>(
+      o, ctx.metrics.with_default({{"stage", std::string(kName)}})));
 }
 
 }  // namespace logagent::plugins::rename_fields

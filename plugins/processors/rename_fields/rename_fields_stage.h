@@ -22,6 +22,7 @@
 #include "agent/api/metrics.h"
 #include "agent/api/options.h"
 #include "agent/api/plugin.h"
+#include "plugins/common/processor_metrics.h"
 
 namespace logagent::plugins::rename_fields {
 
@@ -52,3 +53,10 @@ struct RenameFieldsPlugin {
 };
 
 }  // namespace logagent::plugins::rename_fields
+
+namespace logagent {
+template <>
+struct PluginMetrics<plugins::rename_fields::RenameFieldsPlugin> {
+  static std::vector<MetricDef> defs() { return {plugins::kProcessorEvents}; }
+};
+}  // namespace logagent

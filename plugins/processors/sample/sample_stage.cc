@@ -24,11 +24,8 @@ const Schema<SampleOptions>& SampleOptions::schema() {
 SampleStage::SampleStage(const SampleOptions& o, const MetricsScope& metrics)
     : rate_(o.rate == 0 ? 1 : o.rate),
       by_(o.by),
-      kept_(metrics.counter("logagent_processor_events_total",
-                            "Events a processor stage saw, by result", {{"result", "kept"}})),
-      sampled_out_(metrics.counter("logagent_processor_events_total",
-                                   "Events a processor stage saw, by result",
-                                   {{"result", "sampled_out"}})) {}
+      kept_(metrics.counter(kProcessorEvents, {{"result", "kept"}})),
+      sampled_out_(metrics.counter(kProcessorEvents, {{"result", "sampled_out"}})) {}
 
 void SampleStage::process(Batch& batch) {
   uint64_t kept = 0;
@@ -50,7 +47,7 @@ void SampleStage::process(Batch& batch) {
 
 Result<std::unique_ptr<Stage>> SamplePlugin::create(const Options& o, const PluginContext& ctx) {
   return std::unique_ptr<Stage>(
-      std::make_unique<SampleStage>(o, ctx.metrics.with({{"stage", std::string(kName)}})));
+      std::make_unique<SampleStage>(o, ctx.metrics.with_default({{"stage", std::string(kName)}})));
 }
 
 }  // namespace logagent::plugins::sample

@@ -23,6 +23,7 @@
 #include "agent/api/metrics.h"
 #include "agent/api/options.h"
 #include "agent/api/plugin.h"
+#include "plugins/common/processor_metrics.h"
 
 namespace logagent::plugins::sample {
 
@@ -51,3 +52,10 @@ struct SamplePlugin {
 };
 
 }  // namespace logagent::plugins::sample
+
+namespace logagent {
+template <>
+struct PluginMetrics<plugins::sample::SamplePlugin> {
+  static std::vector<MetricDef> defs() { return {plugins::kProcessorEvents}; }
+};
+}  // namespace logagent

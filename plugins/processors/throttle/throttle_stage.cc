@@ -40,14 +40,9 @@ ThrottleStage::ThrottleStage(const ThrottleOptions& o, const MetricsScope& metri
       by_(o.by),
       max_keys_(static_cast<size_t>(std::max<uint64_t>(o.max_keys, 1))),
       clock_(std::move(clock)),
-      kept_(metrics.counter("logagent_processor_events_total",
-                            "Events a processor stage saw, by result", {{"result", "kept"}})),
-      throttled_(metrics.counter("logagent_processor_events_total",
-                                 "Events a processor stage saw, by result",
-                                 {{"result", "throttled"}})),
-      resets_total_(metrics.counter("logagent_processor_throttle_resets_total",
-                                    "Times the throttle's key map was full of active keys and "
-                                    "was reset")) {}
+      kept_(metrics.counter(kProcessorEvents, {{"result", "kept"}})),
+      throttled_(metrics.counter(kProcessorEvents, {{"result", "throttled"}})),
+      resets_total_(metrics.counter(kThrottleResets)) {}
 
 void ThrottleStage::make_room(int64_t now) {
   // A bucket idle for capacity/rate (one second) is full again: forgetting it changes nothing.
@@ -97,8 +92,8 @@ void ThrottleStage::process(Batch& batch) {
 }
 
 Result<std::unique_ptr<Stage>> ThrottlePlugin::create(const Options& o, const PluginContext& ctx) {
-  return std::unique_ptr<Stage>(
-      std::make_unique<ThrottleStage>(o, ctx.metrics.with({{"stage", std::string(kName)}})));
+  return std::unique_ptr<Stage>(std::make_unique<ThrottleStage>(
+      o, ctx.metrics.with_default({{"stage", std::string(kName)}})));
 }
 
 }  // namespace logagent::plugins::throttle

@@ -28,8 +28,13 @@
 #include "agent/api/metrics.h"
 #include "agent/api/options.h"
 #include "agent/api/plugin.h"
+#include "plugins/common/processor_metrics.h"
 
 namespace logagent::plugins::throttle {
+
+inline constexpr MetricDef kThrottleResets{
+    "logagent_processor_throttle_resets_total", MetricKind::kCounter, "pipeline,stage",
+    "Times the throttle's key map was full of active keys and was reset"};
 
 struct ThrottleOptions {
   uint64_t events_per_second = 1000;
@@ -77,3 +82,12 @@ struct ThrottlePlugin {
 };
 
 }  // namespace logagent::plugins::throttle
+
+namespace logagent {
+template <>
+struct PluginMetrics<plugins::throttle::ThrottlePlugin> {
+  static std::vector<MetricDef> defs() {
+    return {plugins::kProcessorEvents, plugins::throttle::kThrottleResets};
+  }
+};
+}  // namespace logagent

@@ -55,13 +55,9 @@ TimestampStage::TimestampStage(const TimestampOptions& o, TimeFormat format, int
       offset_s_(offset_s),
       drop_(o.on_error == OnError::kDrop),
       remove_field_(o.remove_field),
-      ok_(metrics.counter("logagent_timestamp_events_total",
-                          "Events a timestamp stage saw, by result", {{"result", "ok"}})),
-      error_(metrics.counter("logagent_timestamp_events_total",
-                             "Events a timestamp stage saw, by result", {{"result", "error"}})),
-      missing_(metrics.counter("logagent_timestamp_events_total",
-                               "Events a timestamp stage saw, by result",
-                               {{"result", "missing"}})) {}
+      ok_(metrics.counter(kTimestampEvents, {{"result", "ok"}})),
+      error_(metrics.counter(kTimestampEvents, {{"result", "error"}})),
+      missing_(metrics.counter(kTimestampEvents, {{"result", "missing"}})) {}
 
 const char* TimestampStage::source_text(const Batch& batch, size_t i,
                                         std::string_view& text) const {
@@ -122,7 +118,7 @@ Result<std::unique_ptr<Stage>> TimestampPlugin::create(const Options& o, const P
   if (!offset) return Status::error("timezone " + offset.message());
   return std::unique_ptr<Stage>(
       std::make_unique<TimestampStage>(o, std::move(format.value()), offset.value(),
-                                       ctx.metrics.with({{"stage", std::string(kName)}})));
+                                       ctx.metrics.with_default({{"stage", std::string(kName)}})));
 }
 
 }  // namespace logagent::plugins::timestamp

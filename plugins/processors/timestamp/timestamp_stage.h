@@ -34,6 +34,10 @@
 
 namespace logagent::plugins::timestamp {
 
+inline constexpr MetricDef kTimestampEvents{
+    "logagent_timestamp_events_total", MetricKind::kCounter, "pipeline,stage,result",
+    "Events a timestamp stage saw: time taken (ok), unparsable (error), field absent (missing)"};
+
 struct TimestampOptions {
   std::string field = "time";
   std::string format = "rfc3339";
@@ -71,3 +75,10 @@ struct TimestampPlugin {
 };
 
 }  // namespace logagent::plugins::timestamp
+
+namespace logagent {
+template <>
+struct PluginMetrics<plugins::timestamp::TimestampPlugin> {
+  static std::vector<MetricDef> defs() { return {plugins::timestamp::kTimestampEvents}; }
+};
+}  // namespace logagent

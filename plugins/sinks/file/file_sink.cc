@@ -202,9 +202,8 @@ RollingFileSink::RollingFileSink(int fd, const FileOptions& o, uint64_t size,
       roll_interval_(o.roll_interval.value),
       size_(size),
       opened_(std::chrono::steady_clock::now()),
-      rolls_(ctx.metrics.counter("logagent_file_sink_rolls_total", "Output files rolled")),
-      roll_errors_(ctx.metrics.counter("logagent_file_sink_roll_errors_total",
-                                       "Rolls that failed (writing went on to the old file)")) {}
+      rolls_(ctx.metrics.counter(kFileSinkRolls)),
+      roll_errors_(ctx.metrics.counter(kFileSinkRollErrors)) {}
 
 void RollingFileSink::before_write(size_t bytes) {
   const bool too_big = roll_size_ > 0 && size_ > 0 && size_ + bytes > roll_size_;

@@ -27,6 +27,12 @@
 
 namespace logagent::plugins::file_sink {
 
+inline constexpr MetricDef kFileSinkRolls{"logagent_file_sink_rolls_total", MetricKind::kCounter,
+                                          "pipeline,sink", "Output files rolled"};
+inline constexpr MetricDef kFileSinkRollErrors{
+    "logagent_file_sink_roll_errors_total", MetricKind::kCounter, "pipeline,sink",
+    "Rolls that failed (writing went on to the old file)"};
+
 struct FileOptions {
   std::string path;
   EventFormat format = EventFormat::kRaw;
@@ -76,3 +82,13 @@ class RollingFileSink final : public FdSink {
 };
 
 }  // namespace logagent::plugins::file_sink
+
+namespace logagent {
+template <>
+struct PluginMetrics<plugins::file_sink::FileSink> {
+  static std::vector<MetricDef> defs() {
+    return {kSinkWriteErrors, plugins::file_sink::kFileSinkRolls,
+            plugins::file_sink::kFileSinkRollErrors};
+  }
+};
+}  // namespace logagent

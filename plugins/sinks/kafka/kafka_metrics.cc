@@ -14,30 +14,17 @@ void move_delta(std::atomic<uint64_t>& pending, const Counter& counter) {
 }  // namespace
 
 KafkaMetrics::KafkaMetrics(const MetricsScope& scope)
-    : in_flight(scope.gauge("logagent_kafka_messages_in_flight",
-                            "Messages queued in librdkafka or awaiting a broker acknowledgement")),
-      batches_pending(scope.gauge("logagent_kafka_batches_pending",
-                                  "Batches written to the kafka sink, not yet acknowledged")),
-      broker_up(scope.gauge("logagent_kafka_broker_up",
-                            "1 when a connection to at least one broker is up")),
-      broker_rtt(scope.gauge("logagent_kafka_broker_rtt_seconds",
-                             "Mean request round-trip time of the connected brokers")),
-      producers_recreated(scope.counter(
-          "logagent_kafka_producer_recreated_total",
-          "Producers re-created after a fatal librdkafka error (their unacknowledged batches "
-          "are written again)")),
+    : in_flight(scope.gauge(kMessagesInFlight)),
+      batches_pending(scope.gauge(kBatchesPending)),
+      broker_up(scope.gauge(kBrokerUp)),
+      broker_rtt(scope.gauge(kBrokerRtt)),
+      producers_recreated(scope.counter(kProducerRecreated)),
       scope_(scope),
-      delivered_msgs_total_(scope.counter("logagent_kafka_delivered_messages_total",
-                                          "Kafka messages persisted by the brokers")),
-      delivered_bytes_total_(
-          scope.counter("logagent_kafka_delivered_bytes_total",
-                        "Payload bytes of the messages persisted by the brokers")),
-      retries_total_(scope.counter("logagent_kafka_retries_total",
-                                   "Messages produced again after a retriable failure")),
-      queue_full_total_(scope.counter("logagent_kafka_queue_full_total",
-                                      "Times a lane waited because the producer queue was full")),
-      dead_lettered_total_(scope.counter("logagent_sink_events_dead_lettered_total",
-                                         "Events written to the dead-letter file")) {}
+      delivered_msgs_total_(scope.counter(kDeliveredMessages)),
+      delivered_bytes_total_(scope.counter(kDeliveredBytes)),
+      retries_total_(scope.counter(kRetries)),
+      queue_full_total_(scope.counter(kQueueFull)),
+      dead_lettered_total_(scope.counter(kEventsDeadLettered)) {}
 
 void KafkaMetrics::note_error(rd_kafka_resp_err_t err) {
   const int code = std::clamp(static_cast<int>(err), kMinErr, kMaxErr);
@@ -52,11 +39,7 @@ void KafkaMetrics::publish() {
     auto it = error_counters_.find(code);
     if (it == error_counters_.end()) {
       const char* name = rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(code));
-      it = error_counters_
-               .emplace(code, scope_.counter("logagent_kafka_errors_total",
-                                             "Kafka errors (delivery reports and client errors)",
-                                             {{"reason", name}}))
-               .first;
+      it = error_counters_.emplace(code, scope_.counter(kErrors, {{"reason", name}})).first;
     }
     it->second.add(static_cast<double>(n));
   }

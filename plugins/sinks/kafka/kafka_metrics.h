@@ -1,5 +1,5 @@
-// KafkaMetrics: the kafka sink's metrics, declared once (labels pipeline and sink come from the
-// PluginContext's scope).
+// KafkaMetrics: the kafka sink's metrics, declared once (kKafkaMetrics; labels pipeline and sink
+// come from the PluginContext's scope).
 //
 // Hot paths (delivery reports, producer errors, queue-full waits) only bump plain atomics;
 // publish(), called by the sink's poll thread every ~100 ms, moves the deltas into the Prometheus
@@ -13,11 +13,52 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <iterator>
 #include <map>
+#include <vector>
 
 #include "agent/api/metrics.h"
 
 namespace logagent::plugins::kafka {
+
+inline constexpr MetricDef kMessagesInFlight{
+    "logagent_kafka_messages_in_flight", MetricKind::kGauge, "pipeline,sink",
+    "Messages queued in librdkafka or awaiting a broker acknowledgement"};
+inline constexpr MetricDef kBatchesPending{
+    "logagent_kafka_batches_pending", MetricKind::kGauge, "pipeline,sink",
+    "Batches written to the kafka sink, not yet acknowledged"};
+inline constexpr MetricDef kBrokerUp{"logagent_kafka_broker_up", MetricKind::kGauge,
+                                     "pipeline,sink",
+                                     "1 when a connection to at least one broker is up"};
+inline constexpr MetricDef kBrokerRtt{
+    "logagent_kafka_broker_rtt_seconds", MetricKind::kGauge, "pipeline,sink",
+    "Mean request round-trip time of the connected brokers (librdkafka statistics)"};
+inline constexpr MetricDef kProducerRecreated{
+    "logagent_kafka_producer_recreated_total", MetricKind::kCounter, "pipeline,sink",
+    "Producers re-created after a fatal librdkafka error (their unacknowledged batches are "
+    "written again)"};
+inline constexpr MetricDef kDeliveredMessages{"logagent_kafka_delivered_messages_total",
+                                              MetricKind::kCounter, "pipeline,sink",
+                                              "Kafka messages persisted by the brokers"};
+inline constexpr MetricDef kDeliveredBytes{
+    "logagent_kafka_delivered_bytes_total", MetricKind::kCounter, "pipeline,sink",
+    "Payload bytes of the messages persisted by the brokers"};
+inline constexpr MetricDef kRetries{"logagent_kafka_retries_total", MetricKind::kCounter,
+                                    "pipeline,sink",
+                                    "Messages produced again after a retriable failure"};
+inline constexpr MetricDef kQueueFull{"logagent_kafka_queue_full_total", MetricKind::kCounter,
+                                      "pipeline,sink",
+                                      "Times a lane waited because the producer queue was full"};
+inline constexpr MetricDef kErrors{
+    "logagent_kafka_errors_total", MetricKind::kCounter, "pipeline,sink,reason",
+    "Kafka errors (delivery reports and client errors), by librdkafka error name"};
+inline constexpr MetricDef kEventsDeadLettered{
+    "logagent_sink_events_dead_lettered_total", MetricKind::kCounter, "pipeline,sink",
+    "Events written to the dead-letter file after a permanent error"};
+inline constexpr MetricDef kKafkaMetrics[] = {
+    kMessagesInFlight,  kBatchesPending, kBrokerUp, kBrokerRtt, kProducerRecreated,
+    kDeliveredMessages, kDeliveredBytes, kRetries,  kQueueFull, kErrors,
+    kEventsDeadLettered};
 
 class KafkaMetrics {
  public:
@@ -57,3 +98,15 @@ class KafkaMetrics {
 };
 
 }  // namespace logagent::plugins::kafka
+
+namespace logagent {
+namespace plugins::kafka {
+class KafkaSink;
+}  // namespace plugins::kafka
+template <>
+struct PluginMetrics<plugins::kafka::KafkaSink> {
+  static std::vector<MetricDef> defs() {
+    return {std::begin(plugins::kafka::kKafkaMetrics), std::end(plugins::kafka::kKafkaMetrics)};
+  }
+};
+}  // namespace logagent

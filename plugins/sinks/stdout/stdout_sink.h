@@ -29,3 +29,10 @@ struct StdoutSink {
 };
 
 }  // namespace logagent::plugins::stdout_sink
+
+namespace logagent {
+template <>
+struct PluginMetrics<plugins::stdout_sink::StdoutSink> {
+  static std::vector<MetricDef> defs() { return {kSinkWriteErrors}; }
+};
+}  // namespace logagent

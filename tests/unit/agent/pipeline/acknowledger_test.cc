@@ -47,6 +47,6 @@ TEST_CASE("finish completes the batch in the tracker, counts it and frees its ch
   CHECK(pool.in_use() == 0);
   CHECK(scope.counter("logagent_pipeline_batches_failed_total", "").value() == 1);
   const std::string text = metrics->render();
-  CHECK(text.find("logagent_delivery_latency_seconds_count{pipeline=\"t\"} 3") !=
+  CHECK(text.find("logagent_pipeline_delivery_latency_seconds_count{pipeline=\"t\"} 3") !=
         std::string::npos);
 }
