@@ -47,14 +47,14 @@ Result<std::unique_ptr<Sink>> KafkaSink::create(const Options& o, const PluginCo
 }
 
 Status KafkaSink::start(const Options& o) {
-  auto topic = MessageTemplate::parse(o.topic);
+  auto topic = Template::parse(o.topic, kTemplateSyntax);
   if (!topic) return topic.status();
   topic_ = std::move(topic.value());
-  auto key = MessageTemplate::parse(o.key);
+  auto key = Template::parse(o.key, kTemplateSyntax);
   if (!key) return key.status();
   key_ = std::move(key.value());
   for (const auto& [name, value] : o.headers) {
-    auto h = MessageTemplate::parse(value);
+    auto h = Template::parse(value, kTemplateSyntax);
     if (!h) return h.status();
     headers_use_fields_ = headers_use_fields_ || h->uses_fields();
     headers_.push_back({name, std::move(h.value())});

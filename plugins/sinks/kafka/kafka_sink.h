@@ -52,8 +52,8 @@
 #include "plugins/sinks/kafka/delivery_tracker.h"
 #include "plugins/sinks/kafka/kafka_metrics.h"
 #include "plugins/sinks/kafka/kafka_options.h"
-#include "plugins/sinks/kafka/message_template.h"
 #include "plugins/sinks/kafka/rdkafka_handle.h"
+#include "plugins/sinks/kafka/topic_name.h"
 
 namespace logagent::plugins::kafka {
 
@@ -79,7 +79,7 @@ class KafkaSink final : public Sink, private DeliveryListener {
  private:
   struct Header {
     std::string name;
-    MessageTemplate value;
+    Template value;
   };
 
   KafkaSink(const Options& o, const PluginContext& ctx);
@@ -142,8 +142,8 @@ class KafkaSink final : public Sink, private DeliveryListener {
   const bool dead_letter_enabled_;
   const size_t max_topics_;
   bool headers_use_fields_ = false;
-  MessageTemplate topic_;
-  MessageTemplate key_;
+  Template topic_;
+  Template key_;
   std::vector<Header> headers_;
   std::stop_token abort_;
   KafkaMetrics metrics_;

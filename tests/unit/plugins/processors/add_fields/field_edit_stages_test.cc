@@ -13,13 +13,15 @@ using logagent::testing::MetricsFixture;
 using logagent::testing::ProcBatch;
 
 TEST_CASE("add_fields renders host and pipeline once and file and offset per event") {
-  const auto pieces =
+  const auto parsed =
       add_fields::parse_template("{host}/{pipeline} {file}@{offset} {x}", "h1", "p");
+  REQUIRE(parsed.is_ok());
+  const auto& pieces = parsed->parts();
   REQUIRE(pieces.size() == 5);
   CHECK(pieces[0].text == "h1/p ");
-  CHECK(pieces[1].kind == add_fields::Piece::Kind::kFile);
+  CHECK(pieces[1].kind == TemplatePart::Kind::kFile);
   CHECK(pieces[2].text == "@");
-  CHECK(pieces[3].kind == add_fields::Piece::Kind::kOffset);
+  CHECK(pieces[3].kind == TemplatePart::Kind::kOffset);
   CHECK(pieces[4].text == " {x}");
 
   add_fields::AddFieldsOptions o;
