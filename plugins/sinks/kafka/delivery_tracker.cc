@@ -95,15 +95,15 @@ void DeliveryTracker::retry_later(MessageRef* ref, int32_t partition, void* payl
   retries_pending_.store(retries_.size(), std::memory_order_release);
 }
 
-std::deque<Retry> DeliveryTracker::take_retries() {
+std::deque<OutMessage> DeliveryTracker::take_retries() {
   std::lock_guard lock(mu_);
-  std::deque<Retry> out;
+  std::deque<OutMessage> out;
   out.swap(retries_);
   // Still pending until produced: lanes keep waiting so new messages do not overtake them.
   return out;
 }
 
-void DeliveryTracker::put_back(std::deque<Retry> retries) {
+void DeliveryTracker::put_back(std::deque<OutMessage> retries) {
   std::lock_guard lock(mu_);
   while (!retries_.empty()) {
     retries.push_back(retries_.front());
@@ -115,9 +115,9 @@ void DeliveryTracker::put_back(std::deque<Retry> retries) {
 
 void DeliveryTracker::abort() {
   aborting_.store(true, std::memory_order_release);
-  std::deque<Retry> pending = take_retries();
+  std::deque<OutMessage> pending = take_retries();
   retries_pending_.store(0, std::memory_order_release);
-  for (Retry& r : pending) {
+  for (OutMessage& r : pending) {
     if (r.headers != nullptr) rd_kafka_headers_destroy(r.headers);
     settle(r.ref, RD_KAFKA_RESP_ERR_NO_ERROR, true);
   }
@@ -130,14 +130,14 @@ size_t DeliveryTracker::open_records() const {
 
 void DeliveryTracker::fail_all() {
   std::unordered_map<DeliveryRecord*, std::unique_ptr<DeliveryRecord>> live;
-  std::deque<Retry> retries;
+  std::deque<OutMessage> retries;
   {
     std::lock_guard lock(mu_);
     live.swap(live_);
     retries.swap(retries_);
     retries_pending_.store(0, std::memory_order_release);
   }
-  for (Retry& r : retries) {
+  for (OutMessage& r : retries) {
     if (r.headers != nullptr) rd_kafka_headers_destroy(r.headers);
   }
   for (auto& [ptr, rec] : live) rec->ack.retry("the producer was closed");
