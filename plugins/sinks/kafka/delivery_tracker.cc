@@ -63,24 +63,32 @@ void DeliveryTracker::settle(MessageRef* ref, rd_kafka_resp_err_t dead_err, bool
 }
 
 void DeliveryTracker::on_delivery(const rd_kafka_message_t& m) {
-  auto* ref = static_cast<MessageRef*>(m._private);
+  DeliveryReport report{
+      static_cast<MessageRef*>(m._private), m.err, m.partition, m.payload, m.len, nullptr};
+  rd_kafka_headers_t* hdrs = nullptr;
+  if (classify(m.err) == Outcome::kRetry &&
+      rd_kafka_message_headers(&m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    report.headers = hdrs;
+  }
+  on_report(report);
+}
+
+void DeliveryTracker::on_report(const DeliveryReport& report) {
+  MessageRef* ref = report.ref;
   if (ref == nullptr) return;
-  const Outcome outcome = classify(m.err);
+  const Outcome outcome = classify(report.err);
   if (outcome == Outcome::kDelivered) {
     settle(ref, RD_KAFKA_RESP_ERR_NO_ERROR, false);
     return;
   }
-  listener_.on_error(m.err, outcome == Outcome::kPermanent, *ref);
+  listener_.on_error(report.err, outcome == Outcome::kPermanent, *ref);
   if (outcome == Outcome::kPermanent) {
-    settle(ref, m.err, false);
+    settle(ref, report.err, false);
     return;
   }
-  rd_kafka_headers_t* headers = nullptr;
-  rd_kafka_headers_t* hdrs = nullptr;
-  if (rd_kafka_message_headers(&m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs != nullptr) {
-    headers = rd_kafka_headers_copy(hdrs);
-  }
-  retry_later(ref, m.partition, m.payload, m.len, headers);
+  rd_kafka_headers_t* headers =
+      report.headers != nullptr ? rd_kafka_headers_copy(report.headers) : nullptr;
+  retry_later(ref, report.partition, report.payload, report.len, headers);
 }
 
 void DeliveryTracker::retry_later(MessageRef* ref, int32_t partition, void* payload, size_t len,

@@ -100,6 +100,17 @@ struct OutMessage {
   rd_kafka_headers_t* headers;  // owned, may be null
 };
 
+// What a delivery report says about one message.
+struct DeliveryReport {
+  MessageRef* ref;
+  rd_kafka_resp_err_t err;
+  int32_t partition;
+  void* payload;
+  size_t len;
+  // The message's headers (not owned; copied when the message is to be retried), may be null.
+  const rd_kafka_headers_t* headers = nullptr;
+};
+
 class DeliveryListener {
  public:
   virtual ~DeliveryListener() = default;
@@ -129,6 +140,8 @@ class DeliveryTracker {
 
   // A delivery report (dr_msg_cb).
   void on_delivery(const rd_kafka_message_t& m);
+  // The same report taken apart (the seam for tests, whose messages are not librdkafka's).
+  void on_report(const DeliveryReport& report);
   // A retriable failure of `ref` (also used for produce errors seen by the caller).
   void retry_later(MessageRef* ref, int32_t partition, void* payload, size_t len,
                    rd_kafka_headers_t* headers);
