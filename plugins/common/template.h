@@ -17,8 +17,9 @@
 // them as literal text (TemplateSyntax::unknown_is_text, add_fields). A template without
 // placeholders renders to its literal text with no work.
 //
-// Rendering appends to a caller's string, or hands each piece to a callback (for_each_piece) so
-// that the caller can size one arena allocation first; it allocates nothing itself.
+// Rendering appends to a caller's string (render(vars, out): only that string may grow), or
+// hands each piece to a callback (for_each_piece) so that the caller can size one arena
+// allocation first. render(vars) returns a new string: for checks and tests, not the hot path.
 //
 // Threads: immutable once parsed; rendering may run on any thread.
 #pragma once
