@@ -1,17 +1,11 @@
 #include "plugins/processors/add_fields/add_fields_stage.h"
 
-#include <unistd.h>
-
-#include <array>
-#include <charconv>
-#include <climits>
 #include <cstring>
 
 #include "agent/core/host_name.h"
 #include "plugins/common/field_edit.h"
 
 namespace logagent::plugins::add_fields {
-namespace {}  // namespace
 
 const Schema<AddFieldsOptions>& AddFieldsOptions::schema() {
   static const Schema<AddFieldsOptions> s = [] {
@@ -19,7 +13,8 @@ const Schema<AddFieldsOptions>& AddFieldsOptions::schema() {
     schema
         .field("fields", &AddFieldsOptions::fields,
                "Fields to add, name: value. Values may use ${VAR} and the placeholders {host}, "
-               "{pipeline}, {file} (the source path) and {offset} (the line's file offset). An "
+               "{pipeline}, {file} (the source path) and {offset} (the line's file offset); "
+               "'{{' and '}}' are literal braces, other text in braces is kept as written. An "
                "existing field of that name is overwritten.")
         .required()
         .rule([](const AddFieldsOptions& o) -> std::optional<std::string> {
@@ -27,6 +22,7 @@ const Schema<AddFieldsOptions>& AddFieldsOptions::schema() {
           for (const auto& [k, v] : o.fields) {
             if (k.empty()) return "field names must not be empty";
             if (k == "message") return "'message' cannot be set by add_fields";
+            if (auto t = parse_template(v, "", ""); !t) return k + ": " + t.message();
           }
           return std::nullopt;
         });
@@ -35,32 +31,13 @@ const Schema<AddFieldsOptions>& AddFieldsOptions::schema() {
   return s;
 }
 
-std::vector<Piece> parse_template(std::string_view value, std::string_view host,
-                                  std::string_view pipeline) {
-  std::vector<Piece> out;
-  auto text = [&out]() -> std::string& {
-    if (out.empty() || out.back().kind != Piece::Kind::kText) out.push_back({});
-    return out.back().text;
-  };
-  while (!value.empty()) {
-    if (value.starts_with("{host}")) {
-      text() += host;
-      value.remove_prefix(6);
-    } else if (value.starts_with("{pipeline}")) {
-      text() += pipeline;
-      value.remove_prefix(10);
-    } else if (value.starts_with("{file}")) {
-      out.push_back({Piece::Kind::kFile, {}});
-      value.remove_prefix(6);
-    } else if (value.starts_with("{offset}")) {
-      out.push_back({Piece::Kind::kOffset, {}});
-      value.remove_prefix(8);
-    } else {
-      text().push_back(value.front());
-      value.remove_prefix(1);
-    }
-  }
-  return out;
+Result<Template> parse_template(std::string_view value, std::string_view host,
+                                std::string_view pipeline) {
+  auto t = Template::parse(value, kValueSyntax);
+  if (!t) return t;
+  t->bind(TemplatePart::Kind::kHost, host);
+  t->bind(TemplatePart::Kind::kPipeline, pipeline);
+  return t;
 }
 
 AddFieldsStage::AddFieldsStage(const AddFieldsOptions& o, std::string_view host,
@@ -69,36 +46,29 @@ AddFieldsStage::AddFieldsStage(const AddFieldsOptions& o, std::string_view host,
   for (const auto& [key, value] : o.fields) {
     Entry e;
     e.key = key;
-    e.pieces = parse_template(value, host, pipeline);
-    for (const Piece& p : e.pieces) e.per_event = e.per_event || p.kind == Piece::Kind::kOffset;
+    // The schema's rule rejected a value that does not parse.
+    if (auto t = parse_template(value, host, pipeline)) e.value = std::move(t.value());
+    e.per_event = e.value.uses(TemplatePart::Kind::kOffset);
     entries_.push_back(std::move(e));
   }
 }
 
-// The value of `e` for a line at `offset`, in the batch's arena.
-std::string_view AddFieldsStage::render(Batch& batch, const Entry& e, uint64_t offset) const {
-  const std::string_view file =
-      batch.source != nullptr ? std::string_view(batch.source->path) : std::string_view();
-  std::array<char, 24> digits{};
-  const auto conv = std::to_chars(digits.data(), digits.data() + digits.size(), offset);
-  const auto digits_len = static_cast<size_t>(conv.ptr - digits.data());
+std::string_view AddFieldsStage::render(Batch& batch, const Entry& e, size_t event) {
+  const TemplateVars vars{
+      batch.source != nullptr ? std::string_view(batch.source->path) : std::string_view(),
+      {},
+      {},
+      &batch,
+      event};
   size_t size = 0;
-  for (const Piece& p : e.pieces) {
-    size += p.kind == Piece::Kind::kText   ? p.text.size()
-            : p.kind == Piece::Kind::kFile ? file.size()
-                                           : digits_len;
-  }
+  e.value.for_each_piece(vars, [&size](std::string_view piece) { size += piece.size(); });
   if (size == 0) return {};
   char* out = batch.arena.allocate(size);
   char* w = out;
-  for (const Piece& p : e.pieces) {
-    const std::string_view part = p.kind == Piece::Kind::kText ? std::string_view(p.text)
-                                  : p.kind == Piece::Kind::kFile
-                                      ? file
-                                      : std::string_view(digits.data(), digits_len);
-    std::memcpy(w, part.data(), part.size());
-    w += part.size();
-  }
+  e.value.for_each_piece(vars, [&w](std::string_view piece) {
+    std::memcpy(w, piece.data(), piece.size());
+    w += piece.size();
+  });
   return {out, size};
 }
 
@@ -115,7 +85,7 @@ void AddFieldsStage::process(Batch& batch) {
     const Event& ev = batch.events[i];
     if ((ev.flags & kEventDropped) != 0) continue;
     for (const Entry& e : entries_) {
-      const std::string_view value = e.per_event ? render(batch, e, ev.offset) : e.batch_value;
+      const std::string_view value = e.per_event ? render(batch, e, i) : e.batch_value;
       set_event_field(batch, i, Field{e.batch_key, value, FieldType::kString});
     }
     ++modified;

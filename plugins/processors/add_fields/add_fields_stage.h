@@ -3,11 +3,12 @@
 //   - type: add_fields
 //     fields: {env: "${ENV}", host: "{host}", src: "{file}:{offset}", pipe: "{pipeline}"}
 //
-// Values may hold the placeholders {host} and {pipeline} (rendered once at create()), {file} (the
-// batch's source path, rendered once per batch) and {offset} (the event's file offset, rendered
-// per event into the batch's arena). Any other text, braces included, is literal; ${VAR} was
-// already expanded by the config loader. A field that the event already has is overwritten (the
-// last one of that name); otherwise it is appended. "message" cannot be set.
+// Values are templates (plugins/common/template.h) with the placeholders {host} and {pipeline}
+// (rendered once at create()), {file} (the batch's source path, rendered once per batch) and
+// {offset} (the event's file offset, rendered per event into the batch's arena). "{{" and "}}"
+// are literal braces; any other text in braces is kept as written. ${VAR} was already expanded
+// by the config loader. A field that the event already has is overwritten (the last one of that
+// name); otherwise it is appended. "message" cannot be set.
 //
 // Metrics: logagent_processor_events_total{stage="add_fields",result="modified"}, once per batch.
 //
@@ -24,6 +25,7 @@
 #include "agent/api/options.h"
 #include "agent/api/plugin.h"
 #include "plugins/common/processor_metrics.h"
+#include "plugins/common/template.h"
 
 namespace logagent::plugins::add_fields {
 
@@ -32,16 +34,15 @@ struct AddFieldsOptions {
   static const Schema<AddFieldsOptions>& schema();
 };
 
-// One piece of a value template.
-struct Piece {
-  enum class Kind { kText, kFile, kOffset };
-  Kind kind = Kind::kText;
-  std::string text;  // kText only
-};
+// The placeholders of a value; unknown ones stay text.
+inline constexpr TemplateSyntax kValueSyntax{
+    {TemplatePart::Kind::kHost, TemplatePart::Kind::kPipeline, TemplatePart::Kind::kFile,
+     TemplatePart::Kind::kOffset},
+    true};
 
-// Splits `value` into pieces; {host} and {pipeline} become text.
-std::vector<Piece> parse_template(std::string_view value, std::string_view host,
-                                  std::string_view pipeline);
+// Parses a value; {host} and {pipeline} become text.
+Result<Template> parse_template(std::string_view value, std::string_view host,
+                                std::string_view pipeline);
 
 class AddFieldsStage final : public Stage {
  public:
@@ -52,13 +53,14 @@ class AddFieldsStage final : public Stage {
  private:
   struct Entry {
     std::string key;
-    std::vector<Piece> pieces;
+    Template value;
     bool per_event = false;  // has {offset}
     // Per batch: the key and (when !per_event) the rendered value, in the batch's arena.
     std::string_view batch_key;
     std::string_view batch_value;
   };
-  std::string_view render(Batch& batch, const Entry& e, uint64_t offset) const;
+  // The value of `e` for event `event`, in the batch's arena.
+  static std::string_view render(Batch& batch, const Entry& e, size_t event);
 
   std::vector<Entry> entries_;
   Counter modified_;

@@ -4,8 +4,8 @@
 //   {"time":"<when it was dead-lettered>","reason":"MSG_SIZE_TOO_LARGE","error":"<librdkafka
 //    text>","topic":"t","file":"<path>","offset":N,"message":"<the line>"}
 // A batch with dead events is acknowledged only after its lines were written and fdatasync'd, so
-// a crash never loses them; if the file cannot be written, the batch fails instead (its bytes are
-// read again after a restart). The file is opened on first use.
+// a crash never loses them; if the file cannot be written, the batch is rejected instead (the
+// pipeline stops and its bytes are read again after a restart). The file is opened on first use.
 //
 // Threads: append() may be called from any thread; a mutex keeps each call's lines together.
 #pragma once

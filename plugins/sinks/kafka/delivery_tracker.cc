@@ -63,24 +63,32 @@ void DeliveryTracker::settle(MessageRef* ref, rd_kafka_resp_err_t dead_err, bool
 }
 
 void DeliveryTracker::on_delivery(const rd_kafka_message_t& m) {
-  auto* ref = static_cast<MessageRef*>(m._private);
+  DeliveryReport report{
+      static_cast<MessageRef*>(m._private), m.err, m.partition, m.payload, m.len, nullptr};
+  rd_kafka_headers_t* hdrs = nullptr;
+  if (classify(m.err) == Outcome::kRetry &&
+      rd_kafka_message_headers(&m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    report.headers = hdrs;
+  }
+  on_report(report);
+}
+
+void DeliveryTracker::on_report(const DeliveryReport& report) {
+  MessageRef* ref = report.ref;
   if (ref == nullptr) return;
-  const Outcome outcome = classify(m.err);
+  const Outcome outcome = classify(report.err);
   if (outcome == Outcome::kDelivered) {
     settle(ref, RD_KAFKA_RESP_ERR_NO_ERROR, false);
     return;
   }
-  listener_.on_error(m.err, outcome == Outcome::kPermanent, *ref);
+  listener_.on_error(report.err, outcome == Outcome::kPermanent, *ref);
   if (outcome == Outcome::kPermanent) {
-    settle(ref, m.err, false);
+    settle(ref, report.err, false);
     return;
   }
-  rd_kafka_headers_t* headers = nullptr;
-  rd_kafka_headers_t* hdrs = nullptr;
-  if (rd_kafka_message_headers(&m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs != nullptr) {
-    headers = rd_kafka_headers_copy(hdrs);
-  }
-  retry_later(ref, m.partition, m.payload, m.len, headers);
+  rd_kafka_headers_t* headers =
+      report.headers != nullptr ? rd_kafka_headers_copy(report.headers) : nullptr;
+  retry_later(ref, report.partition, report.payload, report.len, headers);
 }
 
 void DeliveryTracker::retry_later(MessageRef* ref, int32_t partition, void* payload, size_t len,
@@ -95,15 +103,15 @@ void DeliveryTracker::retry_later(MessageRef* ref, int32_t partition, void* payl
   retries_pending_.store(retries_.size(), std::memory_order_release);
 }
 
-std::deque<Retry> DeliveryTracker::take_retries() {
+std::deque<OutMessage> DeliveryTracker::take_retries() {
   std::lock_guard lock(mu_);
-  std::deque<Retry> out;
+  std::deque<OutMessage> out;
   out.swap(retries_);
   // Still pending until produced: lanes keep waiting so new messages do not overtake them.
   return out;
 }
 
-void DeliveryTracker::put_back(std::deque<Retry> retries) {
+void DeliveryTracker::put_back(std::deque<OutMessage> retries) {
   std::lock_guard lock(mu_);
   while (!retries_.empty()) {
     retries.push_back(retries_.front());
@@ -115,9 +123,9 @@ void DeliveryTracker::put_back(std::deque<Retry> retries) {
 
 void DeliveryTracker::abort() {
   aborting_.store(true, std::memory_order_release);
-  std::deque<Retry> pending = take_retries();
+  std::deque<OutMessage> pending = take_retries();
   retries_pending_.store(0, std::memory_order_release);
-  for (Retry& r : pending) {
+  for (OutMessage& r : pending) {
     if (r.headers != nullptr) rd_kafka_headers_destroy(r.headers);
     settle(r.ref, RD_KAFKA_RESP_ERR_NO_ERROR, true);
   }
@@ -130,14 +138,14 @@ size_t DeliveryTracker::open_records() const {
 
 void DeliveryTracker::fail_all() {
   std::unordered_map<DeliveryRecord*, std::unique_ptr<DeliveryRecord>> live;
-  std::deque<Retry> retries;
+  std::deque<OutMessage> retries;
   {
     std::lock_guard lock(mu_);
     live.swap(live_);
     retries.swap(retries_);
     retries_pending_.store(0, std::memory_order_release);
   }
-  for (Retry& r : retries) {
+  for (OutMessage& r : retries) {
     if (r.headers != nullptr) rd_kafka_headers_destroy(r.headers);
   }
   for (auto& [ptr, rec] : live) rec->ack.retry("the producer was closed");

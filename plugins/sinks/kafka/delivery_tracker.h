@@ -5,13 +5,21 @@
 // chunks), and one MessageRef per message, whose address is the message's opaque. A record
 // counts its unsettled messages plus one "still producing" guard that seal() drops, so it cannot
 // complete while its lane is still producing. A message settles when it is persisted, when it
-// fails permanently (recorded as dead: the sink dead-letters it), or when it is given up on
-// shutdown (the record fails). Retriable failures (timeouts, broker down, purges) are not
-// settled: they are queued and produced again by the poll thread -- without limit, until
+// fails permanently (recorded as dead: the sink dead-letters it, or rejects the batch with
+// `dead_letter: false`), or when it is given up at shutdown or after a fatal producer error (the
+// record fails: its batch is answered retry). Retriable failures (timeouts, broker down, purges)
+// are not settled: they are queued and produced again by the poll thread -- without limit, until
 // abort(). When the last message settles, the record goes to the listener, which acknowledges.
 //
-// Threads: open/add/seal/settle are called from lane threads; on_delivery() from the poll
-// thread (librdkafka's dr_msg_cb); take_retries() from the poll thread. A mutex guards the set of
+// A record lives until its last message settles, so a delivery report must never arrive for a
+// message of a completed record -- librdkafka reports each message once -- and none may arrive
+// after the tracker is destroyed: its owner destroys the producer first (fail_all() then answers
+// what is left).
+//
+// Threads: open/add/seal are called from lane threads, settle from lane threads and the poll
+// thread; on_delivery(), take_retries(), put_back() and abort() from the poll thread (librdkafka
+// serves dr_msg_cb there; the owner calls abort() too once that thread has stopped); fail_all()
+// once the producer is gone. A mutex guards the set of
 // live records and the retry queue; the outstanding count is an atomic (acq_rel, so the thread
 // that completes a record sees every write made to it by other threads).
 #pragma once
@@ -67,7 +75,7 @@ struct DeliveryRecord {
   uint64_t payload_bytes = 0;  // sum of message sizes
   int64_t produced_mono_ns = 0;
   std::atomic<uint32_t> outstanding{1};  // unsettled messages + the producing guard
-  std::atomic<bool> failed{false};       // a message was given up (shutdown)
+  std::atomic<bool> failed{false};       // a message was given up (shutdown, fatal error)
   std::mutex mu;
   std::vector<DeadMessage> dead;  // guarded by mu
 };
@@ -82,13 +90,25 @@ inline std::string_view key_of(const MessageRef& ref) {
   return std::string_view(r.keys).substr(ref.key_off, ref.key_len);
 }
 
-// A message to produce again: the payload still lives in the record or the batch.
-struct Retry {
+// A message to produce (again): its topic and key come from `ref`; the payload lives in the
+// record or the batch.
+struct OutMessage {
   MessageRef* ref;
   int32_t partition;
   void* payload;
   size_t len;
-  rd_kafka_headers_t* headers;  // owned (a copy), may be null
+  rd_kafka_headers_t* headers;  // owned, may be null
+};
+
+// What a delivery report says about one message.
+struct DeliveryReport {
+  MessageRef* ref;
+  rd_kafka_resp_err_t err;
+  int32_t partition;
+  void* payload;
+  size_t len;
+  // The message's headers (not owned; copied when the message is to be retried), may be null.
+  const rd_kafka_headers_t* headers = nullptr;
 };
 
 class DeliveryListener {
@@ -120,12 +140,14 @@ class DeliveryTracker {
 
   // A delivery report (dr_msg_cb).
   void on_delivery(const rd_kafka_message_t& m);
+  // The same report taken apart (the seam for tests, whose messages are not librdkafka's).
+  void on_report(const DeliveryReport& report);
   // A retriable failure of `ref` (also used for produce errors seen by the caller).
   void retry_later(MessageRef* ref, int32_t partition, void* payload, size_t len,
                    rd_kafka_headers_t* headers);
-  std::deque<Retry> take_retries();
+  std::deque<OutMessage> take_retries();
   // Puts back retries that could not be produced yet (queue full), ahead of newer ones.
-  void put_back(std::deque<Retry> retries);
+  void put_back(std::deque<OutMessage> retries);
   bool has_retries() const { return retries_pending_.load(std::memory_order_acquire) > 0; }
 
   // Shutdown deadline (or a fatal producer error): queued retries are given up, and so is every
@@ -146,7 +168,7 @@ class DeliveryTracker {
   std::atomic<size_t> retries_pending_{0};
   mutable std::mutex mu_;
   std::unordered_map<DeliveryRecord*, std::unique_ptr<DeliveryRecord>> live_;  // guarded by mu_
-  std::deque<Retry> retries_;                                                  // guarded by mu_
+  std::deque<OutMessage> retries_;                                             // guarded by mu_
 };
 
 }  // namespace logagent::plugins::kafka

@@ -6,7 +6,7 @@
 #include <memory>
 #include <optional>
 
-#include "plugins/sinks/kafka/message_template.h"
+#include "plugins/sinks/kafka/topic_name.h"
 
 namespace logagent::plugins::kafka {
 bool secret_property(std::string_view key) {
@@ -72,7 +72,7 @@ std::optional<std::string> check_sizes(const KafkaOptions& o) {
 }
 
 std::optional<std::string> check_templates(const KafkaOptions& o) {
-  auto topic = MessageTemplate::parse(o.topic);
+  auto topic = Template::parse(o.topic, kTemplateSyntax);
   if (!topic) return "topic: " + topic.message();
   // Placeholders are sanitized when rendered; literal text must already be a valid name.
   const std::string sample = topic->render(TemplateVars{"x", "x", "x"});
@@ -85,12 +85,12 @@ std::optional<std::string> check_templates(const KafkaOptions& o) {
            "': an event field in a topic needs a default for events without it, e.g. "
            "{field.app:-unknown}";
   }
-  auto key = MessageTemplate::parse(o.key);
+  auto key = Template::parse(o.key, kTemplateSyntax);
   if (!key) return "key: " + key.message();
   bool fields = topic->uses_fields() || key->uses_fields();
   for (const auto& [name, value] : o.headers) {
     if (name.empty()) return std::string("headers: a header name must not be empty");
-    auto h = MessageTemplate::parse(value);
+    auto h = Template::parse(value, kTemplateSyntax);
     if (!h) return "headers." + name + ": " + h.message();
     fields = fields || h->uses_fields();
   }

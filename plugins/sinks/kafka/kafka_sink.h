@@ -1,8 +1,9 @@
 // KafkaSink: delivers batches to Kafka through librdkafka, at least once.
 //
-// write() (lane threads) renders the batch's topic and key, builds its messages (message_builder.h)
-// and produces them without copying the payload; a batch is acknowledged when every one of its
-// messages is persisted (DeliveryTracker). Each lane blocks while librdkafka's queue is full
+// write() (lane threads) renders the batch's topic and key (kafka_sink_route.cc), builds its
+// messages (message_builder.h) and produces them without copying the payload
+// (kafka_sink_produce.cc); a batch is acknowledged when every one of its messages is persisted
+// (DeliveryTracker). Each lane blocks while librdkafka's queue is full
 // (queue_bytes / queue_events): that backpressure stops the lane's stages and then the tailers,
 // so memory stays inside the buffer pool plus librdkafka's bounded queue.
 //
@@ -15,8 +16,10 @@
 // the open batches -- given up, answered retry, so the pipeline writes them again -- and then a
 // new producer replaces the old one (counted in logagent_kafka_producer_recreated_total); what
 // the old one had delivered of those batches is sent again (at least once). Permanent failures go
-// to the dead-letter file and are acknowledged (see dead_letter_file.h), or fail their batch with
-// `dead_letter: false`.
+// to the dead-letter file and are acknowledged (see dead_letter_file.h), or reject their batch
+// with `dead_letter: false`. A topic that cannot be made (an invalid name, more than max_topics)
+// rejects the batch, or, for a topic rendered per event, counts as a permanent failure of the
+// event's message.
 //
 // Ordering: by default every message of a file goes to one partition (a hash of its path, or the
 // key's murmur2 when a key is set); with idempotence librdkafka keeps their order through its
@@ -52,8 +55,8 @@
 #include "plugins/sinks/kafka/delivery_tracker.h"
 #include "plugins/sinks/kafka/kafka_metrics.h"
 #include "plugins/sinks/kafka/kafka_options.h"
-#include "plugins/sinks/kafka/message_template.h"
 #include "plugins/sinks/kafka/rdkafka_handle.h"
+#include "plugins/sinks/kafka/topic_name.h"
 
 namespace logagent::plugins::kafka {
 
@@ -79,7 +82,7 @@ class KafkaSink final : public Sink, private DeliveryListener {
  private:
   struct Header {
     std::string name;
-    MessageTemplate value;
+    Template value;
   };
 
   KafkaSink(const Options& o, const PluginContext& ctx);
@@ -92,30 +95,49 @@ class KafkaSink final : public Sink, private DeliveryListener {
   void begin_recovery();
   bool try_finish_recovery();
 
-  // write() helpers (lane threads).
+  // Routing (kafka_sink_route.cc, lane threads): templates rendered into topics, keys, headers.
   TemplateVars vars(const Batch& batch, size_t event) const;
-  // Null (and `why`, when given) when the topic is refused (invalid name, max_topics).
-  rd_kafka_topic_t* topic_named(const std::string& name, std::string* why = nullptr);
+  // Null (and `why`, when given) when the topic is refused (invalid name, max_topics); the first
+  // refusal of a name is logged with `consequence`.
+  rd_kafka_topic_t* topic_named(const std::string& name, std::string_view consequence,
+                                std::string* why = nullptr);
   rd_kafka_topic_t* topic_for(const Batch& batch, std::string* why = nullptr);
+  // Renders per-event topics and keys (templates over fields) into the messages' refs; messages
+  // whose topic is refused settle as dead and are removed. False when it set the keys itself.
+  bool route_per_event(DeliveryRecord* r, std::vector<rd_kafka_message_t>& msgs);
   // Headers for event `event` (field templates) of a message holding `events` events.
   rd_kafka_headers_t* make_headers(const Batch& batch, size_t event, size_t events) const;
-  void write_records(DeliveryRecord* r);
-  // Renders per-event topics and keys (templates over fields) into the messages' refs; messages
-  // whose topic is refused are dead-lettered and removed. False when it set the keys itself.
-  bool route_per_event(DeliveryRecord* r, std::vector<rd_kafka_message_t>& msgs);
+
+  // Producing (kafka_sink_produce.cc). Lane threads wait for queue space; the poll thread,
+  // which frees that space, never waits.
+  enum class Wait { kForSpace, kNo };
+  enum class Sent { kQueued, kQueueFull, kRefused, kGivenUp };
+  // The one backpressure loop. attempt(i) produces messages i.. and returns the index of the
+  // first one refused for a full queue (`count` when none was). While the queue is full it waits
+  // for space (Wait::kForSpace) and tries again, or returns that index at once (Wait::kNo: the
+  // caller keeps the rest); when the sink gives up meanwhile (abort, a fatal producer error),
+  // give_up(j) is called for each message left. Returns the index of the first message not
+  // produced or given up.
+  template <class Attempt, class GiveUp>
+  size_t produce_with_backpressure(size_t count, Wait wait, Attempt&& attempt, GiveUp&& give_up);
+  // One message (topic and key from its ref; librdkafka owns `m.headers` once queued). Refused:
+  // produce_failed. Given up: settled as given up. kQueueFull only with Wait::kNo (`m` untouched).
+  Sent produce_one(const OutMessage& m, Wait wait);
+  // A run of messages for one topic, without headers (rd_kafka_produce_batch).
   void produce_run(rd_kafka_topic_t* rkt, rd_kafka_message_t* msgs, size_t count);
-  void write_records_with_headers(DeliveryRecord* r, std::vector<rd_kafka_message_t>& msgs);
+  void write_records(DeliveryRecord* r);
   void write_batch(DeliveryRecord* r);
-  // A produce call refused a message for a reason other than a full queue.
-  void produce_failed(MessageRef* ref, rd_kafka_resp_err_t err, int32_t partition, void* payload,
-                      size_t len, rd_kafka_headers_t* headers);
+  // A produce call refused `m` for a reason other than a full queue: a permanent error settles
+  // it as dead, any other is queued for the poll thread to produce again.
+  void produce_failed(const OutMessage& m, rd_kafka_resp_err_t err);
+  // Poll thread: produces queued retries, in order, until the queue is full.
+  void produce_retries();
   // Waits for librdkafka's queue to drain a little; false when the sink gives up (abort).
   bool wait_for_space();
   void wait_for_retries();
 
-  // Poll thread.
+  // Poll thread (kafka_sink_poll.cc).
   void poll_loop(std::stop_token stop);
-  void produce_retries();
   void handle_stats(std::string_view json);
   void handle_error(rd_kafka_resp_err_t err, const char* reason);
 
@@ -142,8 +164,8 @@ class KafkaSink final : public Sink, private DeliveryListener {
   const bool dead_letter_enabled_;
   const size_t max_topics_;
   bool headers_use_fields_ = false;
-  MessageTemplate topic_;
-  MessageTemplate key_;
+  Template topic_;
+  Template key_;
   std::vector<Header> headers_;
   std::stop_token abort_;
   KafkaMetrics metrics_;

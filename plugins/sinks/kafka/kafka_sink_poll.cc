@@ -95,39 +95,6 @@ bool KafkaSink::try_finish_recovery() {
   return true;
 }
 
-void KafkaSink::produce_retries() {
-  if (!tracker_.has_retries()) return;
-  std::deque<Retry> retries = tracker_.take_retries();
-  uint64_t produced = 0;
-  while (!retries.empty()) {
-    Retry& r = retries.front();
-    const std::string_view key = key_of(*r.ref);
-    const rd_kafka_resp_err_t err =
-        rd_kafka_producev(producer_->get(), RD_KAFKA_V_RKT(topic_of(*r.ref)),
-                          RD_KAFKA_V_PARTITION(r.partition), RD_KAFKA_V_VALUE(r.payload, r.len),
-                          RD_KAFKA_V_KEY(key.empty() ? nullptr : key.data(), key.size()),
-                          RD_KAFKA_V_OPAQUE(r.ref), RD_KAFKA_V_HEADERS(r.headers), RD_KAFKA_V_END);
-    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) break;  // keep the rest, in order, for later
-    Retry taken = r;
-    retries.pop_front();
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      ++produced;
-      continue;
-    }
-    // Refused outright: a permanent error dead-letters it; anything else waits another round.
-    if (classify(err) == Outcome::kPermanent) {
-      metrics_.note_error(err);
-      on_error(err, true, *taken.ref);
-      if (taken.headers != nullptr) rd_kafka_headers_destroy(taken.headers);
-      tracker_.settle(taken.ref, err, false);
-    } else {
-      retries.push_back(taken);
-    }
-  }
-  metrics_.note_retries(produced);
-  tracker_.put_back(std::move(retries));
-}
-
 void KafkaSink::dr_cb(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
   auto* self = static_cast<KafkaSink*>(opaque);
   auto* ref = static_cast<MessageRef*>(m->_private);

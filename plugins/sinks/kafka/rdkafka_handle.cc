@@ -55,7 +55,7 @@ rd_kafka_topic_t* RdKafkaProducer::topic(const std::string& name, size_t max_top
   if (auto it = topics_.find(name); it != topics_.end()) return it->second;
   if (topics_.size() >= max_topics) {
     *error = "topic '" + name + "': more than max_topics (" + std::to_string(max_topics) +
-             ") distinct topics; its events are dead-lettered";
+             ") distinct topics";
     return nullptr;
   }
   rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk_, name.c_str(), nullptr);

@@ -2,9 +2,9 @@
 // and the producer's topic handles (rd_kafka_topic_t, one per rendered topic name).
 //
 // RdKafkaConf is built from the settings of kafka_options.h and given the sink's callbacks; it is
-// consumed by RdKafkaProducer::create (librdkafka owns it from then on). RdKafkaProducer
-// destroys its topic handles before the producer itself. It does not flush: the owner decides
-// what happens to messages still queued (see KafkaSink).
+// consumed by RdKafkaProducer::create (librdkafka owns it once the producer exists).
+// RdKafkaProducer destroys its topic handles before the producer itself. It does not flush: the
+// owner decides what happens to messages still queued (see KafkaSink).
 //
 // Threads: topic() may be called from any thread (a shared lock guards the cache; librdkafka
 // handles are thread-safe). Construction and destruction happen on one thread.
@@ -36,7 +36,7 @@ rd_kafka_topic_conf_t* default_topic_conf(rd_kafka_conf_t* conf);
 
 class RdKafkaProducer {
  public:
-  // Takes `conf` (librdkafka owns it on success and on failure).
+  // Takes `conf`: librdkafka owns it on success; on failure it is destroyed here.
   static Result<std::unique_ptr<RdKafkaProducer>> create(RdKafkaConf conf);
   ~RdKafkaProducer();
   RdKafkaProducer(const RdKafkaProducer&) = delete;
@@ -45,7 +45,8 @@ class RdKafkaProducer {
   rd_kafka_t* get() const { return rk_; }
   // The handle for `name`, created on first use; nullptr (and `error` set) when librdkafka
   // refuses the name or `max_topics` handles exist already (handles live as long as the
-  // producer: topics rendered from event fields must not grow memory without bound).
+  // producer: topics rendered from event fields must not grow memory without bound). What
+  // happens to the refused messages is the caller's choice (see KafkaSink).
   rd_kafka_topic_t* topic(const std::string& name, size_t max_topics, std::string* error);
 
  private:

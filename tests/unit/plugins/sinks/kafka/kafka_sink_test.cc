@@ -223,6 +223,33 @@ TEST_CASE("kafka sink: a full producer queue blocks the writer until Kafka drain
   CHECK(consume(mc.bootstraps(), "t-full", 101).size() >= 101);
 }
 
+TEST_CASE("kafka sink: with headers, a full producer queue holds the writer and loses nothing") {
+  MockCluster mc;
+  mc.create_topic("t-full-headers");
+  SinkEnv env;
+  KafkaOptions o = options(mc.bootstraps(), "t-full-headers");
+  o.format = EventFormat::kRaw;
+  o.queue_events = 10;
+  o.headers["src"] = "{file_name}";
+  auto sink = make_sink(o, env);
+  Completions done;
+  mc.set_down(true);
+  TestBatch a("/logs/a.log", numbered("h", 40));  // 40 messages for a queue of 10
+  std::thread writer([&] { sink->write(a.batch, SinkAck(&done, &a.batch)); });
+  mc.set_down(false);
+  writer.join();
+  REQUIRE(done.wait(1));
+  CHECK(done.ok_count() == 1);
+  sink.reset();
+  CHECK(env.metric("logagent_kafka_queue_full_total") > 0);
+  const auto got = consume_messages(mc.bootstraps(), "t-full-headers", 40);
+  REQUIRE(got.size() == 40);
+  for (size_t i = 0; i < got.size(); ++i) {
+    CHECK(got[i].payload == a.lines[i]);  // in order
+    CHECK(got[i].headers.at("src") == "a.log");
+  }
+}
+
 TEST_CASE("kafka sink: the shutdown abort fails what is still undelivered") {
   MockCluster mc;
   mc.create_topic("t-abort");

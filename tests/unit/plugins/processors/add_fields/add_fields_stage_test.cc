@@ -1,10 +1,9 @@
-// add_fields, remove_fields and rename_fields on batches built here.
+// add_fields on batches built here.
+#include "plugins/processors/add_fields/add_fields_stage.h"
+
 #include <doctest/doctest.h>
 
-#include "plugins/processors/add_fields/add_fields_stage.h"
 #include "plugins/processors/processor_test_support.h"
-#include "plugins/processors/remove_fields/remove_fields_stage.h"
-#include "plugins/processors/rename_fields/rename_fields_stage.h"
 
 using namespace logagent;
 using namespace logagent::plugins;
@@ -13,13 +12,15 @@ using logagent::testing::MetricsFixture;
 using logagent::testing::ProcBatch;
 
 TEST_CASE("add_fields renders host and pipeline once and file and offset per event") {
-  const auto pieces =
+  const auto parsed =
       add_fields::parse_template("{host}/{pipeline} {file}@{offset} {x}", "h1", "p");
+  REQUIRE(parsed.is_ok());
+  const auto& pieces = parsed->parts();
   REQUIRE(pieces.size() == 5);
   CHECK(pieces[0].text == "h1/p ");
-  CHECK(pieces[1].kind == add_fields::Piece::Kind::kFile);
+  CHECK(pieces[1].kind == TemplatePart::Kind::kFile);
   CHECK(pieces[2].text == "@");
-  CHECK(pieces[3].kind == add_fields::Piece::Kind::kOffset);
+  CHECK(pieces[3].kind == TemplatePart::Kind::kOffset);
   CHECK(pieces[4].text == " {x}");
 
   add_fields::AddFieldsOptions o;
@@ -63,41 +64,21 @@ TEST_CASE("add_fields values live in the batch after the stage is gone") {
         "key_with_a_long_name=a value that is not in small-string storage");
 }
 
-TEST_CASE("remove_fields removes every listed field and leaves events without fields alone") {
-  remove_fields::RemoveFieldsOptions o;
-  o.fields = {"password", "_error"};
-  MetricsFixture m;
-  auto stage = remove_fields::RemoveFieldsPlugin::create(o, m.ctx);
-  REQUIRE(stage);
-  ProcBatch b({"a", "b", "c"});
-  b.set_fields(0, {{"user", "u"}, {"password", "p"}, {"_error", "e"}, {"password", "q"}});
-  b.set_fields(1, {{"user", "v"}});
-  stage.value()->process(b.batch);
-  CHECK(fields_text(b.batch, 0) == "user=u");
-  CHECK(fields_text(b.batch, 1) == "user=v");
-  CHECK(fields_text(b.batch, 2).empty());
-  CHECK(b.batch.events[0].message == "a");
-  CHECK(m.has(
-      R"(logagent_processor_events_total{pipeline="app",result="modified",stage="remove_fields"} 1)"));
-
-  ProcBatch none({"x", "y"});
-  stage.value()->process(none.batch);
-  CHECK(none.batch.fields.empty());
+TEST_CASE("add_fields: doubled braces are literal braces, other text in braces is kept") {
+  add_fields::AddFieldsOptions o;
+  o.fields = {{"j", "{{\"a\":1}} {x} {field.y} {offset"}};
+  add_fields::AddFieldsStage stage(o, "h", "p", MetricsScope());
+  ProcBatch b({"a"});
+  stage.process(b.batch);
+  CHECK(fields_text(b.batch, 0) == "j={\"a\":1} {x} {field.y} {offset");
 }
 
-TEST_CASE("rename_fields renames the last field of a name and replaces the target") {
-  rename_fields::RenameFieldsOptions o;
-  o.fields = {{"lvl", "level"}, {"msg", "text"}};
-  MetricsFixture m;
-  auto stage = rename_fields::RenameFieldsPlugin::create(o, m.ctx);
-  REQUIRE(stage);
-  ProcBatch b({"a", "b", "c"});
-  b.set_fields(0, {{"lvl", "warn"}, {"level", "old"}, {"msg", "hi"}});
-  b.set_fields(1, {{"other", "1"}});
-  stage.value()->process(b.batch);
-  CHECK(fields_text(b.batch, 0) == "level=warn,text=hi");
-  CHECK(fields_text(b.batch, 1) == "other=1");
-  CHECK(fields_text(b.batch, 2).empty());
-  CHECK(m.has(
-      R"(logagent_processor_events_total{pipeline="app",result="modified",stage="rename_fields"} 1)"));
+TEST_CASE("add_fields: {file} is empty for a batch without a source, values may be empty") {
+  add_fields::AddFieldsOptions o;
+  o.fields = {{"empty", ""}, {"src", "[{file}]@{offset}"}};
+  add_fields::AddFieldsStage stage(o, "h", "p", MetricsScope());
+  ProcBatch b({"a"});
+  b.batch.source = nullptr;
+  stage.process(b.batch);
+  CHECK(fields_text(b.batch, 0) == "empty=,src=[]@100");
 }

@@ -1,0 +1,107 @@
+// KafkaSink: where a message goes and what it carries -- the topic, key and header templates
+// rendered for a batch or, when they use event fields, for each event (lane threads).
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include "agent/api/source.h"
+#include "plugins/sinks/kafka/kafka_sink.h"
+
+namespace logagent::plugins::kafka {
+
+TemplateVars KafkaSink::vars(const Batch& batch, size_t event) const {
+  return TemplateVars{batch.source ? std::string_view(batch.source->path) : std::string_view(),
+                      pipeline_, host_, &batch, event};
+}
+
+rd_kafka_topic_t* KafkaSink::topic_named(const std::string& name, std::string_view consequence,
+                                         std::string* why) {
+  std::string error;
+  rd_kafka_topic_t* rkt = producer_->topic(name, max_topics_, &error);
+  if (rkt == nullptr) {
+    if (why != nullptr) *why = error;
+    std::lock_guard lock(log_mu_);
+    if (logged_.insert("topic:" + name).second) {
+      spdlog::error("{}: {}; {}", name_, error, consequence);
+    }
+  }
+  return rkt;
+}
+
+rd_kafka_topic_t* KafkaSink::topic_for(const Batch& batch, std::string* why) {
+  thread_local std::string name;
+  name.clear();
+  topic_.render(vars(batch, 0), name);
+  if (!topic_.is_literal()) sanitize_topic_name(name);
+  return topic_named(name, "its batches are rejected", why);
+}
+
+bool KafkaSink::route_per_event(DeliveryRecord* r, std::vector<rd_kafka_message_t>& msgs) {
+  const bool topics = topic_.uses_fields();
+  const bool keys = key_.uses_fields();
+  if (!topics && !keys) return true;
+  r->per_event_keys = keys;
+  thread_local std::string name;
+  thread_local std::string last_name;
+  rd_kafka_topic_t* last = nullptr;
+  last_name.clear();
+  for (const rd_kafka_message_t& m : msgs) {
+    auto* ref = static_cast<MessageRef*>(m._private);
+    const TemplateVars v = vars(*r->batch, ref->event);  // kWholeBatch: no fields, defaults
+    if (topics) {
+      name.clear();
+      topic_.render(v, name);
+      sanitize_topic_name(name);
+      if (last == nullptr || name != last_name) {
+        last = topic_named(name, dead_letter_enabled_
+                                     ? "its events go to the dead-letter file"
+                                     : "their batches are rejected (dead_letter: false)");
+        last_name = name;
+      }
+      ref->rkt = last;
+    }
+    if (keys) {
+      const size_t off = r->keys.size();
+      key_.render(v, r->keys);
+      ref->key_off = static_cast<uint32_t>(off);
+      ref->key_len = static_cast<uint32_t>(r->keys.size() - off);
+    }
+  }
+  // Keys are complete (r->keys no longer moves): point the messages at them. A message whose
+  // topic was refused (too many topics, a name librdkafka rejects) settles as dead: it is
+  // dead-lettered, or its batch is rejected with `dead_letter: false`.
+  size_t kept = 0;
+  for (rd_kafka_message_t& m : msgs) {
+    auto* ref = static_cast<MessageRef*>(m._private);
+    const std::string_view key = key_of(*ref);
+    m.key = key.empty() ? nullptr : const_cast<char*>(key.data());
+    m.key_len = key.size();
+    if (topic_of(*ref) == nullptr) {
+      metrics_.note_error(RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION);
+      tracker_.settle(ref, RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION, false);
+      continue;
+    }
+    msgs[kept++] = m;
+  }
+  msgs.resize(kept);
+  return false;
+}
+
+rd_kafka_headers_t* KafkaSink::make_headers(const Batch& batch, size_t event, size_t events) const {
+  rd_kafka_headers_t* h = rd_kafka_headers_new(headers_.size() + 3);
+  if (batch_mode_) {
+    if (zstd_) rd_kafka_header_add(h, "content-encoding", -1, "zstd", -1);
+    rd_kafka_header_add(h, "content-type", -1,
+                        format_ == EventFormat::kJson ? "application/x-ndjson" : "text/plain", -1);
+    const std::string n = std::to_string(events);
+    rd_kafka_header_add(h, "x-logagent-events", -1, n.data(), static_cast<ssize_t>(n.size()));
+  }
+  std::string value;
+  for (const Header& hd : headers_) {
+    value.clear();
+    hd.value.render(vars(batch, event), value);
+    rd_kafka_header_add(h, hd.name.c_str(), -1, value.data(), static_cast<ssize_t>(value.size()));
+  }
+  return h;
+}
+
+}  // namespace logagent::plugins::kafka
