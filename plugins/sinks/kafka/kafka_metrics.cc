@@ -23,7 +23,7 @@ KafkaMetrics::KafkaMetrics(const MetricsScope& scope)
       delivered_msgs_total_(scope.counter(kDeliveredMessages)),
       delivered_bytes_total_(scope.counter(kDeliveredBytes)),
       retries_total_(scope.counter(kRetries)),
-      queue_full_total_(scope.counter(kQueueFull)),
+      queue_full_total_(scope.counter(kQueueFullWaits)),
       dead_lettered_total_(scope.counter(kEventsDeadLettered)) {}
 
 void KafkaMetrics::note_error(rd_kafka_resp_err_t err) {

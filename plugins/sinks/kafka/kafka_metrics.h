@@ -46,9 +46,9 @@ inline constexpr MetricDef kDeliveredBytes{
 inline constexpr MetricDef kRetries{"logagent_kafka_retries_total", MetricKind::kCounter,
                                     "pipeline,sink",
                                     "Messages produced again after a retriable failure"};
-inline constexpr MetricDef kQueueFull{"logagent_kafka_queue_full_total", MetricKind::kCounter,
-                                      "pipeline,sink",
-                                      "Times a lane waited because the producer queue was full"};
+inline constexpr MetricDef kQueueFullWaits{
+    "logagent_kafka_queue_full_total", MetricKind::kCounter, "pipeline,sink",
+    "Times a lane waited because the producer queue was full"};
 inline constexpr MetricDef kErrors{
     "logagent_kafka_errors_total", MetricKind::kCounter, "pipeline,sink,reason",
     "Kafka errors (delivery reports and client errors), by librdkafka error name"};
@@ -56,8 +56,8 @@ inline constexpr MetricDef kEventsDeadLettered{
     "logagent_sink_events_dead_lettered_total", MetricKind::kCounter, "pipeline,sink",
     "Events written to the dead-letter file after a permanent error"};
 inline constexpr MetricDef kKafkaMetrics[] = {
-    kMessagesInFlight,  kBatchesPending, kBrokerUp, kBrokerRtt, kProducerRecreated,
-    kDeliveredMessages, kDeliveredBytes, kRetries,  kQueueFull, kErrors,
+    kMessagesInFlight,  kBatchesPending, kBrokerUp, kBrokerRtt,      kProducerRecreated,
+    kDeliveredMessages, kDeliveredBytes, kRetries,  kQueueFullWaits, kErrors,
     kEventsDeadLettered};
 
 class KafkaMetrics {
