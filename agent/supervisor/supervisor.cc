@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "agent/core/buffer_pool.h"
@@ -36,6 +37,14 @@ sigset_t control_signals() {
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGHUP);
   return set;
+}
+
+// A SIGTERM or SIGINT is waiting to be taken (by the run loop's sigtimedwait).
+bool stop_pending() {
+  sigset_t pending;
+  sigemptyset(&pending);
+  if (sigpending(&pending) != 0) return false;
+  return sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1;
 }
 
 void register_agent_metrics(MetricsRegistry& metrics, const BufferPool& pool) {
@@ -192,6 +201,9 @@ class Supervisor {
   HeapTrimmer heap_trimmer_;  // keeps RSS following the live heap (see agent/supervisor/heap.h)
   Health health_;
   ReloadChannel reloads_;
+  // Set by a reload a SIGTERM or SIGINT interrupted: the deadline its drains had, which the stop
+  // that follows keeps (the agent stops within one shutdown_timeout of the signal).
+  std::optional<Clock::time_point> stop_by_;
   HttpServer http_;  // last: stopped first, while what its handlers use still exists
 };
 
@@ -272,7 +284,8 @@ int Supervisor::run() {
 
   sd_notify_state("STOPPING=1");
   health_.publish(false, "stopping\n");
-  const auto deadline = Clock::now() + config_->shutdown_timeout.value;
+  auto deadline = Clock::now() + config_->shutdown_timeout.value;
+  if (stop_by_) deadline = std::min(deadline, *stop_by_);
   std::vector<std::string> unsaved;
   for (auto& slot : slots_) {
     if (!slot.pipeline->shutdown(deadline)) unsaved.push_back(slot.pipeline->name());
@@ -328,6 +341,7 @@ HttpResponse Supervisor::reload() {
     spdlog::warn("reload requested: not available in this mode; ignored");
     return text(400, "reload is not available\n");
   }
+  if (stop_pending()) return text(503, "reload not started: the agent is stopping\n");
   spdlog::info("reload: reading {}", options_.config_path);
   sd_notify_state("RELOADING=1");
   Diagnostics diag;
@@ -369,10 +383,15 @@ HttpResponse Supervisor::reload() {
   // Inherited settings also count as a change of every pipeline.
   const bool inherited_changed = next->checkpoint_interval.value != cur.checkpoint_interval.value ||
                                  next->shutdown_timeout.value != cur.shutdown_timeout.value;
+  // One deadline for every drain of this reload, as for a stop: a reload takes at most one
+  // shutdown_timeout however many pipelines it restarts.
+  const auto drain_by = Clock::now() + cur.shutdown_timeout.value;
 
   std::vector<Slot> kept;
   bool failed = false;
+  bool interrupted = false;
   for (const auto& pc : next->pipelines) {
+    if ((interrupted = stop_pending())) break;
     auto old = std::find_if(slots_.begin(), slots_.end(), [&](const Slot& s) {
       return s.pipeline && s.pipeline->name() == pc.name;
     });
@@ -391,9 +410,11 @@ HttpResponse Supervisor::reload() {
       continue;
     }
     if (old != slots_.end()) {
-      old->pipeline->shutdown(Clock::now() + old->config->shutdown_timeout.value);
+      old->pipeline->shutdown(drain_by);
       old->pipeline.reset();
     }
+    // Stopping now: the new pipeline never starts (and writes no checkpoint).
+    if ((interrupted = stop_pending())) break;
     if (Status st = made.value()->start(); !st) {
       // Kept, stopped: /ready answers 503 naming it, and the next reload tries again. Having
       // never started, it writes no checkpoint: its file keeps what the old pipeline saved.
@@ -407,11 +428,22 @@ HttpResponse Supervisor::reload() {
     note(std::string(old != slots_.end() ? "restarted" : "started") + " pipeline " + pc.name);
     kept.push_back({next, &pc, std::move(made.value())});
   }
+  if (interrupted) {
+    // The rest stays as it was, for the stop to drain by the same deadline.
+    for (auto& slot : slots_) {
+      if (slot.pipeline) kept.push_back(std::move(slot));
+    }
+    slots_ = std::move(kept);
+    stop_by_ = drain_by;
+    spdlog::warn("reload: interrupted by a stop signal; stopping");
+    return text(503, report + "reload interrupted: the agent is stopping\n");
+  }
   for (auto& slot : slots_) {
     if (!slot.pipeline) continue;  // restarted or kept above
     note("stopping pipeline " + slot.pipeline->name() + " (no longer configured)");
-    slot.pipeline->shutdown(Clock::now() + slot.config->shutdown_timeout.value);
+    slot.pipeline->shutdown(drain_by);
   }
+  if (stop_pending()) stop_by_ = drain_by;  // it came during these last drains
   slots_ = std::move(kept);
   config_ = next;
   const size_t unchanged =
