@@ -1,5 +1,6 @@
 #include "agent/codec/event_encoder.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
@@ -69,7 +70,7 @@ char* put_lit(char* p, const char (&lit)[N]) {
 // JSON string bodies.
 
 // Length of the valid UTF-8 sequence at s[0..n), or 0 if it is not valid.
-size_t utf8_sequence(const unsigned char* s, size_t n) {
+[[gnu::always_inline]] inline size_t utf8_sequence(const unsigned char* s, size_t n) {
   const unsigned char c = s[0];
   size_t len = 0;
   uint32_t min = 0;
@@ -333,10 +334,80 @@ bool is_metadata_key(std::string_view key) {
   }
 }
 
-// ,"key":value for each field: one room check per field unless it is large.
+// A hash of a key, equal for every two fields written under one key: "_" + a metadata key and
+// that key with its "_" (no leading "_" counts), keys alike once invalid UTF-8 is U+FFFD (the
+// class -- the ASCII byte, or "not ASCII" -- of the first byte, of the second when the first is
+// ASCII, and of the last). 7 bits.
+inline unsigned key_hash(std::string_view key) {
+  if (!key.empty() && key[0] == '_') key.remove_prefix(1);
+  if (key.empty()) return 0;
+  const auto* k = reinterpret_cast<const unsigned char*>(key.data());
+  const uint32_t first = std::min<uint32_t>(k[0], 0x80);
+  const uint32_t second = first == 0x80    ? 0x80
+                          : key.size() < 2 ? 0xFF
+                                           : std::min<uint32_t>(k[1], 0x80);
+  const uint32_t last = std::min<uint32_t>(k[key.size() - 1], 0x80);
+  return ((first | (second << 8) | (last << 16)) * 0x9E3779B1u) >> 25;
+}
+
+// Fields `a` and `b` are written under the same key.
+inline bool same_written_key(const Field& a, bool a_prefixed, const Field& b, bool b_prefixed) {
+  if (a_prefixed == b_prefixed) return same_json_text(a.key, b.key);
+  // "_" + a metadata key (ASCII) against a key written as it is.
+  const std::string_view plain = a_prefixed ? b.key : a.key;
+  const std::string_view prefixed = a_prefixed ? a.key : b.key;
+  return plain.size() == prefixed.size() + 1 && plain[0] == '_' && plain.substr(1) == prefixed;
+}
+
+// Which written keys occur more than once among an event's fields, as a 128-bit filter of their
+// hashes (kept in registers): a field whose hash is not in it has a key of its own (the common
+// case: one pass, no allocation); only the others are compared with the fields after them.
+class RepeatedKeys {
+ public:
+  explicit RepeatedKeys(std::span<const Field> fields) {
+    if (fields.size() < 2) return;
+    uint64_t seen_lo = 0;
+    uint64_t seen_hi = 0;
+    uint64_t twice_lo = 0;
+    uint64_t twice_hi = 0;
+    for (const Field& f : fields) {
+      const unsigned h = key_hash(f.key);
+      const uint64_t bit = uint64_t{1} << (h & 63);
+      const uint64_t hi = uint64_t{0} - ((h >> 6) & 1);  // all ones for the upper half
+      twice_lo |= seen_lo & bit & ~hi;
+      twice_hi |= seen_hi & bit & hi;
+      seen_lo |= bit & ~hi;
+      seen_hi |= bit & hi;
+    }
+    twice_lo_ = twice_lo;
+    twice_hi_ = twice_hi;
+  }
+  // A field after fields[i] is written under the same key (so fields[i] is not written).
+  bool superseded(std::span<const Field> fields, size_t i, bool prefixed) const {
+    if ((twice_lo_ | twice_hi_) == 0) return false;
+    const unsigned h = key_hash(fields[i].key);
+    if ((((h >> 6) & 1 ? twice_hi_ : twice_lo_) & (uint64_t{1} << (h & 63))) == 0) return false;
+    for (size_t j = i + 1; j < fields.size(); ++j) {
+      if (same_written_key(fields[i], prefixed, fields[j], is_metadata_key(fields[j].key))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+ private:
+  uint64_t twice_lo_ = 0;
+  uint64_t twice_hi_ = 0;
+};
+
+// ,"key":value for each field whose key no later field has: one room check per field unless it
+// is large.
 void put_fields(Output& out, std::span<const Field> fields) {
-  for (const Field& f : fields) {
+  const RepeatedKeys repeated(fields);
+  for (size_t i = 0; i < fields.size(); ++i) {
+    const Field& f = fields[i];
     const bool prefixed = is_metadata_key(f.key);
+    if (repeated.superseded(fields, i, prefixed)) continue;  // the last value of a key wins
     const bool string = f.type == FieldType::kString;
     const std::string_view value =
         string || !f.value.empty() ? f.value : std::string_view("null");  // never invalid JSON
@@ -414,6 +485,30 @@ void encode_json(std::string& out_string, const Batch& batch) {
 void append_json_string(std::string& out, std::string_view bytes) {
   Output o(out);
   put_json_string(o, bytes);
+}
+
+bool same_json_text(std::string_view a, std::string_view b) {
+  if (a == b) return true;
+  const auto* x = reinterpret_cast<const unsigned char*>(a.data());
+  const auto* y = reinterpret_cast<const unsigned char*>(b.data());
+  size_t i = 0;
+  size_t j = 0;
+  while (i < a.size() && j < b.size()) {
+    if (x[i] < 0x80 || y[j] < 0x80) {
+      if (x[i] != y[j]) return false;
+      ++i, ++j;
+      continue;
+    }
+    constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
+    const size_t la = utf8_sequence(x + i, a.size() - i);
+    const size_t lb = utf8_sequence(y + j, b.size() - j);
+    if ((la == 0 ? kReplacement : a.substr(i, la)) != (lb == 0 ? kReplacement : b.substr(j, lb))) {
+      return false;
+    }
+    i += la == 0 ? 1 : la;
+    j += lb == 0 ? 1 : lb;
+  }
+  return i == a.size() && j == b.size();
 }
 
 std::string format_rfc3339_us(int64_t unix_ns) {
