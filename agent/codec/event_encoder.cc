@@ -80,43 +80,55 @@ class TimeText {
 // ---------------------------------------------------------------------------------------------
 // Events.
 
-// ,"key":value for each field whose key no later field has: one room check per field unless it
-// is large.
-void put_fields(Output& out, std::span<const Field> fields) {
-  const RepeatedKeys repeated(fields);
-  for (size_t i = 0; i < fields.size(); ++i) {
-    const Field& f = fields[i];
-    const bool prefixed = is_metadata_key(f.key);
-    if (repeated.superseded(fields, i, prefixed)) continue;  // the last value of a key wins
-    const bool string = f.type == FieldType::kString;
-    const std::string_view value =
-        string || !f.value.empty() ? f.value : std::string_view("null");  // never invalid JSON
-    if (f.key.size() + value.size() <= kPieceBytes) {
-      char* o = out.room(6 * (f.key.size() + value.size()) + 2 * kSlack + 8);
-      o = prefixed ? put_lit(o, ",\"_") : put_lit(o, ",\"");
-      o = escape_short(o, f.key);
-      o = put_lit(o, "\":");
-      if (string) {
-        *o++ = '"';
-        o = escape_short(o, value);
-        *o++ = '"';
-      } else {
-        std::memcpy(o, value.data(), value.size());
-        o += value.size();
-      }
-      out.commit(o);
-      continue;
-    }
-    char* p = out.room(3);
-    out.commit(prefixed ? put_lit(p, ",\"_") : put_lit(p, ",\""));
-    put_json_chars(out, f.key);
-    p = out.room(2);
-    out.commit(put_lit(p, "\":"));
+// ,"key":value of one field: one room check unless it is large.
+void put_field(Output& out, const Field& f) {
+  const bool prefixed = is_metadata_key(f.key);
+  const bool string = f.type == FieldType::kString;
+  const std::string_view value =
+      string || !f.value.empty() ? f.value : std::string_view("null");  // never invalid JSON
+  if (f.key.size() + value.size() <= kPieceBytes) {
+    char* o = out.room(6 * (f.key.size() + value.size()) + 2 * kSlack + 8);
+    o = prefixed ? put_lit(o, ",\"_") : put_lit(o, ",\"");
+    o = escape_short(o, f.key);
+    o = put_lit(o, "\":");
     if (string) {
-      put_json_string(out, value);
+      *o++ = '"';
+      o = escape_short(o, value);
+      *o++ = '"';
     } else {
-      out.put(value);
+      std::memcpy(o, value.data(), value.size());
+      o += value.size();
     }
+    out.commit(o);
+    return;
+  }
+  char* p = out.room(3);
+  out.commit(prefixed ? put_lit(p, ",\"_") : put_lit(p, ",\""));
+  put_json_chars(out, f.key);
+  p = out.room(2);
+  out.commit(put_lit(p, "\":"));
+  if (string) {
+    put_json_string(out, value);
+  } else {
+    out.put(value);
+  }
+}
+
+// Every field whose key no later field has. Written in one pass while the keys' hashes are
+// noted; only when a hash came twice (rare) are the keys compared, and when two are really the
+// same the fields are written again without the superseded ones.
+void put_fields(Output& out, std::span<const Field> fields) {
+  const size_t mark = out.size();
+  RepeatedKeys repeated;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    repeated.add(i, fields[i].key);
+    put_field(out, fields[i]);
+  }
+  if (!repeated.any(fields)) return;
+  out.truncate(mark);
+  for (size_t i = 0; i < fields.size(); ++i) {
+    // The last value of a key wins.
+    if (!repeated.superseded(fields, i, is_metadata_key(fields[i].key))) put_field(out, fields[i]);
   }
 }
 

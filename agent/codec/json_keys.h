@@ -1,9 +1,9 @@
 // The json output's rule for the keys of parsed fields (internal to agent/codec): a field named
 // like a metadata key (time, file, offset, message, truncated) is written as "_<key>", and each
 // key is written once per object -- when several fields are written under one key, the last one
-// wins. RepeatedKeys finds those fields without allocating: one pass over an event's fields
-// builds a 128-bit filter of their key hashes, and only a field whose hash is in it twice is
-// compared with the fields after it.
+// wins. RepeatedKeys finds those fields without allocating: the encoder notes each key's hash in a
+// 128-bit filter as it writes the field, and only fields of a hash that came twice are compared
+// with the fields after them.
 //
 // Threads: pure functions; a RepeatedKeys serves one event.
 #pragma once
@@ -36,19 +36,15 @@ inline bool is_metadata_key(std::string_view key) {
 }
 
 // A hash of a key, equal for every two fields written under one key: "_" + a metadata key and
-// that key with its "_" (no leading "_" counts), keys alike once invalid UTF-8 is U+FFFD (the
-// class -- the ASCII byte, or "not ASCII" -- of the first byte, of the second when the first is
-// ASCII, and of the last). 7 bits.
+// that key (a leading "_" is skipped), keys alike once invalid UTF-8 is U+FFFD (the class -- the
+// ASCII byte, or "not ASCII" -- of the first byte and of the last). 7 bits.
 inline unsigned key_hash(std::string_view key) {
-  if (!key.empty() && key[0] == '_') key.remove_prefix(1);
   if (key.empty()) return 0;
   const auto* k = reinterpret_cast<const unsigned char*>(key.data());
-  const uint32_t first = std::min<uint32_t>(k[0], 0x80);
-  const uint32_t second = first == 0x80    ? 0x80
-                          : key.size() < 2 ? 0xFF
-                                           : std::min<uint32_t>(k[1], 0x80);
-  const uint32_t last = std::min<uint32_t>(k[key.size() - 1], 0x80);
-  return ((first | (second << 8) | (last << 16)) * 0x9E3779B1u) >> 25;
+  const size_t first = k[0] == '_' && key.size() > 1 ? 1 : 0;
+  const uint32_t a = std::min<uint32_t>(k[first], 0x80);
+  const uint32_t z = std::min<uint32_t>(k[key.size() - 1], 0x80);
+  return ((a | (z << 8)) * 0x9E3779B1u) >> 25;
 }
 
 // Fields `a` and `b` are written under the same key.
@@ -60,32 +56,33 @@ inline bool same_written_key(const Field& a, bool a_prefixed, const Field& b, bo
   return plain.size() == prefixed.size() + 1 && plain[0] == '_' && plain.substr(1) == prefixed;
 }
 
-// Which written keys occur more than once among an event's fields, as a 128-bit filter of their
-// hashes (kept in registers): a field whose hash is not in it has a key of its own (the common
-// case: one pass, no allocation); only the others are compared with the later fields of the same
-// hash. The hashes of the first kKept fields are kept (on the stack), the others recomputed.
+// Which written keys occur more than once among an event's fields: add() notes the hash of each
+// key in a 128-bit filter (kept in registers once inlined) and, for the first kKept fields, on
+// the stack. A field whose hash came once has a key of its own (the common case: no comparison,
+// no allocation); only fields of a hash that came twice are compared with the later fields of
+// that hash.
 class RepeatedKeys {
  public:
   static constexpr size_t kKept = 32;
 
-  explicit RepeatedKeys(std::span<const Field> fields) {
-    if (fields.size() < 2) return;
-    uint64_t seen_lo = 0;
-    uint64_t seen_hi = 0;
-    uint64_t twice_lo = 0;
-    uint64_t twice_hi = 0;
-    for (size_t i = 0; i < fields.size(); ++i) {
-      const unsigned h = key_hash(fields[i].key);
-      if (i < kKept) hashes_[i] = static_cast<uint8_t>(h);
-      const uint64_t bit = uint64_t{1} << (h & 63);
-      const uint64_t hi = uint64_t{0} - ((h >> 6) & 1);  // all ones for the upper half
-      twice_lo |= seen_lo & bit & ~hi;
-      twice_hi |= seen_hi & bit & hi;
-      seen_lo |= bit & ~hi;
-      seen_hi |= bit & hi;
+  // Field `i` (added in order from 0) has key `key`.
+  void add(size_t i, std::string_view key) {
+    const unsigned h = key_hash(key);
+    if (i < kKept) hashes_[i] = static_cast<uint8_t>(h);
+    const uint64_t bit = uint64_t{1} << (h & 63);
+    const uint64_t hi = uint64_t{0} - ((h >> 6) & 1);  // all ones for the upper half
+    twice_lo_ |= seen_lo_ & bit & ~hi;
+    twice_hi_ |= seen_hi_ & bit & hi;
+    seen_lo_ |= bit & ~hi;
+    seen_hi_ |= bit & hi;
+  }
+  // Some field of `fields` (all added) is superseded by a later one.
+  bool any(std::span<const Field> fields) const {
+    if ((twice_lo_ | twice_hi_) == 0) return false;
+    for (size_t i = 0; i + 1 < fields.size(); ++i) {
+      if (superseded(fields, i, is_metadata_key(fields[i].key))) return true;
     }
-    twice_lo_ = twice_lo;
-    twice_hi_ = twice_hi;
+    return false;
   }
   // A field after fields[i] is written under the same key (so fields[i] is not written).
   bool superseded(std::span<const Field> fields, size_t i, bool prefixed) const {
@@ -106,6 +103,8 @@ class RepeatedKeys {
     return i < kKept ? hashes_[i] : key_hash(fields[i].key);
   }
 
+  uint64_t seen_lo_ = 0;
+  uint64_t seen_hi_ = 0;
   uint64_t twice_lo_ = 0;
   uint64_t twice_hi_ = 0;
   uint8_t hashes_[kKept];  // written for the first min(kKept, fields) fields only

@@ -48,6 +48,13 @@ class Output {
     std::memcpy(p, s.data(), s.size());
     p_ = p + s.size();
   }
+  // Bytes written so far, in the caller's string and the buffer.
+  size_t size() const { return out_.size() + static_cast<size_t>(p_ - buf_); }
+  // Forgets what was written after the first `n` bytes (n ≤ size()).
+  void truncate(size_t n) {
+    flush();
+    out_.resize(n);
+  }
   void flush() {
     out_.append(buf_, static_cast<size_t>(p_ - buf_));
     p_ = buf_;

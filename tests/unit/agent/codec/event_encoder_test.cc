@@ -275,3 +275,23 @@ TEST_CASE("json output keeps every field of distinct keys, however many, in orde
   encode_batch(json, b, EventFormat::kJson);
   CHECK(json.ends_with(R"("message":"m")" + want + "}\n"));
 }
+
+TEST_CASE("a repeated key among fields larger than the encoder's buffer is written once too") {
+  Batch b;
+  b.source = std::make_shared<SourceInfo>(SourceInfo{"/l"});
+  b.read_time_ns = 1'700'000'000'000'000'000;
+  b.events.push_back({"first", 0, 0, 0});
+  b.events.push_back({"second", 6, 0, 0});
+  const std::string big_a(30000, 'a');
+  const std::string big_b(20000, 'b');
+  b.fields = {{"a", big_a, FieldType::kString},
+              {"b", big_b, FieldType::kString},
+              {"a", "last", FieldType::kString},
+              {"c", "1", FieldType::kNumber}};
+  b.spans = {{0, 4}, {3, 1}};
+  std::string json = "kept";
+  encode_batch(json, b, EventFormat::kJson);
+  const std::string head = R"({"time":"2023-11-14T22:13:20.000000Z","file":"/l","offset":)";
+  CHECK(json == "kept" + head + R"(0,"message":"first","b":")" + big_b + R"(","a":"last","c":1})" +
+                    "\n" + head + R"(6,"message":"second","c":1})" + "\n");
+}
