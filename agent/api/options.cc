@@ -63,6 +63,17 @@ std::string lower(std::string s) {
   return s;
 }
 
+// Replaces every scalar value under `node` (a deep copy) by its ${VAR} expansion.
+void expand_scalars(YAML::Node node) {
+  if (node.IsScalar()) {
+    if (auto expanded = expand_env(node.Scalar(), nullptr)) node = *expanded;
+  } else if (node.IsSequence()) {
+    for (YAML::Node element : node) expand_scalars(element);
+  } else if (node.IsMap()) {
+    for (auto kv : node) expand_scalars(kv.second);
+  }
+}
+
 std::string mark_prefix(const std::string& name, const YAML::Mark& mark) {
   if (mark.is_null() || mark.line < 0 || mark.column < 0) return name;
   return fmt::format("{}:{}:{}", name, mark.line + 1, mark.column + 1);
@@ -96,6 +107,13 @@ bool ConfigNode::is_scalar() const { return node_->IsDefined() && node_->IsScala
 size_t ConfigNode::size() const { return is_map() || is_sequence() ? node_->size() : 0; }
 std::string ConfigNode::raw_scalar() const { return is_scalar() ? node_->Scalar() : std::string(); }
 std::string ConfigNode::dump() const { return node_->IsDefined() ? YAML::Dump(*node_) : ""; }
+
+std::string ConfigNode::expanded_dump() const {
+  if (!node_->IsDefined()) return "";
+  YAML::Node copy = YAML::Clone(*node_);
+  expand_scalars(copy);
+  return YAML::Dump(copy);
+}
 
 std::string_view ConfigNode::kind() const {
   if (!node_->IsDefined()) return "an empty value";

@@ -86,8 +86,12 @@ class ConfigNode {
   std::optional<std::string> scalar(Diagnostics& diag) const;
   // The scalar as written (no ${VAR} expansion); "" when not a scalar.
   std::string raw_scalar() const;
-  // The node as YAML text, in a canonical form (what the config's fingerprints compare).
+  // The node as YAML text, in a canonical form.
   std::string dump() const;
+  // The same with ${VAR} expanded in every scalar value (a scalar whose expansion fails stays as
+  // written; binding reports it): what the config's fingerprints compare, so a change of an
+  // environment variable a pipeline uses changes its fingerprint.
+  std::string expanded_dump() const;
   // "a map", "a list", "a scalar" or "an empty value", for messages.
   std::string_view kind() const;
 

@@ -1,264 +1,27 @@
+// The json and raw event encodings (event_encoder.h); strings go through json_string.cc.
 #include "agent/codec/event_encoder.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
 
+#include "agent/codec/json_keys.h"
+#include "agent/codec/json_output.h"
 #include "agent/core/clock.h"
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 namespace logagent {
 namespace {
 
-// ---------------------------------------------------------------------------------------------
-// Output: a stack buffer flushed into the caller's string. Writers ask for room (a bound of what
-// they will write), write through a raw pointer and commit; nothing is zero-filled, and the
-// string grows only by what was really written.
-
-constexpr size_t kBufferBytes = 32 * 1024;
-// Room past a bound that the escaper may use: a 16-byte block store, plus the input read past a
-// piece's end (one 16-byte block and one 4-byte UTF-8 sequence, each ≤ 6 bytes out per byte in).
-constexpr size_t kSlack = 256;
-// Input bytes escaped per room check (6 output bytes per input byte at worst: \u0000).
-constexpr size_t kPieceBytes = (kBufferBytes - kSlack) / 6;
-
-class Output {
- public:
-  explicit Output(std::string& out) : out_(out) {}
-  Output(const Output&) = delete;
-  Output& operator=(const Output&) = delete;
-  ~Output() { flush(); }
-
-  // A write position with room for `n` bytes (n ≤ kBufferBytes).
-  char* room(size_t n) {
-    if (static_cast<size_t>(buf_ + kBufferBytes - p_) < n) flush();
-    return p_;
-  }
-  void commit(char* p) { p_ = p; }
-  void put(std::string_view s) {
-    if (s.size() > kBufferBytes / 4) {
-      flush();
-      out_.append(s);
-      return;
-    }
-    char* p = room(s.size());
-    std::memcpy(p, s.data(), s.size());
-    p_ = p + s.size();
-  }
-  void flush() {
-    out_.append(buf_, static_cast<size_t>(p_ - buf_));
-    p_ = buf_;
-  }
-
- private:
-  std::string& out_;
-  char buf_[kBufferBytes];
-  char* p_ = buf_;
-};
-
-template <size_t N>
-char* put_lit(char* p, const char (&lit)[N]) {
-  std::memcpy(p, lit, N - 1);
-  return p + N - 1;
-}
-
-// ---------------------------------------------------------------------------------------------
-// JSON string bodies.
-
-// Length of the valid UTF-8 sequence at s[0..n), or 0 if it is not valid.
-size_t utf8_sequence(const unsigned char* s, size_t n) {
-  const unsigned char c = s[0];
-  size_t len = 0;
-  uint32_t min = 0;
-  uint32_t cp = 0;
-  if (c >= 0xC2 && c <= 0xDF) {
-    len = 2, min = 0x80, cp = c & 0x1Fu;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3, min = 0x800, cp = c & 0x0Fu;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4, min = 0x10000, cp = c & 0x07u;
-  } else {
-    return 0;
-  }
-  if (n < len) return 0;
-  for (size_t i = 1; i < len; ++i) {
-    if ((s[i] & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (s[i] & 0x3Fu);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return len;
-}
-
-// The escape of each byte below 0x20, and of '"' and '\\': \n, \r, \t and \" \\ are short, the
-// rest \u00XX (the contract: no \b or \f short forms).
-struct Escape {
-  char text[8];
-  uint8_t len;
-};
-constexpr Escape make_escape(unsigned c) {
-  constexpr char kHex[] = "0123456789abcdef";
-  if (c == '\n') return {{'\\', 'n'}, 2};
-  if (c == '\r') return {{'\\', 'r'}, 2};
-  if (c == '\t') return {{'\\', 't'}, 2};
-  if (c == '"') return {{'\\', '"'}, 2};
-  if (c == '\\') return {{'\\', '\\'}, 2};
-  return {{'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]}, 6};
-}
-struct EscapeTable {
-  Escape e[0x5D];  // up to '\\' (0x5C)
-  constexpr EscapeTable() : e() {
-    for (unsigned c = 0; c < 0x5D; ++c) e[c] = make_escape(c);
-  }
-};
-constexpr EscapeTable kEscapes;
-
-// Copies the run of non-ASCII bytes at s[i] (up to `stop`, plus the rest of one sequence):
-// valid sequences as they are, each invalid byte as U+FFFD. Returns the next i.
-[[gnu::noinline]] size_t escape_utf8(const unsigned char* s, size_t i, size_t stop, size_t n,
-                                     char*& o) {
-  do {
-    const size_t len = utf8_sequence(s + i, n - i);
-    if (len == 0) {
-      o = put_lit(o, "\xEF\xBF\xBD");
-      ++i;
-    } else {
-      std::memcpy(o, s + i, len);
-      o += len;
-      i += len;
-    }
-  } while (i < stop && s[i] >= 0x80);
-  return i;
-}
-
-// Handles the byte at s[i] that needs care (control, '"', '\\' or ≥ 0x80); returns the next i.
-inline size_t escape_one(const unsigned char* s, size_t i, size_t stop, size_t n, char*& o) {
-  const unsigned char c = s[i];
-  if (c >= 0x80) [[unlikely]] {
-    return escape_utf8(s, i, stop, n, o);
-  }
-  const Escape& e = kEscapes.e[c];
-  std::memcpy(o, e.text, sizeof e.text);  // fixed size: one move; only len bytes count
-  o += e.len;
-  return i + 1;
-}
-
-// 1 for the bytes that are copied as they are: 0x20-0x7F except '"' and '\\'.
-struct PlainTable {
-  bool plain[256];
-  constexpr PlainTable() : plain() {
-    for (unsigned c = 0; c < 256; ++c) plain[c] = c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
-  }
-};
-constexpr PlainTable kPlain;
-
-// Index of the first byte of the 8 at `x` (little-endian) that needs care, or 8. SWAR: the
-// borrow of a subtraction may flag a byte above a flagged one, never below it, so the lowest
-// flag is exact.
-inline unsigned first_special8(uint64_t x) {
-  constexpr uint64_t kOnes = 0x0101010101010101ull;
-  constexpr uint64_t kHigh = 0x8080808080808080ull;
-  const uint64_t ctl_or_high = (x - 0x20 * kOnes) | x;  // < 0x20 or ≥ 0x80
-  const uint64_t q = x ^ (uint64_t{'"'} * kOnes);
-  const uint64_t b = x ^ (uint64_t{'\\'} * kOnes);
-  const uint64_t zero_q = (q - kOnes) & ~q;
-  const uint64_t zero_b = (b - kOnes) & ~b;
-  const uint64_t m = (ctl_or_high | zero_q | zero_b) & kHigh;
-  return m == 0 ? 8 : static_cast<unsigned>(__builtin_ctzll(m)) / 8;
-}
-
-#if defined(__SSE2__)
-// Bit k set when byte k of the block needs care: < 0x20, '"', '\\' or ≥ 0x80 (the signed
-// compare catches both the controls and the high bytes).
-inline unsigned special_mask(__m128i v) {
-  const __m128i ctl = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20));
-  const __m128i quote = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
-  const __m128i bslash = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
-  return static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(ctl, _mm_or_si128(quote, bslash))));
-}
-#endif
-
-// Escapes s[i..) until at least `stop` (a block or a UTF-8 sequence may run a little past it)
-// and returns where it stopped. The caller gave room for 6 * (stop - i) + kSlack bytes at o.
-// Blocks of 16 bytes (SSE2), then 8 (SWAR), then single bytes; plain bytes are stored a whole
-// block at a time and the write position moves past the plain prefix only.
-size_t escape_piece(const unsigned char* s, size_t i, size_t stop, size_t n, char*& o) {
-  while (i < stop) {
-    const size_t left = n - i;
-#if defined(__SSE2__)
-    if (left >= 16) {
-      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(o), v);
-      const unsigned mask = special_mask(v);
-      if (mask == 0) {
-        o += 16;
-        i += 16;
-        continue;
-      }
-      const auto plain = static_cast<size_t>(__builtin_ctz(mask));
-      o += plain;
-      i = escape_one(s, i + plain, stop, n, o);
-      continue;
-    }
-#endif
-    if (left >= 8) {
-      uint64_t x;
-      std::memcpy(&x, s + i, 8);
-      std::memcpy(o, &x, 8);
-      const unsigned plain = first_special8(x);
-      o += plain;
-      i += plain;
-      if (plain == 8) continue;
-      i = escape_one(s, i, stop, n, o);
-      continue;
-    }
-    while (i < n && kPlain.plain[s[i]]) *o++ = static_cast<char>(s[i++]);
-    if (i < n) i = escape_one(s, i, stop, n, o);
-  }
-  return i;
-}
-
-// The JSON string body of `bytes`, without quotes, of any size.
-void put_json_chars(Output& out, std::string_view bytes) {
-  const auto* s = reinterpret_cast<const unsigned char*>(bytes.data());
-  const size_t n = bytes.size();
-  size_t i = 0;
-  while (i < n) {
-    const size_t stop = n - i > kPieceBytes ? i + kPieceBytes : n;
-    char* o = out.room(6 * (stop - i) + kSlack);
-    i = escape_piece(s, i, stop, n, o);
-    out.commit(o);
-  }
-}
-
-// Escapes all of a short `bytes` (≤ kPieceBytes) at o; room: 6 * size + kSlack.
-inline char* escape_short(char* o, std::string_view bytes) {
-  if (!bytes.empty()) {
-    escape_piece(reinterpret_cast<const unsigned char*>(bytes.data()), 0, bytes.size(),
-                 bytes.size(), o);
-  }
-  return o;
-}
-
-void put_json_string(Output& out, std::string_view bytes) {
-  if (bytes.size() <= kPieceBytes) {
-    char* o = out.room(6 * bytes.size() + kSlack + 2);
-    *o++ = '"';
-    o = escape_short(o, bytes);
-    *o++ = '"';
-    out.commit(o);
-    return;
-  }
-  char* p = out.room(1);
-  *p = '"';
-  out.commit(p + 1);
-  put_json_chars(out, bytes);
-  p = out.room(1);
-  *p = '"';
-  out.commit(p + 1);
-}
+using json_detail::escape_short;
+using json_detail::is_metadata_key;
+using json_detail::kPieceBytes;
+using json_detail::kSlack;
+using json_detail::Output;
+using json_detail::put_json_chars;
+using json_detail::put_json_string;
+using json_detail::put_lit;
+using json_detail::RepeatedKeys;
 
 // ---------------------------------------------------------------------------------------------
 // Times: "YYYY-MM-DDTHH:MM:SS.uuuuuuZ", the date and time reformatted only when the second
@@ -317,55 +80,55 @@ class TimeText {
 // ---------------------------------------------------------------------------------------------
 // Events.
 
-// time, file, offset, message and truncated: parsed fields of those names get a "_" prefix.
-bool is_metadata_key(std::string_view key) {
-  switch (key.size()) {
-    case 4:
-      return key == "time" || key == "file";
-    case 6:
-      return key == "offset";
-    case 7:
-      return key == "message";
-    case 9:
-      return key == "truncated";
-    default:
-      return false;
+// ,"key":value of one field: one room check unless it is large.
+void put_field(Output& out, const Field& f) {
+  const bool prefixed = is_metadata_key(f.key);
+  const bool string = f.type == FieldType::kString;
+  const std::string_view value =
+      string || !f.value.empty() ? f.value : std::string_view("null");  // never invalid JSON
+  if (f.key.size() + value.size() <= kPieceBytes) {
+    char* o = out.room(6 * (f.key.size() + value.size()) + 2 * kSlack + 8);
+    o = prefixed ? put_lit(o, ",\"_") : put_lit(o, ",\"");
+    o = escape_short(o, f.key);
+    o = put_lit(o, "\":");
+    if (string) {
+      *o++ = '"';
+      o = escape_short(o, value);
+      *o++ = '"';
+    } else {
+      std::memcpy(o, value.data(), value.size());
+      o += value.size();
+    }
+    out.commit(o);
+    return;
+  }
+  char* p = out.room(3);
+  out.commit(prefixed ? put_lit(p, ",\"_") : put_lit(p, ",\""));
+  put_json_chars(out, f.key);
+  p = out.room(2);
+  out.commit(put_lit(p, "\":"));
+  if (string) {
+    put_json_string(out, value);
+  } else {
+    out.put(value);
   }
 }
 
-// ,"key":value for each field: one room check per field unless it is large.
+// Every field whose key no later field has. Written in one pass while the keys' hashes are
+// noted; only when a hash came twice (rare) are the keys compared, and when two are really the
+// same the fields are written again without the superseded ones.
 void put_fields(Output& out, std::span<const Field> fields) {
-  for (const Field& f : fields) {
-    const bool prefixed = is_metadata_key(f.key);
-    const bool string = f.type == FieldType::kString;
-    const std::string_view value =
-        string || !f.value.empty() ? f.value : std::string_view("null");  // never invalid JSON
-    if (f.key.size() + value.size() <= kPieceBytes) {
-      char* o = out.room(6 * (f.key.size() + value.size()) + 2 * kSlack + 8);
-      o = prefixed ? put_lit(o, ",\"_") : put_lit(o, ",\"");
-      o = escape_short(o, f.key);
-      o = put_lit(o, "\":");
-      if (string) {
-        *o++ = '"';
-        o = escape_short(o, value);
-        *o++ = '"';
-      } else {
-        std::memcpy(o, value.data(), value.size());
-        o += value.size();
-      }
-      out.commit(o);
-      continue;
-    }
-    char* p = out.room(3);
-    out.commit(prefixed ? put_lit(p, ",\"_") : put_lit(p, ",\""));
-    put_json_chars(out, f.key);
-    p = out.room(2);
-    out.commit(put_lit(p, "\":"));
-    if (string) {
-      put_json_string(out, value);
-    } else {
-      out.put(value);
-    }
+  const size_t mark = out.size();
+  RepeatedKeys repeated;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    repeated.add(i, fields[i].key);
+    put_field(out, fields[i]);
+  }
+  if (!repeated.any(fields)) return;
+  out.truncate(mark);
+  for (size_t i = 0; i < fields.size(); ++i) {
+    // The last value of a key wins.
+    if (!repeated.superseded(fields, i, is_metadata_key(fields[i].key))) put_field(out, fields[i]);
   }
 }
 
@@ -408,13 +171,7 @@ void encode_json(std::string& out_string, const Batch& batch) {
     out.commit(put_lit(p, "}\n"));
   }
 }
-
 }  // namespace
-
-void append_json_string(std::string& out, std::string_view bytes) {
-  Output o(out);
-  put_json_string(o, bytes);
-}
 
 std::string format_rfc3339_us(int64_t unix_ns) {
   TimeText t;

@@ -7,14 +7,17 @@
 // bytes are escaped (\n, \r, \t, the rest \u00XX; '"' and '\' as \" and \\).
 // Parsed fields (fields.h) follow as top-level keys, in the order the stages added them: strings
 // escaped as above, numbers, booleans, null and nested JSON (kRaw) copied verbatim. A field whose
-// key is a metadata key (time, file, offset, message, truncated) is written as "_<key>". Duplicate
-// keys are all written, in order (most JSON readers keep the last one).
+// key is a metadata key (time, file, offset, message, truncated) is written as "_<key>", so the
+// line's own "message" (and the other metadata) is never replaced by a field. Each key is written
+// once per object: when several fields are written under one key (a repeated input key, two
+// stages setting it, "message" and "_message"), the last one wins, at its own position. Nested
+// values (kRaw) are copied as they are.
 //
-// How it is fast (perf/bench_encoder.cc): bytes needing escape are found 16 at a time (SSE2),
-// then 8 (SWAR), then one by one; plain bytes are copied a block at a time. Output goes through a
-// 32 KiB stack buffer with one room check per piece (no zero-filling, no fmt), appended to the
-// caller's string, which is reserved once per batch from an estimate. The date and time text is
-// rebuilt only when the second changes.
+// How it is fast (perf/bench_encoder.cc): strings are escaped a block at a time (json_string.cc);
+// output goes through a 32 KiB stack buffer with one room check per piece (json_output.h: no
+// zero-filling, no fmt), appended to the caller's string, which is reserved once per batch from
+// an estimate; repeated keys are found without allocating (json_keys.h). The date and time text
+// is rebuilt only when the second changes.
 //
 // Threads: pure functions; callers keep their own output buffers (no allocation per event once
 // the buffer has grown). Uses about 33 KiB of stack.
@@ -25,11 +28,10 @@
 
 #include "agent/api/batch.h"
 #include "agent/api/encoding.h"
+#include "agent/codec/json_string.h"  // append_json_string, same_json_text
 
 namespace logagent {
 
-// Appends `bytes` as a JSON string literal (with quotes).
-void append_json_string(std::string& out, std::string_view bytes);
 // Appends the batch's live events in `format`, each followed by "\n".
 void encode_batch(std::string& out, const Batch& batch, EventFormat format);
 // "2026-11-27T01:02:03.123456Z"

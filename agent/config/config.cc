@@ -212,7 +212,7 @@ class Loader {
       return out;
     }
     (void)config_detail::pipeline_schema().bind(node, out, diag_, kPipelineSections);
-    out.fingerprint = node.dump();
+    out.fingerprint = node.expanded_dump();
     check_pipeline(node, out);
     if (!valid_pipeline_name(out.name)) out.name.clear();  // reported; no duplicate check
     const ConfigNode input = node.child("input");

@@ -46,8 +46,8 @@ struct PipelineConfig {
   PluginConfig input;
   std::vector<PluginConfig> stages;
   std::vector<PluginConfig> sinks;
-  // The pipeline's YAML as written (canonical dump): a reload restarts a pipeline only when
-  // this, or a setting it inherits, changed.
+  // The pipeline's YAML with ${VAR} expanded (canonical dump): a reload restarts a pipeline only
+  // when this, or a setting it inherits, changed.
   std::string fingerprint;
 };
 

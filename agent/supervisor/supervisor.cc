@@ -6,12 +6,10 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <cstdio>
 #include <memory>
-#include <mutex>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "agent/core/buffer_pool.h"
@@ -21,7 +19,12 @@
 #include "agent/metrics/process_metrics.h"
 #include "agent/pipeline/pipeline.h"
 #include "agent/supervisor/data_dir_lock.h"
+#include "agent/supervisor/health.h"
 #include "agent/supervisor/heap.h"
+#include "agent/supervisor/once_report.h"
+#include "agent/supervisor/reload.h"
+#include "agent/supervisor/reload_channel.h"
+#include "agent/supervisor/reload_plan.h"
 #include "agent/supervisor/sd_notify.h"
 #include "agent/version.h"
 
@@ -39,13 +42,6 @@ sigset_t control_signals() {
   return set;
 }
 
-// A running pipeline and the configuration it was built from (kept alive with it).
-struct Slot {
-  std::shared_ptr<const AgentConfig> config;
-  const PipelineConfig* pc = nullptr;
-  std::unique_ptr<Pipeline> pipeline;
-};
-
 PipelineStats total_stats(const std::vector<Slot>& slots) {
   PipelineStats t;
   for (const auto& slot : slots) {
@@ -61,14 +57,6 @@ PipelineStats total_stats(const std::vector<Slot>& slots) {
   return t;
 }
 
-// One live line on a terminal: files, lines, MiB/s, bytes left.
-void show_progress(const PipelineStats& s, double seconds) {
-  const double mib = static_cast<double>(s.bytes_read) / (1024.0 * 1024.0);
-  std::fprintf(stderr, "\rlogagent: %zu files, %llu lines, %.0f MiB/s, %.1f MiB left   ", s.files,
-               static_cast<unsigned long long>(s.lines_read), seconds > 0 ? mib / seconds : 0.0,
-               static_cast<double>(s.bytes_behind) / (1024.0 * 1024.0));
-}
-
 bool all_done(const std::vector<Slot>& slots) {
   for (const auto& slot : slots) {
     if (!slot.pipeline->input_finished() || !slot.pipeline->settled()) return false;
@@ -76,65 +64,9 @@ bool all_done(const std::vector<Slot>& slots) {
   return true;
 }
 
-// What the HTTP threads may read, published by the supervisor thread.
-class Health {
- public:
-  void publish(bool ready, std::string detail) {
-    std::lock_guard lock(mu_);
-    ready_ = ready;
-    detail_ = std::move(detail);
-  }
-  HttpResponse ready() const {
-    std::lock_guard lock(mu_);
-    return {ready_ ? 200 : 503, "text/plain; charset=utf-8", detail_};
-  }
-  void beat() { beat_.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed); }
-  HttpResponse alive() const {
-    const auto last = Clock::time_point(Clock::duration(beat_.load(std::memory_order_relaxed)));
-    const double age = std::chrono::duration<double>(Clock::now() - last).count();
-    if (age > 30) {
-      return {503, "text/plain; charset=utf-8",
-              fmt::format("supervisor loop stalled for {:.0f} s\n", age)};
-    }
-    return {200, "text/plain; charset=utf-8", "ok\n"};
-  }
-
- private:
-  mutable std::mutex mu_;
-  bool ready_ = false;
-  std::string detail_ = "starting\n";
-  std::atomic<Clock::rep> beat_{Clock::now().time_since_epoch().count()};
-};
-
-// Reload requests from HTTP: a ticket, SIGHUP to wake the supervisor, then wait for the result.
-class ReloadChannel {
- public:
-  HttpResponse request() {
-    std::unique_lock lock(mu_);
-    const uint64_t ticket = ++requested_;
-    lock.unlock();
-    ::kill(::getpid(), SIGHUP);
-    lock.lock();
-    if (!cv_.wait_for(lock, std::chrono::seconds(120), [&] { return done_ >= ticket; })) {
-      return {503, "text/plain; charset=utf-8", "reload still in progress\n"};
-    }
-    return result_;
-  }
-  // The supervisor finished a reload (whatever triggered it): answer every waiting request.
-  void complete(HttpResponse result) {
-    std::lock_guard lock(mu_);
-    done_ = requested_;
-    result_ = std::move(result);
-    cv_.notify_all();
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  uint64_t requested_ = 0;
-  uint64_t done_ = 0;
-  HttpResponse result_;
-};
+HttpResponse text_reply(int status, std::string body) {
+  return HttpResponse{status, "text/plain; charset=utf-8", std::move(body)};
+}
 
 class Supervisor {
  public:
@@ -157,6 +89,9 @@ class Supervisor {
                                                   const PipelineConfig& pc) {
     return Pipeline::create(pc, config, pool_, metrics_, options_.once);
   }
+  bool start_pipelines();
+  void loop();
+  int stop();
   HttpResponse reload();
   void publish_health();
 
@@ -168,6 +103,12 @@ class Supervisor {
   HeapTrimmer heap_trimmer_;  // keeps RSS following the live heap (see agent/supervisor/heap.h)
   Health health_;
   ReloadChannel reloads_;
+  Clock::time_point started_ = Clock::now();
+  bool progress_ = false;  // --once on a terminal: a live progress line
+  // Set by a reload a SIGTERM or SIGINT interrupted (or came during): the deadline its drains
+  // had, which the stop that follows keeps (the agent stops within one shutdown_timeout of the
+  // signal).
+  std::optional<Clock::time_point> stop_by_;
   HttpServer http_;  // last: stopped first, while what its handlers use still exists
 };
 
@@ -193,16 +134,13 @@ void Supervisor::publish_health() {
   health_.publish(ready && !slots_.empty(), detail.empty() ? "no pipelines\n" : detail);
 }
 
-int Supervisor::run() {
-  if (Status st = start_http(); !st) {
-    spdlog::error("{}", st.message());
-    return 1;
-  }
+// Builds every pipeline, then starts them; on a failure, stops those started.
+bool Supervisor::start_pipelines() {
   for (const auto& pc : config_->pipelines) {
     auto p = make_pipeline(*config_, pc);
     if (!p) {
       spdlog::error("pipeline {}: {}", pc.name, p.message());
-      return 1;
+      return false;
     }
     slots_.push_back({config_, &pc, std::move(p.value())});
   }
@@ -210,16 +148,31 @@ int Supervisor::run() {
     if (Status st = slot.pipeline->start(); !st) {
       spdlog::error("pipeline {}: {}", slot.pipeline->name(), st.message());
       for (auto& other : slots_) other.pipeline->shutdown(Clock::now());
-      return 1;
+      return false;
     }
   }
+  return true;
+}
+
+int Supervisor::run() {
+  if (Status st = start_http(); !st) {
+    spdlog::error("{}", st.message());
+    return 1;
+  }
+  if (!start_pipelines()) return 1;
   spdlog::info("logagent {} running {} pipeline(s); buffer pool {} x {} KiB", LOGAGENT_VERSION,
                slots_.size(), pool_.capacity(), pool_.chunk_bytes() / 1024);
   sd_notify_state(fmt::format("READY=1\nSTATUS=running {} pipeline(s)", slots_.size()));
+  started_ = Clock::now();
+  progress_ = options_.once && ::isatty(STDERR_FILENO) != 0;
+  loop();
+  return stop();
+}
 
+// Until SIGTERM or SIGINT (or, with --once, until everything was read and settled): reloads on
+// SIGHUP, heap trimming, the progress line.
+void Supervisor::loop() {
   const sigset_t signals = control_signals();
-  const auto started = Clock::now();
-  const bool progress = options_.once && ::isatty(STDERR_FILENO) != 0;
   // --once polls for completion often; a live agent only needs to notice signals.
   const timespec tick{0, (options_.once ? 5 : 200) * 1000 * 1000};
   for (;;) {
@@ -228,68 +181,41 @@ int Supervisor::run() {
     const int sig = sigtimedwait(&signals, nullptr, &tick);
     if (sig == SIGTERM || sig == SIGINT) {
       spdlog::info("signal {}: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-      break;
+      return;
     }
     if (sig == SIGHUP) {
       HttpResponse reply = reload();
       publish_health();  // /ready tells the new state as soon as the reload is answered
       reloads_.complete(std::move(reply));
     }
-    if (options_.once && all_done(slots_)) break;
+    if (options_.once && all_done(slots_)) return;
     if (const auto now = Clock::now(); !options_.once && heap_trimmer_.due(now)) {
       pool_.shrink();  // a past burst's buffers first, then what malloc holds
       heap_trimmer_.trim(now);
     }
-    if (progress) {
+    if (progress_) {
       show_progress(total_stats(slots_),
-                    std::chrono::duration<double>(Clock::now() - started).count());
+                    std::chrono::duration<double>(Clock::now() - started_).count());
     }
   }
+}
 
+// Drains every pipeline within shutdown_timeout (or by the deadline of an interrupted reload);
+// returns the exit status.
+int Supervisor::stop() {
   sd_notify_state("STOPPING=1");
   health_.publish(false, "stopping\n");
-  const auto deadline = Clock::now() + config_->shutdown_timeout.value;
+  auto deadline = Clock::now() + config_->shutdown_timeout.value;
+  if (stop_by_) deadline = std::min(deadline, *stop_by_);
   std::vector<std::string> unsaved;
   for (auto& slot : slots_) {
     if (!slot.pipeline->shutdown(deadline)) unsaved.push_back(slot.pipeline->name());
   }
   int code = 0;
   if (options_.once) {
-    const PipelineStats s = total_stats(slots_);
-    const double secs = std::chrono::duration<double>(Clock::now() - started).count();
-    if (progress) std::fprintf(stderr, "\r\033[K");
-    std::fprintf(stderr,
-                 "logagent: done: %llu lines, %llu bytes read, %llu acknowledged, %llu failed, "
-                 "%.2f s\n",
-                 static_cast<unsigned long long>(s.lines_read),
-                 static_cast<unsigned long long>(s.bytes_read),
-                 static_cast<unsigned long long>(s.events_acked),
-                 static_cast<unsigned long long>(s.events_failed), secs);
-    // A script must know: every run after a failed one would resend (or miss) the same lines.
-    if (s.events_failed > 0) {
-      std::fprintf(stderr, "logagent: %llu events failed to be delivered; exit status 3\n",
-                   static_cast<unsigned long long>(s.events_failed));
-      code = 3;
-    }
-    if (s.events_acked + s.events_failed < s.lines_read) {
-      std::fprintf(
-          stderr,
-          "logagent: %llu events were not acknowledged by the shutdown deadline; exit "
-          "status 3\n",
-          static_cast<unsigned long long>(s.lines_read - s.events_acked - s.events_failed));
-      code = 3;
-    }
-    for (const std::string& u : s.unread) {
-      std::fprintf(stderr, "logagent: not read: %s; exit status 3\n", u.c_str());
-      code = 3;
-    }
-    for (const std::string& name : unsaved) {
-      std::fprintf(stderr,
-                   "logagent: pipeline %s: the checkpoint could not be written: the next run "
-                   "reads the same lines again; exit status 3\n",
-                   name.c_str());
-      code = 3;
-    }
+    if (progress_) clear_progress();
+    code = report_once(total_stats(slots_),
+                       std::chrono::duration<double>(Clock::now() - started_).count(), unsaved);
   }
   http_.stop();
   slots_.clear();
@@ -297,13 +223,11 @@ int Supervisor::run() {
 }
 
 HttpResponse Supervisor::reload() {
-  const auto text = [](int status, std::string body) {
-    return HttpResponse{status, "text/plain; charset=utf-8", std::move(body)};
-  };
   if (options_.registry == nullptr || options_.config_path.empty()) {
     spdlog::warn("reload requested: not available in this mode; ignored");
-    return text(400, "reload is not available\n");
+    return text_reply(400, "reload is not available\n");
   }
+  if (stop_signal_pending()) return text_reply(503, "reload not started: the agent is stopping\n");
   spdlog::info("reload: reading {}", options_.config_path);
   sd_notify_state("RELOADING=1");
   Diagnostics diag;
@@ -317,84 +241,32 @@ HttpResponse Supervisor::reload() {
     spdlog::error("reload: {} error(s) in {}; still running the previous configuration",
                   diag.errors().size(), options_.config_path);
     sd_notify_state("READY=1\nSTATUS=reload refused (configuration errors)");
-    return text(400, body);
+    return text_reply(400, body);
   }
-  AgentConfig proposed = std::move(*loaded);
-  const bool restart_needed = proposed.data_dir != config_->data_dir ||
-                              proposed.metrics_listen != config_->metrics_listen ||
-                              proposed.buffer_pool.bytes != config_->buffer_pool.bytes ||
-                              proposed.chunk_size.bytes != config_->chunk_size.bytes;
-  // Kept as they are for every pipeline, restarted ones included: a pipeline must never move
-  // to another data_dir (and read everything again) behind the agent's back.
-  proposed.data_dir = config_->data_dir;
-  proposed.metrics_listen = config_->metrics_listen;
-  proposed.metrics_allow_remote = config_->metrics_allow_remote;
-  proposed.buffer_pool = config_->buffer_pool;
-  proposed.chunk_size = config_->chunk_size;
-  auto next = std::make_shared<const AgentConfig>(std::move(proposed));
   std::string report;
-  auto note = [&](const std::string& line) {
-    spdlog::info("reload: {}", line);
-    report += line + "\n";
-  };
-  const AgentConfig& cur = *config_;
-  if (restart_needed) {
+  if (agent_settings_changed(*config_, *loaded)) {
     spdlog::warn("reload: data_dir, metrics.listen and memory changes need a restart; kept");
     report += "warning: data_dir, metrics.listen and memory changes need a restart; kept\n";
   }
-  // Inherited settings also count as a change of every pipeline.
-  const bool inherited_changed = next->checkpoint_interval.value != cur.checkpoint_interval.value ||
-                                 next->shutdown_timeout.value != cur.shutdown_timeout.value;
-
-  std::vector<Slot> kept;
-  bool failed = false;
-  for (const auto& pc : next->pipelines) {
-    auto old = std::find_if(slots_.begin(), slots_.end(), [&](const Slot& s) {
-      return s.pipeline && s.pipeline->name() == pc.name;
-    });
-    if (old != slots_.end() && !inherited_changed && old->pc->fingerprint == pc.fingerprint &&
-        old->pipeline->running()) {
-      kept.push_back(std::move(*old));  // unchanged: keeps running untouched
-      continue;
-    }
-    // Build first: if the new pipeline cannot be built, the old one keeps running.
-    auto made = make_pipeline(*next, pc);
-    if (!made) {
-      failed = true;
-      spdlog::error("reload: pipeline {}: {}", pc.name, made.message());
-      report += "error: pipeline " + pc.name + ": " + made.message() + "\n";
-      if (old != slots_.end()) kept.push_back(std::move(*old));
-      continue;
-    }
-    if (old != slots_.end()) {
-      old->pipeline->shutdown(Clock::now() + old->config->shutdown_timeout.value);
-      old->pipeline.reset();
-    }
-    if (Status st = made.value()->start(); !st) {
-      // Kept, stopped: /ready answers 503 naming it, and the next reload tries again. Having
-      // never started, it writes no checkpoint: its file keeps what the old pipeline saved.
-      failed = true;
-      spdlog::error("reload: pipeline {}: {}; it stays stopped until a reload starts it", pc.name,
-                    st.message());
-      report += "error: pipeline " + pc.name + ": " + st.message() + "\n";
-      kept.push_back({next, &pc, std::move(made.value())});
-      continue;
-    }
-    note(std::string(old != slots_.end() ? "restarted" : "started") + " pipeline " + pc.name);
-    kept.push_back({next, &pc, std::move(made.value())});
+  keep_agent_settings(*config_, *loaded);
+  auto next = std::make_shared<const AgentConfig>(std::move(*loaded));
+  ReloadOutcome outcome = apply_reload(
+      slots_, *config_, next,
+      [this](const AgentConfig& c, const PipelineConfig& pc) { return make_pipeline(c, pc); });
+  report += outcome.report;
+  if (outcome.interrupted || stop_signal_pending()) stop_by_ = outcome.drain_by;
+  if (outcome.interrupted) {
+    spdlog::warn("reload: interrupted by a stop signal; stopping");
+    return text_reply(503, report + "reload interrupted: the agent is stopping\n");
   }
-  for (auto& slot : slots_) {
-    if (!slot.pipeline) continue;  // restarted or kept above
-    note("stopping pipeline " + slot.pipeline->name() + " (no longer configured)");
-    slot.pipeline->shutdown(Clock::now() + slot.config->shutdown_timeout.value);
-  }
-  slots_ = std::move(kept);
   config_ = next;
   const size_t unchanged =
       std::count_if(slots_.begin(), slots_.end(), [&](const Slot& s) { return s.config != next; });
-  note(fmt::format("done: {} pipeline(s) running, {} unchanged", slots_.size(), unchanged));
+  const std::string done =
+      fmt::format("done: {} pipeline(s) running, {} unchanged", slots_.size(), unchanged);
+  spdlog::info("reload: {}", done);
   sd_notify_state(fmt::format("READY=1\nSTATUS=running {} pipeline(s)", slots_.size()));
-  return text(failed ? 500 : 200, report);
+  return text_reply(outcome.failed ? 500 : 200, report + done + "\n");
 }
 
 }  // namespace

@@ -7,11 +7,14 @@
 //
 // Reload (SIGHUP, or POST /-/reload on the metrics listener): the configuration file is read
 // and validated again. A bad one is refused with its errors (logged, and in the HTTP reply) and
-// everything keeps running. Otherwise pipelines whose YAML is unchanged keep running untouched;
-// changed ones are drained and stopped (final checkpoint), then started again from their
-// checkpoints with the new settings -- nothing lost, and nothing repeated if the drain finished
-// within shutdown_timeout; removed ones stop; new ones start. Settings of the agent itself
-// (data_dir, memory, metrics.listen) need a restart: a change is reported and not applied.
+// everything keeps running. Otherwise pipelines whose YAML (with ${VAR} expanded) is unchanged
+// keep running untouched; changed ones are drained and stopped (final checkpoint), then started
+// again from their checkpoints with the new settings -- nothing lost, and nothing repeated if the
+// drain finished in time; removed ones stop; new ones start. The drains of one reload share one
+// shutdown_timeout. A SIGTERM or SIGINT during a reload ends it after the drain under way: what
+// was not yet restarted stays as it was, and the stop drains everything by that same deadline.
+// Settings of the agent itself (data_dir, memory, metrics.listen) need a restart: a change is
+// reported and not applied.
 //
 // HTTP (metrics.listen): GET /metrics, GET /healthz (200 while the supervisor loop runs),
 // GET /ready (200 when every pipeline runs and every sink can deliver, else 503 and why),

@@ -42,12 +42,22 @@ uint32_t move_to_end(Batch& batch, FieldSpan span) {
   return end;
 }
 
-// Replaces fields [mark, end) of `batch` with one kRaw field `key` holding them as a JSON object.
+// A field after fields[k] has its key (as the json output writes keys).
+bool superseded(const std::vector<Field>& fields, size_t k) {
+  for (size_t j = k + 1; j < fields.size(); ++j) {
+    if (same_json_text(fields[j].key, fields[k].key)) return true;
+  }
+  return false;
+}
+
+// Replaces fields [mark, end) of `batch` with one kRaw field `key` holding them as a JSON object
+// (one member per key: the last value of a repeated key wins, as in the json output).
 void nest(Batch& batch, size_t mark, std::string_view key, std::string& scratch) {
   scratch.assign(1, '{');
   for (size_t k = mark; k < batch.fields.size(); ++k) {
     const Field& f = batch.fields[k];
-    if (k > mark) scratch += ',';
+    if (superseded(batch.fields, k)) continue;
+    if (scratch.size() > 1) scratch += ',';
     append_json_string(scratch, f.key);
     scratch += ':';
     if (f.type == FieldType::kString) {

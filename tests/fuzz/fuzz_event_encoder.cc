@@ -6,9 +6,9 @@
 // types are replaced by valid JSON when they are not, as fields.h requires of parsers). A
 // message starting with 0x01 is flagged truncated, with 0x02 dropped.
 //
-// Checks: one valid JSON object per live event with the metadata keys and one key per field
-// (check_encoding in fuzz_support.h), and valid UTF-8 strings come back unchanged: message, file
-// and string fields.
+// Checks: one valid JSON object per live event with the metadata keys and one key per distinct
+// field key, none twice (check_encoding in fuzz_support.h), and valid UTF-8 strings come back
+// unchanged: message, file and string fields (the last value of a repeated key).
 #include <fmt/format.h>
 #include <cstddef>
 #include <cstdint>
@@ -136,8 +136,9 @@ void check_round_trip(const Batch& batch) {
     FUZZ_CHECK(
         o.at_key("offset").get_uint64().get(offset) == simdjson::SUCCESS && offset == e.offset,
         "offset: " + std::string(line));
-    // Fields follow the metadata keys, in order.
+    // The fields written (the last of each key) follow the metadata keys, in order.
     const auto fields = fields_of(batch, i);
+    const std::vector<size_t> written = fuzz::written_fields(batch, i);
     size_t k = 0;
     size_t skip = 4 + ((e.flags & kEventTruncated) ? 1 : 0);
     for (auto [key, value] : o) {
@@ -145,7 +146,7 @@ void check_round_trip(const Batch& batch) {
         --skip;
         continue;
       }
-      const Field& f = fields[k++];
+      const Field& f = fields[written[k++]];
       if (!valid_utf8(f.key)) continue;
       const bool renamed = f.key == "time" || f.key == "file" || f.key == "offset" ||
                            f.key == "message" || f.key == "truncated";

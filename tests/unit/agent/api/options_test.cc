@@ -465,6 +465,17 @@ TEST_CASE("a config node answers what it is without yaml-cpp: kinds, entries, nu
   CHECK(diag.ok());
 }
 
+TEST_CASE("an expanded dump shows every scalar value with its variables expanded") {
+  ScopedEnv env("LOGAGENT_TEST_DUMP", "x1");
+  ConfigNode root = parse(
+      "m: {k: \"${LOGAGENT_TEST_DUMP}\", u: \"${LOGAGENT_TEST_DUMP_UNSET}\"}\n"
+      "l: [\"a-${LOGAGENT_TEST_DUMP}\", \"$$b\"]\n");
+  CHECK(root.child("m").expanded_dump() == "{k: x1, u: \"${LOGAGENT_TEST_DUMP_UNSET}\"}");
+  CHECK(root.child("l").expanded_dump() == "[a-x1, $b]");
+  CHECK(root.child("m").child("k").raw_scalar() == "${LOGAGENT_TEST_DUMP}");  // unchanged
+  CHECK(root.child("absent").expanded_dump().empty());
+}
+
 TEST_CASE("text that is not YAML is one error with its line and column") {
   Diagnostics diag;
   auto node = ConfigNode::parse("a: [1, 2\nb: 3\n",

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <vector>
 
 using namespace logagent;
 
@@ -226,4 +227,71 @@ TEST_CASE("json output of large events, fields and paths spans the encoder's buf
   CHECK(json == head + "0,\"message\":" + reference_json_string(big) +
                     ",\"truncated\":true,\"k\":" + reference_json_string(big_value) + ",\"n\":" +
                     raw_value + ",\"\":null}\n" + head + "70001,\"message\":\"small\"}\n");
+}
+
+TEST_CASE("json output writes each key once: the last value of a repeated key wins") {
+  Batch b;
+  b.source = std::make_shared<SourceInfo>(SourceInfo{"/l"});
+  b.read_time_ns = 1'700'000'000'000'000'000;
+  b.events.push_back({"line", 0, 0, 0});
+  b.events.push_back({"two", 5, 0, 0});
+  b.events.push_back({"three", 9, 0, 0});
+  b.fields = {// event 0: a repeated key, and "message" beside "_message"
+              {"a", "1", FieldType::kNumber},
+              {"message", "parsed", FieldType::kString},
+              {"b", "x", FieldType::kString},
+              {"a", "2", FieldType::kNumber},
+              {"_message", "own", FieldType::kString},
+              // event 1: "_message" first, then "message": the latter wins
+              {"_message", "first", FieldType::kString},
+              {"message", "second", FieldType::kString},
+              // event 2: keys that differ only in invalid UTF-8 bytes are written alike
+              {"k\xFF", "1", FieldType::kNumber},
+              {"k\xFE", "2", FieldType::kNumber},
+              {"k\xEF\xBF\xBD", "3", FieldType::kNumber},
+              {"k", "4", FieldType::kNumber}};
+  b.spans = {{0, 5}, {5, 2}, {7, 4}};
+  std::string json;
+  encode_batch(json, b, EventFormat::kJson);
+  const std::string head = R"({"time":"2023-11-14T22:13:20.000000Z","file":"/l","offset":)";
+  CHECK(json == head + R"(0,"message":"line","b":"x","a":2,"_message":"own"})" + "\n" + head +
+                    R"(5,"message":"two","_message":"second"})" + "\n" + head +
+                    "9,\"message\":\"three\",\"k\xEF\xBF\xBD\":3,\"k\":4}\n");
+}
+
+TEST_CASE("json output keeps every field of distinct keys, however many, in order") {
+  Batch b;
+  b.source = std::make_shared<SourceInfo>(SourceInfo{"/l"});
+  b.events.push_back({"m", 0, 0, 0});
+  std::vector<std::string> keys;
+  for (int i = 0; i < 300; ++i) keys.push_back("key" + std::to_string(i));
+  std::string want;
+  for (const std::string& k : keys) {
+    b.fields.push_back({k, "v", FieldType::kString});
+    want += ",\"" + k + "\":\"v\"";
+  }
+  b.spans = {{0, static_cast<uint32_t>(b.fields.size())}};
+  std::string json;
+  encode_batch(json, b, EventFormat::kJson);
+  CHECK(json.ends_with(R"("message":"m")" + want + "}\n"));
+}
+
+TEST_CASE("a repeated key among fields larger than the encoder's buffer is written once too") {
+  Batch b;
+  b.source = std::make_shared<SourceInfo>(SourceInfo{"/l"});
+  b.read_time_ns = 1'700'000'000'000'000'000;
+  b.events.push_back({"first", 0, 0, 0});
+  b.events.push_back({"second", 6, 0, 0});
+  const std::string big_a(30000, 'a');
+  const std::string big_b(20000, 'b');
+  b.fields = {{"a", big_a, FieldType::kString},
+              {"b", big_b, FieldType::kString},
+              {"a", "last", FieldType::kString},
+              {"c", "1", FieldType::kNumber}};
+  b.spans = {{0, 4}, {3, 1}};
+  std::string json = "kept";
+  encode_batch(json, b, EventFormat::kJson);
+  const std::string head = R"({"time":"2023-11-14T22:13:20.000000Z","file":"/l","offset":)";
+  CHECK(json == "kept" + head + R"(0,"message":"first","b":")" + big_b + R"(","a":"last","c":1})" +
+                    "\n" + head + R"(6,"message":"second","c":1})" + "\n");
 }

@@ -399,3 +399,22 @@ pipelines:
   REQUIRE(allowed.config);
   CHECK(allowed.config->metrics_allow_remote);
 }
+
+TEST_CASE("a pipeline's fingerprint follows the environment variables its options use") {
+  const std::string yaml = R"(pipelines:
+  - name: app
+    input: {type: tail, paths: ["/var/log/*.log"]}
+    sinks: [{type: kafka, brokers: ["${LOGAGENT_TEST_FP_BROKER}"], topic: logs}]
+)";
+  auto fingerprint = [&](const char* broker) {
+    ::setenv("LOGAGENT_TEST_FP_BROKER", broker, 1);
+    Loaded l = load(yaml);
+    ::unsetenv("LOGAGENT_TEST_FP_BROKER");
+    REQUIRE_MESSAGE(l.config, dump(l));
+    REQUIRE(l.config->pipelines.size() == 1);
+    return l.config->pipelines[0].fingerprint;
+  };
+  const std::string a = fingerprint("10.0.0.1:9092");
+  CHECK(a == fingerprint("10.0.0.1:9092"));
+  CHECK(a != fingerprint("10.0.0.2:9092"));
+}

@@ -92,3 +92,22 @@ TEST_CASE("parser options: target is bound, and the line's and the error's names
   o.target = "_error";
   CHECK(check_parser_options(o).has_value());
 }
+
+TEST_CASE("parse_batch: a target object holds each key once, the last value of a repeated one") {
+  class RepeatingParser final : public FieldParser {
+   public:
+    const char* parse(std::string_view, FieldWriter& out) override {
+      out.add("a", "1", FieldType::kNumber);
+      out.add("b", "x", FieldType::kString);
+      out.add("a", "2", FieldType::kNumber);
+      return nullptr;
+    }
+  };
+  LineBatch lb({"line"});
+  ParseSettings settings;
+  settings.target = "parsed";
+  RepeatingParser parser;
+  double hint = 8;
+  CHECK(parse_batch(lb.batch, settings, parser, hint).ok == 1);
+  CHECK(fields_json(lb.batch, 0) == R"({"parsed":{"b":"x","a":2}})");
+}
