@@ -47,7 +47,7 @@ def body(ctx: e.Context) -> None:
         m = e.try_scrape(port)
         return m is not None and all(
             (m.get("logagent_input_lines_total", pipeline=n) or 0) >= 100 and
-            (m.get("logagent_batches_in_flight", pipeline=n) or 0) > 0 for n in PIPELINES)
+            (m.get("logagent_pipeline_batches_in_flight", pipeline=n) or 0) > 0 for n in PIPELINES)
 
     e.wait_for(all_read, 30, "every pipeline read its lines, none delivered", agent=agent)
     e.log("[setup] 3 pipelines hold undeliverable batches")
