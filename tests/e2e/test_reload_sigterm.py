@@ -49,12 +49,12 @@ def body(ctx: e.Context) -> None:
             (m.get("logagent_input_lines_total", pipeline=n) or 0) >= 100 and
             (m.get("logagent_pipeline_batches_in_flight", pipeline=n) or 0) > 0 for n in PIPELINES)
 
-    e.wait_for(all_read, 30, "every pipeline read its lines, none delivered", agent=agent)
+    e.wait_for(all_read, 120, "every pipeline read its lines, none delivered", agent=agent)
     e.log("[setup] 3 pipelines hold undeliverable batches")
 
     e.write_config(cfg_path, config(workers=2))  # changes every pipeline
     agent.send_signal(signal.SIGHUP)
-    e.wait_for(lambda: b"reload: reading" in agent.stderr_bytes(), 10, "the reload began",
+    e.wait_for(lambda: b"reload: reading" in agent.stderr_bytes(), 60, "the reload began",
                agent=agent)
     t0 = time.monotonic()
     agent.stop(timeout=BOUND)
