@@ -98,7 +98,7 @@ class KafkaSink final : public Sink, private DeliveryListener {
   // Routing (kafka_sink_route.cc, lane threads): templates rendered into topics, keys, headers.
   TemplateVars vars(const Batch& batch, size_t event) const;
   // Null (and `why`, when given) when the topic is refused (invalid name, max_topics); the first
-  // refusal of a name is logged with `consequence`.
+  // refusal for each cause is logged with `consequence` (once per cause, not per name).
   rd_kafka_topic_t* topic_named(const std::string& name, std::string_view consequence,
                                 std::string* why = nullptr);
   rd_kafka_topic_t* topic_for(const Batch& batch, std::string* why = nullptr);
