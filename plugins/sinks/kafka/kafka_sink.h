@@ -24,9 +24,10 @@
 // Ordering: by default every message of a file goes to one partition (a hash of its path, or the
 // key's murmur2 when a key is set); with idempotence librdkafka keeps their order through its
 // own retries. Retries produced by the sink (after message_timeout, or a purge) are appended
-// after what is already queued for that partition; lanes wait while any are pending, but a
-// message that timed out may still land after newer messages that had been queued before it
-// expired. With message_timeout 0 (the default) messages never expire and this cannot happen.
+// after what is already queued for that partition; a lane waits while any are pending before it
+// writes a batch (not between the messages of a batch it is producing), and a message that timed
+// out may still land after newer messages that had been queued before it expired. With
+// message_timeout 0 (the default) messages never expire and this cannot happen.
 //
 // Memory beyond the buffer pool: librdkafka holds at most queue_bytes of payload (record mode
 // raw: views into pool chunks, so no copy; json: the encoded copy; batch mode: the compressed
