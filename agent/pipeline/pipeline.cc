@@ -28,6 +28,9 @@ Pipeline::Pipeline(const PipelineConfig& config, const AgentConfig& agent, Buffe
 Pipeline::~Pipeline() {
   if (started_.load(std::memory_order_acquire)) shutdown(std::chrono::steady_clock::now());
   for (uint64_t id : sampler_ids_) metrics_->remove_sampler(id);
+  // Series of a removed pipeline or stage would keep their last values (in flight, ages, queue
+  // depths) until a restart; a pipeline started again under the same labels samples them anew.
+  for (const Gauge& g : sampled_) g.set(0);
   // Then the members, in reverse: lanes (joined), then sinks_ (the sinks first), while what their
   // late answers reach still lives.
 }
@@ -178,6 +181,8 @@ void Pipeline::register_samplers() {
   Gauge age = scope_.gauge(kPipelineOldestUnackedAge);
   Gauge in_flight = scope_.gauge(kPipelineBatchesInFlight);
   Gauge checkpoint_age = scope_.gauge(kCheckpointAge);
+  sampled_ = depth;
+  sampled_.insert(sampled_.end(), {behind, age, in_flight, checkpoint_age});
   sampler_ids_.push_back(
       metrics_->add_sampler([this, depth, behind, age, in_flight, checkpoint_age] {
         for (size_t q = 0; q < depth.size(); ++q) {

@@ -155,6 +155,7 @@ class Pipeline final : public InputContext {
   std::vector<std::unique_ptr<Lane>> lanes_;  // their sink steps write to sinks_
   std::vector<std::string> queue_names_;
   std::vector<uint64_t> sampler_ids_;
+  std::vector<Gauge> sampled_;  // what the samplers set: zeroed once nothing samples them
   std::jthread input_thread_;
   std::atomic<bool> input_finished_{false};
   std::atomic<bool> started_{false};

@@ -124,6 +124,7 @@ void TailInput::run(InputContext& ctx) {
   }
   chunk.release();
   metrics_.files_open.set(0);
+  metrics_.files_watched.set(0);  // nothing updates either once the input is gone
 }
 
 void TailInput::follow(ReadEnv& env, FileTracker& tracker, InotifyWatcher& watcher) {

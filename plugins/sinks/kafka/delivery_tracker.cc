@@ -123,8 +123,14 @@ void DeliveryTracker::put_back(std::deque<OutMessage> retries) {
 
 void DeliveryTracker::abort() {
   aborting_.store(true, std::memory_order_release);
-  std::deque<OutMessage> pending = take_retries();
-  retries_pending_.store(0, std::memory_order_release);
+  std::deque<OutMessage> pending;
+  {
+    // Taken and counted as one step: a retry_later() that slipped in between would be queued
+    // with a pending count of 0, never produced, and its record never completed.
+    std::lock_guard lock(mu_);
+    pending.swap(retries_);
+    retries_pending_.store(0, std::memory_order_release);
+  }
   for (OutMessage& r : pending) {
     if (r.headers != nullptr) rd_kafka_headers_destroy(r.headers);
     settle(r.ref, RD_KAFKA_RESP_ERR_NO_ERROR, true);

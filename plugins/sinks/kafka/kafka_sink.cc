@@ -104,6 +104,11 @@ KafkaSink::~KafkaSink() {
     producer_.reset();  // no callback runs after this
   }
   tracker_.fail_all();
+  // Nothing publishes these series any more (a sink removed by a reload keeps its labels'
+  // series): they must not show as pending what is settled now. A sink made again under the
+  // same labels publishes its own within 100 ms.
+  metrics_.in_flight.set(0);
+  metrics_.batches_pending.set(0);
 }
 
 void KafkaSink::write(const Batch& batch, SinkAck ack) {

@@ -24,9 +24,10 @@
 // Ordering: by default every message of a file goes to one partition (a hash of its path, or the
 // key's murmur2 when a key is set); with idempotence librdkafka keeps their order through its
 // own retries. Retries produced by the sink (after message_timeout, or a purge) are appended
-// after what is already queued for that partition; lanes wait while any are pending, but a
-// message that timed out may still land after newer messages that had been queued before it
-// expired. With message_timeout 0 (the default) messages never expire and this cannot happen.
+// after what is already queued for that partition; a lane waits while any are pending before it
+// writes a batch (not between the messages of a batch it is producing), and a message that timed
+// out may still land after newer messages that had been queued before it expired. With
+// message_timeout 0 (the default) messages never expire and this cannot happen.
 //
 // Memory beyond the buffer pool: librdkafka holds at most queue_bytes of payload (record mode
 // raw: views into pool chunks, so no copy; json: the encoded copy; batch mode: the compressed
@@ -98,7 +99,7 @@ class KafkaSink final : public Sink, private DeliveryListener {
   // Routing (kafka_sink_route.cc, lane threads): templates rendered into topics, keys, headers.
   TemplateVars vars(const Batch& batch, size_t event) const;
   // Null (and `why`, when given) when the topic is refused (invalid name, max_topics); the first
-  // refusal of a name is logged with `consequence`.
+  // refusal for each cause is logged with `consequence` (once per cause, not per name).
   rd_kafka_topic_t* topic_named(const std::string& name, std::string_view consequence,
                                 std::string* why = nullptr);
   rd_kafka_topic_t* topic_for(const Batch& batch, std::string* why = nullptr);

@@ -19,8 +19,14 @@ rd_kafka_topic_t* KafkaSink::topic_named(const std::string& name, std::string_vi
   rd_kafka_topic_t* rkt = producer_->topic(name, max_topics_, &error);
   if (rkt == nullptr) {
     if (why != nullptr) *why = error;
+    // Logged once per cause ("topic 'NAME': CAUSE"), not per name: names rendered from event
+    // fields are unbounded, and so would be logged_ (max_topics is there to bound memory).
+    const size_t named = error.rfind("': ");
+    const std::string_view cause = named == std::string::npos
+                                       ? std::string_view(error)
+                                       : std::string_view(error).substr(named);
     std::lock_guard lock(log_mu_);
-    if (logged_.insert("topic:" + name).second) {
+    if (logged_.insert("topic" + std::string(cause)).second) {
       spdlog::error("{}: {}; {}", name_, error, consequence);
     }
   }

@@ -34,6 +34,13 @@ struct FailFirstStage final : Stage {
   }
 };
 
+// Drops every event.
+struct DropAllStage final : Stage {
+  void process(Batch& batch) override {
+    for (Event& e : batch.events) e.flags |= kEventDropped;
+  }
+};
+
 BatchPtr batch_of(size_t events) {
   auto b = std::make_unique<Batch>();
   for (size_t i = 0; i < events; ++i) b->events.push_back({"line", i * 5, 0, 0});
@@ -131,4 +138,36 @@ TEST_CASE("a lane without stages has one queue, straight to the sink step") {
   lane.close();
   lane.join();
   CHECK(received.size() == 1);
+}
+
+TEST_CASE("the lane counts a stage that drops every event, and an empty batch, without underflow") {
+  auto registry = std::make_shared<MetricsRegistry>();
+  const MetricsScope scope(registry, {{"pipeline", "app"}});
+  std::vector<LaneStage> stages;
+  stages.push_back({std::make_unique<DropAllStage>(), scope.with({{"stage", "all"}})});
+  stages.push_back({std::make_unique<FailFirstStage>(), scope.with({{"stage", "after"}})});
+  Received received;
+  Lane lane(std::move(stages), 4, [&](BatchPtr b) {
+    std::lock_guard lock(received.mu);
+    received.batches.push_back(std::move(b));
+  });
+  lane.start();
+  REQUIRE(lane.push(batch_of(5), {}));
+  REQUIRE(lane.push(batch_of(0), {}));
+  REQUIRE(eventually([&] { return received.size() == 2; }));
+  lane.close();
+  lane.join();
+
+  CHECK(value(scope, "logagent_stage_events_in_total", "all") == 5);
+  CHECK(value(scope, "logagent_stage_events_out_total", "all") == 0);
+  CHECK(value(scope, "logagent_stage_events_dropped_total", "all") == 5);
+  CHECK(value(scope, "logagent_stage_events_in_total", "after") == 0);
+  CHECK(value(scope, "logagent_stage_events_out_total", "after") == 0);
+  CHECK(value(scope, "logagent_stage_events_dropped_total", "after") == 0);
+  CHECK(value(scope, "logagent_stage_event_errors_total", "after") == 0);
+  const std::string text = registry->render();
+  CHECK(
+      text.find(R"(logagent_stage_batch_duration_seconds_count{pipeline="app",stage="after"} 2)") !=
+      std::string::npos);
+  CHECK(registry->declaration_errors().empty());
 }

@@ -367,3 +367,31 @@ TEST_CASE(
   REQUIRE(saved.is_ok());
   for (const auto& e : saved->entries) CHECK(e.offset == 0);  // nothing was delivered
 }
+
+TEST_CASE("a pipeline that is gone leaves its sampled gauges at 0, not at their last values") {
+  // A reload that removes a pipeline (or a stage, whose queue has its own depth gauge): nothing
+  // samples those series any more, so whatever they last showed -- batches in flight, the age of
+  // the oldest one -- would be exported as is until the agent restarts.
+  Fixture fx;
+  BufferPool pool(4 * 4096, 4096);
+  auto metrics = std::make_shared<MetricsRegistry>();
+  const auto in_flight = [&] {
+    return Gauge(metrics->gauge("logagent_pipeline_batches_in_flight", "", {{"pipeline", "t"}}))
+        .value();
+  };
+  {
+    auto p = Pipeline::create(fx.pc, fx.agent, pool, metrics, false);
+    REQUIRE(p.is_ok());
+    REQUIRE((*p)->start().is_ok());
+    CHECK(eventually([&] { return HoldingSink::count() == 4; }));
+    metrics->render();  // a scrape while the sink holds every batch
+    CHECK(in_flight() == 4);
+    (*p)->shutdown(std::chrono::steady_clock::now() + std::chrono::milliseconds(200));
+    HoldingSink::release_all(SinkOutcome::kRetry);
+  }
+  metrics->render();
+  CHECK(in_flight() == 0);
+  const std::string text = metrics->render();
+  CHECK(text.find("logagent_pipeline_oldest_unacked_age_seconds{pipeline=\"t\"} 0\n") !=
+        std::string::npos);
+}

@@ -183,4 +183,20 @@ TEST_CASE("new files created while running are picked up through inotify") {
   CHECK(plugin.gauge("logagent_input_inotify_fallback") == 0);
 }
 
+TEST_CASE("a stopped tail input leaves its files gauges at 0") {
+  // Its pipeline removed by a reload: nothing sets these series any more.
+  TempDir dir;
+  write_file(dir / "a.log", "a\n");
+  write_file(dir / "b.log", "b\n");
+  FakeInputContext ctx(/*once=*/false);
+  Plugin plugin;
+  auto input = plugin.make(fast_options(dir / "*.log"));
+  LiveRun run(*input, ctx);
+  REQUIRE(wait_until([&] { return plugin.gauge("logagent_input_files_watched") == 2; }));
+  run.stop();
+  CHECK(plugin.gauge("logagent_files_open") == 0);
+  CHECK(plugin.gauge("logagent_input_files_watched") == 0);
+  ctx.complete_all();
+}
+
 }  // namespace logagent::plugins::tail

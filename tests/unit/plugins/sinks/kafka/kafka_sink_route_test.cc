@@ -1,0 +1,66 @@
+// The kafka sink's routing (kafka_sink_route.cc) against librdkafka's mock cluster: topics
+// rendered per event from fields that hostile content controls.
+#include <doctest/doctest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <sstream>
+
+#include "kafka_test_support.h"
+#include "plugins/common/field_edit.h"
+#include "plugins/sinks/kafka/kafka_sink.h"
+
+using namespace logagent;
+using namespace logagent::plugins::kafka;
+using namespace logagent::plugins::kafka::testing;
+
+namespace {
+
+// Routes the default logger into a string while it lives.
+class LogCapture {
+ public:
+  LogCapture() : previous_(spdlog::default_logger()) {
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out_);
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", sink));
+  }
+  ~LogCapture() { spdlog::set_default_logger(previous_); }
+  size_t count(const std::string& what) const {
+    const std::string text = out_.str();
+    size_t n = 0;
+    for (size_t p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
+    return n;
+  }
+
+ private:
+  std::ostringstream out_;
+  std::shared_ptr<spdlog::logger> previous_;
+};
+
+}  // namespace
+
+TEST_CASE("kafka sink: topics refused beyond max_topics are logged once, not once per name") {
+  MockCluster mc;
+  mc.create_topic("t-a");
+  SinkEnv env;
+  KafkaOptions o = options(mc.bootstraps(), "t-{field.app:-a}");
+  o.format = EventFormat::kRaw;
+  o.max_topics = 1;
+  LogCapture log;
+  auto sink = make_sink(o, env);
+  Completions done;
+  // Every event names its own topic (a request id, say): the sink remembers which refusals it
+  // logged, and that memory must not grow with the names -- max_topics exists to bound it.
+  std::vector<std::string> lines;
+  for (int i = 0; i < 200; ++i) lines.push_back("line-" + std::to_string(i));
+  TestBatch a("/logs/a.log", lines);
+  append_event_field(a.batch, 0, Field{"app", "a"});
+  std::vector<std::string> apps;
+  for (int i = 1; i < 200; ++i) apps.push_back("req" + std::to_string(i));
+  for (size_t i = 1; i < 200; ++i) append_event_field(a.batch, i, Field{"app", apps[i - 1]});
+  sink->write(a.batch, SinkAck(&done, &a.batch));
+  REQUIRE(done.wait(1));
+  CHECK(done.ok_count() == 1);  // the refused events went to the dead-letter file
+  sink.reset();
+  CHECK(env.metric("logagent_sink_events_dead_lettered_total") == 199);
+  CHECK(log.count("more than max_topics") == 1);
+}
