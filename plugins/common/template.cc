@@ -71,9 +71,16 @@ Result<Template> Template::parse(std::string_view text, const TemplateSyntax& sy
     t.parts_.back().text += s;
   };
   const auto quoted = [&text] { return "in template '" + std::string(text) + "'"; };
+  // The first '}' at or after a position: found once and kept while it lies ahead, so that a
+  // text of many '{' and few '}' parses in linear time.
+  size_t next_close = 0;
+  bool close_known = false;
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
-    if ((c == '{' || c == '}') && i + 1 < text.size() && text[i + 1] == c) {
+    // Doubled braces are escapes in the strict syntax only: a lenient use (add_fields) keeps
+    // them as written, as it did before the two template languages became one.
+    if (!syntax.unknown_is_text && (c == '{' || c == '}') && i + 1 < text.size() &&
+        text[i + 1] == c) {
       add_text(text.substr(i, 1));
       ++i;
       continue;
@@ -83,7 +90,11 @@ Result<Template> Template::parse(std::string_view text, const TemplateSyntax& sy
       add_text(text.substr(i, 1));
       continue;
     }
-    const size_t close = text.find('}', i + 1);
+    if (!close_known || (next_close != std::string_view::npos && next_close <= i)) {
+      next_close = text.find('}', i + 1);
+      close_known = true;
+    }
+    const size_t close = next_close;
     std::optional<TemplatePart> part;
     if (close != std::string_view::npos) {
       part = placeholder(text.substr(i + 1, close - i - 1), syntax.allowed);

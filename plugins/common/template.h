@@ -1,7 +1,7 @@
 // Template: literal text with {NAME} placeholders -- the one template language of the plugins
 // (the add_fields stage's values; the kafka sink's topic, key and header values).
 //
-// Syntax: "{{" and "}}" are literal braces. {NAME} is a placeholder when the use allows NAME
+// Syntax: {NAME} is a placeholder when the use allows NAME
 // (TemplateSyntax::allowed):
 //   {file}        the batch's source path (the path the file was opened at)
 //   {file_name}   its last path component
@@ -14,7 +14,8 @@
 //                 renders DEFAULT, empty when none is given
 // Any other {NAME}, a '{' without its '}' and a lone '}' are errors when the template is parsed
 // (that is, when the configuration is validated), never while running -- unless the use keeps
-// them as literal text (TemplateSyntax::unknown_is_text, add_fields). A template without
+// them as literal text (TemplateSyntax::unknown_is_text, add_fields). "{{" and "}}" are literal
+// braces in the strict syntax; the lenient one keeps them as written. A template without
 // placeholders renders to its literal text with no work.
 //
 // Rendering appends to a caller's string (render(vars, out): only that string may grow), or
@@ -60,7 +61,8 @@ class PlaceholderSet {
 
 struct TemplateSyntax {
   PlaceholderSet allowed;
-  // An unknown {NAME} and an unbalanced brace are literal text instead of errors.
+  // An unknown {NAME}, an unbalanced brace and a doubled one are literal text, as written,
+  // instead of errors or escapes.
   bool unknown_is_text = false;
 };
 

@@ -14,7 +14,7 @@ const Schema<AddFieldsOptions>& AddFieldsOptions::schema() {
         .field("fields", &AddFieldsOptions::fields,
                "Fields to add, name: value. Values may use ${VAR} and the placeholders {host}, "
                "{pipeline}, {file} (the source path) and {offset} (the line's file offset); "
-               "'{{' and '}}' are literal braces, other text in braces is kept as written. An "
+               "any other text in braces is kept as written. An "
                "existing field of that name is overwritten.")
         .required()
         .rule([](const AddFieldsOptions& o) -> std::optional<std::string> {

@@ -90,10 +90,11 @@ TEST_CASE("template: an unknown placeholder's error lists the ones this use allo
         std::string::npos);
 }
 
-TEST_CASE("template: with unknown_is_text, unknown names and lone braces are literal text") {
+TEST_CASE("template: with unknown_is_text, unknown names and lone or doubled braces are text") {
   auto t = Template::parse("{x} {host} a}b {file c{{d}}", kLenient);
   REQUIRE(t.is_ok());
-  CHECK(t->render(kVars) == "{x} host1 a}b {file c{d}");
+  CHECK(t->render(kVars) == "{x} host1 a}b {file c{{d}}");
+  CHECK(Template::parse("{{host}}", kLenient)->render(kVars) == "{host1}");
   CHECK(Template::parse("{field.app}", kLenient)->render(kVars) == "{field.app}");
   CHECK(Template::parse("{", kLenient)->render(kVars) == "{");
   CHECK(Template::parse("}", kLenient)->render(kVars) == "}");
@@ -140,4 +141,15 @@ TEST_CASE("template: for_each_piece hands over the pieces in order") {
   std::vector<std::string> pieces;
   t->for_each_piece(kVars, [&pieces](std::string_view p) { pieces.emplace_back(p); });
   CHECK(pieces == std::vector<std::string>{"a-", "web", "-", "host1"});
+}
+
+TEST_CASE("template: a lenient text of many braces and one placeholder at its end parses whole") {
+  std::string text;
+  for (int i = 0; i < 100'000; ++i) text += "{a";
+  text += "{host}";
+  auto t = Template::parse(text, kLenient);
+  REQUIRE(t.is_ok());
+  const std::string out = t->render(kVars);
+  CHECK(out.size() == 200'000 + 5);
+  CHECK(out.substr(out.size() - 7) == "{ahost1");
 }

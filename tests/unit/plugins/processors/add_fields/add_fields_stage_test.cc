@@ -64,13 +64,13 @@ TEST_CASE("add_fields values live in the batch after the stage is gone") {
         "key_with_a_long_name=a value that is not in small-string storage");
 }
 
-TEST_CASE("add_fields: doubled braces are literal braces, other text in braces is kept") {
+TEST_CASE("add_fields: text in braces that is no placeholder is kept as written, doubled too") {
   add_fields::AddFieldsOptions o;
   o.fields = {{"j", "{{\"a\":1}} {x} {field.y} {offset"}};
   add_fields::AddFieldsStage stage(o, "h", "p", MetricsScope());
   ProcBatch b({"a"});
   stage.process(b.batch);
-  CHECK(fields_text(b.batch, 0) == "j={\"a\":1} {x} {field.y} {offset");
+  CHECK(fields_text(b.batch, 0) == "j={{\"a\":1}} {x} {field.y} {offset");
 }
 
 TEST_CASE("add_fields: {file} is empty for a batch without a source, values may be empty") {
