@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <spdlog/spdlog.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,15 +20,10 @@ int64_t mtime_ns(const struct stat& st) {
   return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
 }
 
-int64_t real_now_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
-
 FileReader::FileReader(int fd, std::string path, const FileIdentity& id, uint64_t offset,
-                       std::shared_ptr<SourceState> state, OpenBudget* budget)
-    : fd_(fd),
+                       std::shared_ptr<SourceState> state, OpenBudget* budget, TailSys& sys)
+    : sys_(sys),
+      fd_(fd),
       budget_(budget),
       path_(std::move(path)),
       identity_(id),
@@ -38,14 +32,14 @@ FileReader::FileReader(int fd, std::string path, const FileIdentity& id, uint64_
       offset_(offset),
       read_end_(offset),
       covered_(offset),
-      last_active_(mono_now_ns()),
+      last_active_(sys_.mono_now_ns()),
       last_data_(last_active_) {}
 
 FileReader::~FileReader() { close(); }
 
 void FileReader::close() {
   if (fd_ < 0) return;
-  ::close(fd_);
+  sys_.close(fd_);
   fd_ = -1;
   if (budget_ != nullptr) budget_->give();
 }
@@ -74,7 +68,7 @@ void FileReader::restart(ReadEnv& env, const struct stat& st, const char* why) {
   generation_ = env.ctx.sources().restart(*state_, 0);
   offset_ = read_end_ = covered_ = held_end_ = 0;
   skipping_ = false;
-  identity_ = identify(fd_, st);
+  identity_ = identify(fd_, st, sys_);
   env.ctx.sources().update(*state_, identity_, path_);
   env.metrics.truncations.inc();
 }
@@ -82,7 +76,7 @@ void FileReader::restart(ReadEnv& env, const struct stat& st, const char* why) {
 bool FileReader::sync(ReadEnv& env, bool* error) {
   if (error != nullptr) *error = false;
   struct stat st {};
-  if (fd_ < 0 || ::fstat(fd_, &st) != 0) {
+  if (fd_ < 0 || sys_.fstat(fd_, &st) != 0) {
     if (error != nullptr) *error = true;
     return false;
   }
@@ -91,12 +85,12 @@ bool FileReader::sync(ReadEnv& env, bool* error) {
   state_->observe_size(size_);
   if (st.st_nlink == 0 && !deleted_) {
     deleted_ = true;
-    deleted_since_ = mono_now_ns();
+    deleted_since_ = sys_.mono_now_ns();
   }
   if (size_ < offset_) {
     restart(env, st, "was truncated");
   } else if (size_ > read_end_) {
-    Refreshed r = refresh(fd_, st, identity_);
+    Refreshed r = refresh(fd_, st, identity_, sys_);
     if (!r.matches) {
       restart(env, st, "was rewritten (its first bytes changed)");
     } else if (r.current.fp_len != identity_.fp_len) {
@@ -134,7 +128,9 @@ TurnEnd FileReader::turn(ReadEnv& env) {
       case Step::kError:
         return TurnEnd::kError;
     }
-    if (read_end_ - start >= kTurnBytes || mono_now_ns() >= env.deadline) return TurnEnd::kBudget;
+    if (read_end_ - start >= kTurnBytes || sys_.mono_now_ns() >= env.deadline) {
+      return TurnEnd::kBudget;
+    }
   }
 }
 
@@ -145,7 +141,7 @@ FileReader::Step FileReader::read_once(ReadEnv& env) {
   char* buf = env.chunk.free_ptr();
   const size_t cap = env.chunk.free_bytes();
   const bool untouched = env.chunk.untouched();
-  const ssize_t got = ::pread(fd_, buf, cap, static_cast<off_t>(offset_));
+  const ssize_t got = sys_.pread(fd_, buf, cap, static_cast<off_t>(offset_));
   if (got < 0) {
     if (errno == EINTR) return Step::kMore;
     spdlog::warn("tail: read {}: {}", path_, ::strerror(errno));
@@ -153,7 +149,7 @@ FileReader::Step FileReader::read_once(ReadEnv& env) {
     return Step::kError;
   }
   const auto n = static_cast<size_t>(got);
-  if (n > 0) last_active_ = mono_now_ns();
+  if (n > 0) last_active_ = sys_.mono_now_ns();
   if (offset_ + n > read_end_) {
     read_end_ = offset_ + n;
     last_data_ = last_active_;
@@ -249,7 +245,7 @@ TurnEnd FileReader::flush_held(ReadEnv& env) {
   }
   char* buf = env.chunk.free_ptr();
   for (size_t got = 0; got < want;) {
-    const ssize_t r = ::pread(fd_, buf + got, want - got, static_cast<off_t>(offset_ + got));
+    const ssize_t r = sys_.pread(fd_, buf + got, want - got, static_cast<off_t>(offset_ + got));
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) {  // shrank or failed: the next sync() sorts it out
       held_end_ = 0;
@@ -287,8 +283,8 @@ bool FileReader::emit(ReadEnv& env, BatchPtr batch, uint64_t end, uint64_t trunc
   batch->generation = generation_;
   batch->begin = covered_;
   batch->end = end;
-  batch->read_time_ns = real_now_ns();
-  batch->read_mono_ns = mono_now_ns();
+  batch->read_time_ns = sys_.real_now_ns();
+  batch->read_mono_ns = sys_.mono_now_ns();
   if (!batch->events.empty()) {
     batch->chunks.push_back(env.chunk.ref());
     bytes_per_line_ =

@@ -28,6 +28,7 @@
 #include <string>
 
 #include <vector>
+
 #include "agent/api/batch.h"
 #include "agent/api/plugin.h"
 #include "agent/api/source.h"
@@ -37,6 +38,7 @@
 #include "plugins/inputs/tail/multiline.h"
 #include "plugins/inputs/tail/open_budget.h"
 #include "plugins/inputs/tail/tail_metrics.h"
+#include "plugins/inputs/tail/tail_sys.h"
 
 namespace logagent::plugins::tail {
 
@@ -73,9 +75,11 @@ class FileReader {
   static constexpr uint64_t kTurnBytes = 4 * 1024 * 1024;
 
   // Takes ownership of `fd` and, when `budget` is set and fd >= 0, of the unit of `budget` it
-  // holds (open_budget.h): close() gives it back. Its SourceState was opened at `offset`.
+  // holds (open_budget.h): close() gives it back. Its SourceState was opened at `offset`. Its
+  // system calls and clock are `sys`'s (tail_sys.h).
   FileReader(int fd, std::string path, const FileIdentity& id, uint64_t offset,
-             std::shared_ptr<SourceState> state, OpenBudget* budget = nullptr);
+             std::shared_ptr<SourceState> state, OpenBudget* budget = nullptr,
+             TailSys& sys = real_tail_sys());
   ~FileReader();
   FileReader(const FileReader&) = delete;
   FileReader& operator=(const FileReader&) = delete;
@@ -132,6 +136,7 @@ class FileReader {
   void restart(ReadEnv& env, const struct stat& st, const char* why);
   size_t reserve_for(size_t bytes) const;
 
+  TailSys& sys_;
   int fd_;
   OpenBudget* budget_;
   std::string path_;
@@ -157,7 +162,6 @@ class FileReader {
 };
 
 using logagent::mono_now_ns;
-int64_t real_now_ns();
 int64_t mtime_ns(const struct stat& st);
 
 }  // namespace logagent::plugins::tail

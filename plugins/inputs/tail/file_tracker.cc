@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <spdlog/spdlog.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -15,25 +14,22 @@
 #include "plugins/inputs/tail/fingerprint.h"
 
 namespace logagent::plugins::tail {
-namespace {
-
-std::string resolve(const std::string& path) {
+std::string FileTracker::resolve(const std::string& path) const {
   char buf[PATH_MAX];
-  return ::realpath(path.c_str(), buf) != nullptr ? std::string(buf) : path;
+  return sys_.realpath(path.c_str(), buf) != nullptr ? std::string(buf) : path;
 }
 
-}  // namespace
-
 FileTracker::FileTracker(const TailOptions& options, const PathScanner& scanner,
-                         InotifyWatcher& watcher, TailMetrics& metrics)
-    : options_(options),
+                         InotifyWatcher& watcher, TailMetrics& metrics, TailSys& sys)
+    : sys_(sys),
+      options_(options),
       scanner_(scanner),
       watcher_(watcher),
       metrics_(metrics),
       budget_(options.max_open_files) {}
 
 void FileTracker::start(ReadEnv& env) {
-  resume_.emplace(env.ctx.saved_checkpoints(), options_.from_tail());
+  resume_.emplace(env.ctx.saved_checkpoints(), options_.from_tail(), sys_);
   for (const std::string& dir : scanner_.watch_dirs()) watcher_.watch(dir);
   reconcile(env, scanner_.scan(), &*resume_, nullptr, /*at_start=*/true);
   for (ResumePlanner::Rotated& r : resume_->find_rotated()) {
@@ -79,7 +75,7 @@ void FileTracker::adopt(ReadEnv& env, std::vector<PinnedFile>& pinned, uint64_t 
   for (PinnedFile& p : pinned) {
     if (p.file.fd < 0) continue;
     if (follows(static_cast<uint64_t>(p.file.st.st_dev), static_cast<uint64_t>(p.file.st.st_ino))) {
-      ::close(std::exchange(p.file.fd, -1));  // followed already (found by a scan of ours)
+      sys_.close(std::exchange(p.file.fd, -1));  // followed already (found by a scan of ours)
       budget_.give();
       continue;
     }
@@ -117,7 +113,7 @@ void FileTracker::reconcile(ReadEnv& env, std::vector<ScannedFile> found, Resume
         i;
   }
   std::vector<bool> claimed(found.size(), false);
-  const int64_t now = mono_now_ns();
+  const int64_t now = sys_.mono_now_ns();
   for (size_t k = 0; k < readers_.size();) {
     FileReader& r = *readers_[k].reader;
     auto it = by_ino.find({r.identity().dev, r.identity().ino});
@@ -172,19 +168,19 @@ bool FileTracker::claim(ReadEnv& env, Tracked& t, const ScannedFile& f) {
     // Idle-closed: reopen when it changed (size or mtime: a file created again with the same
     // inode and size is told by its mtime) or moved, after checking it is the same file.
     if (!moved && r.unchanged(f.st)) return true;
-    OpenedFile o = open_file(f.path);
+    OpenedFile o = open_file(f.path, sys_);
     if (o.fd < 0) {
       open_failed(f.path, o.err);
       return true;
     }
-    if (!same_file(o.fd, o.st, r.identity())) {
-      ::close(o.fd);
+    if (!same_file(o.fd, o.st, r.identity(), sys_)) {
+      sys_.close(o.fd);
       return false;  // the inode was reused by another file
     }
     if (budget_.try_take()) {
       r.reopen(o.fd);
     } else {
-      ::close(o.fd);  // no room: read_round() opens it to read it, then closes it again
+      sys_.close(o.fd);  // no room: read_round() opens it to read it, then closes it again
       r.maybe_data = true;
     }
   }
@@ -205,8 +201,8 @@ bool FileTracker::lose(ReadEnv& env, Tracked& t, int64_t now) {
     // logrotate's copy). Its birth time tells them apart, even when it was truncated meanwhile;
     // without one, an empty file's identity (no fingerprint) cannot.
     const FileIdentity& id = r.identity();
-    OpenedFile o =
-        id.birth == 0 && id.fp_len == 0 ? OpenedFile{} : find_by_identity(dir_name(r.path()), id);
+    OpenedFile o = id.birth == 0 && id.fp_len == 0 ? OpenedFile{}
+                                                   : find_by_identity(dir_name(r.path()), id, sys_);
     if (o.fd < 0) {
       if (!r.maybe_data) {
         spdlog::info("tail: {} disappeared while closed (idle)", r.path());
@@ -232,7 +228,7 @@ bool FileTracker::lose(ReadEnv& env, Tracked& t, int64_t now) {
 
 void FileTracker::add_found(ReadEnv& env, const ScannedFile& f, ResumePlanner* resume,
                             bool at_start) {
-  OpenedFile o = open_file(f.path);
+  OpenedFile o = open_file(f.path, sys_);
   if (o.fd < 0) {
     open_failed(f.path, o.err);
     return;
@@ -242,11 +238,11 @@ void FileTracker::add_found(ReadEnv& env, const ScannedFile& f, ResumePlanner* r
     // file (the next scan sees it), and the file scanned lives on under another name -- maybe
     // one outside the globs, which no scan would report: it is found by identity among its
     // siblings and read to its end.
-    ::close(o.fd);
+    sys_.close(o.fd);
     if (follows(static_cast<uint64_t>(f.st.st_dev), static_cast<uint64_t>(f.st.st_ino))) return;
     OpenedFile moved = find_by_identity(
         dir_name(f.path),
-        FileIdentity{static_cast<uint64_t>(f.st.st_dev), static_cast<uint64_t>(f.st.st_ino)});
+        FileIdentity{static_cast<uint64_t>(f.st.st_dev), static_cast<uint64_t>(f.st.st_ino)}, sys_);
     if (moved.fd < 0) return;
     StartPoint sp;
     if (resume != nullptr) sp = resume->start_for(moved, at_start);
@@ -270,7 +266,7 @@ void FileTracker::add_found(ReadEnv& env, const ScannedFile& f, ResumePlanner* r
 
 void FileTracker::add(ReadEnv& env, OpenedFile f, uint64_t offset, bool draining, bool held) {
   unopened_.erase(f.path);
-  const FileIdentity id = identify(f.fd, f.st);
+  const FileIdentity id = identify(f.fd, f.st, sys_);
   auto state = env.ctx.sources().open(id, f.path, offset);
   if (discovery_ != nullptr) discovery_->tracked(id);
   Tracked t;
@@ -281,11 +277,12 @@ void FileTracker::add(ReadEnv& env, OpenedFile f, uint64_t offset, bool draining
     if (draining) {
       budget_.take();
     } else {
-      ::close(std::exchange(f.fd, -1));
+      sys_.close(std::exchange(f.fd, -1));
     }
   }
-  t.reader = std::make_unique<FileReader>(f.fd, f.path, id, offset, std::move(state), &budget_);
-  if (draining) t.reader->detach(mono_now_ns());
+  t.reader =
+      std::make_unique<FileReader>(f.fd, f.path, id, offset, std::move(state), &budget_, sys_);
+  if (draining) t.reader->detach(sys_.mono_now_ns());
   readers_.push_back(std::move(t));
 }
 
@@ -301,10 +298,10 @@ void FileTracker::open_failed(const std::string& path, int err) {
 bool FileTracker::try_reopen(ReadEnv& env, Tracked& t) {
   (void)env;
   FileReader& r = *t.reader;
-  OpenedFile o = open_file(r.path());
+  OpenedFile o = open_file(r.path(), sys_);
   if (o.fd < 0) return false;
-  if (!same_file(o.fd, o.st, r.identity())) {
-    ::close(o.fd);  // replaced while closed: the next scan sorts it out
+  if (!same_file(o.fd, o.st, r.identity(), sys_)) {
+    sys_.close(o.fd);  // replaced while closed: the next scan sorts it out
     return false;
   }
   budget_.take();  // opened to be read, beyond max_open_files if need be: park_if_over_budget()
@@ -322,7 +319,7 @@ bool FileTracker::read_round(ReadEnv& env, bool* stopped) {
     ReadEnv& env;
     ~Slice() { env.deadline = std::numeric_limits<int64_t>::max(); }
   } slice{env};
-  env.deadline = mono_now_ns() + kRoundNs;
+  env.deadline = sys_.mono_now_ns() + kRoundNs;
   const size_t n = readers_.size();
   for (size_t i = 0; i < n; ++i) {
     const size_t k = (next_ + i) % n;
@@ -346,7 +343,7 @@ bool FileTracker::read_round(ReadEnv& env, bool* stopped) {
     progressed = true;
     r.maybe_data = end == TurnEnd::kBudget;
     park_if_over_budget(r);
-    if (mono_now_ns() >= env.deadline) {
+    if (sys_.mono_now_ns() >= env.deadline) {
       next_ = k + 1;
       break;
     }
@@ -437,7 +434,7 @@ void FileTracker::maintain(ReadEnv& env, int64_t now) {
   update_gauges();
 }
 
-void FileTracker::finish_drains(ReadEnv& env) { maintain(env, mono_now_ns()); }
+void FileTracker::finish_drains(ReadEnv& env) { maintain(env, sys_.mono_now_ns()); }
 
 void FileTracker::close_finished() {
   for (Tracked& t : readers_) {

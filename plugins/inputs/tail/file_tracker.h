@@ -32,6 +32,7 @@
 #include "plugins/inputs/tail/open_budget.h"
 #include "plugins/inputs/tail/path_scanner.h"
 #include "plugins/inputs/tail/tail_options.h"
+#include "plugins/inputs/tail/tail_sys.h"
 
 namespace logagent::plugins::tail {
 
@@ -40,8 +41,9 @@ class FileTracker {
   // The longest read round (see read_round()).
   static constexpr int64_t kRoundNs = 10'000'000;
 
+  // System calls and clocks are `sys`'s (tail_sys.h), for this tracker and its readers.
   FileTracker(const TailOptions& options, const PathScanner& scanner, InotifyWatcher& watcher,
-              TailMetrics& metrics);
+              TailMetrics& metrics, TailSys& sys = real_tail_sys());
 
   // The first scan: checkpoints, read_from, and files rotated while the agent was down.
   void start(ReadEnv& env);
@@ -105,7 +107,9 @@ class FileTracker {
   void open_failed(const std::string& path, int err);
   void refresh_index();
   void update_gauges() const;
+  std::string resolve(const std::string& path) const;
 
+  TailSys& sys_;
   Discovery* discovery_ = nullptr;
   // The previous run's entries, consulted for every file found (a file that could not be opened
   // at start-up resumes at its offset when it can).

@@ -8,7 +8,7 @@
 
 namespace logagent::plugins::tail {
 void FileTracker::enforce_caps(ReadEnv& env, int64_t now) {
-  now = std::max(now, mono_now_ns());  // deletions may have been seen after `now` was taken
+  now = std::max(now, sys_.mono_now_ns());  // deletions may have been seen after `now` was taken
   std::vector<FileReader*> deleted;
   uint64_t pinned = 0;
   for (const Tracked& t : readers_) {

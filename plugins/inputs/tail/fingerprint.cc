@@ -11,10 +11,10 @@ namespace logagent::plugins::tail {
 namespace {
 
 // Reads up to `want` (<= kFingerprintCap) bytes from offset 0; returns the count read.
-size_t read_head(int fd, char* buf, size_t want) {
+size_t read_head(TailSys& sys, int fd, char* buf, size_t want) {
   size_t got = 0;
   while (got < want) {
-    const ssize_t n = ::pread(fd, buf + got, want - got, static_cast<off_t>(got));
+    const ssize_t n = sys.pread(fd, buf + got, want - got, static_cast<off_t>(got));
     if (n <= 0) break;
     got += static_cast<size_t>(n);
   }
@@ -28,29 +28,29 @@ size_t fingerprint_len(const struct stat& st) {
 
 }  // namespace
 
-int64_t birth_ns(int fd) {
+int64_t birth_ns(int fd, TailSys& sys) {
   struct statx stx {};
-  if (::statx(fd, "", AT_EMPTY_PATH, STATX_BTIME, &stx) != 0 || (stx.stx_mask & STATX_BTIME) == 0) {
+  if (sys.fstatx(fd, STATX_BTIME, &stx) != 0 || (stx.stx_mask & STATX_BTIME) == 0) {
     return 0;
   }
   return static_cast<int64_t>(stx.stx_btime.tv_sec) * 1000000000 + stx.stx_btime.tv_nsec;
 }
 
-FileIdentity identify(int fd, const struct stat& st) {
+FileIdentity identify(int fd, const struct stat& st, TailSys& sys) {
   char buf[kFingerprintCap];
-  const size_t len = read_head(fd, buf, fingerprint_len(st));
+  const size_t len = read_head(sys, fd, buf, fingerprint_len(st));
   FileIdentity id;
   id.dev = static_cast<uint64_t>(st.st_dev);
   id.ino = static_cast<uint64_t>(st.st_ino);
   id.fp_len = static_cast<uint32_t>(len);
   id.fp_hash = fingerprint_hash(std::string_view(buf, len));
-  id.birth = birth_ns(fd);
+  id.birth = birth_ns(fd, sys);
   return id;
 }
 
-Refreshed refresh(int fd, const struct stat& st, const FileIdentity& old) {
+Refreshed refresh(int fd, const struct stat& st, const FileIdentity& old, TailSys& sys) {
   char buf[kFingerprintCap];
-  const size_t len = read_head(fd, buf, std::max<size_t>(fingerprint_len(st), old.fp_len));
+  const size_t len = read_head(sys, fd, buf, std::max<size_t>(fingerprint_len(st), old.fp_len));
   Refreshed r;
   r.current.dev = static_cast<uint64_t>(st.st_dev);
   r.current.ino = static_cast<uint64_t>(st.st_ino);
@@ -64,20 +64,20 @@ Refreshed refresh(int fd, const struct stat& st, const FileIdentity& old) {
   return r;
 }
 
-Match match_file(int fd, const struct stat& st, const FileIdentity& saved) {
+Match match_file(int fd, const struct stat& st, const FileIdentity& saved, TailSys& sys) {
   if (static_cast<uint64_t>(st.st_dev) != saved.dev ||
       static_cast<uint64_t>(st.st_ino) != saved.ino) {
     return Match::other;
   }
-  const bool matches = refresh(fd, st, saved).matches;
-  const int64_t birth = saved.birth != 0 ? birth_ns(fd) : 0;
+  const bool matches = refresh(fd, st, saved, sys).matches;
+  const int64_t birth = saved.birth != 0 ? birth_ns(fd, sys) : 0;
   if (birth == 0) return matches ? Match::same : Match::other;
   if (birth != saved.birth) return Match::other;
   return matches ? Match::same : Match::rewritten;
 }
 
-bool same_file(int fd, const struct stat& st, const FileIdentity& saved) {
-  return match_file(fd, st, saved) != Match::other;
+bool same_file(int fd, const struct stat& st, const FileIdentity& saved, TailSys& sys) {
+  return match_file(fd, st, saved, sys) != Match::other;
 }
 
 }  // namespace logagent::plugins::tail

@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "agent/api/source.h"
+#include "plugins/inputs/tail/tail_sys.h"
 
 namespace logagent::plugins::tail {
 
@@ -20,9 +21,10 @@ struct Refreshed {
 };
 
 // When the file on `fd` was created (statx btime; 0 where the filesystem does not say).
-int64_t birth_ns(int fd);
-FileIdentity identify(int fd, const struct stat& st);
-Refreshed refresh(int fd, const struct stat& st, const FileIdentity& old);
+int64_t birth_ns(int fd, TailSys& sys = real_tail_sys());
+FileIdentity identify(int fd, const struct stat& st, TailSys& sys = real_tail_sys());
+Refreshed refresh(int fd, const struct stat& st, const FileIdentity& old,
+                  TailSys& sys = real_tail_sys());
 
 enum class Match {
   other,      // another file: another inode, or its inode number given to a file made since
@@ -33,8 +35,10 @@ enum class Match {
 // now) the inode and birth decide whether it is the file, and the fingerprint whether it was
 // rewritten; without, only the fingerprint can tell -- at least saved.fp_len bytes, the same first
 // bytes -- and a rewritten file is taken for another.
-Match match_file(int fd, const struct stat& st, const FileIdentity& saved);
+Match match_file(int fd, const struct stat& st, const FileIdentity& saved,
+                 TailSys& sys = real_tail_sys());
 // match_file() is same or rewritten.
-bool same_file(int fd, const struct stat& st, const FileIdentity& saved);
+bool same_file(int fd, const struct stat& st, const FileIdentity& saved,
+               TailSys& sys = real_tail_sys());
 
 }  // namespace logagent::plugins::tail
