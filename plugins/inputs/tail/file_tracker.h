@@ -12,6 +12,11 @@
 // forgotten after a grace period; deleted files past deleted_max_pinned / deleted_max_age are
 // abandoned and counted.
 //
+// By concern: file_tracker.cc follows the globs (scans reconciled, files added, renamed,
+// drained, dropped); file_tracker_read.cc runs the read rounds and the multiline flush;
+// file_tracker_limits.cc maintains between scans (drains closed, deleted-file caps, open-files
+// budget) and keeps the change-notification index and the gauges.
+//
 // Threads: input thread only.
 #pragma once
 
