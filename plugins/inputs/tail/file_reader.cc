@@ -91,6 +91,12 @@ bool FileReader::sync(ReadEnv& env, bool* error) {
     restart(env, st, "was truncated");
   } else if (size_ > read_end_) {
     Refreshed r = refresh(fd_, st, identity_, sys_);
+    if (r.err != 0) {  // not known to be rewritten: the next sync() looks again
+      spdlog::warn("tail: read {}: {}", path_, ::strerror(r.err));
+      env.metrics.read_errors.inc();
+      if (error != nullptr) *error = true;
+      return false;
+    }
     if (!r.matches) {
       restart(env, st, "was rewritten (its first bytes changed)");
     } else if (r.current.fp_len != identity_.fp_len) {
@@ -247,7 +253,12 @@ TurnEnd FileReader::flush_held(ReadEnv& env) {
   for (size_t got = 0; got < want;) {
     const ssize_t r = sys_.pread(fd_, buf + got, want - got, static_cast<off_t>(offset_ + got));
     if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) {  // shrank or failed: the next sync() sorts it out
+    if (r < 0) {  // still held: the caller tries again later
+      spdlog::warn("tail: read {}: {}", path_, ::strerror(errno));
+      env.metrics.read_errors.inc();
+      return TurnEnd::kError;
+    }
+    if (r == 0) {  // shrank: the next sync() sorts it out
       held_end_ = 0;
       return TurnEnd::kError;
     }

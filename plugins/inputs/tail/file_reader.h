@@ -89,7 +89,9 @@ class FileReader {
   bool sync(ReadEnv& env, bool* error = nullptr);
   // Reads and emits up to kTurnBytes, or until env.deadline. Call after sync().
   TurnEnd turn(ReadEnv& env);
-  // Multiline: emits the held lines as they are (flush_after). Needs an open descriptor.
+  // Multiline: emits the held lines as they are (flush_after). Needs an open descriptor. kError
+  // when they could not be read: still held after a failed read (counted), no longer when the
+  // file shrank.
   TurnEnd flush_held(ReadEnv& env);
   // Multiline: complete lines are held, waiting for the rest of their event.
   bool holding() const { return held_end_ > offset_; }

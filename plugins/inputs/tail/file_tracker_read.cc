@@ -101,6 +101,7 @@ bool FileTracker::flush_idle(ReadEnv& env, int64_t now, bool* stopped) {
       *stopped = true;
       return flushed;
     }
+    if (end == TurnEnd::kError) r.see_data(now);  // still held: tried after another flush_after
     if (end == TurnEnd::kEof) park_if_over_budget(r);
     flushed = flushed || end == TurnEnd::kEof;
   }

@@ -1,5 +1,6 @@
 #include "plugins/inputs/tail/fingerprint.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,11 +11,14 @@
 namespace logagent::plugins::tail {
 namespace {
 
-// Reads up to `want` (<= kFingerprintCap) bytes from offset 0; returns the count read.
-size_t read_head(TailSys& sys, int fd, char* buf, size_t want) {
+// Reads up to `want` (<= kFingerprintCap) bytes from offset 0; returns the count read. `*err`
+// (when given) is the errno of a failed read, else 0.
+size_t read_head(TailSys& sys, int fd, char* buf, size_t want, int* err = nullptr) {
   size_t got = 0;
   while (got < want) {
     const ssize_t n = sys.pread(fd, buf + got, want - got, static_cast<off_t>(got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && err != nullptr) *err = errno;
     if (n <= 0) break;
     got += static_cast<size_t>(n);
   }
@@ -50,14 +54,15 @@ FileIdentity identify(int fd, const struct stat& st, TailSys& sys) {
 
 Refreshed refresh(int fd, const struct stat& st, const FileIdentity& old, TailSys& sys) {
   char buf[kFingerprintCap];
-  const size_t len = read_head(sys, fd, buf, std::max<size_t>(fingerprint_len(st), old.fp_len));
   Refreshed r;
+  const size_t len =
+      read_head(sys, fd, buf, std::max<size_t>(fingerprint_len(st), old.fp_len), &r.err);
   r.current.dev = static_cast<uint64_t>(st.st_dev);
   r.current.ino = static_cast<uint64_t>(st.st_ino);
   r.current.fp_len = static_cast<uint32_t>(len);
   r.current.fp_hash = fingerprint_hash(std::string_view(buf, len));
   r.current.birth = old.birth;  // the same open file
-  if (len < old.fp_len) return r;
+  if (r.err != 0 || len < old.fp_len) return r;
   r.matches =
       (len == old.fp_len ? r.current.fp_hash
                          : fingerprint_hash(std::string_view(buf, old.fp_len))) == old.fp_hash;

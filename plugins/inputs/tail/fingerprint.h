@@ -1,8 +1,9 @@
 // Fingerprints: reading and checking a file's identity (dev, ino, hash of its first bytes).
 //
-// identify() hashes the first min(size, kFingerprintCap) bytes of an open file. refresh() checks
-// that the bytes an older identity hashed are unchanged (so a truncated and rewritten file or a
-// reused inode is told apart) and returns the identity grown to the file's current size.
+// identify() hashes the first min(size, kFingerprintCap) bytes of an open file (fewer when a read
+// fails: the fingerprint grows at the next refresh). refresh() checks that the bytes an older
+// identity hashed are unchanged (so a truncated and rewritten file or a reused inode is told
+// apart) and returns the identity grown to the file's current size; a failed read says so.
 // Stateless helpers over a file descriptor; any thread.
 #pragma once
 
@@ -17,6 +18,7 @@ namespace logagent::plugins::tail {
 
 struct Refreshed {
   bool matches = false;  // the first old.fp_len bytes still hash to old.fp_hash
+  int err = 0;           // a read failed (errno): nothing is known, `matches` is false
   FileIdentity current;  // dev/ino from `st`, fingerprint over min(size, cap) bytes
 };
 
