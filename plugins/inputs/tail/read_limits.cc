@@ -9,6 +9,11 @@ namespace {
 
 std::string bytes(size_t n) { return format_value(ByteSize{n}); }
 
+// A limit in whole bytes, with its unit when it has one: "768KiB (786432 bytes)", "4095 bytes".
+std::string limit(size_t n) {
+  return n % 1024 == 0 ? fmt::format("{} ({} bytes)", bytes(n), n) : fmt::format("{} bytes", n);
+}
+
 std::string pool_text(const PoolShape& pool) {
   return fmt::format("the buffer pool ({} chunk{} of {})", pool.slots, pool.slots == 1 ? "" : "s",
                      bytes(pool.chunk_bytes));
@@ -37,9 +42,8 @@ ReadLimits read_limits(const TailOptions& options, const PoolShape& pool) {
   out.max_line = fit_max_line(asked, pool);
   if (out.max_line != asked) {
     out.warnings.push_back(
-        {"max_line_bytes",
-         fmt::format("max_line_bytes {} does not fit {}: lines are cut at {} ({} bytes)",
-                     bytes(asked), pool_text(pool), bytes(out.max_line), out.max_line)});
+        {"max_line_bytes", fmt::format("max_line_bytes {} does not fit {}: lines are cut at {}",
+                                       bytes(asked), pool_text(pool), limit(out.max_line))});
   }
   const MultilineOptions& ml = options.multiline;
   if (!ml.configured()) return out;
@@ -48,11 +52,11 @@ ReadLimits read_limits(const TailOptions& options, const PoolShape& pool) {
   out.max_buffer = std::max(out.max_line + 1, fit_max_line(want, pool));
   if (out.max_buffer < want) {
     out.warnings.push_back(
-        {"multiline",
+        {"multiline.max_bytes",
          fmt::format("multiline max_bytes {} and a line of up to {} do not fit {}: an event is cut "
-                     "where it fills the largest buffer, {} ({} bytes)",
-                     bytes(ml.max_bytes.bytes), bytes(out.max_line), pool_text(pool),
-                     bytes(out.max_buffer), out.max_buffer)});
+                     "where it fills the largest buffer, {}",
+                     bytes(ml.max_bytes.bytes), limit(out.max_line), pool_text(pool),
+                     limit(out.max_buffer))});
   }
   return out;
 }

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/api/plugin.h"
 #include "agent/core/buffer_pool.h"
 #include "plugins/inputs/tail/tail_options.h"
 
@@ -31,15 +32,11 @@ struct PoolShape {
   size_t slots_for(size_t bytes) const;
 };
 
-struct LimitWarning {
-  std::string option;   // the option path in the input's map: "max_line_bytes", "multiline"
-  std::string message;  // what is asked, what applies
-};
-
 struct ReadLimits {
   size_t max_line = 0;    // the longest line kept whole
   size_t max_buffer = 0;  // the largest read buffer (ReadEnv::max_buffer; 0: max_line + 1)
-  std::vector<LimitWarning> warnings;
+  // Options lowered: "max_line_bytes", "multiline.max_bytes" (what is asked, what applies).
+  std::vector<OptionWarning> warnings;
 };
 
 // The longest line the pool can hold (max_line_bytes, capped to the pool's budget).

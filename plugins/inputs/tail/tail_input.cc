@@ -62,13 +62,18 @@ TailInput::TailInput(const Options& options, const PluginContext& ctx, const std
       scanner_(options.paths, excludes_with(options.exclude, ctx.agent_outputs), cwd),
       metrics_(ctx.metrics) {}
 
+std::vector<OptionWarning> TailInput::pool_warnings(const Options& options,
+                                                    const PoolSettings& pool) {
+  return read_limits(options, PoolShape::of_budget(pool.buffer_pool, pool.chunk_size)).warnings;
+}
+
 size_t TailInput::fit_max_line(size_t max_line_bytes, const BufferPool& pool) {
   return tail::fit_max_line(max_line_bytes, PoolShape::of(pool));
 }
 
 void TailInput::run(InputContext& ctx) {
   const ReadLimits limits = read_limits(options_, PoolShape::of(ctx.pool()));
-  for (const LimitWarning& w : limits.warnings) {
+  for (const OptionWarning& w : limits.warnings) {
     spdlog::warn("pipeline {}: tail: {}", pipeline_, w.message);
   }
   InotifyWatcher watcher(!ctx.once());

@@ -56,10 +56,11 @@ TEST_CASE("read limits: with one 4KiB chunk, events are cut at the buffer, not a
   CHECK(l.max_line == 4095);
   CHECK(l.max_buffer == 4096);
   REQUIRE(l.warnings.size() == 2);
-  CHECK(l.warnings[1].option == "multiline");
-  CHECK(l.warnings[1].message ==
-        "multiline max_bytes 1MiB and a line of up to 4095B do not fit the buffer pool (1 chunk "
-        "of 4KiB): an event is cut where it fills the largest buffer, 4KiB (4096 bytes)");
+  CHECK(l.warnings[1].option == "multiline.max_bytes");
+  CHECK(
+      l.warnings[1].message ==
+      "multiline max_bytes 1MiB and a line of up to 4095 bytes do not fit the buffer pool (1 chunk "
+      "of 4KiB): an event is cut where it fills the largest buffer, 4KiB (4096 bytes)");
 }
 
 TEST_CASE("read limits: the event limit a warning states is where the input really cuts") {
