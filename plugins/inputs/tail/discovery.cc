@@ -278,7 +278,7 @@ void Discovery::scan() {
       // Rotated between the scan and the open: the name holds a newer file now, and the one
       // scanned lives on under another name in its directory.
       OpenedFile moved = find_by_identity(
-          dir_name(f.path), FileIdentity{key_of(f.st).first, key_of(f.st).second}, sys_);
+          dir_name(f.path), inode_identity(key_of(f.st).first, key_of(f.st).second), sys_);
       const bool matched = moved.fd >= 0 && scanner_.matches(moved.path);
       if (moved.fd >= 0 && known_.count(key_of(moved.st)) == 0 && take_unit(matched)) {
         pin(std::move(moved), matched);

@@ -77,6 +77,10 @@ bool FileReader::sync(ReadEnv& env, bool* error) {
   if (error != nullptr) *error = false;
   struct stat st {};
   if (fd_ < 0 || sys_.fstat(fd_, &st) != 0) {
+    if (fd_ >= 0) {
+      spdlog::warn("tail: fstat {}: {}", path_, ::strerror(errno));
+      env.metrics.read_errors.inc();
+    }
     if (error != nullptr) *error = true;
     return false;
   }

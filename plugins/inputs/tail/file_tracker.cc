@@ -139,6 +139,7 @@ void FileTracker::reconcile(ReadEnv& env, std::vector<ScannedFile> found, Resume
       drop(env, k);
     }
   }
+  follow_unopened(env, found, resume, at_start);
   std::map<std::pair<uint64_t, uint64_t>, PinnedFile*> pins;
   if (pinned != nullptr) {
     for (PinnedFile& p : *pinned) {
@@ -232,24 +233,14 @@ void FileTracker::add_found(ReadEnv& env, const ScannedFile& f, ResumePlanner* r
   OpenedFile o = open_file(f.path, sys_);
   if (o.fd < 0) {
     open_failed(f.path, o.err);
+    if (o.err != ENOENT) unopened_at_.insert_or_assign(f.path, f);
     return;
   }
   if (o.st.st_dev != f.st.st_dev || o.st.st_ino != f.st.st_ino) {
     // Renamed or replaced between the scan and the open (rotation): the path now names another
-    // file (the next scan sees it), and the file scanned lives on under another name -- maybe
-    // one outside the globs, which no scan would report: it is found by identity among its
-    // siblings and read to its end.
+    // file (the next scan sees it).
     sys_.close(o.fd);
-    if (follows(static_cast<uint64_t>(f.st.st_dev), static_cast<uint64_t>(f.st.st_ino))) return;
-    OpenedFile moved = find_by_identity(
-        dir_name(f.path),
-        FileIdentity{static_cast<uint64_t>(f.st.st_dev), static_cast<uint64_t>(f.st.st_ino)}, sys_);
-    if (moved.fd < 0) return;
-    StartPoint sp;
-    if (resume != nullptr) sp = resume->start_for(moved, at_start);
-    spdlog::info("tail: {} was rotated to {} before it was opened; reading it to its end", f.path,
-                 moved.path);
-    add(env, std::move(moved), sp.offset, /*draining=*/true, /*held=*/false);
+    drain_moved(env, f, resume, at_start);
     return;
   }
   warned_.erase(f.path);
@@ -265,8 +256,44 @@ void FileTracker::add_found(ReadEnv& env, const ScannedFile& f, ResumePlanner* r
   add(env, std::move(o), sp.offset, /*draining=*/false, /*held=*/false);
 }
 
+// The file `f` scanned lives on under another name -- maybe one outside the globs, which no scan
+// would report: it is found by identity among its siblings and read to its end.
+void FileTracker::drain_moved(ReadEnv& env, const ScannedFile& f, ResumePlanner* resume,
+                              bool at_start) {
+  const auto dev = static_cast<uint64_t>(f.st.st_dev);
+  const auto ino = static_cast<uint64_t>(f.st.st_ino);
+  if (follows(dev, ino)) return;
+  OpenedFile moved = find_by_identity(dir_name(f.path), inode_identity(dev, ino), sys_);
+  if (moved.fd < 0) return;
+  StartPoint sp;
+  if (resume != nullptr) sp = resume->start_for(moved, at_start);
+  spdlog::info("tail: {} was rotated to {} before it was opened; reading it to its end", f.path,
+               moved.path);
+  add(env, std::move(moved), sp.offset, /*draining=*/true, /*held=*/false);
+}
+
+// Files a scan matched that could not be opened (EMFILE, EACCES): tried again at each scan while
+// their name holds them; once it does not (rotated away before a retry), found under their new
+// name like a file renamed between a scan and its open.
+void FileTracker::follow_unopened(ReadEnv& env, const std::vector<ScannedFile>& found,
+                                  ResumePlanner* resume, bool at_start) {
+  for (auto it = unopened_at_.begin(); it != unopened_at_.end();) {
+    const ScannedFile& was = it->second;
+    const auto at = std::find_if(found.begin(), found.end(), [&](const ScannedFile& f) {
+      return f.st.st_dev == was.st.st_dev && f.st.st_ino == was.st.st_ino;
+    });
+    if (at != found.end() && at->path == was.path) {
+      ++it;  // still there: this scan tries it again
+      continue;
+    }
+    if (at == found.end()) drain_moved(env, was, resume, at_start);  // else: found as matched
+    it = unopened_at_.erase(it);
+  }
+}
+
 void FileTracker::add(ReadEnv& env, OpenedFile f, uint64_t offset, bool draining, bool held) {
   unopened_.erase(f.path);
+  unopened_at_.erase(f.path);
   const FileIdentity id = identify(f.fd, f.st, sys_);
   auto state = env.ctx.sources().open(id, f.path, offset);
   if (discovery_ != nullptr) discovery_->tracked(id);

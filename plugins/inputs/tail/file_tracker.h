@@ -104,6 +104,9 @@ class FileTracker {
   // `held`: f.fd holds a unit of budget_ already (a pin).
   void add(ReadEnv& env, OpenedFile f, uint64_t offset, bool draining, bool held);
   void add_found(ReadEnv& env, const ScannedFile& f, ResumePlanner* resume, bool at_start);
+  void drain_moved(ReadEnv& env, const ScannedFile& f, ResumePlanner* resume, bool at_start);
+  void follow_unopened(ReadEnv& env, const std::vector<ScannedFile>& found, ResumePlanner* resume,
+                       bool at_start);
   bool try_reopen(ReadEnv& env, Tracked& t);
   void park_if_over_budget(FileReader& r);
   void drop(ReadEnv& env, size_t index);
@@ -128,6 +131,7 @@ class FileTracker {
   std::unordered_map<std::string, FileReader*> by_path_;
   std::set<std::string> warned_;  // paths whose open error was logged
   std::map<std::string, int> unopened_;
+  std::map<std::string, ScannedFile> unopened_at_;  // what the scan saw at each unopened path
   size_t next_ = 0;  // where the next read round starts (the last one ran out of time)
 };
 

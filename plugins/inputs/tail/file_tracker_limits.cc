@@ -16,6 +16,13 @@ void FileTracker::maintain(ReadEnv& env, int64_t now) {
     bool error = false;
     const bool has_data = r.open() && r.sync(env, &error);
     if (has_data) continue;  // the read rounds finish it first
+    if (error && now - r.drain_since() < ns(options_.deleted_max_age)) {
+      continue;  // it could not be examined (counted): tried again at the next maintain()
+    }
+    if (error) {
+      spdlog::warn("tail: {} could not be read to its end within deleted_max_age; letting it go",
+                   r.path());
+    }
     if (!error && r.open() && !env.once && now - r.drain_since() < ns(options_.scan_interval)) {
       continue;  // grace: a writer may still append before it reopens the new file
     }

@@ -40,6 +40,14 @@ int64_t birth_ns(int fd, TailSys& sys) {
   return static_cast<int64_t>(stx.stx_btime.tv_sec) * 1000000000 + stx.stx_btime.tv_nsec;
 }
 
+FileIdentity inode_identity(uint64_t dev, uint64_t ino) {
+  FileIdentity id;
+  id.dev = dev;
+  id.ino = ino;
+  id.fp_hash = fingerprint_hash(std::string_view());  // of its first 0 bytes
+  return id;
+}
+
 FileIdentity identify(int fd, const struct stat& st, TailSys& sys) {
   char buf[kFingerprintCap];
   const size_t len = read_head(sys, fd, buf, fingerprint_len(st));

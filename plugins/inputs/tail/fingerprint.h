@@ -24,6 +24,9 @@ struct Refreshed {
 
 // When the file on `fd` was created (statx btime; 0 where the filesystem does not say).
 int64_t birth_ns(int fd, TailSys& sys = real_tail_sys());
+// An identity by inode alone, as a scan's stat gives it (no bytes hashed, no birth time): it names
+// whatever file has that inode now.
+FileIdentity inode_identity(uint64_t dev, uint64_t ino);
 FileIdentity identify(int fd, const struct stat& st, TailSys& sys = real_tail_sys());
 Refreshed refresh(int fd, const struct stat& st, const FileIdentity& old,
                   TailSys& sys = real_tail_sys());

@@ -1,6 +1,8 @@
 // FileTracker's maintenance on a manual clock: drained files closed after their grace,
 // deleted_max_age and idle_close_after decided by the time the test sets, deterministically.
 #include <doctest/doctest.h>
+#include <errno.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -102,6 +104,43 @@ TEST_CASE("an idle file that grew is read before the budget would close it") {
   h.maintain();  // both grew: neither is closed
   CHECK(h.tracker.open_files() == 2);
   CHECK(h.counter("logagent_input_files_closed_idle_total") == 0);
+}
+
+TEST_CASE(
+    "a draining file that cannot be examined is kept and tried again, until deleted_max_age") {
+  TempDir dir;
+  write_file(dir / "a.log", "a1\n");
+  TailOptions options = fast_options(dir / "*.log");
+  options.scan_interval.value = std::chrono::seconds(0);  // no drain grace
+  options.deleted_max_age.value = std::chrono::minutes(1);
+  SysHarness h(options);
+  h.tracker.start(h.env);
+  h.read_all();
+  append_file(dir / "a.log", "a2\n");
+  REQUIRE(::rename((dir / "a.log").c_str(), (dir / "a.log.1").c_str()) == 0);
+  h.tracker.rescan(h.env);
+  REQUIRE(h.tracker.has_draining());
+  h.sys.fail(SysCall::kFstat, EIO, "a.log");
+  h.maintain();
+  CHECK(h.tracker.files() == 1);  // not dropped with its last line unread
+  CHECK(h.counter("logagent_input_read_errors_total") == 1);
+  h.read_all();
+  h.maintain();
+  CHECK(h.tracker.files() == 0);
+  CHECK(h.ctx.texts() == std::vector<std::string>{"a1", "a2"});
+  // An error that lasts past deleted_max_age lets the file go.
+  write_file(dir / "b.log", "b1\n");
+  h.tracker.rescan(h.env);
+  h.read_all();
+  REQUIRE(::rename((dir / "b.log").c_str(), (dir / "b.log.1").c_str()) == 0);
+  h.tracker.rescan(h.env);
+  h.sys.fail(SysCall::kFstat, EIO, "b.log", -1);
+  h.maintain();
+  CHECK(h.tracker.files() == 1);
+  h.sys.advance(std::chrono::minutes(1));
+  h.maintain();
+  CHECK(h.tracker.files() == 0);
+  h.sys.clear_faults();
 }
 
 }  // namespace logagent::plugins::tail

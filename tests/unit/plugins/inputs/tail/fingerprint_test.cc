@@ -146,4 +146,18 @@ TEST_CASE("match_file: another inode is other; with birth times a rewrite is tol
   CHECK(match_file(a.fd, a.st, saved, sys) == Match::other);
 }
 
+TEST_CASE("an identity by inode alone names whatever file has that inode now") {
+  TempDir dir;
+  write_file(dir / "a.log", "some bytes\n");
+  FakeTailSys sys;
+  Opened f(sys, dir / "a.log");
+  const FileIdentity id =
+      inode_identity(static_cast<uint64_t>(f.st.st_dev), static_cast<uint64_t>(f.st.st_ino));
+  CHECK(id.fp_len == 0);
+  CHECK(match_file(f.fd, f.st, id, sys) == Match::same);
+  FileIdentity other = id;
+  other.ino += 1;
+  CHECK(match_file(f.fd, f.st, other, sys) == Match::other);
+}
+
 }  // namespace logagent::plugins::tail
