@@ -118,6 +118,9 @@ class FileReader {
   uint64_t size() const { return size_; }
   // `st` (a stat of its path) has the size and mtime the file had when last examined.
   bool unchanged(const struct stat& st) const;
+  // A read failed: unchanged() is false until the next sync(), so a rescan reopens it if it is
+  // closed meanwhile (beyond max_open_files).
+  void retry_at_scan() { mtime_ns_ = -1; }
   uint64_t unread() const { return size_ > offset_ ? size_ - offset_ : 0; }
   bool at_eof() const { return size_ <= read_end_; }
   bool draining() const { return draining_; }

@@ -45,8 +45,10 @@ bool FileTracker::read_round(ReadEnv& env, bool* stopped) {
       r.maybe_data = false;
       continue;
     }
-    if (!r.sync(env)) {
+    bool error = false;
+    if (!r.sync(env, &error)) {
       r.maybe_data = false;
+      if (error) r.retry_at_scan();  // no retry loop here, but at the next scan
       park_if_over_budget(r);
       continue;
     }
@@ -57,6 +59,7 @@ bool FileTracker::read_round(ReadEnv& env, bool* stopped) {
     }
     progressed = true;
     r.maybe_data = end == TurnEnd::kBudget;
+    if (end == TurnEnd::kError) r.retry_at_scan();
     park_if_over_budget(r);
     if (sys_.mono_now_ns() >= env.deadline) {
       next_ = k + 1;

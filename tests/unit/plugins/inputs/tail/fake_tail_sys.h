@@ -7,7 +7,8 @@
 //   sys.advance(std::chrono::seconds(31));     // idle_close_after has passed
 //
 // A fault matches a call by kind and by a part of the path (for calls on a descriptor: the path
-// it was opened with through this fake; "" matches any). `times` < 0: until clear_faults(). Time
+// it was opened with through this fake; "" matches any), after `after` such calls went through.
+// `times` < 0: until clear_faults(). Time
 // starts at kStartNs and moves only by advance(). Counters say how often each call was made and
 // how often it was failed, and which descriptors are open through it.
 //
@@ -34,9 +35,10 @@ class FakeTailSys final : public RealTailSys {
  public:
   static constexpr int64_t kStartNs = 1'000'000'000'000;  // 1000 s: ages start well above 0
 
-  void fail(SysCall call, int err, std::string path_part = "", int times = 1) {
+  // `after`: that many matching calls succeed first.
+  void fail(SysCall call, int err, std::string path_part = "", int times = 1, int after = 0) {
     std::lock_guard lock(mu_);
-    faults_.push_back({call, err, std::move(path_part), times});
+    faults_.push_back({call, err, std::move(path_part), times, after});
   }
   void clear_faults() {
     std::lock_guard lock(mu_);
@@ -137,6 +139,7 @@ class FakeTailSys final : public RealTailSys {
     int err;
     std::string path_part;
     int times;
+    int after;
   };
 
   std::string path_of(int fd) {
@@ -150,6 +153,10 @@ class FakeTailSys final : public RealTailSys {
     ++calls_[static_cast<size_t>(call)];
     for (auto it = faults_.begin(); it != faults_.end(); ++it) {
       if (it->call != call || path.find(it->path_part) == std::string::npos) continue;
+      if (it->after > 0) {
+        --it->after;
+        return false;
+      }
       const int err = it->err;
       if (it->times > 0 && --it->times == 0) faults_.erase(it);
       ++failed_[static_cast<size_t>(call)];

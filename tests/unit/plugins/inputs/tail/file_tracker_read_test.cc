@@ -134,4 +134,23 @@ TEST_CASE("held lines that cannot be read are kept, counted, and tried after ano
   CHECK(h.ctx.texts() == std::vector<std::string>{"event\n more"});
 }
 
+TEST_CASE("a file beyond max_open_files whose read failed is reopened at the next scan") {
+  TempDir dir;
+  write_file(dir / "a.log", "a1\n");
+  write_file(dir / "b.log", "b1\n");
+  TailOptions options = fast_options(dir / "*.log");
+  options.max_open_files = 1;
+  SysHarness h(options);
+  h.tracker.start(h.env);
+  // Its reopen checks its first bytes, its sync checks them again, then the read fails.
+  h.sys.fail(SysCall::kPread, EIO, "b.log", 1, /*after=*/2);
+  h.read_all();  // b.log is opened beyond the budget, fails, and is closed again
+  CHECK(h.counter("logagent_input_read_errors_total") == 1);
+  CHECK(h.ctx.texts_of(dir / "b.log").empty());
+  CHECK(h.tracker.open_files() == 1);
+  h.tracker.rescan(h.env);  // unchanged on disk, but its last read failed: reopened
+  h.read_marked();
+  CHECK(h.ctx.texts_of(dir / "b.log") == std::vector<std::string>{"b1"});
+}
+
 }  // namespace logagent::plugins::tail
