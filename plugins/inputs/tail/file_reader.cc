@@ -182,32 +182,11 @@ FileReader::Step FileReader::read_once(ReadEnv& env) {
   lines.clear();
   lines.reserve(reserve_for(n - lead));
   const FrameResult fr = frame_lines(buf + lead, n - lead, offset_ + lead, env.max_line, lines);
-  size_t used = lead + fr.consumed;
-  const size_t partial = n - used;
   uint64_t truncated = fr.truncated;
+  bool partial_held = false;
+  size_t used =
+      take_partial(env, buf, n, lead + fr.consumed, eof, lines, &truncated, &partial_held);
   Step next = eof ? Step::kEof : Step::kMore;
-  if (partial > env.max_line) {
-    // Already too long: emit its head now and skip the rest up to the next '\n'.
-    lines.push_back(
-        Event{std::string_view(buf + used, env.max_line), offset_ + used, kEventTruncated, 0});
-    ++truncated;
-    used = n;
-    skipping_ = true;
-  } else if (partial > 0 && eof && env.once && env.once_emit_partial) {
-    lines.push_back(
-        Event{std::string_view(buf + used, partial), offset_ + used, kEventNoNewline, 0});
-    used = n;
-  }
-  // --once, holding a last line without its newline: a multiline event before it is held too
-  // (that line may continue it), so the next run joins them as one event.
-  const bool partial_held = partial > 0 && eof && env.once && used < n && !skipping_;
-  if (partial_held && offset_ + used != held_logged_) {
-    held_logged_ = offset_ + used;
-    spdlog::info(
-        "tail: {}: its last line has no newline yet ({} bytes); held for the next run "
-        "(once_partial_line: emit sends it)",
-        path_, partial);
-  }  // at EOF: a partial line is held; the next turn (or run) reads it again from its start
   if (env.multiline != nullptr) {
     used = join(env, used, eof, eof && env.once && !partial_held, untouched, *batch);
   }
@@ -223,6 +202,38 @@ FileReader::Step FileReader::read_once(ReadEnv& env) {
   offset_ += used;
   if (!emit(env, std::move(batch), offset_, truncated)) return Step::kStopped;
   return next;
+}
+
+// The bytes after the last '\n' of a read of `n` bytes, `used` of them framed: a line already
+// too long has its head emitted and the rest skipped; with --once at EOF a last line without its
+// newline is emitted (once_partial_line: emit) or held (`*held`, logged once). Returns the bytes
+// used.
+size_t FileReader::take_partial(ReadEnv& env, const char* buf, size_t n, size_t used, bool eof,
+                                std::vector<Event>& lines, uint64_t* truncated, bool* held) {
+  const size_t partial = n - used;
+  if (partial > env.max_line) {
+    // Already too long: emit its head now and skip the rest up to the next '\n'.
+    lines.push_back(
+        Event{std::string_view(buf + used, env.max_line), offset_ + used, kEventTruncated, 0});
+    ++*truncated;
+    used = n;
+    skipping_ = true;
+  } else if (partial > 0 && eof && env.once && env.once_emit_partial) {
+    lines.push_back(
+        Event{std::string_view(buf + used, partial), offset_ + used, kEventNoNewline, 0});
+    used = n;
+  }
+  // --once, holding a last line without its newline: a multiline event before it is held too
+  // (that line may continue it), so the next run joins them as one event.
+  *held = partial > 0 && eof && env.once && used < n && !skipping_;
+  if (*held && offset_ + used != held_logged_) {
+    held_logged_ = offset_ + used;
+    spdlog::info(
+        "tail: {}: its last line has no newline yet ({} bytes); held for the next run "
+        "(once_partial_line: emit sends it)",
+        path_, partial);
+  }  // at EOF: a partial line is held; the next turn (or run) reads it again from its start
+  return used;
 }
 
 // Joins the framed lines into `batch`; returns the bytes the batch covers (up to the held lines).

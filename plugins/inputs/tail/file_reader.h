@@ -136,6 +136,8 @@ class FileReader {
   enum class Step { kMore, kEof, kNeedFresh, kNeedBig, kStopped, kError };
   Step read_once(ReadEnv& env);
   Step finish_skip_at_eof(ReadEnv& env);
+  size_t take_partial(ReadEnv& env, const char* buf, size_t n, size_t used, bool eof,
+                      std::vector<Event>& lines, uint64_t* truncated, bool* held);
   size_t join(ReadEnv& env, size_t used, bool eof, bool flush_at_eof, bool untouched, Batch& batch);
   bool emit(ReadEnv& env, BatchPtr batch, uint64_t end, uint64_t truncated);
   void restart(ReadEnv& env, const struct stat& st, const char* why);
