@@ -68,7 +68,13 @@ void FileReader::restart(ReadEnv& env, const struct stat& st, const char* why) {
   generation_ = env.ctx.sources().restart(*state_, 0);
   offset_ = read_end_ = covered_ = held_end_ = 0;
   skipping_ = false;
-  identity_ = identify(fd_, st, sys_);
+  int err = 0;
+  identity_ = identify(fd_, st, sys_, &err);
+  if (err != 0) {
+    spdlog::warn("tail: read {}: {}", path_, ::strerror(err));
+    env.metrics.read_errors.inc();
+    fingerprint_pending_ = true;
+  }
   env.ctx.sources().update(*state_, identity_, path_);
   env.metrics.truncations.inc();
 }
@@ -81,6 +87,10 @@ bool FileReader::sync(ReadEnv& env, bool* error) {
       spdlog::warn("tail: fstat {}: {}", path_, ::strerror(errno));
       env.metrics.read_errors.inc();
     }
+    if (error != nullptr) *error = true;
+    return false;
+  }
+  if (fingerprint_pending_ && !take_fingerprint(env, st)) {
     if (error != nullptr) *error = true;
     return false;
   }
@@ -108,7 +118,26 @@ bool FileReader::sync(ReadEnv& env, bool* error) {
       env.ctx.sources().update(*state_, identity_, path_);
     }
   }
+  if (fingerprint_pending_) {  // not read without it: the next sync() takes it first
+    if (error != nullptr) *error = true;
+    return false;
+  }
   return size_ > read_end_;
+}
+
+// Nothing was read since the restart: its fingerprint is the file's head as it is now.
+bool FileReader::take_fingerprint(ReadEnv& env, const struct stat& st) {
+  int err = 0;
+  const FileIdentity id = identify(fd_, st, sys_, &err);
+  if (err != 0) {
+    spdlog::warn("tail: read {}: {}", path_, ::strerror(err));
+    env.metrics.read_errors.inc();
+    return false;
+  }
+  identity_ = id;
+  fingerprint_pending_ = false;
+  env.ctx.sources().update(*state_, identity_, path_);
+  return true;
 }
 
 bool FileReader::unchanged(const struct stat& st) const {

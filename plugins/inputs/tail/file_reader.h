@@ -141,6 +141,7 @@ class FileReader {
   size_t join(ReadEnv& env, size_t used, bool eof, bool flush_at_eof, bool untouched, Batch& batch);
   bool emit(ReadEnv& env, BatchPtr batch, uint64_t end, uint64_t truncated);
   void restart(ReadEnv& env, const struct stat& st, const char* why);
+  bool take_fingerprint(ReadEnv& env, const struct stat& st);
   size_t reserve_for(size_t bytes) const;
 
   TailSys& sys_;
@@ -160,6 +161,9 @@ class FileReader {
   uint64_t held_logged_ = UINT64_MAX;  // --once: where a held partial last line was logged
   size_t bytes_per_line_ = 64;         // running estimate for reserving events
   bool skipping_ = false;
+  // Restarted, its new fingerprint could not be read: taken before anything is read (else a
+  // rewrite before the next check would go unseen).
+  bool fingerprint_pending_ = false;
   bool draining_ = false;
   bool deleted_ = false;
   int64_t drain_since_ = 0;

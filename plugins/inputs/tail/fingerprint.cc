@@ -48,9 +48,10 @@ FileIdentity inode_identity(uint64_t dev, uint64_t ino) {
   return id;
 }
 
-FileIdentity identify(int fd, const struct stat& st, TailSys& sys) {
+FileIdentity identify(int fd, const struct stat& st, TailSys& sys, int* err) {
   char buf[kFingerprintCap];
-  const size_t len = read_head(sys, fd, buf, fingerprint_len(st));
+  if (err != nullptr) *err = 0;
+  const size_t len = read_head(sys, fd, buf, fingerprint_len(st), err);
   FileIdentity id;
   id.dev = static_cast<uint64_t>(st.st_dev);
   id.ino = static_cast<uint64_t>(st.st_ino);

@@ -27,7 +27,9 @@ int64_t birth_ns(int fd, TailSys& sys = real_tail_sys());
 // An identity by inode alone, as a scan's stat gives it (no bytes hashed, no birth time): it names
 // whatever file has that inode now.
 FileIdentity inode_identity(uint64_t dev, uint64_t ino);
-FileIdentity identify(int fd, const struct stat& st, TailSys& sys = real_tail_sys());
+// `*err` (when given): the errno of a read that failed (the fingerprint is then short), else 0.
+FileIdentity identify(int fd, const struct stat& st, TailSys& sys = real_tail_sys(),
+                      int* err = nullptr);
 Refreshed refresh(int fd, const struct stat& st, const FileIdentity& old,
                   TailSys& sys = real_tail_sys());
 

@@ -143,4 +143,25 @@ TEST_CASE(
   CHECK(h.ctx.texts() == std::vector<std::string>{"event\n more"});
 }
 
+TEST_CASE("a truncated file whose new first bytes cannot be read is not read until they are") {
+  TempDir dir;
+  write_file(dir / "a.log", "first line\n");
+  SysHarness h;
+  auto r = h.reader(dir / "a.log");
+  REQUIRE(r->sync(h.env));
+  REQUIRE(r->turn(h.env) == TurnEnd::kEof);
+  write_file(dir / "a.log", "b\n");
+  h.sys.fail(SysCall::kPread, EIO, "a.log");  // the restart's fingerprint
+  bool error = false;
+  CHECK_FALSE(r->sync(h.env, &error));
+  CHECK(error);
+  CHECK(h.counter("logagent_input_truncations_total") == 1);
+  CHECK(h.counter("logagent_input_read_errors_total") == 1);
+  CHECK(r->identity().fp_len == 0);
+  REQUIRE(r->sync(h.env, &error));  // the fingerprint first, then the bytes
+  CHECK(r->identity().fp_len == 2);
+  CHECK(r->turn(h.env) == TurnEnd::kEof);
+  CHECK(h.ctx.texts() == std::vector<std::string>{"first line", "b"});
+}
+
 }  // namespace logagent::plugins::tail
