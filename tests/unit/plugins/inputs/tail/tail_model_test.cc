@@ -10,11 +10,11 @@
 // The agent is the real Discovery and FileTracker, stepped on this thread the way the live loop
 // runs them (tail_input.cc: follow()), over a real directory and real inotify: every event is
 // queued by the syscall that caused it. Their syscalls and clock go through a FakeTailSys
-// (fake_tail_sys.h): time passes only when the model says so (drain grace and idle_close_after
-// are a second in half the runs, so the clock decides what is closed when), and some runs make
-// reads fail (EIO)
-// and opens fail (EMFILE) at random -- errors the agent must count and recover from without
-// losing a line. So a run is a function of its seed.
+// (fake_tail_sys.h), so a run is a function of its seed. The first case keeps the clock still
+// (no drain grace, idle_close_after 0); the second gives both a second, lets time pass by steps
+// the model chooses (the clock decides what is closed when), and makes reads fail (EIO) at
+// random -- errors the agent must count and recover from without losing a line. Opens failing
+// (EMFILE) are a variant to search with (LOGAGENT_MODEL_VARIANT, below).
 //
 // The model knows every generation (inode) it created, its lines, and which of them are still
 // on disk. Asserted after every operation: no line emitted twice within one incarnation of the
@@ -581,10 +581,7 @@ TEST_CASE("model: random file operations, stalls and crashes lose nothing uncoun
 // before discovery's next step, while the budget is spent, is missed (the rename history pins it
 // only when it was opened under its first name); the injected faults change the sequences enough
 // to reach it (LOGAGENT_MODEL_VARIANT=read, seeds 30, 45 and 60 with max_open_files 2). Opens
-// failing (variant "open") find more of the kind: a failed open is not tried again by discovery.
-// And seed 100: a read that fails while a file's fingerprint is taken leaves it short, so a
-// copy-truncate that regrows the file past the read offset before the next check goes unseen
-// (a line is read from its middle).
+// failing (variant "open") find more of the kind.
 TEST_CASE("model: with drains and idle closes timed by the clock, and failing reads, too") {
   run_seeds("timed+read", /*small_budget=*/false);
 }
