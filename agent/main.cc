@@ -17,8 +17,9 @@
 
 namespace {
 
-void print_errors(const logagent::Diagnostics& diag) {
+void print_diagnostics(const logagent::Diagnostics& diag) {
   for (const auto& e : diag.errors()) std::fprintf(stderr, "%s\n", e.c_str());
+  for (const auto& w : diag.warnings()) std::fprintf(stderr, "%s\n", w.c_str());
 }
 
 }  // namespace
@@ -58,11 +59,12 @@ int main(int argc, char** argv) {
   logagent::Diagnostics diag;
   auto config = logagent::load_config(config_path, registry, diag);
   if (!config) {
-    print_errors(diag);
+    print_diagnostics(diag);
     std::fprintf(stderr, "%s: %zu error(s)\n", config_path.c_str(), diag.errors().size());
     return 1;
   }
   if (validate->parsed()) {
+    print_diagnostics(diag);  // its warnings: the configuration works, not as written
     std::printf("%s: ok (%zu pipeline(s))\n", config_path.c_str(), config->pipelines.size());
     return 0;
   }

@@ -170,14 +170,23 @@ std::optional<std::string> ConfigNode::scalar(Diagnostics& diag) const {
   return scalar_of(*this, "a single value", diag);
 }
 
-void Diagnostics::error(const ConfigNode& at, std::string_view message) {
+namespace {
+
+std::string located(const ConfigNode& at, const std::string& context, std::string_view message) {
   std::string label = at.path();
-  if (!context_.empty()) label += (label.empty() ? "" : " ") + context_;
-  if (label.empty()) {
-    errors_.push_back(fmt::format("{}: {}", at.where(), message));
-  } else {
-    errors_.push_back(fmt::format("{}: {}: {}", at.where(), label, message));
-  }
+  if (!context.empty()) label += (label.empty() ? "" : " ") + context;
+  if (label.empty()) return fmt::format("{}: {}", at.where(), message);
+  return fmt::format("{}: {}: {}", at.where(), label, message);
+}
+
+}  // namespace
+
+void Diagnostics::error(const ConfigNode& at, std::string_view message) {
+  errors_.push_back(located(at, context_, message));
+}
+
+void Diagnostics::warning(const ConfigNode& at, std::string_view message) {
+  warnings_.push_back(located(at, context_, fmt::format("warning: {}", message)));
 }
 
 // --- value readers ----------------------------------------------------------------------------

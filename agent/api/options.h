@@ -118,11 +118,15 @@ class Diagnostics {
   void error(std::string message) { errors_.push_back(std::move(message)); }
   bool ok() const { return errors_.empty(); }
   const std::vector<std::string>& errors() const { return errors_; }
+  // Adds "WHERE: PATH: warning: message": the configuration works, but not as written.
+  void warning(const ConfigNode& at, std::string_view message);
+  const std::vector<std::string>& warnings() const { return warnings_; }
   // A label such as "(kafka)" appended to node paths in messages of one plugin.
   void set_context(std::string context) { context_ = std::move(context); }
 
  private:
   std::vector<std::string> errors_;
+  std::vector<std::string> warnings_;
   std::string context_;
 };
 

@@ -47,6 +47,21 @@ struct PluginContext {
   std::vector<std::string> agent_outputs;
 };
 
+// The agent's buffer pool (memory.buffer_pool, memory.chunk_size), as an input sees it when the
+// configuration is checked.
+struct PoolSettings {
+  uint64_t buffer_pool = 0;
+  uint64_t chunk_size = 0;
+};
+
+// An option a plugin cannot honour as written, though it works: the option's key path in the
+// plugin's map ("max_line_bytes", "multiline.max_bytes") and what applies instead. `logagent
+// validate` reports it as a warning at the option's position.
+struct OptionWarning {
+  std::string option;
+  std::string message;
+};
+
 class InputContext {
  public:
   virtual ~InputContext() = default;

@@ -47,6 +47,9 @@ struct PluginFactory {
   // Optional, inputs (`static bool reads(const Options&, const std::string& path)`): whether the
   // input would read the file at absolute `path`.
   std::function<bool(const void*, const std::string&)> reads;
+  // Optional, inputs (`static std::vector<OptionWarning> pool_warnings(const Options&,
+  // const PoolSettings&)`): options the input cannot honour within the agent's buffer pool.
+  std::function<std::vector<OptionWarning>(const void*, const PoolSettings&)> pool_warnings;
 };
 
 class Registry {
@@ -60,6 +63,15 @@ class Registry {
                   }) {
       f.reads = [](const void* opts, const std::string& path) {
         return P::reads(*static_cast<const typename P::Options*>(opts), path);
+      };
+    }
+    if constexpr (requires(const typename P::Options& o, const PoolSettings& pool) {
+                    {
+                      P::pool_warnings(o, pool)
+                      } -> std::convertible_to<std::vector<OptionWarning>>;
+                  }) {
+      f.pool_warnings = [](const void* opts, const PoolSettings& pool) {
+        return P::pool_warnings(*static_cast<const typename P::Options*>(opts), pool);
       };
     }
   }

@@ -80,6 +80,7 @@ class Loader {
     bind_sections(root, out);
     bind_pipelines(root, out.pipelines);
     if (diag_.ok()) check_own_outputs(root, out);
+    if (diag_.ok()) check_pool_fit(root, out);
   }
 
  private:
@@ -175,6 +176,29 @@ class Loader {
                                   sink.type, pattern));
           break;
         }
+      }
+    }
+  }
+
+  // Options an input cannot honour within the buffer pool: warnings at the option, or at the
+  // nearest node written (an option left at its default: the input).
+  void check_pool_fit(const ConfigNode& root, const AgentConfig& agent) {
+    const PoolSettings pool{agent.buffer_pool.bytes, agent.chunk_size.bytes};
+    const ConfigNode list = root.child("pipelines");
+    for (size_t p = 0; p < agent.pipelines.size(); ++p) {
+      const PluginConfig& input = agent.pipelines[p].input;
+      if (input.factory == nullptr || !input.factory->pool_warnings) continue;
+      for (const OptionWarning& w : input.factory->pool_warnings(input.options.get(), pool)) {
+        ConfigNode at = list.at(p).child("input");
+        for (size_t from = 0; from <= w.option.size();) {
+          const size_t dot = std::min(w.option.find('.', from), w.option.size());
+          if (!at.is_map() || !at.child(w.option.substr(from, dot - from)).defined()) break;
+          at = at.child(w.option.substr(from, dot - from));
+          from = dot + 1;
+        }
+        diag_.set_context("(" + input.type + ")");
+        diag_.warning(at, w.message);
+        diag_.set_context("");
       }
     }
   }

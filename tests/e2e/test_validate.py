@@ -3,7 +3,8 @@
 ("pahts", "brokr", a top-level one) fail with FILE:LINE:COL pointing at the key and a
 "did you mean" hint; a bad size ("64MB?") fails with its position; a file sink whose output (or
 rolled names) its own input reads, and a data_dir the input reads, are refused at the sink (the
-input); a valid config passes."""
+input); a max_line_bytes the buffer pool cannot hold is a warning at the option (exit 0); a valid
+config passes."""
 
 import glob
 import os
@@ -184,7 +185,27 @@ def body(ctx: e.Context) -> None:
                  .replace('paths: ["{}/logs/*.log"]'.format(ctx.dir),
                           'paths: ["{}/logs/*"]'.format(ctx.dir)),
                  "type: tail", "reads the agent's data_dir")
-    # 10. Not YAML at all / missing file.
+    # 10. An option the buffer pool cannot honour works, lowered: a warning at the option that
+    # states the limit that applies, and exit 0.
+    path = ctx.path("small-pool.yaml")
+    text = (base.replace("buffer_pool: 16MiB", "buffer_pool: 1MiB")
+            .replace("max_line_bytes: 1MiB", "max_line_bytes: 8MiB"))
+    with open(path, "w") as f:
+        f.write(text)
+    rc, out, err = validate(ctx, path)
+    e.log(f"[small-pool.yaml] exit {rc}: {out.strip()} | {err.strip()}")
+    e.check(rc == 0 and "ok" in out, f"a pool too small for max_line_bytes fails: {err.strip()}")
+    warned = [d for d in diagnostics(err) if "warning: max_line_bytes 8MiB" in d["msg"]]
+    e.check(warned, f"no FILE:LINE:COL warning for max_line_bytes: {err!r}")
+    line, key_col = position_of(text, "max_line_bytes: 8MiB")
+    value_col = position_of(text, "8MiB")[1]
+    e.check(warned[0]["line"] == line and warned[0]["col"] in (key_col, value_col),
+            f"warning at {warned[0]['line']}:{warned[0]['col']}, want {line}:{value_col}")
+    e.check("lines are cut at 768KiB" in warned[0]["msg"],
+            f"the warning does not state the limit that applies: {warned[0]['msg']!r}")
+    rc, _, err = validate(ctx, good)
+    e.check("warning" not in err, f"a config that fits the pool warns: {err.strip()!r}")
+    # 11. Not YAML at all / missing file.
     path = ctx.path("broken.yaml")
     with open(path, "w") as f:
         f.write(base.replace("    sinks:\n", "    sinks: [\n"))

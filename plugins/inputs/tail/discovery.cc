@@ -14,8 +14,6 @@
 #include "plugins/inputs/tail/fingerprint.h"
 
 namespace logagent::plugins::tail {
-namespace {}  // namespace
-
 DiscoveryUpdate& DiscoveryUpdate::operator=(DiscoveryUpdate&& o) noexcept {
   if (this != &o) {
     clear();
@@ -27,6 +25,7 @@ DiscoveryUpdate& DiscoveryUpdate::operator=(DiscoveryUpdate&& o) noexcept {
     gone_changed = std::move(o.gone_changed);
     mark_all = std::exchange(o.mark_all, false);
     budget = o.budget;
+    sys = o.sys;
     o.scan.clear();
     o.pinned.clear();
     o.changed.clear();
@@ -38,7 +37,7 @@ DiscoveryUpdate& DiscoveryUpdate::operator=(DiscoveryUpdate&& o) noexcept {
 void DiscoveryUpdate::clear() {
   for (PinnedFile& p : pinned) {
     if (p.file.fd < 0) continue;
-    ::close(std::exchange(p.file.fd, -1));
+    (sys != nullptr ? *sys : real_tail_sys()).close(std::exchange(p.file.fd, -1));
     if (budget != nullptr) budget->give();
   }
   pinned.clear();
@@ -51,13 +50,14 @@ void DiscoveryUpdate::clear() {
 
 Discovery::Discovery(const TailOptions& options, const PathScanner& scanner,
                      InotifyWatcher& watcher, TailMetrics& metrics, OpenBudget& budget,
-                     std::string pipeline)
+                     std::string pipeline, TailSys& sys)
     : options_(options),
       scanner_(scanner),
       watcher_(watcher),
       metrics_(metrics),
       budget_(budget),
       pipeline_(std::move(pipeline)),
+      sys_(sys),
       history_([this](const std::string& path) { return scanner_.matches(path); },
                [this](int64_t token) { close_token(token); }) {}
 
@@ -65,7 +65,7 @@ Discovery::~Discovery() {
   stop();
   for (PinnedFile& p : pins_) {
     if (p.file.fd < 0) continue;
-    ::close(p.file.fd);
+    sys_.close(p.file.fd);
     budget_.give();
   }
 }
@@ -88,11 +88,11 @@ void Discovery::stop() {
 void Discovery::run(const std::stop_token& stop) {
   int64_t next_scan = 0;  // at once: what appeared since the tracker's first scan
   while (!stop.stop_requested()) {
-    const int64_t now = mono_now_ns();
+    const int64_t now = sys_.mono_now_ns();
     const int64_t wait_ms = next_scan <= now ? 0 : (next_scan - now + 999999) / 1000000;
     const bool due = wait_ms == 0;
     if (step(static_cast<int>(std::min<int64_t>(wait_ms, 60'000)), due) || due) {
-      next_scan = mono_now_ns() + ns(options_.scan_interval);
+      next_scan = sys_.mono_now_ns() + ns(options_.scan_interval);
     }
   }
 }
@@ -159,7 +159,7 @@ bool Discovery::known_file(const OpenedFile& o) const {
   const Key key = key_of(o.st);
   if (known_.count(key) != 0) return true;
   const auto it = done_.find(key);
-  return it != done_.end() && same_file(o.fd, o.st, it->second.id);
+  return it != done_.end() && same_file(o.fd, o.st, it->second.id, sys_);
 }
 
 // The file at `path` changed and now leaves that name: its change is its own, not that of a file
@@ -177,7 +177,7 @@ void Discovery::report_lost() {
       // Something was opened under its name: if that is the file that went (deleted: no links
       // left; moved away: it is still held), its bytes are read through the descriptor.
       struct stat st {};
-      const bool is_it = ::fstat(static_cast<int>(l.pin), &st) == 0 && st.st_nlink == 0;
+      const bool is_it = sys_.fstat(static_cast<int>(l.pin), &st) == 0 && st.st_nlink == 0;
       gone = !(is_it || std::string_view(l.reason) == "moved_away");
       close_token(l.pin);
     }
@@ -210,7 +210,7 @@ bool Discovery::take_unit(bool matched) {
 // other, it holds a unit of budget_ (-1: no room, or the dup failed).
 int64_t Discovery::token_for(int fd, bool matched) {
   if (!take_unit(matched)) return -1;
-  const int token = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  const int token = sys_.dup_cloexec(fd);
   if (token < 0) {
     budget_.give();
     return -1;
@@ -221,7 +221,7 @@ int64_t Discovery::token_for(int fd, bool matched) {
 
 void Discovery::close_token(int64_t token) {
   if (token < 0) return;
-  ::close(static_cast<int>(token));
+  sys_.close(static_cast<int>(token));
   tokens_.fetch_sub(1, std::memory_order_relaxed);
   budget_.give();
 }
@@ -234,7 +234,7 @@ void Discovery::pin(OpenedFile f, bool matched) {
 
 void Discovery::open_pending() {
   for (const std::string& path : history_.to_open()) {
-    OpenedFile o = open_file(path);
+    OpenedFile o = open_file(path, sys_);
     if (o.fd < 0) {
       // ENOENT: renamed or deleted by an event not read yet; the next batch says where it went.
       if (o.err != ENOENT && warned_.insert(path).second) {
@@ -248,18 +248,18 @@ void Discovery::open_pending() {
     // Its pin (when new) and its token each hold a unit; over max_open_files: tried again at the
     // next step.
     if (!known && !take_unit(matched)) {
-      ::close(o.fd);
+      sys_.close(o.fd);
       continue;
     }
     const int64_t token = token_for(o.fd, matched);
     if (token < 0) {
       if (!known) budget_.give();
-      ::close(o.fd);
+      sys_.close(o.fd);
       continue;
     }
     history_.opened(path, token);
     if (known) {
-      ::close(o.fd);
+      sys_.close(o.fd);
     } else {
       pin(std::move(o), matched);
     }
@@ -272,28 +272,28 @@ void Discovery::scan() {
   std::vector<ScannedFile> found = scanner_.scan();
   for (const ScannedFile& f : found) {
     if (known_.count(key_of(f.st)) != 0 || !budget_.room()) continue;
-    OpenedFile o = open_file(f.path);
+    OpenedFile o = open_file(f.path, sys_);
     if (o.fd < 0) continue;  // the tracker reports it (open errors) when it tries
     if (key_of(o.st) != key_of(f.st)) {
       // Rotated between the scan and the open: the name holds a newer file now, and the one
       // scanned lives on under another name in its directory.
-      OpenedFile moved =
-          find_by_identity(dir_name(f.path), FileIdentity{key_of(f.st).first, key_of(f.st).second});
+      OpenedFile moved = find_by_identity(
+          dir_name(f.path), inode_identity(key_of(f.st).first, key_of(f.st).second), sys_);
       const bool matched = moved.fd >= 0 && scanner_.matches(moved.path);
       if (moved.fd >= 0 && known_.count(key_of(moved.st)) == 0 && take_unit(matched)) {
         pin(std::move(moved), matched);
       } else if (moved.fd >= 0) {
-        ::close(moved.fd);
+        sys_.close(moved.fd);
       }
     }
     if (known_.count(key_of(o.st)) != 0 || !budget_.try_take()) {
-      ::close(o.fd);
+      sys_.close(o.fd);
       continue;
     }
     const int64_t token = token_for(o.fd, /*matched=*/true);
     if (token < 0) {
       budget_.give();
-      ::close(o.fd);
+      sys_.close(o.fd);
       continue;
     }
     history_.pinned_at(f.path, token);
@@ -312,6 +312,7 @@ void Discovery::publish() {
     std::lock_guard lock(mu_);
     for (PinnedFile& p : pins_) out_.pinned.push_back(std::move(p));
     out_.budget = &budget_;
+    out_.sys = &sys_;
     out_.gone_changed.merge(gone_changed_);
     if (out_.gone_changed.size() > kMaxChanged) {  // the tracker then takes every file as changed
       out_.gone_changed.clear();

@@ -51,6 +51,7 @@
 #include "plugins/inputs/tail/rename_history.h"
 #include "plugins/inputs/tail/tail_metrics.h"
 #include "plugins/inputs/tail/tail_options.h"
+#include "plugins/inputs/tail/tail_sys.h"
 
 namespace logagent::plugins::tail {
 
@@ -71,6 +72,7 @@ struct DiscoveryUpdate {
   std::set<std::string> gone_changed;
   bool mark_all = false;         // more changes than kept: every file may have data
   OpenBudget* budget = nullptr;  // what the pins' units are given back to
+  TailSys* sys = nullptr;        // what closes the pins (null: the real close)
 
   DiscoveryUpdate() = default;
   DiscoveryUpdate(DiscoveryUpdate&&) = default;
@@ -91,8 +93,10 @@ class Discovery {
   static constexpr size_t kMaxChanged = 4096;
   static constexpr size_t kMaxDone = 4096;
 
+  // System calls and the clock are `sys`'s (tail_sys.h).
   Discovery(const TailOptions& options, const PathScanner& scanner, InotifyWatcher& watcher,
-            TailMetrics& metrics, OpenBudget& budget, std::string pipeline);
+            TailMetrics& metrics, OpenBudget& budget, std::string pipeline,
+            TailSys& sys = real_tail_sys());
   ~Discovery();
   Discovery(const Discovery&) = delete;
   Discovery& operator=(const Discovery&) = delete;
@@ -147,6 +151,7 @@ class Discovery {
   TailMetrics& metrics_;
   OpenBudget& budget_;
   const std::string pipeline_;
+  TailSys& sys_;
   std::atomic<size_t> tokens_{0};  // RenameHistory's pin tokens: descriptors held, with units
   RenameHistory history_;
 

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "agent/api/source.h"
+#include "plugins/inputs/tail/tail_sys.h"
 
 namespace logagent::plugins::tail {
 
@@ -28,13 +29,14 @@ struct OpenedFile {
 };
 
 // open(O_RDONLY|O_CLOEXEC) + fstat; regular files only (EISDIR/EINVAL otherwise).
-OpenedFile open_file(const std::string& path);
+OpenedFile open_file(const std::string& path, TailSys& sys = real_tail_sys());
 // A regular file in `dir`, under any name, that is the file `id` names (fingerprint.h:
 // same_file(); fd < 0 when none). Without a birth time, an empty file's identity (no fingerprint)
 // matches whatever file has its inode number now.
-OpenedFile find_by_identity(const std::string& dir, const FileIdentity& id);
+OpenedFile find_by_identity(const std::string& dir, const FileIdentity& id,
+                            TailSys& sys = real_tail_sys());
 // The offset just after the last '\n' among the last 64KiB (the size when there is none).
-uint64_t tail_offset(int fd, uint64_t size);
+uint64_t tail_offset(int fd, uint64_t size, TailSys& sys = real_tail_sys());
 
 struct StartPoint {
   uint64_t offset = 0;
@@ -44,8 +46,8 @@ struct StartPoint {
 
 class ResumePlanner {
  public:
-  ResumePlanner(std::vector<CheckpointEntry> saved, bool from_tail)
-      : saved_(std::move(saved)), used_(saved_.size(), false), from_tail_(from_tail) {}
+  ResumePlanner(std::vector<CheckpointEntry> saved, bool from_tail, TailSys& sys = real_tail_sys())
+      : saved_(std::move(saved)), used_(saved_.size(), false), from_tail_(from_tail), sys_(sys) {}
 
   // Where a file starts: at its saved offset when an entry claims it; otherwise, at start-up,
   // where read_from says, and later at 0 (a file that appears while running is new).
@@ -65,6 +67,7 @@ class ResumePlanner {
   std::vector<CheckpointEntry> saved_;
   std::vector<bool> used_;
   bool from_tail_;
+  TailSys& sys_;
 };
 
 }  // namespace logagent::plugins::tail

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <spdlog/spdlog.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,15 +20,10 @@ int64_t mtime_ns(const struct stat& st) {
   return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
 }
 
-int64_t real_now_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
-
 FileReader::FileReader(int fd, std::string path, const FileIdentity& id, uint64_t offset,
-                       std::shared_ptr<SourceState> state, OpenBudget* budget)
-    : fd_(fd),
+                       std::shared_ptr<SourceState> state, OpenBudget* budget, TailSys& sys)
+    : sys_(sys),
+      fd_(fd),
       budget_(budget),
       path_(std::move(path)),
       identity_(id),
@@ -38,14 +32,14 @@ FileReader::FileReader(int fd, std::string path, const FileIdentity& id, uint64_
       offset_(offset),
       read_end_(offset),
       covered_(offset),
-      last_active_(mono_now_ns()),
+      last_active_(sys_.mono_now_ns()),
       last_data_(last_active_) {}
 
 FileReader::~FileReader() { close(); }
 
 void FileReader::close() {
   if (fd_ < 0) return;
-  ::close(fd_);
+  sys_.close(fd_);
   fd_ = -1;
   if (budget_ != nullptr) budget_->give();
 }
@@ -74,7 +68,13 @@ void FileReader::restart(ReadEnv& env, const struct stat& st, const char* why) {
   generation_ = env.ctx.sources().restart(*state_, 0);
   offset_ = read_end_ = covered_ = held_end_ = 0;
   skipping_ = false;
-  identity_ = identify(fd_, st);
+  int err = 0;
+  identity_ = identify(fd_, st, sys_, &err);
+  if (err != 0) {
+    spdlog::warn("tail: read {}: {}", path_, ::strerror(err));
+    env.metrics.read_errors.inc();
+    fingerprint_pending_ = true;
+  }
   env.ctx.sources().update(*state_, identity_, path_);
   env.metrics.truncations.inc();
 }
@@ -82,7 +82,15 @@ void FileReader::restart(ReadEnv& env, const struct stat& st, const char* why) {
 bool FileReader::sync(ReadEnv& env, bool* error) {
   if (error != nullptr) *error = false;
   struct stat st {};
-  if (fd_ < 0 || ::fstat(fd_, &st) != 0) {
+  if (fd_ < 0 || sys_.fstat(fd_, &st) != 0) {
+    if (fd_ >= 0) {
+      spdlog::warn("tail: fstat {}: {}", path_, ::strerror(errno));
+      env.metrics.read_errors.inc();
+    }
+    if (error != nullptr) *error = true;
+    return false;
+  }
+  if (fingerprint_pending_ && !take_fingerprint(env, st)) {
     if (error != nullptr) *error = true;
     return false;
   }
@@ -91,12 +99,18 @@ bool FileReader::sync(ReadEnv& env, bool* error) {
   state_->observe_size(size_);
   if (st.st_nlink == 0 && !deleted_) {
     deleted_ = true;
-    deleted_since_ = mono_now_ns();
+    deleted_since_ = sys_.mono_now_ns();
   }
   if (size_ < offset_) {
     restart(env, st, "was truncated");
   } else if (size_ > read_end_) {
-    Refreshed r = refresh(fd_, st, identity_);
+    Refreshed r = refresh(fd_, st, identity_, sys_);
+    if (r.err != 0) {  // not known to be rewritten: the next sync() looks again
+      spdlog::warn("tail: read {}: {}", path_, ::strerror(r.err));
+      env.metrics.read_errors.inc();
+      if (error != nullptr) *error = true;
+      return false;
+    }
     if (!r.matches) {
       restart(env, st, "was rewritten (its first bytes changed)");
     } else if (r.current.fp_len != identity_.fp_len) {
@@ -104,7 +118,26 @@ bool FileReader::sync(ReadEnv& env, bool* error) {
       env.ctx.sources().update(*state_, identity_, path_);
     }
   }
+  if (fingerprint_pending_) {  // not read without it: the next sync() takes it first
+    if (error != nullptr) *error = true;
+    return false;
+  }
   return size_ > read_end_;
+}
+
+// Nothing was read since the restart: its fingerprint is the file's head as it is now.
+bool FileReader::take_fingerprint(ReadEnv& env, const struct stat& st) {
+  int err = 0;
+  const FileIdentity id = identify(fd_, st, sys_, &err);
+  if (err != 0) {
+    spdlog::warn("tail: read {}: {}", path_, ::strerror(err));
+    env.metrics.read_errors.inc();
+    return false;
+  }
+  identity_ = id;
+  fingerprint_pending_ = false;
+  env.ctx.sources().update(*state_, identity_, path_);
+  return true;
 }
 
 bool FileReader::unchanged(const struct stat& st) const {
@@ -134,7 +167,9 @@ TurnEnd FileReader::turn(ReadEnv& env) {
       case Step::kError:
         return TurnEnd::kError;
     }
-    if (read_end_ - start >= kTurnBytes || mono_now_ns() >= env.deadline) return TurnEnd::kBudget;
+    if (read_end_ - start >= kTurnBytes || sys_.mono_now_ns() >= env.deadline) {
+      return TurnEnd::kBudget;
+    }
   }
 }
 
@@ -145,7 +180,7 @@ FileReader::Step FileReader::read_once(ReadEnv& env) {
   char* buf = env.chunk.free_ptr();
   const size_t cap = env.chunk.free_bytes();
   const bool untouched = env.chunk.untouched();
-  const ssize_t got = ::pread(fd_, buf, cap, static_cast<off_t>(offset_));
+  const ssize_t got = sys_.pread(fd_, buf, cap, static_cast<off_t>(offset_));
   if (got < 0) {
     if (errno == EINTR) return Step::kMore;
     spdlog::warn("tail: read {}: {}", path_, ::strerror(errno));
@@ -153,7 +188,7 @@ FileReader::Step FileReader::read_once(ReadEnv& env) {
     return Step::kError;
   }
   const auto n = static_cast<size_t>(got);
-  if (n > 0) last_active_ = mono_now_ns();
+  if (n > 0) last_active_ = sys_.mono_now_ns();
   if (offset_ + n > read_end_) {
     read_end_ = offset_ + n;
     last_data_ = last_active_;
@@ -176,32 +211,11 @@ FileReader::Step FileReader::read_once(ReadEnv& env) {
   lines.clear();
   lines.reserve(reserve_for(n - lead));
   const FrameResult fr = frame_lines(buf + lead, n - lead, offset_ + lead, env.max_line, lines);
-  size_t used = lead + fr.consumed;
-  const size_t partial = n - used;
   uint64_t truncated = fr.truncated;
+  bool partial_held = false;
+  size_t used =
+      take_partial(env, buf, n, lead + fr.consumed, eof, lines, &truncated, &partial_held);
   Step next = eof ? Step::kEof : Step::kMore;
-  if (partial > env.max_line) {
-    // Already too long: emit its head now and skip the rest up to the next '\n'.
-    lines.push_back(
-        Event{std::string_view(buf + used, env.max_line), offset_ + used, kEventTruncated, 0});
-    ++truncated;
-    used = n;
-    skipping_ = true;
-  } else if (partial > 0 && eof && env.once && env.once_emit_partial) {
-    lines.push_back(
-        Event{std::string_view(buf + used, partial), offset_ + used, kEventNoNewline, 0});
-    used = n;
-  }
-  // --once, holding a last line without its newline: a multiline event before it is held too
-  // (that line may continue it), so the next run joins them as one event.
-  const bool partial_held = partial > 0 && eof && env.once && used < n && !skipping_;
-  if (partial_held && offset_ + used != held_logged_) {
-    held_logged_ = offset_ + used;
-    spdlog::info(
-        "tail: {}: its last line has no newline yet ({} bytes); held for the next run "
-        "(once_partial_line: emit sends it)",
-        path_, partial);
-  }  // at EOF: a partial line is held; the next turn (or run) reads it again from its start
   if (env.multiline != nullptr) {
     used = join(env, used, eof, eof && env.once && !partial_held, untouched, *batch);
   }
@@ -217,6 +231,38 @@ FileReader::Step FileReader::read_once(ReadEnv& env) {
   offset_ += used;
   if (!emit(env, std::move(batch), offset_, truncated)) return Step::kStopped;
   return next;
+}
+
+// The bytes after the last '\n' of a read of `n` bytes, `used` of them framed: a line already
+// too long has its head emitted and the rest skipped; with --once at EOF a last line without its
+// newline is emitted (once_partial_line: emit) or held (`*held`, logged once). Returns the bytes
+// used.
+size_t FileReader::take_partial(ReadEnv& env, const char* buf, size_t n, size_t used, bool eof,
+                                std::vector<Event>& lines, uint64_t* truncated, bool* held) {
+  const size_t partial = n - used;
+  if (partial > env.max_line) {
+    // Already too long: emit its head now and skip the rest up to the next '\n'.
+    lines.push_back(
+        Event{std::string_view(buf + used, env.max_line), offset_ + used, kEventTruncated, 0});
+    ++*truncated;
+    used = n;
+    skipping_ = true;
+  } else if (partial > 0 && eof && env.once && env.once_emit_partial) {
+    lines.push_back(
+        Event{std::string_view(buf + used, partial), offset_ + used, kEventNoNewline, 0});
+    used = n;
+  }
+  // --once, holding a last line without its newline: a multiline event before it is held too
+  // (that line may continue it), so the next run joins them as one event.
+  *held = partial > 0 && eof && env.once && used < n && !skipping_;
+  if (*held && offset_ + used != held_logged_) {
+    held_logged_ = offset_ + used;
+    spdlog::info(
+        "tail: {}: its last line has no newline yet ({} bytes); held for the next run "
+        "(once_partial_line: emit sends it)",
+        path_, partial);
+  }  // at EOF: a partial line is held; the next turn (or run) reads it again from its start
+  return used;
 }
 
 // Joins the framed lines into `batch`; returns the bytes the batch covers (up to the held lines).
@@ -249,9 +295,14 @@ TurnEnd FileReader::flush_held(ReadEnv& env) {
   }
   char* buf = env.chunk.free_ptr();
   for (size_t got = 0; got < want;) {
-    const ssize_t r = ::pread(fd_, buf + got, want - got, static_cast<off_t>(offset_ + got));
+    const ssize_t r = sys_.pread(fd_, buf + got, want - got, static_cast<off_t>(offset_ + got));
     if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) {  // shrank or failed: the next sync() sorts it out
+    if (r < 0) {  // still held: the caller tries again later
+      spdlog::warn("tail: read {}: {}", path_, ::strerror(errno));
+      env.metrics.read_errors.inc();
+      return TurnEnd::kError;
+    }
+    if (r == 0) {  // shrank: the next sync() sorts it out
       held_end_ = 0;
       return TurnEnd::kError;
     }
@@ -287,8 +338,8 @@ bool FileReader::emit(ReadEnv& env, BatchPtr batch, uint64_t end, uint64_t trunc
   batch->generation = generation_;
   batch->begin = covered_;
   batch->end = end;
-  batch->read_time_ns = real_now_ns();
-  batch->read_mono_ns = mono_now_ns();
+  batch->read_time_ns = sys_.real_now_ns();
+  batch->read_mono_ns = sys_.mono_now_ns();
   if (!batch->events.empty()) {
     batch->chunks.push_back(env.chunk.ref());
     bytes_per_line_ =

@@ -28,6 +28,7 @@
 #include <string>
 
 #include <vector>
+
 #include "agent/api/batch.h"
 #include "agent/api/plugin.h"
 #include "agent/api/source.h"
@@ -37,6 +38,7 @@
 #include "plugins/inputs/tail/multiline.h"
 #include "plugins/inputs/tail/open_budget.h"
 #include "plugins/inputs/tail/tail_metrics.h"
+#include "plugins/inputs/tail/tail_sys.h"
 
 namespace logagent::plugins::tail {
 
@@ -73,9 +75,11 @@ class FileReader {
   static constexpr uint64_t kTurnBytes = 4 * 1024 * 1024;
 
   // Takes ownership of `fd` and, when `budget` is set and fd >= 0, of the unit of `budget` it
-  // holds (open_budget.h): close() gives it back. Its SourceState was opened at `offset`.
+  // holds (open_budget.h): close() gives it back. Its SourceState was opened at `offset`. Its
+  // system calls and clock are `sys`'s (tail_sys.h).
   FileReader(int fd, std::string path, const FileIdentity& id, uint64_t offset,
-             std::shared_ptr<SourceState> state, OpenBudget* budget = nullptr);
+             std::shared_ptr<SourceState> state, OpenBudget* budget = nullptr,
+             TailSys& sys = real_tail_sys());
   ~FileReader();
   FileReader(const FileReader&) = delete;
   FileReader& operator=(const FileReader&) = delete;
@@ -85,7 +89,9 @@ class FileReader {
   bool sync(ReadEnv& env, bool* error = nullptr);
   // Reads and emits up to kTurnBytes, or until env.deadline. Call after sync().
   TurnEnd turn(ReadEnv& env);
-  // Multiline: emits the held lines as they are (flush_after). Needs an open descriptor.
+  // Multiline: emits the held lines as they are (flush_after). Needs an open descriptor. kError
+  // when they could not be read: still held after a failed read (counted), no longer when the
+  // file shrank.
   TurnEnd flush_held(ReadEnv& env);
   // Multiline: complete lines are held, waiting for the rest of their event.
   bool holding() const { return held_end_ > offset_; }
@@ -112,6 +118,9 @@ class FileReader {
   uint64_t size() const { return size_; }
   // `st` (a stat of its path) has the size and mtime the file had when last examined.
   bool unchanged(const struct stat& st) const;
+  // A read failed: unchanged() is false until the next sync(), so a rescan reopens it if it is
+  // closed meanwhile (beyond max_open_files).
+  void retry_at_scan() { mtime_ns_ = -1; }
   uint64_t unread() const { return size_ > offset_ ? size_ - offset_ : 0; }
   bool at_eof() const { return size_ <= read_end_; }
   bool draining() const { return draining_; }
@@ -127,11 +136,15 @@ class FileReader {
   enum class Step { kMore, kEof, kNeedFresh, kNeedBig, kStopped, kError };
   Step read_once(ReadEnv& env);
   Step finish_skip_at_eof(ReadEnv& env);
+  size_t take_partial(ReadEnv& env, const char* buf, size_t n, size_t used, bool eof,
+                      std::vector<Event>& lines, uint64_t* truncated, bool* held);
   size_t join(ReadEnv& env, size_t used, bool eof, bool flush_at_eof, bool untouched, Batch& batch);
   bool emit(ReadEnv& env, BatchPtr batch, uint64_t end, uint64_t truncated);
   void restart(ReadEnv& env, const struct stat& st, const char* why);
+  bool take_fingerprint(ReadEnv& env, const struct stat& st);
   size_t reserve_for(size_t bytes) const;
 
+  TailSys& sys_;
   int fd_;
   OpenBudget* budget_;
   std::string path_;
@@ -148,6 +161,9 @@ class FileReader {
   uint64_t held_logged_ = UINT64_MAX;  // --once: where a held partial last line was logged
   size_t bytes_per_line_ = 64;         // running estimate for reserving events
   bool skipping_ = false;
+  // Restarted, its new fingerprint could not be read: taken before anything is read (else a
+  // rewrite before the next check would go unseen).
+  bool fingerprint_pending_ = false;
   bool draining_ = false;
   bool deleted_ = false;
   int64_t drain_since_ = 0;
@@ -157,7 +173,6 @@ class FileReader {
 };
 
 using logagent::mono_now_ns;
-int64_t real_now_ns();
 int64_t mtime_ns(const struct stat& st);
 
 }  // namespace logagent::plugins::tail

@@ -1,39 +1,36 @@
+// FileTracker: following the globs -- start-up, rescans and discovery's updates reconciled by
+// identity; files adopted, renamed, drained or dropped.
 #include "plugins/inputs/tail/file_tracker.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <spdlog/spdlog.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <limits>
 #include <map>
 #include <utility>
 
 #include "plugins/inputs/tail/fingerprint.h"
 
 namespace logagent::plugins::tail {
-namespace {
 
-std::string resolve(const std::string& path) {
+std::string FileTracker::resolve(const std::string& path) const {
   char buf[PATH_MAX];
-  return ::realpath(path.c_str(), buf) != nullptr ? std::string(buf) : path;
+  return sys_.realpath(path.c_str(), buf) != nullptr ? std::string(buf) : path;
 }
 
-}  // namespace
-
 FileTracker::FileTracker(const TailOptions& options, const PathScanner& scanner,
-                         InotifyWatcher& watcher, TailMetrics& metrics)
-    : options_(options),
+                         InotifyWatcher& watcher, TailMetrics& metrics, TailSys& sys)
+    : sys_(sys),
+      options_(options),
       scanner_(scanner),
       watcher_(watcher),
       metrics_(metrics),
       budget_(options.max_open_files) {}
 
 void FileTracker::start(ReadEnv& env) {
-  resume_.emplace(env.ctx.saved_checkpoints(), options_.from_tail());
+  resume_.emplace(env.ctx.saved_checkpoints(), options_.from_tail(), sys_);
   for (const std::string& dir : scanner_.watch_dirs()) watcher_.watch(dir);
   reconcile(env, scanner_.scan(), &*resume_, nullptr, /*at_start=*/true);
   for (ResumePlanner::Rotated& r : resume_->find_rotated()) {
@@ -79,7 +76,7 @@ void FileTracker::adopt(ReadEnv& env, std::vector<PinnedFile>& pinned, uint64_t 
   for (PinnedFile& p : pinned) {
     if (p.file.fd < 0) continue;
     if (follows(static_cast<uint64_t>(p.file.st.st_dev), static_cast<uint64_t>(p.file.st.st_ino))) {
-      ::close(std::exchange(p.file.fd, -1));  // followed already (found by a scan of ours)
+      sys_.close(std::exchange(p.file.fd, -1));  // followed already (found by a scan of ours)
       budget_.give();
       continue;
     }
@@ -117,7 +114,7 @@ void FileTracker::reconcile(ReadEnv& env, std::vector<ScannedFile> found, Resume
         i;
   }
   std::vector<bool> claimed(found.size(), false);
-  const int64_t now = mono_now_ns();
+  const int64_t now = sys_.mono_now_ns();
   for (size_t k = 0; k < readers_.size();) {
     FileReader& r = *readers_[k].reader;
     auto it = by_ino.find({r.identity().dev, r.identity().ino});
@@ -142,6 +139,7 @@ void FileTracker::reconcile(ReadEnv& env, std::vector<ScannedFile> found, Resume
       drop(env, k);
     }
   }
+  follow_unopened(env, found, resume, at_start);
   std::map<std::pair<uint64_t, uint64_t>, PinnedFile*> pins;
   if (pinned != nullptr) {
     for (PinnedFile& p : *pinned) {
@@ -172,19 +170,19 @@ bool FileTracker::claim(ReadEnv& env, Tracked& t, const ScannedFile& f) {
     // Idle-closed: reopen when it changed (size or mtime: a file created again with the same
     // inode and size is told by its mtime) or moved, after checking it is the same file.
     if (!moved && r.unchanged(f.st)) return true;
-    OpenedFile o = open_file(f.path);
+    OpenedFile o = open_file(f.path, sys_);
     if (o.fd < 0) {
       open_failed(f.path, o.err);
       return true;
     }
-    if (!same_file(o.fd, o.st, r.identity())) {
-      ::close(o.fd);
+    if (!same_file(o.fd, o.st, r.identity(), sys_)) {
+      sys_.close(o.fd);
       return false;  // the inode was reused by another file
     }
     if (budget_.try_take()) {
       r.reopen(o.fd);
     } else {
-      ::close(o.fd);  // no room: read_round() opens it to read it, then closes it again
+      sys_.close(o.fd);  // no room: read_round() opens it to read it, then closes it again
       r.maybe_data = true;
     }
   }
@@ -205,8 +203,8 @@ bool FileTracker::lose(ReadEnv& env, Tracked& t, int64_t now) {
     // logrotate's copy). Its birth time tells them apart, even when it was truncated meanwhile;
     // without one, an empty file's identity (no fingerprint) cannot.
     const FileIdentity& id = r.identity();
-    OpenedFile o =
-        id.birth == 0 && id.fp_len == 0 ? OpenedFile{} : find_by_identity(dir_name(r.path()), id);
+    OpenedFile o = id.birth == 0 && id.fp_len == 0 ? OpenedFile{}
+                                                   : find_by_identity(dir_name(r.path()), id, sys_);
     if (o.fd < 0) {
       if (!r.maybe_data) {
         spdlog::info("tail: {} disappeared while closed (idle)", r.path());
@@ -232,27 +230,17 @@ bool FileTracker::lose(ReadEnv& env, Tracked& t, int64_t now) {
 
 void FileTracker::add_found(ReadEnv& env, const ScannedFile& f, ResumePlanner* resume,
                             bool at_start) {
-  OpenedFile o = open_file(f.path);
+  OpenedFile o = open_file(f.path, sys_);
   if (o.fd < 0) {
     open_failed(f.path, o.err);
+    if (o.err != ENOENT) unopened_at_.insert_or_assign(f.path, f);
     return;
   }
   if (o.st.st_dev != f.st.st_dev || o.st.st_ino != f.st.st_ino) {
     // Renamed or replaced between the scan and the open (rotation): the path now names another
-    // file (the next scan sees it), and the file scanned lives on under another name -- maybe
-    // one outside the globs, which no scan would report: it is found by identity among its
-    // siblings and read to its end.
-    ::close(o.fd);
-    if (follows(static_cast<uint64_t>(f.st.st_dev), static_cast<uint64_t>(f.st.st_ino))) return;
-    OpenedFile moved = find_by_identity(
-        dir_name(f.path),
-        FileIdentity{static_cast<uint64_t>(f.st.st_dev), static_cast<uint64_t>(f.st.st_ino)});
-    if (moved.fd < 0) return;
-    StartPoint sp;
-    if (resume != nullptr) sp = resume->start_for(moved, at_start);
-    spdlog::info("tail: {} was rotated to {} before it was opened; reading it to its end", f.path,
-                 moved.path);
-    add(env, std::move(moved), sp.offset, /*draining=*/true, /*held=*/false);
+    // file (the next scan sees it).
+    sys_.close(o.fd);
+    drain_moved(env, f, resume, at_start);
     return;
   }
   warned_.erase(f.path);
@@ -268,9 +256,45 @@ void FileTracker::add_found(ReadEnv& env, const ScannedFile& f, ResumePlanner* r
   add(env, std::move(o), sp.offset, /*draining=*/false, /*held=*/false);
 }
 
+// The file `f` scanned lives on under another name -- maybe one outside the globs, which no scan
+// would report: it is found by identity among its siblings and read to its end.
+void FileTracker::drain_moved(ReadEnv& env, const ScannedFile& f, ResumePlanner* resume,
+                              bool at_start) {
+  const auto dev = static_cast<uint64_t>(f.st.st_dev);
+  const auto ino = static_cast<uint64_t>(f.st.st_ino);
+  if (follows(dev, ino)) return;
+  OpenedFile moved = find_by_identity(dir_name(f.path), inode_identity(dev, ino), sys_);
+  if (moved.fd < 0) return;
+  StartPoint sp;
+  if (resume != nullptr) sp = resume->start_for(moved, at_start);
+  spdlog::info("tail: {} was rotated to {} before it was opened; reading it to its end", f.path,
+               moved.path);
+  add(env, std::move(moved), sp.offset, /*draining=*/true, /*held=*/false);
+}
+
+// Files a scan matched that could not be opened (EMFILE, EACCES): tried again at each scan while
+// their name holds them; once it does not (rotated away before a retry), found under their new
+// name like a file renamed between a scan and its open.
+void FileTracker::follow_unopened(ReadEnv& env, const std::vector<ScannedFile>& found,
+                                  ResumePlanner* resume, bool at_start) {
+  for (auto it = unopened_at_.begin(); it != unopened_at_.end();) {
+    const ScannedFile& was = it->second;
+    const auto at = std::find_if(found.begin(), found.end(), [&](const ScannedFile& f) {
+      return f.st.st_dev == was.st.st_dev && f.st.st_ino == was.st.st_ino;
+    });
+    if (at != found.end() && at->path == was.path) {
+      ++it;  // still there: this scan tries it again
+      continue;
+    }
+    if (at == found.end()) drain_moved(env, was, resume, at_start);  // else: found as matched
+    it = unopened_at_.erase(it);
+  }
+}
+
 void FileTracker::add(ReadEnv& env, OpenedFile f, uint64_t offset, bool draining, bool held) {
   unopened_.erase(f.path);
-  const FileIdentity id = identify(f.fd, f.st);
+  unopened_at_.erase(f.path);
+  const FileIdentity id = identify(f.fd, f.st, sys_);
   auto state = env.ctx.sources().open(id, f.path, offset);
   if (discovery_ != nullptr) discovery_->tracked(id);
   Tracked t;
@@ -281,11 +305,12 @@ void FileTracker::add(ReadEnv& env, OpenedFile f, uint64_t offset, bool draining
     if (draining) {
       budget_.take();
     } else {
-      ::close(std::exchange(f.fd, -1));
+      sys_.close(std::exchange(f.fd, -1));
     }
   }
-  t.reader = std::make_unique<FileReader>(f.fd, f.path, id, offset, std::move(state), &budget_);
-  if (draining) t.reader->detach(mono_now_ns());
+  t.reader =
+      std::make_unique<FileReader>(f.fd, f.path, id, offset, std::move(state), &budget_, sys_);
+  if (draining) t.reader->detach(sys_.mono_now_ns());
   readers_.push_back(std::move(t));
 }
 
@@ -298,154 +323,10 @@ void FileTracker::open_failed(const std::string& path, int err) {
   }
 }
 
-bool FileTracker::try_reopen(ReadEnv& env, Tracked& t) {
-  (void)env;
-  FileReader& r = *t.reader;
-  OpenedFile o = open_file(r.path());
-  if (o.fd < 0) return false;
-  if (!same_file(o.fd, o.st, r.identity())) {
-    ::close(o.fd);  // replaced while closed: the next scan sorts it out
-    return false;
-  }
-  budget_.take();  // opened to be read, beyond max_open_files if need be: park_if_over_budget()
-  r.reopen(o.fd);
-  return true;
-}
-
-// Every marked file gets a turn, starting where the last round stopped; the round ends early
-// after kRoundNs, so that a backlog never keeps the next rescan (run between rounds) waiting:
-// a file created, rotated and deleted meanwhile would never be seen.
-bool FileTracker::read_round(ReadEnv& env, bool* stopped) {
-  bool progressed = false;
-  *stopped = false;
-  struct Slice {
-    ReadEnv& env;
-    ~Slice() { env.deadline = std::numeric_limits<int64_t>::max(); }
-  } slice{env};
-  env.deadline = mono_now_ns() + kRoundNs;
-  const size_t n = readers_.size();
-  for (size_t i = 0; i < n; ++i) {
-    const size_t k = (next_ + i) % n;
-    Tracked& t = readers_[k];
-    FileReader& r = *t.reader;
-    if (!r.maybe_data && !r.draining()) continue;
-    if (!r.open() && !try_reopen(env, t)) {
-      r.maybe_data = false;
-      continue;
-    }
-    if (!r.sync(env)) {
-      r.maybe_data = false;
-      park_if_over_budget(r);
-      continue;
-    }
-    const TurnEnd end = r.turn(env);
-    if (end == TurnEnd::kStopped) {
-      *stopped = true;
-      return progressed;
-    }
-    progressed = true;
-    r.maybe_data = end == TurnEnd::kBudget;
-    park_if_over_budget(r);
-    if (mono_now_ns() >= env.deadline) {
-      next_ = k + 1;
-      break;
-    }
-  }
-  return progressed;
-}
-
-// Beyond max_open_files a file is closed again at the end of its turn: read to its end, it is
-// reopened by identity when it changes; with more to read (its turn used up), at its next turn.
-// So however many closed files have data, one at a time is open beyond the limit (and those
-// being drained), busy machine or not.
-void FileTracker::park_if_over_budget(FileReader& r) {
-  if (!budget_.over() || !r.open() || r.draining()) return;
-  if (!r.at_eof()) {
-    r.close();  // r.maybe_data stays: its next turn reopens it
-    return;
-  }
-  if (r.holding()) return;  // flush_idle() watches it while it is open
-  r.close();
-  r.maybe_data = false;
-  metrics_.files_closed_idle.inc();
-}
-
-bool FileTracker::flush_idle(ReadEnv& env, int64_t now, bool* stopped) {
-  *stopped = false;
-  if (env.multiline == nullptr) return false;
-  bool flushed = false;
-  for (Tracked& t : readers_) {
-    FileReader& r = *t.reader;
-    if (!r.holding() || now - r.last_data() < env.multiline->flush_after_ns) continue;
-    if (!r.open() && !try_reopen(env, t)) continue;
-    if (r.sync(env)) {  // it grew: the next read round may continue the held event
-      r.maybe_data = true;
-      r.see_data(now);  // and the idle time starts again
-      continue;
-    }
-    if (!r.holding()) continue;  // truncated
-    const TurnEnd end = r.flush_held(env);
-    if (end == TurnEnd::kStopped) {
-      *stopped = true;
-      return flushed;
-    }
-    if (end == TurnEnd::kEof) park_if_over_budget(r);
-    flushed = flushed || end == TurnEnd::kEof;
-  }
-  return flushed;
-}
-
-int64_t FileTracker::next_flush(const ReadEnv& env) const {
-  int64_t next = std::numeric_limits<int64_t>::max();
-  if (env.multiline == nullptr) return next;
-  for (const Tracked& t : readers_) {
-    if (t.reader->holding() && t.reader->open()) {  // closed ones: at the next wake-up
-      next = std::min(next, t.reader->last_data() + env.multiline->flush_after_ns);
-    }
-  }
-  return next;
-}
-
 void FileTracker::drop(ReadEnv& env, size_t index) {
   if (discovery_ != nullptr) discovery_->forgotten(readers_[index].reader->identity());
   env.ctx.sources().forget(*readers_[index].reader->state());
   readers_.erase(readers_.begin() + static_cast<std::ptrdiff_t>(index));
-}
-
-void FileTracker::maintain(ReadEnv& env, int64_t now) {
-  for (size_t k = readers_.size(); k-- > 0;) {
-    FileReader& r = *readers_[k].reader;
-    if (!r.draining()) continue;
-    bool error = false;
-    const bool has_data = r.open() && r.sync(env, &error);
-    if (has_data) continue;  // the read rounds finish it first
-    if (!error && r.open() && !env.once && now - r.drain_since() < ns(options_.scan_interval)) {
-      continue;  // grace: a writer may still append before it reopens the new file
-    }
-    if (!error && r.open() && r.offset() < r.size()) {
-      ReadEnv last = env;  // a final line without '\n' is emitted, flagged: its writer is gone
-      last.once = true;
-      last.once_emit_partial = true;
-      if (r.turn(last) == TurnEnd::kStopped) return;
-    }
-    spdlog::debug("tail: {} drained; closing it", r.path());
-    drop(env, k);
-  }
-  enforce_caps(env, now);
-  enforce_budget(env, now);
-  refresh_index();
-  update_gauges();
-}
-
-void FileTracker::finish_drains(ReadEnv& env) { maintain(env, mono_now_ns()); }
-
-void FileTracker::close_finished() {
-  for (Tracked& t : readers_) {
-    FileReader& r = *t.reader;
-    if (!r.open() || r.draining() || r.holding() || !r.at_eof()) continue;
-    r.close();
-    r.maybe_data = false;
-  }
 }
 
 }  // namespace logagent::plugins::tail

@@ -12,6 +12,11 @@
 // forgotten after a grace period; deleted files past deleted_max_pinned / deleted_max_age are
 // abandoned and counted.
 //
+// By concern: file_tracker.cc follows the globs (scans reconciled, files added, renamed,
+// drained, dropped); file_tracker_read.cc runs the read rounds and the multiline flush;
+// file_tracker_limits.cc maintains between scans (drains closed, deleted-file caps, open-files
+// budget) and keeps the change-notification index and the gauges.
+//
 // Threads: input thread only.
 #pragma once
 
@@ -32,6 +37,7 @@
 #include "plugins/inputs/tail/open_budget.h"
 #include "plugins/inputs/tail/path_scanner.h"
 #include "plugins/inputs/tail/tail_options.h"
+#include "plugins/inputs/tail/tail_sys.h"
 
 namespace logagent::plugins::tail {
 
@@ -40,8 +46,9 @@ class FileTracker {
   // The longest read round (see read_round()).
   static constexpr int64_t kRoundNs = 10'000'000;
 
+  // System calls and clocks are `sys`'s (tail_sys.h), for this tracker and its readers.
   FileTracker(const TailOptions& options, const PathScanner& scanner, InotifyWatcher& watcher,
-              TailMetrics& metrics);
+              TailMetrics& metrics, TailSys& sys = real_tail_sys());
 
   // The first scan: checkpoints, read_from, and files rotated while the agent was down.
   void start(ReadEnv& env);
@@ -97,6 +104,9 @@ class FileTracker {
   // `held`: f.fd holds a unit of budget_ already (a pin).
   void add(ReadEnv& env, OpenedFile f, uint64_t offset, bool draining, bool held);
   void add_found(ReadEnv& env, const ScannedFile& f, ResumePlanner* resume, bool at_start);
+  void drain_moved(ReadEnv& env, const ScannedFile& f, ResumePlanner* resume, bool at_start);
+  void follow_unopened(ReadEnv& env, const std::vector<ScannedFile>& found, ResumePlanner* resume,
+                       bool at_start);
   bool try_reopen(ReadEnv& env, Tracked& t);
   void park_if_over_budget(FileReader& r);
   void drop(ReadEnv& env, size_t index);
@@ -105,7 +115,9 @@ class FileTracker {
   void open_failed(const std::string& path, int err);
   void refresh_index();
   void update_gauges() const;
+  std::string resolve(const std::string& path) const;
 
+  TailSys& sys_;
   Discovery* discovery_ = nullptr;
   // The previous run's entries, consulted for every file found (a file that could not be opened
   // at start-up resumes at its offset when it can).
@@ -119,6 +131,7 @@ class FileTracker {
   std::unordered_map<std::string, FileReader*> by_path_;
   std::set<std::string> warned_;  // paths whose open error was logged
   std::map<std::string, int> unopened_;
+  std::map<std::string, ScannedFile> unopened_at_;  // what the scan saw at each unopened path
   size_t next_ = 0;  // where the next read round starts (the last one ran out of time)
 };
 

