@@ -66,6 +66,7 @@ std::string_view AddFieldsStage::render(Batch& batch, const Entry& e, size_t eve
   char* out = batch.arena.allocate(size);
   char* w = out;
   e.value.for_each_piece(vars, [&w](std::string_view piece) {
+    if (piece.empty()) return;  // an empty view's data() may be null: no memcpy from it
     std::memcpy(w, piece.data(), piece.size());
     w += piece.size();
   });

@@ -2,7 +2,9 @@
 // and time it reads, and the fixed-format parsers (rfc3339, epoch_*). Internal to the timestamp
 // stage.
 //
-// Messages are short texts in static storage ("timestamp: ..."); nullptr means success.
+// Messages are short texts in static storage ("timestamp: ..."); nullptr means success. Each is
+// one inline array, so it has one address in every translation unit and may be compared as a
+// pointer (string literals need not be merged: an ASan build keeps them apart).
 // Threads: no state; everything may be called from any thread.
 #pragma once
 
@@ -19,11 +21,11 @@ inline constexpr int64_t kSecondsPerDay = 86'400;
 // The last whole second whose nanoseconds (plus a fraction) still fit an int64 (2262-04-11).
 inline constexpr int64_t kMaxSeconds = std::numeric_limits<int64_t>::max() / kNsPerSecond - 1;
 
-inline constexpr const char* kNoMatch = "timestamp: does not match the format";
-inline constexpr const char* kOutOfRange = "timestamp: date or time out of range";
-inline constexpr const char* kBeyondEpoch = "timestamp: not between 1970 and 2262";
-inline constexpr const char* kNotNumber = "timestamp: not a non-negative decimal number";
-inline constexpr const char* kEmpty = "timestamp: empty";
+inline constexpr char kNoMatch[] = "timestamp: does not match the format";
+inline constexpr char kOutOfRange[] = "timestamp: date or time out of range";
+inline constexpr char kBeyondEpoch[] = "timestamp: not between 1970 and 2262";
+inline constexpr char kNotNumber[] = "timestamp: not a non-negative decimal number";
+inline constexpr char kEmpty[] = "timestamp: empty";
 
 inline constexpr const char* kMonths[] = {"january",   "february", "march",    "april",
                                           "may",       "june",     "july",     "august",

@@ -81,7 +81,9 @@ TEST_CASE("kafka delivery tracker: retries are taken in order and put back ahead
   CHECK(taken[1].ref == &r->refs[1]);
   CHECK(tracker.has_retries());  // still pending until produced
   tracker.on_report({&r->refs[2], kRetriable, 1, nullptr, 0, nullptr});  // newer
-  taken.pop_front();                                                     // "produced"
+  // "Produced": librdkafka would own its headers now; the test frees them.
+  rd_kafka_headers_destroy(taken.front().headers);
+  taken.pop_front();
   tracker.put_back(std::move(taken));
   std::deque<OutMessage> again = tracker.take_retries();
   REQUIRE(again.size() == 2);
