@@ -6,6 +6,7 @@
 #include "agent/api/batch.h"
 #include "agent/api/plugin.h"
 #include "agent/codec/event_encoder.h"
+#include "plugins/common/field_edit.h"
 
 namespace logagent {
 namespace {
@@ -19,27 +20,10 @@ bool source_text(const Batch& batch, size_t i, const std::string& field, std::st
     out = batch.events[i].message;
     return true;
   }
-  const auto fields = fields_of(batch, i);
-  for (auto it = fields.rbegin(); it != fields.rend(); ++it) {
-    if (it->key == field) {
-      if (it->type != FieldType::kString) return false;
-      out = it->value;
-      return true;
-    }
-  }
-  return false;
-}
-
-// Makes the event's existing fields the tail of batch.fields, so new ones can be appended.
-uint32_t move_to_end(Batch& batch, FieldSpan span) {
-  const auto end = static_cast<uint32_t>(batch.fields.size());
-  if (span.count == 0) return end;
-  if (span.begin + span.count == end) return span.begin;
-  for (uint32_t k = span.begin; k < span.begin + span.count; ++k) {
-    const Field f = batch.fields[k];
-    batch.fields.push_back(f);
-  }
-  return end;
+  const size_t k = find_field(batch, i, field);
+  if (k == kNoField || batch.fields[k].type != FieldType::kString) return false;
+  out = batch.fields[k].value;
+  return true;
 }
 
 // A field after fields[k] has its key (as the json output writes keys).
@@ -92,8 +76,9 @@ ParseCounts parse_batch(Batch& batch, const ParseSettings& settings, FieldParser
     if (e.flags & kEventDropped) continue;
     std::string_view text;
     if (!source_text(batch, i, settings.field, text)) continue;
-    FieldSpan& span = batch.spans[i];
-    const uint32_t begin = move_to_end(batch, span);
+    // The event's fields become the tail of batch.fields, so the parsed ones can be appended.
+    FieldSpan& span = span_at_end(batch, i);
+    const uint32_t begin = span.begin;
     const size_t mark = batch.fields.size();
     writer.set_event_index(i);
     const char* error = parser.parse(text, writer);
