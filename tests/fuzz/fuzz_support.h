@@ -218,8 +218,10 @@ inline std::vector<size_t> written_fields(const Batch& batch, size_t i) {
   for (const Field& f : fields) {
     const bool metadata = f.key == "time" || f.key == "file" || f.key == "offset" ||
                           f.key == "message" || f.key == "truncated";
+    std::string name(metadata ? "_" : "");  // appended, not "_" + key: g++ 12 -O3 -Wrestrict
+    name += f.key;
     std::string key;
-    append_json_string(key, metadata ? "_" + std::string(f.key) : std::string(f.key));
+    append_json_string(key, name);
     keys.push_back(std::move(key));
   }
   std::vector<size_t> out;

@@ -176,12 +176,15 @@ class Completions final : public BatchCompletion {
 // A PluginContext with real metrics and a private data dir.
 struct SinkEnv {
   SinkEnv() {
-    data_dir =
-        std::filesystem::temp_directory_path() /
-        ("logagent-kafka-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++));
+    // Appends only: g++ 12 -O3 warns (-Wrestrict, a false positive) on "literal" + std::string.
+    std::string name = "logagent-kafka-test-";
+    name += std::to_string(::getpid());
+    name += '-';
+    name += std::to_string(counter()++);
+    data_dir = std::filesystem::temp_directory_path() / name;
     std::filesystem::remove_all(data_dir);
     std::filesystem::create_directories(data_dir);
-    ctx.pipeline = "p";
+    ctx.pipeline = std::string("p");  // not = "p": the same g++ 12 -O3 false positive
     ctx.data_dir = data_dir.string();
     ctx.metrics = MetricsScope(registry, {{"pipeline", "p"}, {"sink", "kafka"}});
     ctx.abort = abort.get_token();
@@ -205,7 +208,7 @@ inline KafkaOptions options(const std::string& bootstraps, const std::string& to
   KafkaOptions o;
   o.brokers = {bootstraps};
   o.topic = topic;
-  o.properties.values["log_level"] = "3";
+  o.properties.values.insert_or_assign("log_level", std::string("3"));
   return o;
 }
 
