@@ -1,7 +1,10 @@
 #include "plugins/common/parser_stage.h"
 
 #include <algorithm>
+#include <string>
+#include <unordered_set>
 #include <utility>
+#include <vector>
 
 #include "agent/api/batch.h"
 #include "agent/api/plugin.h"
@@ -26,21 +29,42 @@ bool source_text(const Batch& batch, size_t i, const std::string& field, std::st
   return true;
 }
 
-// A field after fields[k] has its key (as the json output writes keys).
-bool superseded(const std::vector<Field>& fields, size_t k) {
-  for (size_t j = k + 1; j < fields.size(); ++j) {
-    if (same_json_text(fields[j].key, fields[k].key)) return true;
+// Which of fields [mark, end) are written into the nested object: each key once, the last
+// value of a repeated key winning (keys compared as the json output writes them). A few fields are
+// compared pairwise; many (a hostile line can hold 100,000 keys) go through a hash set, so the
+// cost stays linear. Reuses `written` and `seen` across calls.
+void written_fields(const std::vector<Field>& fields, size_t mark, std::vector<char>& written,
+                    std::unordered_set<std::string>& seen) {
+  constexpr size_t kPairwise = 32;
+  const size_t n = fields.size() - mark;
+  written.assign(n, 1);
+  if (n <= kPairwise) {
+    for (size_t k = 0; k < n; ++k) {
+      for (size_t j = k + 1; j < n && written[k] != 0; ++j) {
+        if (same_json_text(fields[mark + j].key, fields[mark + k].key)) written[k] = 0;
+      }
+    }
+    return;
   }
-  return false;
+  seen.clear();
+  std::string key;
+  for (size_t k = n; k-- > 0;) {  // from the last: a key seen already is written later
+    key.clear();
+    append_json_string(key, fields[mark + k].key);
+    if (!seen.insert(key).second) written[k] = 0;
+  }
 }
 
 // Replaces fields [mark, end) of `batch` with one kRaw field `key` holding them as a JSON object
 // (one member per key: the last value of a repeated key wins, as in the json output).
 void nest(Batch& batch, size_t mark, std::string_view key, std::string& scratch) {
+  thread_local std::vector<char> written;
+  thread_local std::unordered_set<std::string> seen;
+  written_fields(batch.fields, mark, written, seen);
   scratch.assign(1, '{');
   for (size_t k = mark; k < batch.fields.size(); ++k) {
     const Field& f = batch.fields[k];
-    if (superseded(batch.fields, k)) continue;
+    if (written[k - mark] == 0) continue;
     if (scratch.size() > 1) scratch += ',';
     append_json_string(scratch, f.key);
     scratch += ':';

@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 
+#include <deque>
 #include <memory>
 #include <string>
 
@@ -41,7 +42,63 @@ ParseCounts run(Batch& batch, const std::string& target, OnError on_error = OnEr
   return counts;
 }
 
+// Writes `count` fields named k0, k1, ... k<keys-1>, k0, ...: each key repeated; the value is
+// the field's position.
+class RepeatingParser final : public FieldParser {
+ public:
+  RepeatingParser(size_t count, size_t keys) : count_(count), keys_(keys) {}
+  const char* parse(std::string_view, FieldWriter& out) override {
+    for (size_t i = 0; i < count_; ++i) {
+      names_.emplace_back(1, 'k');  // appends, not "k" + ...: g++ 12 -O3 -Wrestrict
+      names_.back() += std::to_string(i % keys_);
+      values_.push_back(std::to_string(i));
+    }
+    for (size_t i = 0; i < count_; ++i) out.add(names_[i], values_[i], FieldType::kNumber);
+    return nullptr;
+  }
+
+ private:
+  size_t count_, keys_;
+  std::deque<std::string> names_, values_;  // stable addresses: fields view them
+};
+
+// The nested object of a line parsed by RepeatingParser(count, keys).
+std::string nested(size_t count, size_t keys) {
+  LineBatch lb({"x"});
+  ParseSettings settings;
+  settings.target = "p";
+  RepeatingParser parser(count, keys);
+  double hint = 8;
+  parse_batch(lb.batch, settings, parser, hint);
+  return fields_json(lb.batch, 0);
+}
+
+// {"p":{...}} the slow way: each field written unless a later one has its key (the winners in
+// the order of their fields).
+std::string expected(size_t count, size_t keys) {
+  std::string out = "{\"p\":{";
+  bool first = true;
+  for (size_t i = 0; i < count; ++i) {
+    if (i + keys < count) continue;  // field i + keys has the same key
+    if (!first) out += ',';
+    first = false;
+    out += "\"k";
+    out += std::to_string(i % keys);
+    out += "\":";
+    out += std::to_string(i);
+  }
+  return out + "}}";
+}
+
 }  // namespace
+
+TEST_CASE("parse_batch: a target keeps the last value of a repeated key, few fields or many") {
+  CHECK(nested(6, 3) == R"({"p":{"k0":3,"k1":4,"k2":5}})");
+  CHECK(nested(6, 3) == expected(6, 3));
+  CHECK(nested(10, 10) == expected(10, 10));        // no repeat
+  CHECK(nested(2000, 700) == expected(2000, 700));  // many: the hashed path
+  CHECK(nested(20000, 1) == R"({"p":{"k0":19999}})");
+}
 
 TEST_CASE("parse_batch: without a target, fields go to the top level; errors keep or drop") {
   LineBatch lb({"ok 1", "bad", "ok 2"});
