@@ -59,10 +59,13 @@ Discovery::Discovery(const TailOptions& options, const PathScanner& scanner,
       pipeline_(std::move(pipeline)),
       sys_(sys),
       history_([this](const std::string& path) { return scanner_.matches(path); },
-               [this](int64_t token) { close_token(token); }) {}
+               [this](int64_t token) { close_token(token); },
+               [this](int64_t token) { confirmed(token); },
+               [this](int64_t old, int64_t token) { superseded(old, token); }) {}
 
 Discovery::~Discovery() {
   stop();
+  history_.clear();  // its tokens are closed through this object: while it is whole
   for (PinnedFile& p : pins_) {
     if (p.file.fd < 0) continue;
     sys_.close(p.file.fd);
@@ -89,7 +92,9 @@ void Discovery::run(const std::stop_token& stop) {
   int64_t next_scan = 0;  // at once: what appeared since the tracker's first scan
   while (!stop.stop_requested()) {
     const int64_t now = sys_.mono_now_ns();
-    const int64_t wait_ms = next_scan <= now ? 0 : (next_scan - now + 999999) / 1000000;
+    int64_t wait_ms = next_scan <= now ? 0 : (next_scan - now + 999999) / 1000000;
+    // Files opened outside the globs wait for a batch to confirm them: a short one.
+    if (!unheld_.empty()) wait_ms = std::min<int64_t>(wait_ms, kConfirmWaitMs);
     const bool due = wait_ms == 0;
     if (step(static_cast<int>(std::min<int64_t>(wait_ms, 60'000)), due) || due) {
       next_scan = sys_.mono_now_ns() + ns(options_.scan_interval);
@@ -102,7 +107,12 @@ bool Discovery::step(int timeout_ms, bool force_scan) {
   const bool structural = watcher_.wait(std::chrono::milliseconds(timeout_ms),
                                         [this](std::string_view path, uint32_t mask,
                                                uint32_t cookie) { on_event(path, mask, cookie); });
-  if (watcher_.overflows() != overflows) history_.clear();  // incomplete: the scan decides
+  if (watcher_.overflows() != overflows) {
+    // Incomplete: the scan decides what is matched; what was opened outside the globs is read
+    // (it may be all that is left of a rotated file).
+    for (auto it = unheld_.begin(); it != unheld_.end();) hand_over((it++)->first);
+    history_.clear();
+  }
   apply_identity_changes();
   history_.end_batch();
   report_lost();
@@ -179,6 +189,13 @@ void Discovery::report_lost() {
       struct stat st {};
       const bool is_it = sys_.fstat(static_cast<int>(l.pin), &st) == 0 && st.st_nlink == 0;
       gone = !(is_it || std::string_view(l.reason) == "moved_away");
+      if (!gone) hand_over(l.pin);
+      // An earlier open of the entry, gone as well, may be the file (opened before it moved).
+      if (auto e = earlier_.find(l.pin); e != earlier_.end()) {
+        for (int64_t t : e->second) {
+          if (sys_.fstat(static_cast<int>(t), &st) == 0 && st.st_nlink == 0) hand_over(t);
+        }
+      }
       close_token(l.pin);
     }
     if (!gone) continue;
@@ -221,9 +238,58 @@ int64_t Discovery::token_for(int fd, bool matched) {
 
 void Discovery::close_token(int64_t token) {
   if (token < 0) return;
+  unheld_.erase(token);
+  if (auto e = earlier_.find(token); e != earlier_.end()) {
+    std::vector<int64_t> earlier = std::move(e->second);
+    earlier_.erase(e);
+    for (int64_t t : earlier) close_token(t);
+  }
   sys_.close(static_cast<int>(token));
   tokens_.fetch_sub(1, std::memory_order_relaxed);
   budget_.give();
+}
+
+void Discovery::confirmed(int64_t token) { hand_over(token); }
+
+void Discovery::superseded(int64_t old, int64_t token) {
+  std::vector<int64_t> kept;
+  if (auto e = earlier_.find(old); e != earlier_.end()) {
+    kept = std::move(e->second);
+    earlier_.erase(e);
+  }
+  if (unheld_.count(old) != 0) {
+    kept.push_back(old);
+  } else {
+    close_token(old);
+  }
+  if (kept.empty()) return;
+  if (kept.size() > kMaxEarlier) {
+    const int64_t oldest = kept.front();
+    kept.erase(kept.begin());
+    close_token(oldest);
+  }
+  earlier_[token] = std::move(kept);
+}
+
+void Discovery::hand_over(int64_t token) {
+  auto it = unheld_.find(token);
+  if (it == unheld_.end()) return;
+  std::string path = std::move(it->second);
+  unheld_.erase(it);
+  struct stat st {};
+  if (sys_.fstat(static_cast<int>(token), &st) != 0) return;
+  OpenedFile o;
+  o.path = std::move(path);
+  o.st = st;
+  if (known_file(o) || known_.count(key_of(st)) != 0) return;
+  o.fd = sys_.dup_cloexec(static_cast<int>(token));
+  if (o.fd < 0) {
+    spdlog::warn("pipeline {}: tail: cannot keep {} open to read it: {}", pipeline_, o.path,
+                 ::strerror(errno));
+    return;
+  }
+  budget_.take();  // outside the globs: reachable through this descriptor only
+  pin(std::move(o), /*matched=*/false);
 }
 
 void Discovery::pin(OpenedFile f, bool matched) {
@@ -245,23 +311,27 @@ void Discovery::open_pending() {
     }
     const bool known = known_file(o);
     const bool matched = scanner_.matches(path);
-    // Its pin (when new) and its token each hold a unit; over max_open_files: tried again at the
-    // next step.
-    if (!known && !take_unit(matched)) {
+    // Under a name outside the globs the name may hold another file by now (a copy, a later
+    // generation): read only once the history confirms it (or its loss says it may be the one).
+    const bool pin_now = !known && matched;
+    // Its pin (when made now) and its token each hold a unit; over max_open_files: tried again
+    // at the next step.
+    if (pin_now && !take_unit(matched)) {
       sys_.close(o.fd);
       continue;
     }
     const int64_t token = token_for(o.fd, matched);
     if (token < 0) {
-      if (!known) budget_.give();
+      if (pin_now) budget_.give();
       sys_.close(o.fd);
       continue;
     }
+    if (!known && !matched) unheld_.emplace(token, path);
     history_.opened(path, token);
-    if (known) {
-      sys_.close(o.fd);
-    } else {
+    if (pin_now) {
       pin(std::move(o), matched);
+    } else {
+      sys_.close(o.fd);
     }
   }
 }
@@ -270,6 +340,11 @@ void Discovery::scan() {
   metrics_.rescans.inc();
   for (const std::string& dir : scanner_.watch_dirs()) watcher_.watch(dir);
   std::vector<ScannedFile> found = scanner_.scan();
+  // Files opened under a listed name that held a newer file by then (a rotation between the
+  // listing and the open): they are at a matched name, but not in this scan. Pinned after it, so
+  // that the tracker follows them rather than taking them for files that left the globs (drained,
+  // then closed while still written to).
+  std::vector<OpenedFile> newer;
   for (const ScannedFile& f : found) {
     if (known_.count(key_of(f.st)) != 0 || !budget_.room()) continue;
     OpenedFile o = open_file(f.path, sys_);
@@ -297,11 +372,17 @@ void Discovery::scan() {
       continue;
     }
     history_.pinned_at(f.path, token);
-    pin(std::move(o), true);
+    if (key_of(o.st) != key_of(f.st)) {
+      known_.insert(key_of(o.st));
+      newer.push_back(std::move(o));
+    } else {
+      pin(std::move(o), true);
+    }
   }
   scan_ = std::move(found);
   scan_seq_ = ++seq_;
   scanned_ = true;
+  for (OpenedFile& o : newer) pin(std::move(o), true);
 }
 
 void Discovery::publish() {

@@ -141,6 +141,13 @@ class Discovery {
   bool take_unit(bool matched);
   int64_t token_for(int fd, bool matched);
   void close_token(int64_t token);
+  // A token of a file opened under a name outside the globs, not read yet (unheld_): the file
+  // is pinned once the history confirms it is the file it meant, or once that file went while
+  // this may be it; until then, earlier opens of the same entry are kept beside it (earlier_).
+  void confirmed(int64_t token);
+  void superseded(int64_t old, int64_t token);
+  // Pins the file of unheld token `token` (a descriptor of its own) unless the tracker knows it.
+  void hand_over(int64_t token);
   // Pins `f`, which holds a unit of budget_ taken by the caller.
   void pin(OpenedFile f, bool matched);
   void publish();
@@ -165,6 +172,13 @@ class Discovery {
   std::deque<std::pair<Key, uint64_t>> done_order_;  // (key, seq), oldest first
   uint64_t done_seq_ = 0;
   std::vector<PinnedFile> pins_;  // made in this step
+  // History tokens of unknown files opened under names outside the globs, not pinned yet: their
+  // path as opened. A file read through a wrong guess at a rotated name (a name that held
+  // another file by the time it was opened -- a copytruncate copy, say) would be read twice.
+  std::map<int64_t, std::string> unheld_;
+  std::map<int64_t, std::vector<int64_t>> earlier_;  // token -> unheld tokens it superseded
+  static constexpr size_t kMaxEarlier = 8;
+  static constexpr int64_t kConfirmWaitMs = 10;
   std::set<std::string> changed_;
   std::set<std::string> gone_changed_;
   bool mark_all_ = false;

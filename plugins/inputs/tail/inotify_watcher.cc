@@ -64,8 +64,10 @@ bool InotifyWatcher::wait(std::chrono::milliseconds timeout, const OnChange& on_
   const nfds_t n = inotify_fd_ >= 0 ? 2 : 1;
   const int ms = static_cast<int>(std::max<int64_t>(0, timeout.count()));
   const int ready = ::poll(fds, n, ms);
-  if (ready <= 0) return false;
-  if ((fds[0].revents & POLLIN) != 0) {
+  if (ready == 0) return false;  // nothing was queued: an empty batch
+  // Interrupted (EINTR): events may be queued all the same. They are read now, so that what
+  // follows (a batch ends: RenameHistory::end_batch()) never passes them by.
+  if (ready > 0 && (fds[0].revents & POLLIN) != 0) {
     uint64_t v = 0;
     [[maybe_unused]] ssize_t r = ::read(wake_fd_, &v, sizeof(v));
   }
@@ -76,6 +78,7 @@ bool InotifyWatcher::drain(const OnChange& on_change) {
   bool rescan = false;
   for (;;) {
     const ssize_t len = ::read(inotify_fd_, buf_.data(), buf_.size());
+    if (len < 0 && errno == EINTR) continue;
     if (len <= 0) break;  // EAGAIN: drained
     for (ssize_t off = 0; off < len;) {
       inotify_event ev;

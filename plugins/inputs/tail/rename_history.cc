@@ -106,6 +106,7 @@ void RenameHistory::end_batch() {
   for (auto it = pending_.begin(); it != pending_.end();) {
     Entry& e = it->second;
     if (!e.stale && ++e.age >= 1) {
+      if (e.pin >= 0 && confirmer_) confirmer_(e.pin);
       release(e.pin);
       it = pending_.erase(it);
     } else {
@@ -153,7 +154,11 @@ void RenameHistory::opened(const std::string& path, int64_t token) {
     release(t);
     return;
   }
-  release(it->second.pin);
+  if (it->second.pin >= 0 && superseder_) {
+    superseder_(std::exchange(it->second.pin, -1), token);
+  } else {
+    release(it->second.pin);
+  }
   it->second.pin = token;
   it->second.stale = false;
   it->second.age = 0;  // resolved by the next end_batch(): that batch is read after this open

@@ -17,6 +17,11 @@
 // the owner can tell whether the file that went was the one it holds (st_nlink == 0: deleted, but
 // read through the descriptor: not lost). A scan that opened a file before its arrival event was
 // read announces it with pinned_at(): the next arrival under that name is taken to be that file.
+// The owner learns of a pin confirmed that way (Confirmer) -- only then is a file opened under a
+// name outside the globs known to be the one meant, and not a copy or a later generation that
+// took the name -- and of a pin superseded by an open under the entry's next name (Superseder):
+// the older pin may be the file, opened before it moved, so the owner may keep it until the
+// entry is confirmed or lost.
 //
 // Threads: one owner (the discovery thread).
 #pragma once
@@ -35,6 +40,12 @@ class RenameHistory {
   using Matcher = std::function<bool(const std::string& path)>;
   // Gives a pin token back to the owner (closes its descriptor).
   using Closer = std::function<void(int64_t token)>;
+  // An entry's pin is confirmed: a whole batch passed after the open that made it without
+  // touching the entry, so it is the file the history meant (called before it is released).
+  using Confirmer = std::function<void(int64_t token)>;
+  // An entry was opened again under a new name (it moved since): `old` is handed to the owner,
+  // which may keep it beside `token` -- it may be the entry's file, opened before the move.
+  using Superseder = std::function<void(int64_t old, int64_t token)>;
 
   struct Entry {
     std::string first_path;  // the matched name it arrived under
@@ -49,8 +60,12 @@ class RenameHistory {
     int64_t pin = -1;        // owned by the receiver now: what was opened under its name
   };
 
-  RenameHistory(Matcher matcher, Closer closer)
-      : matcher_(std::move(matcher)), closer_(std::move(closer)) {}
+  RenameHistory(Matcher matcher, Closer closer, Confirmer confirmer = nullptr,
+                Superseder superseder = nullptr)
+      : matcher_(std::move(matcher)),
+        closer_(std::move(closer)),
+        confirmer_(std::move(confirmer)),
+        superseder_(std::move(superseder)) {}
   ~RenameHistory() { clear(); }
   RenameHistory(const RenameHistory&) = delete;
   RenameHistory& operator=(const RenameHistory&) = delete;
@@ -90,6 +105,8 @@ class RenameHistory {
 
   Matcher matcher_;
   Closer closer_;
+  Confirmer confirmer_;
+  Superseder superseder_;
   std::map<std::string, Entry> pending_;  // current name -> entry
   std::map<uint32_t, Moving> moving_;     // cookie -> entry between MOVED_FROM and MOVED_TO
   // cookie -> batches seen, for moves of files under a matched name that are not pending: those

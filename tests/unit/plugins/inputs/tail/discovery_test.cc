@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "fake_tail_sys.h"
 #include "plugins/inputs/tail/file_reader.h"
 #include "plugins/inputs/tail/fingerprint.h"
 #include "plugins/inputs/tail/tail_test_support.h"
@@ -25,12 +26,12 @@ using namespace testing;  // NOLINT
 namespace {
 
 struct Harness {
-  explicit Harness(const TailOptions& o)
+  explicit Harness(const TailOptions& o, TailSys& sys = real_tail_sys())
       : options(o),
         scanner(options.paths, {}, "/"),
         metrics(plugin.ctx.metrics),
         budget(options.max_open_files),
-        discovery(options, scanner, watcher, metrics, budget, "test") {
+        discovery(options, scanner, watcher, metrics, budget, "test", sys) {
     for (const std::string& d : scanner.watch_dirs()) watcher.watch(d);
   }
 
@@ -47,6 +48,13 @@ struct Harness {
       matched[p.file.path] = p.matched;
     }
     return out;  // u closes the pins
+  }
+  // Two steps: a file opened under a name outside the globs is pinned once the next batch
+  // confirms that the name still held the file the history meant.
+  std::map<std::string, std::string> step_and_confirm() {
+    std::map<std::string, std::string> out = step();
+    out.merge(step());
+    return out;
   }
 
   Plugin plugin;
@@ -79,15 +87,58 @@ TEST_CASE("generations created and rotated out of the glob before discovery look
   rename_file(dir / "a.log.1", dir / "a.log.2");
   rename_file(dir / "a.log", dir / "a.log.1");
   write_file(dir / "a.log", "g3\n");
-  const auto found = h.step();
-  CHECK(found == std::map<std::string, std::string>{{dir / "a.log", "g3\n"},
-                                                    {dir / "a.log.1", "g2\n"},
-                                                    {dir / "a.log.2", "g1\n"}});
+  CHECK(h.step() == std::map<std::string, std::string>{{dir / "a.log", "g3\n"}});
+  const auto found = h.step_and_confirm();
+  CHECK(found ==
+        std::map<std::string, std::string>{{dir / "a.log.1", "g2\n"}, {dir / "a.log.2", "g1\n"}});
   CHECK(h.matched[dir / "a.log"]);
   CHECK_FALSE(h.matched[dir / "a.log.1"]);
   CHECK(lost(h, "deleted") == 0);
   // Nothing is pinned twice: a scan finds only known files.
   CHECK(h.step(/*scan=*/true).empty());
+}
+
+TEST_CASE("a file opened under a listed name that holds a newer one by then is followed") {
+  TempDir dir;
+  FakeTailSys sys;
+  Harness h(fast_options(dir / "*.log"), sys);
+  write_file(dir / "a.log", "g1\n");
+  h.step();  // g1 pinned through its arrival
+  // The tracker let g1 go (read, idle): a scan opens a.log again -- and logrotate renames it to
+  // a.log.1 and creates a new a.log between the listing and the open.
+  struct stat st {};
+  REQUIRE(::stat((dir / "a.log").c_str(), &st) == 0);
+  const int fd = ::open((dir / "a.log").c_str(), O_RDONLY | O_CLOEXEC);
+  REQUIRE(fd >= 0);
+  const FileIdentity g1 = identify(fd, st);
+  ::close(fd);
+  h.discovery.tracked(g1);
+  h.discovery.forgotten(g1);
+  h.step();
+  bool raced = false;
+  sys.set_before_open([&](const char* path) {
+    if (raced || std::string(path) != dir / "a.log") return;
+    raced = true;
+    rename_file(dir / "a.log", dir / "a.log.1");
+    write_file(dir / "a.log", "g2\n");
+  });
+  h.discovery.step(0, /*force_scan=*/true);
+  sys.set_before_open(nullptr);
+  REQUIRE(raced);
+  DiscoveryUpdate u;
+  h.discovery.take(&u);
+  REQUIRE(u.scanned);
+  std::map<std::string, const PinnedFile*> by_path;
+  for (const PinnedFile& p : u.pinned) by_path[p.file.path] = &p;
+  // g1 lives on outside the globs: made before the scan and not in it, it is drained.
+  REQUIRE(by_path.count(dir / "a.log.1") == 1);
+  CHECK_FALSE(by_path[dir / "a.log.1"]->matched);
+  CHECK(by_path[dir / "a.log.1"]->seq < u.scan_seq);
+  // g2 is at a matched name the listing did not see: made after the scan, it is followed (taken
+  // for a file that left the globs, it was drained and closed while still written to).
+  REQUIRE(by_path.count(dir / "a.log") == 1);
+  CHECK(by_path[dir / "a.log"]->matched);
+  CHECK(by_path[dir / "a.log"]->seq > u.scan_seq);
 }
 
 TEST_CASE("a generation deleted before it could be opened is counted, once") {
@@ -122,7 +173,7 @@ TEST_CASE("a rename over a generation not yet opened is counted as overwritten")
   rename_file(dir / "a.log", dir / "a.log.1");
   write_file(dir / "a.log", "g2\n");
   rename_file(dir / "a.log", dir / "a.log.1");  // keep 1
-  const auto found = h.step();
+  const auto found = h.step_and_confirm();
   CHECK(found == std::map<std::string, std::string>{{dir / "a.log.1", "g2\n"}});
   CHECK(lost(h, "overwritten") == 1);
 }
@@ -180,7 +231,7 @@ TEST_CASE("a file born on the inode number of one let go is pinned") {
   h.discovery.tracked(id);
   rename_file(dir / "a.log", dir / "a.log.1");
   h.discovery.forgotten(id);
-  const auto found = h.step();
+  const auto found = h.step_and_confirm();
   CHECK(found == std::map<std::string, std::string>{{dir / "a.log.1", "g1\n"}});
 }
 

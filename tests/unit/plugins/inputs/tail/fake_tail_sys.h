@@ -5,6 +5,7 @@
 //   sys.fail(SysCall::kPread, EIO, "a.log");   // the next pread of a.log fails with EIO
 //   sys.fail(SysCall::kOpen, EMFILE, "", 3);   // the next three opens fail with EMFILE
 //   sys.advance(std::chrono::seconds(31));     // idle_close_after has passed
+//   sys.set_before_open([&](const char*) { rotate(); });  // another process races the open
 //
 // A fault matches a call by kind and by a part of the path (for calls on a descriptor: the path
 // it was opened with through this fake; "" matches any), after `after` such calls went through.
@@ -20,6 +21,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -68,7 +70,20 @@ class FakeTailSys final : public RealTailSys {
     birth_ = ns;
   }
 
+  // Runs before every open, outside the lock: a test changes the directory there, the way another
+  // process does between the agent reading an event and opening the name it read.
+  void set_before_open(std::function<void(const char* path)> hook) {
+    std::lock_guard lock(mu_);
+    before_open_ = std::move(hook);
+  }
+
   int open(const char* path, int flags) override {
+    std::function<void(const char*)> hook;
+    {
+      std::lock_guard lock(mu_);
+      hook = before_open_;
+    }
+    if (hook) hook(path);
     if (injected(SysCall::kOpen, path)) return -1;
     const int fd = RealTailSys::open(path, flags);
     if (fd >= 0) {
@@ -174,6 +189,7 @@ class FakeTailSys final : public RealTailSys {
   int64_t mono_ = kStartNs;
   int64_t real_ = 1'700'000'000'000'000'000;
   int64_t birth_ = 0;
+  std::function<void(const char*)> before_open_;
 };
 
 }  // namespace logagent::plugins::tail::testing
