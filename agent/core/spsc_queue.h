@@ -6,14 +6,21 @@
 //
 // Threads: exactly one thread may call the producer functions (try_push, push) and exactly one the
 // consumer functions (front, pop, try_pop, pop_wait). size() may be called from any thread and is
-// approximate. push/pop_wait park with a short backoff (spin, yield, then sleep up to 1 ms) so an
-// idle lane costs no CPU; they give up when the stop token is triggered.
+// approximate.
+//
+// push/pop_wait spin a little, yield a little, then park on a futex (std::atomic::wait on a wake
+// counter) until the other side moves or the stop token is triggered -- an idle lane makes no
+// wake-ups at all. A parking side raises its `parked` flag, then looks at the ring once more; the
+// other side, having moved its index, looks at the flag and bumps the counter only when it is
+// raised. Both put a full fence between their store and their load, so at least one of them sees
+// the other: a wake-up is never lost, and an unparked side costs its peer one fence and a load.
 #pragma once
 
 #include <atomic>
 #include <cassert>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <new>
 #include <optional>
@@ -26,28 +33,56 @@ namespace logagent {
 
 inline constexpr size_t kCacheLine = 64;  // g++ 12 warns on hardware_destructive_interference_size
 
-// Escalating wait used by blocking queue operations: spin, then yield, then sleep (<= 1 ms).
+// The first steps of a blocking queue operation's wait: spin, then yield; false once it is time
+// to park.
 class Backoff {
  public:
-  void pause() {
+  bool pause() {
     if (round_ < 64) {
       ++round_;
-    } else if (round_ < 128) {
+      return true;
+    }
+    if (round_ < 128) {
       ++round_;
       std::this_thread::yield();
-    } else {
-      std::this_thread::sleep_for(sleep_);
-      if (sleep_ < std::chrono::microseconds(1000)) sleep_ *= 2;
+      return true;
     }
-  }
-  void reset() {
-    round_ = 0;
-    sleep_ = std::chrono::microseconds(20);
+    return false;
   }
 
  private:
   int round_ = 0;
-  std::chrono::microseconds sleep_{20};
+};
+
+// One side's parking place: the counter it sleeps on and the flag that says it may be asleep.
+struct alignas(kCacheLine) ParkingSpot {
+  std::atomic<uint32_t> wake{0};
+  std::atomic<bool> parked{false};
+
+  // Sleeps until `ready()` may be true (woken by the peer, or by `stop`).
+  template <class Ready>
+  void park(const std::stop_token& stop, Ready ready) {
+    const uint32_t epoch = wake.load(std::memory_order_acquire);
+    parked.store(true, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (!ready() && !stop.stop_requested()) {
+      // Runs at once if stop was requested since the look above.
+      std::stop_callback on_stop(stop, [this] { bump(); });
+      wake.wait(epoch, std::memory_order_acquire);
+    }
+    parked.store(false, std::memory_order_relaxed);
+  }
+  // The peer moved: wakes this side if it may be asleep.
+  void unpark() {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (parked.load(std::memory_order_relaxed)) bump();
+  }
+
+ private:
+  void bump() {
+    wake.fetch_add(1, std::memory_order_release);
+    wake.notify_all();
+  }
 };
 
 template <class T>
@@ -73,6 +108,7 @@ class SpscQueue {
     }
     new (&slots_[write]) T(std::move(value));
     write_.store(next, std::memory_order_release);
+    consumer_.unpark();
     return true;
   }
 
@@ -81,7 +117,7 @@ class SpscQueue {
     Backoff backoff;
     while (!try_push(std::move(value))) {
       if (stop.stop_requested()) return false;
-      backoff.pause();
+      if (!backoff.pause()) producer_.park(stop, [this] { return has_room(); });
     }
     return true;
   }
@@ -104,6 +140,7 @@ class SpscQueue {
     size_t next = read + 1;
     if (next == capacity_) next = 0;
     read_.store(next, std::memory_order_release);
+    producer_.unpark();
   }
 
   std::optional<T> try_pop() {
@@ -121,7 +158,7 @@ class SpscQueue {
       if (auto item = try_pop()) return item;
       // The producer pushes before it requests stop: look once more after seeing the stop.
       if (stop.stop_requested()) return try_pop();
-      backoff.pause();
+      if (!backoff.pause()) consumer_.park(stop, [this] { return front() != nullptr; });
     }
   }
 
@@ -132,15 +169,28 @@ class SpscQueue {
   }
   size_t capacity() const { return capacity_ - 1; }
   bool empty() const { return size() == 0; }
+  // Whether a side is parked (or about to be) now: for tests.
+  bool producer_parked() const { return producer_.parked.load(std::memory_order_relaxed); }
+  bool consumer_parked() const { return consumer_.parked.load(std::memory_order_relaxed); }
 
  private:
+  // Producer: a slot is free.
+  bool has_room() {
+    size_t next = write_.load(std::memory_order_relaxed) + 1;
+    if (next == capacity_) next = 0;
+    if (next != read_cache_) return true;
+    read_cache_ = read_.load(std::memory_order_acquire);
+    return next != read_cache_;
+  }
+
   const size_t capacity_;
   T* const slots_;
   alignas(kCacheLine) std::atomic<size_t> write_{0};
   alignas(kCacheLine) size_t read_cache_ = 0;  // producer's copy of read_
   alignas(kCacheLine) std::atomic<size_t> read_{0};
   alignas(kCacheLine) size_t write_cache_ = 0;  // consumer's copy of write_
-  char pad_[kCacheLine - sizeof(size_t)] = {};
+  ParkingSpot producer_;                        // where push() waits for room
+  ParkingSpot consumer_;                        // where pop_wait() waits for an item
 };
 
 }  // namespace logagent
