@@ -50,6 +50,8 @@ if [ "${LOGAGENT_PERF_SMOKE:-1}" = 1 ]; then
   step "perf smoke: perf/bench.py (64 MiB, one run per case)"
   python3 perf/bench.py --no-build --build-dir build-release --bytes 64MiB --repeat 1 \
     --cases cat,wc,null,raw,json,parse-json,parse-json-ts,parse-json-file,parse-nginx
+  step "perf smoke: perf/idle.py (100 idle files, 2 s)"
+  python3 perf/idle.py --logagent build-release/logagent --files 100 --seconds 2 --lines 2
   step "perf smoke: perf/bench_kafka.py (32 MiB, one run per case, real broker)"
   python3 perf/bench_kafka.py --build-dir build-release --bytes 32MiB --repeat 1
 
