@@ -71,6 +71,15 @@ double lost(const Harness& h, const char* reason) {
   return h.plugin.counter("logagent_input_files_lost_total", {{"reason", reason}});
 }
 
+// prefix + n + suffix, by appends: g++ 12 at -O3 warns (-Wrestrict, falsely) on
+// "literal" + std::string&&.
+std::string with_number(const char* prefix, int n, const char* suffix) {
+  std::string s(prefix);
+  s += std::to_string(n);
+  s += suffix;
+  return s;
+}
+
 void rename_file(const std::string& from, const std::string& to) {
   REQUIRE(::rename(from.c_str(), to.c_str()) == 0);
 }
@@ -237,7 +246,7 @@ TEST_CASE("a file born on the inode number of one let go is pinned") {
 
 TEST_CASE("max_open_files bounds the pins; the rest are found by the scan for the reader") {
   TempDir dir;
-  for (int i = 0; i < 5; ++i) write_file(dir / ("f" + std::to_string(i) + ".log"), "x\n");
+  for (int i = 0; i < 5; ++i) write_file(dir / with_number("f", i, ".log"), "x\n");
   TailOptions o = fast_options(dir / "*.log");
   o.max_open_files = 3;
   Harness h(o);
@@ -274,20 +283,20 @@ TEST_CASE("live: files rotated out of the glob while emit() is held are all read
     }
     if (std::filesystem::exists(dir / "a.log.1")) rename_file(dir / "a.log.1", dir / "a.log.2");
     rename_file(dir / "a.log", dir / "a.log.1");
-    write_file(dir / "a.log", joined(numbered("g" + std::to_string(g) + "-", 1, 50)));
+    write_file(dir / "a.log", joined(numbered(with_number("g", g, "-"), 1, 50)));
     // Discovery opens the new file although the reader is blocked.
     REQUIRE(wait_until([&] { return pinned(dir / "a.log"); }, std::chrono::seconds(30)));
   }
   ctx.release();
   std::vector<std::string> want;
   for (int g = 1; g <= 4; ++g) {
-    for (const std::string& l : numbered("g" + std::to_string(g) + "-", 1, 50)) want.push_back(l);
+    for (const std::string& l : numbered(with_number("g", g, "-"), 1, 50)) want.push_back(l);
   }
   REQUIRE(wait_until([&] { return ctx.texts().size() >= want.size(); }, std::chrono::seconds(30)));
   std::vector<std::string> got = ctx.texts();
   // In order per file: each generation's lines are in order among themselves.
   for (int g = 1; g <= 4; ++g) {
-    const std::string prefix = "g" + std::to_string(g) + "-";
+    const std::string prefix = with_number("g", g, "-");
     std::vector<std::string> mine;
     for (const std::string& l : got) {
       if (l.starts_with(prefix)) mine.push_back(l);
