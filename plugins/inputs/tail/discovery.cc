@@ -60,7 +60,7 @@ Discovery::Discovery(const TailOptions& options, const PathScanner& scanner,
       sys_(sys),
       history_([this](const std::string& path) { return scanner_.matches(path); },
                [this](int64_t token) { close_token(token); },
-               [this](int64_t token) { confirmed(token); },
+               [this](int64_t token) { hand_over(token); },
                [this](int64_t old, int64_t token) { superseded(old, token); }) {}
 
 Discovery::~Discovery() {
@@ -249,8 +249,6 @@ void Discovery::close_token(int64_t token) {
   budget_.give();
 }
 
-void Discovery::confirmed(int64_t token) { hand_over(token); }
-
 void Discovery::superseded(int64_t old, int64_t token) {
   std::vector<int64_t> kept;
   if (auto e = earlier_.find(old); e != earlier_.end()) {
@@ -276,12 +274,14 @@ void Discovery::hand_over(int64_t token) {
   if (it == unheld_.end()) return;
   std::string path = std::move(it->second);
   unheld_.erase(it);
-  struct stat st {};
-  if (sys_.fstat(static_cast<int>(token), &st) != 0) return;
   OpenedFile o;
   o.path = std::move(path);
-  o.st = st;
-  if (known_file(o) || known_.count(key_of(st)) != 0) return;
+  if (sys_.fstat(static_cast<int>(token), &o.st) != 0) {
+    spdlog::warn("pipeline {}: tail: cannot examine {} to read it: {}", pipeline_, o.path,
+                 ::strerror(errno));
+    return;
+  }
+  if (known_file(o)) return;
   o.fd = sys_.dup_cloexec(static_cast<int>(token));
   if (o.fd < 0) {
     spdlog::warn("pipeline {}: tail: cannot keep {} open to read it: {}", pipeline_, o.path,

@@ -142,9 +142,9 @@ class Discovery {
   int64_t token_for(int fd, bool matched);
   void close_token(int64_t token);
   // A token of a file opened under a name outside the globs, not read yet (unheld_): the file
-  // is pinned once the history confirms it is the file it meant, or once that file went while
-  // this may be it; until then, earlier opens of the same entry are kept beside it (earlier_).
-  void confirmed(int64_t token);
+  // is pinned (hand_over) once the history confirms it is the file it meant, or once that file
+  // went while this may be it; until then, earlier opens of the same entry are kept beside it
+  // (earlier_).
   void superseded(int64_t old, int64_t token);
   // Pins the file of unheld token `token` (a descriptor of its own) unless the tracker knows it.
   void hand_over(int64_t token);
