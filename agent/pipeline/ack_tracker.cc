@@ -40,6 +40,7 @@ std::shared_ptr<SourceState> AckTracker::open(const FileIdentity& id, std::strin
   s->path = std::move(path);
   s->committed = offset;
   sources_.push_back(s);
+  changed();
   return s;
 }
 
@@ -48,12 +49,15 @@ void AckTracker::seed_unclaimed(std::vector<CheckpointEntry> entries) {
   std::lock_guard lock(mu_);
   unclaimed_ = std::move(entries);
   seeded_mono_ns_ = now;
+  changed();
 }
 
 std::vector<CheckpointEntry> AckTracker::expire_unclaimed(int64_t now_mono_ns, int64_t keep_ns) {
   std::lock_guard lock(mu_);
   if (unclaimed_.empty() || now_mono_ns - seeded_mono_ns_ < keep_ns) return {};
-  return std::exchange(unclaimed_, {});
+  std::vector<CheckpointEntry> expired = std::exchange(unclaimed_, {});
+  changed();
+  return expired;
 }
 
 size_t AckTracker::unclaimed() const {
@@ -66,6 +70,7 @@ void AckTracker::update(SourceState& source, const FileIdentity& id, const std::
   std::lock_guard lock(s.mu);
   s.identity = id;
   if (s.path != path) s.path = path;
+  changed();
 }
 
 uint64_t AckTracker::restart(SourceState& source, uint64_t offset) {
@@ -74,6 +79,7 @@ uint64_t AckTracker::restart(SourceState& source, uint64_t offset) {
   ++s.generation;
   s.committed = offset;
   s.pending.clear();
+  changed();
   return s.generation;
 }
 
@@ -83,6 +89,7 @@ void AckTracker::forget(SourceState& source) {
     std::lock_guard lock(s.mu);
     s.forgotten = true;
   }
+  changed();
   std::lock_guard lock(mu_);
   std::lock_guard slock(s.mu);
   settle_locked(s);
@@ -115,6 +122,7 @@ void AckTracker::completed(const Batch& batch, bool ok) {
       while (!s.pending.empty() && s.pending.front().done && !s.pending.front().failed) {
         s.committed = s.pending.front().end;
         s.pending.pop_front();
+        changed();
       }
     }
   }
@@ -133,6 +141,7 @@ void AckTracker::settle_locked(TrackedSource& s) {
   auto it = std::find_if(sources_.begin(), sources_.end(),
                          [&](const std::shared_ptr<TrackedSource>& p) { return p.get() == &s; });
   if (it != sources_.end()) sources_.erase(it);
+  changed();
 }
 
 std::vector<CheckpointEntry> AckTracker::snapshot() const {

@@ -71,8 +71,15 @@ bool Checkpointer::save() {
         "checkpoint_keep_unclaimed",
         pipeline_, e.path, e.offset);
   }
+  // Read before the snapshot: a change made meanwhile makes the next save take one again.
+  const uint64_t changes = acks_.changes();
+  if (saved_changes_ == changes) {  // nothing changed since the last save: an idle agent
+    current_ns_.store(mono_now_ns(), std::memory_order_relaxed);
+    return true;
+  }
   std::string text = CheckpointStore::serialize(acks_.snapshot());
   if (text == last_saved_) {
+    saved_changes_ = changes;
     current_ns_.store(mono_now_ns(), std::memory_order_relaxed);
     return true;
   }
@@ -90,6 +97,7 @@ bool Checkpointer::save() {
   last_error_.clear();
   problem_.clear();
   last_saved_ = std::move(text);
+  saved_changes_ = changes;
   writes_.inc();
   current_ns_.store(mono_now_ns(), std::memory_order_relaxed);
   return true;

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <thread>
@@ -88,8 +89,10 @@ class Checkpointer {
   std::atomic<int64_t> current_ns_{0};  // steady clock: when the file was last up to date
   mutable std::mutex mu_;               // serializes saves (periodic vs final)
   std::string last_saved_;              // guarded by mu_: the text of the last successful save
-  std::string last_error_;              // guarded by mu_: logged once per distinct cause
-  std::string problem_;                 // guarded by mu_
+  // guarded by mu_: acks_.changes() when last_saved_ was taken (none: nothing saved yet)
+  std::optional<uint64_t> saved_changes_;
+  std::string last_error_;  // guarded by mu_: logged once per distinct cause
+  std::string problem_;     // guarded by mu_
   std::jthread thread_;
 };
 

@@ -61,7 +61,8 @@ Discovery::Discovery(const TailOptions& options, const PathScanner& scanner,
       history_([this](const std::string& path) { return scanner_.matches(path); },
                [this](int64_t token) { close_token(token); },
                [this](int64_t token) { hand_over(token); },
-               [this](int64_t old, int64_t token) { superseded(old, token); }) {}
+               [this](int64_t old, int64_t token) { superseded(old, token); }),
+      cache_(scanner) {}
 
 Discovery::~Discovery() {
   stop();
@@ -112,6 +113,7 @@ bool Discovery::step(int timeout_ms, bool force_scan) {
     // (it may be all that is left of a rotated file).
     for (auto it = unheld_.begin(); it != unheld_.end();) hand_over((it++)->first);
     history_.clear();
+    cache_.forget_all();
   }
   apply_identity_changes();
   history_.end_batch();
@@ -125,6 +127,7 @@ bool Discovery::step(int timeout_ms, bool force_scan) {
 
 void Discovery::on_event(std::string_view path_view, uint32_t mask, uint32_t cookie) {
   const std::string path(path_view);
+  cache_.event(path, mask);
   if ((mask & IN_CREATE) != 0) history_.created(path);
   if ((mask & IN_MOVED_FROM) != 0) history_.moved_from(path, cookie);
   if ((mask & IN_MOVED_TO) != 0) history_.moved_to(path, cookie);
@@ -153,6 +156,7 @@ void Discovery::apply_identity_changes() {
       continue;
     }
     known_.erase(key);
+    forgotten_since_scan_ = true;  // a scan pins it again if it is still at a matched name
     done_.insert_or_assign(key, Done{id, ++done_seq_});
     done_order_.emplace_back(key, done_seq_);
     while (done_order_.size() > kMaxDone) {
@@ -339,7 +343,21 @@ void Discovery::open_pending() {
 void Discovery::scan() {
   metrics_.rescans.inc();
   for (const std::string& dir : scanner_.watch_dirs()) watcher_.watch(dir);
-  std::vector<ScannedFile> found = scanner_.scan();
+  const int64_t now = sys_.mono_now_ns();
+  if (now >= next_full_scan_) {
+    cache_.forget_all();
+    next_full_scan_ = now + kFullScanIntervals * ns(options_.scan_interval);
+  }
+  last_refresh_ = cache_.refresh(
+      [this](const std::string& dir, const struct stat& st) { return watcher_.verify(dir, st); });
+  // Nothing the tracker follows files by changed, and inotify reports their changes: the tracker
+  // has nothing to learn from this scan (an idle agent with 10,000 files no longer stats them all
+  // every interval, nor reconciles them).
+  last_scan_published_ = last_refresh_.changed || last_refresh_.uncovered ||
+                         forgotten_since_scan_ || rescans_wanted_.load(std::memory_order_relaxed);
+  if (!last_scan_published_) return;
+  forgotten_since_scan_ = false;
+  std::vector<ScannedFile> found = cache_.files();
   // Files opened under a listed name that held a newer file by then (a rotation between the
   // listing and the open): they are at a matched name, but not in this scan. Pinned after it, so
   // that the tracker follows them rather than taking them for files that left the globs (drained,

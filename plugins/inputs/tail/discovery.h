@@ -49,6 +49,7 @@
 #include "plugins/inputs/tail/open_budget.h"
 #include "plugins/inputs/tail/path_scanner.h"
 #include "plugins/inputs/tail/rename_history.h"
+#include "plugins/inputs/tail/scan_cache.h"
 #include "plugins/inputs/tail/tail_metrics.h"
 #include "plugins/inputs/tail/tail_options.h"
 #include "plugins/inputs/tail/tail_sys.h"
@@ -115,6 +116,9 @@ class Discovery {
   void wake_reader();
   void tracked(const FileIdentity& id);
   void forgotten(const FileIdentity& id);
+  // The tracker has matched files it could not open (EMFILE, EACCES): it tries them again at
+  // each rescan it is given, so each one is given, changed or not.
+  void want_rescans(bool want) { rescans_wanted_.store(want, std::memory_order_relaxed); }
 
   // The discovery thread's work, one step at a time (unit tests drive it without the thread).
   // Reads the events queued now (waiting up to `timeout_ms`), follows them, and scans when a
@@ -122,6 +126,14 @@ class Discovery {
   bool step(int timeout_ms, bool force_scan);
   // The budget units (descriptors) discovery holds for its rename history now.
   size_t tokens_held() const { return tokens_.load(std::memory_order_relaxed); }
+  // What the last scan listed and stat'ed (ScanCache::Refresh), and whether it reached the
+  // tracker.
+  const ScanCache::Refresh& last_refresh() const { return last_refresh_; }
+  bool last_scan_published() const { return last_scan_published_; }
+  // A rescan lists and stats everything (ScanCache::forget_all()) at least this often, in scan
+  // intervals: changes inotify does not report (a write through a hard link in a directory not
+  // watched, a write through mmap) are seen within this many intervals, not one.
+  static constexpr int64_t kFullScanIntervals = 60;
 
  private:
   using Key = std::pair<uint64_t, uint64_t>;
@@ -185,6 +197,12 @@ class Discovery {
   bool scanned_ = false;
   std::vector<ScannedFile> scan_;
   uint64_t scan_seq_ = 0;
+  ScanCache cache_;
+  int64_t next_full_scan_ = 0;  // steady clock
+  ScanCache::Refresh last_refresh_;
+  bool last_scan_published_ = false;
+  std::atomic<bool> rescans_wanted_{false};
+  bool forgotten_since_scan_ = false;  // the tracker let a file go since the last full scan
   uint64_t seq_ = 0;
   std::set<std::string> warned_;  // paths whose open error was logged
 

@@ -51,6 +51,7 @@ void FileTracker::rescan(ReadEnv& env) {
 }
 
 void FileTracker::apply(ReadEnv& env, DiscoveryUpdate& update) {
+  const bool scanned = update.scanned;
   // Before the scan: a file kept closed (over max_open_files) that changed and is gone from the
   // scan is known to have had bytes it could not read (lose()).
   for (const std::string& path : update.gone_changed) notify(path);
@@ -60,7 +61,9 @@ void FileTracker::apply(ReadEnv& env, DiscoveryUpdate& update) {
     reconcile(env, std::move(update.scan), resume_ ? &*resume_ : nullptr, &update.pinned);
   }
   adopt(env, update.pinned, update.scanned ? update.scan_seq : 0);
-  refresh_index();
+  // Only changes named (a line appended): the index is as it was, and rebuilding it for 10,000
+  // files would stand between that line and its read.
+  if (index_stale_) refresh_index();
   if (update.scanned || update.mark_all) {
     mark_all(/*closed_too=*/update.mark_all);
   } else {
@@ -68,6 +71,10 @@ void FileTracker::apply(ReadEnv& env, DiscoveryUpdate& update) {
   }
   update_gauges();
   update.clear();
+  // What waited for this scan was retried by it (or is, by the read round after it: it fails
+  // again, it asks again); files it could not open are tried again at each scan.
+  const bool waiting = !unopened_.empty() || !unopened_at_.empty();
+  if (discovery_ != nullptr && (scanned || waiting)) discovery_->want_rescans(waiting);
 }
 
 // Pins that no scan entry claimed: files discovery opened that have left the globs (rotated
@@ -108,6 +115,7 @@ std::vector<FileIdentity> FileTracker::identities() const {
 
 void FileTracker::reconcile(ReadEnv& env, std::vector<ScannedFile> found, ResumePlanner* resume,
                             std::vector<PinnedFile>* pinned, bool at_start) {
+  index_stale_ = true;  // files renamed, added, dropped
   std::map<std::pair<uint64_t, uint64_t>, size_t> by_ino;
   for (size_t i = 0; i < found.size(); ++i) {
     by_ino[{static_cast<uint64_t>(found[i].st.st_dev), static_cast<uint64_t>(found[i].st.st_ino)}] =
@@ -292,6 +300,7 @@ void FileTracker::follow_unopened(ReadEnv& env, const std::vector<ScannedFile>& 
 }
 
 void FileTracker::add(ReadEnv& env, OpenedFile f, uint64_t offset, bool draining, bool held) {
+  index_stale_ = true;
   unopened_.erase(f.path);
   unopened_at_.erase(f.path);
   const FileIdentity id = identify(f.fd, f.st, sys_);
@@ -327,6 +336,7 @@ void FileTracker::drop(ReadEnv& env, size_t index) {
   if (discovery_ != nullptr) discovery_->forgotten(readers_[index].reader->identity());
   env.ctx.sources().forget(*readers_[index].reader->state());
   readers_.erase(readers_.begin() + static_cast<std::ptrdiff_t>(index));
+  index_stale_ = true;  // by_path_ points at it
 }
 
 }  // namespace logagent::plugins::tail

@@ -114,6 +114,10 @@ class FileTracker {
   void enforce_budget(ReadEnv& env, int64_t now);
   void open_failed(const std::string& path, int err);
   void refresh_index();
+  // Something waits for the next rescan (a retry after an error, a file to open again): discovery
+  // gives the tracker every rescan until apply() finds nothing waiting.
+  void want_rescans();
+  void retry_at_scan(FileReader& r);
   void update_gauges() const;
   std::string resolve(const std::string& path) const;
 
@@ -129,6 +133,7 @@ class FileTracker {
   OpenBudget budget_;  // before readers_: they give their units back to it
   std::vector<Tracked> readers_;
   std::unordered_map<std::string, FileReader*> by_path_;
+  bool index_stale_ = false;      // readers added, renamed or dropped since refresh_index()
   std::set<std::string> warned_;  // paths whose open error was logged
   std::map<std::string, int> unopened_;
   std::map<std::string, ScannedFile> unopened_at_;  // what the scan saw at each unopened path

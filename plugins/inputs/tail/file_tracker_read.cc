@@ -10,6 +10,15 @@
 
 namespace logagent::plugins::tail {
 
+void FileTracker::want_rescans() {
+  if (discovery_ != nullptr) discovery_->want_rescans(true);
+}
+
+void FileTracker::retry_at_scan(FileReader& r) {
+  r.retry_at_scan();
+  want_rescans();
+}
+
 bool FileTracker::try_reopen(ReadEnv& env, Tracked& t) {
   (void)env;
   FileReader& r = *t.reader;
@@ -43,12 +52,13 @@ bool FileTracker::read_round(ReadEnv& env, bool* stopped) {
     if (!r.maybe_data && !r.draining()) continue;
     if (!r.open() && !try_reopen(env, t)) {
       r.maybe_data = false;
+      want_rescans();  // the next scan finds what holds its name now, or opens it again
       continue;
     }
     bool error = false;
     if (!r.sync(env, &error)) {
       r.maybe_data = false;
-      if (error) r.retry_at_scan();  // no retry loop here, but at the next scan
+      if (error) retry_at_scan(r);  // no retry loop here, but at the next scan
       park_if_over_budget(r);
       continue;
     }
@@ -59,7 +69,7 @@ bool FileTracker::read_round(ReadEnv& env, bool* stopped) {
     }
     progressed = true;
     r.maybe_data = end == TurnEnd::kBudget;
-    if (end == TurnEnd::kError) r.retry_at_scan();
+    if (end == TurnEnd::kError) retry_at_scan(r);
     park_if_over_budget(r);
     if (sys_.mono_now_ns() >= env.deadline) {
       next_ = k + 1;

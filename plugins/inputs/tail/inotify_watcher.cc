@@ -6,13 +6,33 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 namespace logagent::plugins::tail {
 
 namespace {
-constexpr uint32_t kWatchMask =
-    IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB;
+// IN_MOVE_SELF: a watch follows its directory's inode, so a directory renamed away would go on
+// reporting its changes under the old name, and a new directory made there would not be watched.
+constexpr uint32_t kWatchMask = IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_MODIFY |
+                                IN_CLOSE_WRITE | IN_ATTRIB | IN_MOVE_SELF;
+
+// File systems whose every change is made by this host's kernel, so inotify reports it.
+bool local_file_system(const std::string& dir) {
+  struct statfs fs {};
+  if (::statfs(dir.c_str(), &fs) != 0) return false;
+  switch (static_cast<uint64_t>(fs.f_type)) {
+    case 0xEF53:      // ext2, ext3, ext4
+    case 0x58465342:  // xfs
+    case 0x9123683E:  // btrfs
+    case 0x01021994:  // tmpfs
+    case 0xF2F52010:  // f2fs
+    case 0x2FC12FC1:  // zfs
+      return true;
+    default:
+      return false;
+  }
+}
 static_assert(InotifyWatcher::kStructuralMask ==
               (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE));
 }  // namespace
@@ -41,6 +61,8 @@ void InotifyWatcher::fall_back(const char* what, int err) {
 void InotifyWatcher::watch(const std::string& dir) {
   std::lock_guard lock(mu_);
   if (polling_ || inotify_fd_ < 0 || dirs_.count(dir) != 0) return;
+  struct stat before {};
+  const bool known = ::stat(dir.c_str(), &before) == 0;
   const int wd = ::inotify_add_watch(inotify_fd_, dir.c_str(), kWatchMask);
   if (wd < 0) {
     if (errno == ENOSPC || errno == EMFILE || errno == ENOMEM)
@@ -48,8 +70,30 @@ void InotifyWatcher::watch(const std::string& dir) {
     return;  // ENOENT, EACCES, ENOTDIR: retried at the next scan
   }
   // Two paths of one directory (symlinks) share a wd: keep the first name for it.
-  dirs_[dir] = wd;
-  wds_.emplace(wd, dir);
+  const bool first = wds_.emplace(wd, dir).second;
+  // The directory watched is the one the name held before and after the watch was added.
+  struct stat after {};
+  const bool same = known && ::stat(dir.c_str(), &after) == 0 && after.st_dev == before.st_dev &&
+                    after.st_ino == before.st_ino;
+  dirs_[dir] = Watch{wd, first && same && local_file_system(dir) ? next_id_++ : 0,
+                     static_cast<uint64_t>(before.st_dev), static_cast<uint64_t>(before.st_ino)};
+}
+
+uint64_t InotifyWatcher::verify(const std::string& dir, const struct stat& st) {
+  std::lock_guard lock(mu_);
+  if (polling_) return 0;
+  const auto it = dirs_.find(dir);
+  if (it == dirs_.end()) return 0;
+  const Watch w = it->second;
+  if (w.dev != static_cast<uint64_t>(st.st_dev) || w.ino != static_cast<uint64_t>(st.st_ino)) {
+    // The name holds another directory now: its watch reports changes of the one it held.
+    ::inotify_rm_watch(inotify_fd_, w.wd);
+    std::erase_if(dirs_, [&](const auto& d) { return d.second.wd == w.wd; });
+    wds_.erase(w.wd);
+    return 0;
+  }
+  const auto first = wds_.find(w.wd);
+  return first != wds_.end() && first->second == dir ? w.id : 0;
 }
 
 void InotifyWatcher::wake() {
@@ -98,8 +142,11 @@ bool InotifyWatcher::drain(const OnChange& on_change) {
         std::lock_guard lock(mu_);
         auto it = wds_.find(ev.wd);
         if (it == wds_.end()) continue;
-        if ((ev.mask & IN_IGNORED) != 0) {  // directory removed: re-added by a later scan
-          dirs_.erase(it->second);
+        if ((ev.mask & (IN_IGNORED | IN_MOVE_SELF)) != 0) {
+          // Removed, or renamed away (its watch would follow it): a later scan watches what
+          // holds the name then. Other names of the directory lose their watch with it.
+          if ((ev.mask & IN_MOVE_SELF) != 0) ::inotify_rm_watch(inotify_fd_, ev.wd);
+          std::erase_if(dirs_, [&](const auto& d) { return d.second.wd == ev.wd; });
           wds_.erase(it);
           rescan = true;
           continue;

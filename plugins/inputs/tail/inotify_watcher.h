@@ -12,6 +12,8 @@
 // tests); watch(), wake(), polling() and overflows() from any thread.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -47,6 +49,17 @@ class InotifyWatcher {
     std::lock_guard lock(mu_);
     return dirs_.size();
   }
+  // A number naming the watch through which every change to the entries of directory `dir`
+  // has been reported since it was given, or 0 when changes may go unreported: `dir` is not
+  // watched (not yet, polling, removed or renamed since: IN_IGNORED, IN_MOVE_SELF), it is watched
+  // under another name (two paths of one directory share a watch, whose events carry the first
+  // name), it lives on a file system whose changes may not all be made by this host (NFS, FUSE,
+  // CIFS, overlay...: only ext2/3/4, xfs, btrfs, tmpfs, f2fs and zfs are trusted), or the name
+  // holds another directory than the watched one now (`st`, its stat now: a symlink re-pointed, a
+  // directory replaced) -- then the watch is dropped, for the next watch() to watch what is there.
+  // A new watch gets a new number: what was learnt through an earlier one is never taken as
+  // current.
+  uint64_t verify(const std::string& dir, const struct stat& st);
   // Makes the current or next wait() return at once. Thread-safe.
   void wake();
 
@@ -65,9 +78,16 @@ class InotifyWatcher {
   int wake_fd_ = -1;
   std::atomic<bool> polling_{false};
   std::atomic<uint64_t> overflows_{0};
-  mutable std::mutex mu_;            // dirs_, wds_
-  std::map<std::string, int> dirs_;  // watched dir → wd
-  std::map<int, std::string> wds_;   // wd → dir
+  struct Watch {
+    int wd = -1;
+    uint64_t id = 0;  // 0: its events may be incomplete (see verify())
+    uint64_t dev = 0;
+    uint64_t ino = 0;  // the directory watched
+  };
+  mutable std::mutex mu_;              // dirs_, wds_, next_id_
+  std::map<std::string, Watch> dirs_;  // watched dir → its watch
+  std::map<int, std::string> wds_;     // wd → dir (the first name it was given under)
+  uint64_t next_id_ = 1;
   std::vector<char> buf_;
 };
 

@@ -129,6 +129,9 @@ void TailInput::follow(ReadEnv& env, FileTracker& tracker, InotifyWatcher& watch
   std::stop_callback wake(stop, [&discovery] { discovery.wake_reader(); });
   discovery.start();
   int64_t next_poll = mono_now_ns() + ns(options_.poll_interval);
+  // Drains finished, idle files closed, caps enforced: after each rescan the tracker is given,
+  // and each scan_interval whether or not one came (discovery keeps unchanged rescans to itself).
+  int64_t next_maintain = mono_now_ns() + ns(options_.scan_interval);
   int64_t idle_since = 0;
   uint64_t overflows_counted = 0;
   DiscoveryUpdate update;
@@ -171,12 +174,16 @@ void TailInput::follow(ReadEnv& env, FileTracker& tracker, InotifyWatcher& watch
       if (watcher.polling()) tracker.mark_all();
       next_poll = now + ns(options_.poll_interval);
     }
+    bool scanned = false;
     if (!update.empty() && !stop.stop_requested()) {
-      const bool scanned = update.scanned;
+      scanned = update.scanned;
       tracker.apply(env, update);
-      if (scanned) tracker.maintain(env, now);
     }
     update.clear();
+    if ((scanned || now >= next_maintain) && !stop.stop_requested()) {
+      tracker.maintain(env, now);
+      next_maintain = now + ns(options_.scan_interval);
+    }
   }
   tracker.set_discovery(nullptr);
   discovery.stop();

@@ -27,8 +27,9 @@ inline constexpr MetricDef kOpenErrors{"logagent_input_open_errors_total", Metri
                                        "pipeline", "Files that could not be opened (retried)"};
 inline constexpr MetricDef kReadErrors{"logagent_input_read_errors_total", MetricKind::kCounter,
                                        "pipeline", "Failed reads of open files (retried)"};
-inline constexpr MetricDef kRescans{"logagent_input_rescans_total", MetricKind::kCounter,
-                                    "pipeline", "Full glob rescans"};
+inline constexpr MetricDef kRescans{
+    "logagent_input_rescans_total", MetricKind::kCounter, "pipeline",
+    "Glob rescans (each lists and stats only what inotify did not vouch for)"};
 inline constexpr MetricDef kInotifyOverflows{"logagent_input_inotify_overflows_total",
                                              MetricKind::kCounter, "pipeline",
                                              "inotify queue overflows (each forces a full rescan)"};

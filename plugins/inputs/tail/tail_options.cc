@@ -49,7 +49,11 @@ Schema<TailOptions> make_schema() {
           "sent, not checkpointed -- so the next run reads it whole and one line never becomes "
           "two records; emit: send it as it is (archives that will not grow).");
   s.field("scan_interval", &TailOptions::scan_interval,
-          "Period of the full glob rescan (also done when inotify is active).");
+          "Period of the rescan of the globs (also done when inotify is active). In a directory "
+          "inotify vouches for (watched, on a local file system) a rescan lists the directory "
+          "again only when a name was created, renamed or deleted in it, and stats only files an "
+          "event named; every 60 intervals, and always elsewhere (polling, NFS, FUSE), it lists "
+          "and stats everything.");
   s.field("poll_interval", &TailOptions::poll_interval,
           "Period of the size check of open files when inotify is unavailable.");
   s.field("max_line_bytes", &TailOptions::max_line_bytes,

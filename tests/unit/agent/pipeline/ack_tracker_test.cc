@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "agent/api/batch.h"
+#include "agent/core/clock.h"
 
 using namespace logagent;
 
@@ -98,6 +99,42 @@ TEST_CASE("a forgotten source leaves the checkpoint once its last batch settles"
   t.completed(*b, true);
   CHECK(t.snapshot().empty());
   CHECK(t.sources() == 0);
+}
+
+TEST_CASE("changes() grows with every change a snapshot shows, and only then") {
+  AckTracker t;
+  uint64_t seen = t.changes();
+  const auto grew = [&] {
+    const uint64_t now = t.changes();
+    const bool g = now > seen;
+    seen = now;
+    return g;
+  };
+  t.seed_unclaimed({CheckpointEntry{FileIdentity{9, 9, 0, 0}, 5, "/old.log"}});
+  CHECK(grew());
+  auto s = t.open(FileIdentity{1, 2, 0, 0}, "/a.log", 0);
+  CHECK(grew());
+  auto a = batch_for(s, 0, 10), b = batch_for(s, 10, 20);
+  t.emitted(*a);
+  t.emitted(*b);
+  CHECK_FALSE(grew());  // emitted, not committed: the snapshot is the same
+  t.completed(*b, true);
+  CHECK_FALSE(grew());  // out of order: nothing committed yet
+  t.completed(*a, true);
+  CHECK(grew());
+  t.update(*s, FileIdentity{1, 2, 4, 7}, "/a.log.1");
+  CHECK(grew());
+  t.restart(*s, 0);
+  CHECK(grew());
+  CHECK(t.expire_unclaimed(0, 1'000'000'000'000).empty());
+  CHECK_FALSE(grew());
+  CHECK(t.expire_unclaimed(mono_now_ns() + 2'000'000'000'000, 1).size() == 1);
+  CHECK(grew());
+  t.forget(*s);
+  CHECK(grew());
+  CHECK(t.snapshot().empty());
+  (void)t.snapshot();
+  CHECK_FALSE(grew());
 }
 
 // in_flight() is read by the supervisor and the drain while the input emits and the sinks

@@ -81,6 +81,29 @@ TEST_CASE("a save writes what is committed, and only when it changed") {
   c.stop();
 }
 
+TEST_CASE("a save with nothing acknowledged since the last one is up to date without a write") {
+  Fixture fx;
+  Checkpointer c("t", fx.agent, fx.acks, fx.scope);
+  REQUIRE(c.load().is_ok());
+  c.start();
+  auto s = fx.acks.open(FileIdentity{1, 2, 0, 0}, "/a.log", 0);
+  ack(fx.acks, s, 0, 100);
+  CHECK(c.save());
+  const uint64_t changes = fx.acks.changes();
+  const int64_t t0 = 1'000'000'000'000;
+  CHECK(c.save());
+  CHECK(fx.acks.changes() == changes);
+  CHECK(c.age_ns(mono_now_ns()) < t0);  // up to date: its age is that of this save
+  CHECK(fx.counter("logagent_checkpoint_writes_total") == 1);
+  // A change made after a save is written by the next one.
+  fx.acks.update(*s, FileIdentity{1, 2, 0, 0}, "/b.log");
+  CHECK(c.save());
+  REQUIRE(fx.on_disk().size() == 1);
+  CHECK(fx.on_disk()[0].path == "/b.log");
+  CHECK(fx.counter("logagent_checkpoint_writes_total") == 2);
+  c.stop();
+}
+
 TEST_CASE("a failed save is counted, shown, aged and retried; the next good save clears it") {
   Fixture fx;
   Checkpointer c("t", fx.agent, fx.acks, fx.scope);

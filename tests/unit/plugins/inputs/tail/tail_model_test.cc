@@ -75,16 +75,23 @@ struct Agent {
   }
 
   // Discovery's thread: one step.
-  void discover(bool scan) { discovery->step(0, scan); }
-  // The input thread: takes what discovery found, then reads until nothing is left.
+  void discover(bool scan) {
+    discovery->step(0, scan);
+    maintain_due = maintain_due || scan;
+  }
+  // The input thread: takes what discovery found, maintains after a scan (given to it or kept by
+  // discovery: the live loop maintains each scan_interval either way), then reads until nothing
+  // is left.
   void read() {
     DiscoveryUpdate u;
     discovery->take(&u);
+    bool scanned = false;
     if (!u.empty()) {
-      const bool scanned = u.scanned;
+      scanned = u.scanned;
       tracker.apply(env, u);
-      if (scanned) tracker.maintain(env, sys.mono_now_ns());
     }
+    if (scanned || maintain_due) tracker.maintain(env, sys.mono_now_ns());
+    maintain_due = false;
     bool stopped = false;
     while (tracker.read_round(env, &stopped) && !stopped) {
     }
@@ -101,6 +108,7 @@ struct Agent {
   ReadEnv env;
   FileTracker tracker;
   std::optional<Discovery> discovery;
+  bool maintain_due = false;
 };
 
 struct Generation {
