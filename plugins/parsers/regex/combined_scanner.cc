@@ -41,7 +41,8 @@ size_t request_byte_end(std::string_view s, size_t i) {
 
 // `(?P<method>[A-Z]+) (?P<path>[^ "]*)(?: (?P<protocol>[^ "]*))?` at `i`, followed by '"': the
 // position of that '"', or npos. Each run is greedy and what follows it is a byte outside its
-// class, so the longest runs are the only candidates; protocol is tried before leaving it out.
+// class, so the longest runs are the only candidates. The protocol group is tried first; leaving
+// it out would need the '"' where its ' ' is, so when it fails the alternative fails.
 size_t method_path_protocol(std::string_view s, size_t i, std::string_view* g) {
   size_t end = i;
   while (end < s.size() && is_upper(s[end])) ++end;
