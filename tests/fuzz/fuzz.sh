@@ -33,10 +33,13 @@ for t in "${targets[@]}"; do
   done
   max_len=4096
   [ "$t" = config ] && max_len=16384
+  # A target's libFuzzer dictionary, when it has one (tests/fuzz/<target>.dict).
+  dict=()
+  [ -f "tests/fuzz/$t.dict" ] && dict=(-dict="tests/fuzz/$t.dict")
   echo "fuzz: $t for ${seconds} s (max_len $max_len)"
   log="$work/$t.log"
   if "$bin" -max_total_time="$seconds" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 \
-       -print_final_stats=1 -artifact_prefix="$artifacts/" "$corpus" >"$log" 2>&1; then
+       "${dict[@]}" -print_final_stats=1 -artifact_prefix="$artifacts/" "$corpus" >"$log" 2>&1; then
     grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb' "$log" | tr '\n' ' ' || true
     echo
   else

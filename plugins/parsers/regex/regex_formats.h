@@ -16,6 +16,9 @@
 //   as "-").
 // The text after the header is `msg` (not `message`, which is the event's line).
 // Built-ins are matched as Latin-1 so that any byte (invalid UTF-8 included) matches.
+// The stage matches them with the format scanners of format_scanners.h, which give exactly what
+// RE2 gives for these patterns: a change to a pattern here needs the same change there
+// (tests/fuzz/fuzz_regex_formats.cc and format_scanners_test.cc compare the two).
 #pragma once
 
 #include <string_view>

@@ -32,7 +32,22 @@ RegexParser::RegexParser(std::unique_ptr<RE2> re) : re_(std::move(re)) {
   for (size_t i = 0; i < n; ++i) arg_ptrs_.push_back(&args_[i]);
 }
 
+RegexParser::RegexParser(const FormatScanner& scanner)
+    : scanner_(&scanner),
+      keys_(scanner.groups.begin(), scanner.groups.end()),
+      slots_(scanner.groups.size()) {}
+
+const char* RegexParser::parse_scanned(std::string_view text, FieldWriter& out) {
+  if (!scanner_->scan(text, slots_.data())) return "regex: no match";
+  for (size_t i = 0; i < keys_.size(); ++i) {
+    if (slots_[i].data() == nullptr) continue;  // did not take part
+    out.add(keys_[i], slots_[i], FieldType::kString);
+  }
+  return nullptr;
+}
+
 const char* RegexParser::parse(std::string_view text, FieldWriter& out) {
+  if (scanner_ != nullptr) return parse_scanned(text, out);
   if (!RE2::PartialMatchN(re2::StringPiece(text.data(), text.size()), *re_, arg_ptrs_.data(),
                           static_cast<int>(arg_ptrs_.size()))) {
     return "regex: no match";
@@ -47,7 +62,10 @@ const char* RegexParser::parse(std::string_view text, FieldWriter& out) {
 Result<std::unique_ptr<Stage>> RegexStage::create(const Options& o, const PluginContext& ctx) {
   auto re = compile_pattern(o);
   if (!re) return re.status();
-  return make_parser_stage(to_settings(o), std::make_unique<RegexParser>(std::move(re.value())),
+  const FormatScanner* scanner = o.format.empty() ? nullptr : find_format_scanner(o.format);
+  auto parser = scanner != nullptr ? std::make_unique<RegexParser>(*scanner)
+                                   : std::make_unique<RegexParser>(std::move(re.value()));
+  return make_parser_stage(to_settings(o), std::move(parser),
                            ctx.metrics.with_default({{"stage", std::string(kName)}}));
 }
 

@@ -7,6 +7,9 @@
 // (an optional group) are left out, groups that matched the empty string give "". A text the
 // pattern does not match is a parse error ("regex: no match").
 //
+// A built-in `format` is matched by its format scanner (format_scanners.h) instead: the same
+// fields, several times faster.
+//
 // Nothing is allocated per event: the match writes re2::StringPiece views into arrays sized
 // once. Field keys are the group names, interned for the life of the process (static storage,
 // so they outlive every batch and every stage).
@@ -22,6 +25,7 @@
 
 #include "agent/api/plugin.h"
 #include "plugins/common/parser_stage.h"
+#include "plugins/parsers/regex/format_scanners.h"
 #include "plugins/parsers/regex/regex_options.h"
 
 namespace logagent::plugins::regex {
@@ -30,11 +34,17 @@ class RegexParser final : public FieldParser {
  public:
   // `re` must be ok() and have at least one capturing group.
   explicit RegexParser(std::unique_ptr<RE2> re);
+  // A built-in format, matched by `scanner` (which lives as long as the process).
+  explicit RegexParser(const FormatScanner& scanner);
   const char* parse(std::string_view text, FieldWriter& out) override;
 
  private:
-  std::unique_ptr<RE2> re_;
-  std::vector<std::string_view> keys_;  // per capturing group; empty for unnamed ones
+  const char* parse_scanned(std::string_view text, FieldWriter& out);
+
+  std::unique_ptr<RE2> re_;                 // null with a scanner
+  const FormatScanner* scanner_ = nullptr;  // null with RE2
+  std::vector<std::string_view> keys_;      // per capturing group; empty for unnamed ones
+  std::vector<std::string_view> slots_;     // the scanner's groups
   std::vector<re2::StringPiece> pieces_;
   std::vector<RE2::Arg> args_;
   std::vector<const RE2::Arg*> arg_ptrs_;

@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "agent/metrics/metrics_registry.h"
 #include "plugins/parsers/parser_test_support.h"
@@ -166,4 +168,23 @@ TEST_CASE("regex: the stage counts parsed and failed events, labelled by stage")
   CHECK(
       text.find(R"(logagent_parser_events_total{pipeline="app",result="error",stage="regex"} 1)") !=
       std::string::npos);
+}
+
+TEST_CASE("regex: a built-in format's scanner gives the fields RE2 gives with its pattern") {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"nginx", R"(10.0.0.1 - - [t] "GET /x HTTP/2.0" 200 5 "-" "curl/8.0" 0.004)"},
+      {"apache", R"(10.0.0.1 - - [t] "\x16\x03" 400 0)"},
+      {"combined", R"(10.0.0.1 - - [t] "GET /a\" HTTP/1.1" 200 5 "-")"},
+      {"syslog_rfc3164", "<13>Feb  5 17:32:18 h t[]:msg"},
+      {"syslog_rfc3164", "Feb  5 17:32:18 web-1 kernel: [1.2] eth0: up"},
+      {"syslog_rfc5424", R"(<13>1 - h a p m [a x="\]"][b] tail)"},
+      {"syslog_rfc5424", "<13>1 - h a p m -"},
+      {"syslog_rfc5424", "not syslog"},
+  };
+  for (const auto& [format, line] : cases) {
+    CAPTURE(line);
+    RegexParser scanned(*plugins::regex::find_format_scanner(format));
+    RegexParser re2 = make_parser("", format);
+    CHECK(parse_with(scanned, line) == parse_with(re2, line));
+  }
 }
