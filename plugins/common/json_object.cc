@@ -7,7 +7,7 @@
 #endif
 
 #include <algorithm>
-#include <cstdint>
+#include <bit>
 #include <cstring>
 #include <string>
 
@@ -78,35 +78,32 @@ bool is_json_number(std::string_view s) {
   return i == n;
 }
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-// True when [p, p + n) holds no '"' and no '\\', i.e. a string body needing no unescaping.
-// Reads whole 16-byte blocks, up to 15 bytes past p + n: the caller guarantees them readable
-// (the text's padding).
-bool is_plain(const char* p, size_t n) {
+// The first '"' or '\\' at or after `p` (or `end`). Reads 16-byte blocks, up to 15 bytes past
+// `end`: the caller guarantees them readable (the text's padding). Strings are short: inline
+// blocks beat a call to memchr.
+const char* string_stop(const char* p, const char* end) {
 #if defined(__SSE2__)
   const __m128i quote = _mm_set1_epi8('"');
   const __m128i backslash = _mm_set1_epi8('\\');
-  for (size_t i = 0; i < n; i += 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-    auto hits = static_cast<uint32_t>(
+  for (; p < end; p += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const auto hits = static_cast<unsigned>(
         _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash))));
-    if (n - i < 16) hits &= (1u << (n - i)) - 1;
-    if (hits != 0) return false;
+    if (hits != 0) return std::min(p + std::countr_zero(hits), end);
   }
-  return true;
+  return end;
 #else
-  for (size_t i = 0; i < n; ++i) {
-    if (p[i] == '"' || p[i] == '\\') return false;
-  }
-  return true;
+  while (p < end && *p != '"' && *p != '\\') ++p;
+  return p;
 #endif
 }
 
 // A scalar token without the whitespace simdjson includes after it.
 std::string_view token(od::value& v) {
   std::string_view t = v.raw_json_token();
-  while (!t.empty() && is_space(t.back())) t.remove_suffix(1);
+  while (!t.empty() &&
+         (t.back() == ' ' || t.back() == '\t' || t.back() == '\n' || t.back() == '\r'))
+    t.remove_suffix(1);
   return t;
 }
 
@@ -182,38 +179,28 @@ const char* JsonParser::parse(std::string_view text, FieldWriter& out) {
   od::object object;
   if (auto e = doc.get_object().get(object)) return describe(e);
   for (auto result : object) {
-    if (auto e = result.error()) return describe(e);
-    if (const char* error = add_member(result.value_unsafe(), out)) return error;
+    od::field member;
+    if (auto e = std::move(result).get(member)) return describe(e);
+    if (const char* error = add_member(member, out)) return error;
   }
   const char* rest = nullptr;
   if (doc.current_location().get(rest) == simdjson::SUCCESS) return kTrailing;
   return nullptr;
 }
 
-// The body of the key whose opening quote precedes `body`, as a view of the text when it needs no
-// unescaping (else empty, with *plain false). `value` is where the member's value starts: simdjson
-// checked that only whitespace, the closing quote and ':' lie between.
-std::string_view plain_key(const char* body, const char* value, bool* plain) {
-  const char* p = value;
-  while (p > body && is_space(p[-1])) --p;
-  if (p > body && p[-1] == ':') --p;
-  while (p > body && is_space(p[-1])) --p;
-  *plain = p > body && p[-1] == '"' && is_plain(body, static_cast<size_t>(p - 1 - body));
-  return *plain ? std::string_view(body, static_cast<size_t>(p - 1 - body)) : std::string_view();
-}
-
 const char* JsonParser::add_member(od::field& member, FieldWriter& out) {
-  od::value& v = member.value();
   // The key: a view of the original text unless it has escapes.
-  bool plain = false;
-  std::string_view key = plain_key(member.key().raw(), v.raw_json_token().data(), &plain);
-  if (plain) {
-    key = original(key);
+  const char* raw = member.key().raw();
+  const char* stop = string_stop(raw, padded_.get() + size_);
+  std::string_view key;
+  if (stop < padded_.get() + size_ && *stop == '"') {
+    key = original({raw, static_cast<size_t>(stop - raw)});
   } else {
     std::string_view unescaped;
     if (auto e = member.unescaped_key().get(unescaped)) return describe(e);
     key = out.copy(unescaped);
   }
+  od::value& v = member.value();
   od::json_type type;
   if (auto e = v.type().get(type)) return describe(e);
   if (type == od::json_type::string) return add_string(key, v, out);
@@ -230,15 +217,14 @@ const char* JsonParser::add_member(od::field& member, FieldWriter& out) {
 }
 
 const char* JsonParser::add_string(std::string_view key, od::value& v, FieldWriter& out) {
-  // The token runs from the opening quote to the next structural character: the string and the
-  // whitespace after it. Its body views the text when it holds no '"' or '\\'.
-  const std::string_view t = token(v);
   // Consumed through simdjson even when the fast path below views the text: an unconsumed value
   // is skipped leniently, and {"a":"b":"c"}} would pass as valid.
   od::raw_json_string raw;
   if (auto e = v.get_raw_json_string().get(raw)) return describe(e);
-  if (t.size() >= 2 && t.back() == '"' && is_plain(t.data() + 1, t.size() - 2)) {
-    out.add(key, original(t.substr(1, t.size() - 2)), FieldType::kString);
+  const char* body = raw.raw();  // after the opening quote
+  const char* stop = string_stop(body, padded_.get() + size_);
+  if (stop < padded_.get() + size_ && *stop == '"') {
+    out.add(key, original({body, static_cast<size_t>(stop - body)}), FieldType::kString);
     return nullptr;
   }
   std::string_view unescaped;
