@@ -5,6 +5,8 @@
 #include <cstring>
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "agent/core/buffer_pool.h"
 #include "plugins/parsers/parser_test_support.h"
@@ -53,6 +55,41 @@ TEST_CASE("json: strings and keys without escapes view the line itself, not a co
   CHECK(views(line, fields[0].value));
   CHECK(views(line, fields[1].value));
   CHECK(fields[1].type == FieldType::kNumber);
+}
+
+TEST_CASE("json: strings and keys of every length up to 40 are read exactly, escaped or not") {
+  auto parser = make_json_parser();
+  for (size_t len = 0; len <= 40; ++len) {
+    const std::string plain(len, 'x');
+    // Plain: viewed in place. With an escape at each position: unescaped.
+    std::vector<std::pair<std::string, std::string>> cases = {{plain, plain}};
+    for (size_t at = 0; at < len; ++at) {
+      std::string escaped = plain;
+      escaped.replace(at, 1, "\\\"");
+      std::string unescaped = plain;
+      unescaped[at] = '"';
+      cases.emplace_back(escaped, unescaped);
+    }
+    for (const auto& [text, want] : cases) {
+      const std::string line = "{\"" + text + "\" :\"" + text + "\"\t,\"n\":1}";
+      LineBatch lb({line});
+      REQUIRE(run_parser(*parser, lb.batch).ok == 1);
+      const auto fields = fields_of(lb.batch, 0);
+      REQUIRE(fields.size() == 2);
+      CHECK(fields[0].key == want);
+      CHECK(fields[0].value == want);
+      CHECK(fields[1].key == "n");
+      if (text == want) {
+        CHECK(views(lb.batch.events[0].message, fields[0].key));
+        CHECK(views(lb.batch.events[0].message, fields[0].value));
+      }
+    }
+  }
+}
+
+TEST_CASE("json: keys holding ':' or spaces, with whitespace before the colon, are exact") {
+  CHECK(parse_one(R"({"a:b" : "c:d" , "" :"", " k " :1,"x\\":2})") ==
+        R"({"a:b":"c:d","":""," k ":1,"x\\":2})");
 }
 
 TEST_CASE("json: nested objects and arrays are kept as minified raw JSON") {
