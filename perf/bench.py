@@ -31,6 +31,14 @@
 5. Prints a Markdown table (paste it into perf/README.md) and the machine it ran on.
 
 The agent's summary line is checked: every line read must be acknowledged, none failed.
+
+--peer fluent-bit=BINARY runs a Fluent Bit the user built or installed (never built here) on the
+same inputs for the cases null, raw, parse-json and parse-nginx: tail with read_from_head and
+exit_on_eof (it exits once every file is read to its end, after its Grace of 1 s, which is in
+its wall time but not in its CPU), the same parse (its json parser; the nginx combined regex
+without time parsing, like logagent's) and a null or file output. The file output's line count
+is checked; a null output's is not (noted). --json PATH also writes the rows as JSON (perf/suite.py
+reads them).
 """
 
 from __future__ import annotations
@@ -224,6 +232,80 @@ def measure(argv: list[str], cwd: str | None = None, gnu_time: bool = True) -> d
             "rc": p.returncode, "stderr": err}
 
 
+PEERS = ["fluent-bit"]
+# The cases a peer runs, and what its row is called.
+PEER_CASES = {"null": "file -> null", "raw": "file -> file (raw)",
+              "parse-json": "json parse -> null", "parse-nginx": "regex nginx -> null"}
+# Fluent Bit's nginx parser (conf/parsers.conf) without its Time_Key: logagent's regex stage does
+# not parse the time either.
+FLUENT_BIT_PARSERS = r"""[PARSER]
+    Name   bench_nginx
+    Format regex
+    Regex  ^(?<remote>[^ ]*) (?<host>[^ ]*) (?<user>[^ ]*) \[(?<time>[^\]]*)\] "(?<method>\S+)(?: +(?<path>[^\"]*?)(?: +\S*)?)?" (?<code>[^ ]*) (?<size>[^ ]*)(?: "(?<referer>[^\"]*)" "(?<agent>[^\"]*)")
+
+[PARSER]
+    Name   bench_json
+    Format json
+"""
+
+
+def fluent_bit_config(case: str, input_dir: str, work: str, run: int) -> tuple[str, str | None]:
+    """A Fluent Bit configuration for `case` (classic format), and its output file if any."""
+    parsers = os.path.join(work, "fluent-bit-parsers.conf")
+    with open(parsers, "w") as f:
+        f.write(FLUENT_BIT_PARSERS)
+    parser = {"parse-json": "bench_json", "parse-nginx": "bench_nginx"}.get(case)
+    out = os.path.join(work, f"fluent-bit-{case}-{run}.out") if case == "raw" else None
+    output = ("    Name null\n" if out is None else
+              f"    Name file\n    Path {work}\n    File {os.path.basename(out)}\n"
+              "    Format template\n    Template {log}\n")
+    cfg = os.path.join(work, f"fluent-bit-{case}.conf")
+    with open(cfg, "w") as f:
+        f.write(f"""[SERVICE]
+    Flush        1
+    Grace        1
+    Log_Level    warn
+    Parsers_File {parsers}
+
+[INPUT]
+    Name            tail
+    Path            {os.path.join(input_dir, '*.log')}
+    Read_from_Head  true
+    Exit_On_Eof     true
+    Buffer_Max_Size 1MB
+{f'    Parser          {parser}' if parser else ''}
+
+[OUTPUT]
+{output}    Match *
+""")
+    return cfg, out
+
+
+def run_fluent_bit(binary: str, case: str, input_dir: str, lines: int, work: str, run: int,
+                   gnu_time: bool) -> dict:
+    cfg, out = fluent_bit_config(case, input_dir, work, run)
+    r = measure([binary, "-c", cfg], cwd=work, gnu_time=gnu_time)
+    if r["rc"] != 0:
+        say(r["stderr"])
+        sys.exit(f"fluent-bit {case}: exited {r['rc']}")
+    r["out_bytes"] = 0
+    if out is None:
+        r["note"] = "records not counted (null output)"
+    else:
+        got = 0
+        if os.path.exists(out):
+            r["out_bytes"] = os.path.getsize(out)
+            with open(out, "rb") as f:
+                got = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
+            os.unlink(out)
+        if got != lines:
+            r["note"] = f"INCOMPLETE: {got} of {lines} lines"
+    cpu = r["user"] + r["sys"]
+    say(f"  fluent-bit {case} run {run + 1}: {r['wall']:.3f} s wall, cpu {cpu:.2f} s, "
+        f"rss {r['maxrss'] / MiB:.1f} MiB")
+    return r
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -244,7 +326,18 @@ def main() -> None:
     ap.add_argument("--data-dir", default=os.path.join(REPO, "perf", "data"),
                     help="where generated input is cached (perf/data, git-ignored)")
     ap.add_argument("--jobs", type=int, default=2, help="build parallelism (2)")
+    ap.add_argument("--peer", action="append", default=[], metavar="NAME=BINARY",
+                    help="also run a peer agent on the same cases (NAME: fluent-bit)")
+    ap.add_argument("--json", help="also write the rows to this file as JSON")
     args = ap.parse_args()
+    peers = []
+    for spec in args.peer:
+        name, _, binary = spec.partition("=")
+        if name not in PEERS or not binary:
+            sys.exit(f"--peer {spec!r}: expected NAME=BINARY with NAME one of {', '.join(PEERS)}")
+        if not os.access(binary, os.X_OK):
+            sys.exit(f"--peer {spec!r}: {binary} is not an executable")
+        peers.append((name, os.path.abspath(binary)))
 
     if not args.no_build and not args.logagent:
         build(args.build_dir, args.jobs, ["logagent", "loggen"], benchmarks=True)
@@ -291,6 +384,21 @@ def main() -> None:
     }
     inputs = {"loggen": (input_dir, files, lines, size)}
     rows = []
+    records = []
+
+    def add_row(label: str, runs: list[dict], size: int, lines: int) -> None:
+        r = sorted(runs, key=lambda x: x["wall"])[len(runs) // 2]  # median by wall time
+        cpu = r["user"] + r["sys"]
+        rows.append([label, f"{r['wall']:.3f}", f"{size / MiB / r['wall']:.0f}",
+                     f"{lines / r['wall'] / 1e6:.2f}", f"{cpu / (size / GiB):.2f}",
+                     f"{r['user']:.2f}", f"{r['sys']:.2f}", f"{r['maxrss'] / MiB:.1f}",
+                     f"{r['out_bytes'] / MiB:.0f}" if r["out_bytes"] else "-",
+                     r.get("note", "")])
+        records.append({"case": label, "wall_s": r["wall"], "mib_s": size / MiB / r["wall"],
+                        "cpu_s_per_gib": cpu / (size / GiB), "peak_rss_mib": r["maxrss"] / MiB,
+                        "bytes": size, "lines": lines, "workers": args.workers,
+                        "note": r.get("note", "")})
+
     for case in [c.strip() for c in args.cases.split(",") if c.strip()]:
         if case not in labels:
             sys.exit(f"unknown case {case!r}; known: {', '.join(labels)}")
@@ -332,13 +440,13 @@ def main() -> None:
             say(f"  {case} run {i + 1}: {r['wall']:.3f} s wall, {size / MiB / r['wall']:.0f} MiB/s,"
                 f" cpu {cpu:.2f} s, rss {r['maxrss'] / MiB:.1f} MiB")
             runs.append(r)
-        r = sorted(runs, key=lambda x: x["wall"])[len(runs) // 2]  # median by wall time
-        cpu = r["user"] + r["sys"]
-        rows.append([labels[case], f"{r['wall']:.3f}", f"{size / MiB / r['wall']:.0f}",
-                     f"{lines / r['wall'] / 1e6:.2f}", f"{cpu / (size / GiB):.2f}",
-                     f"{r['user']:.2f}", f"{r['sys']:.2f}", f"{r['maxrss'] / MiB:.1f}",
-                     f"{r['out_bytes'] / MiB:.0f}" if r["out_bytes"] else "-",
-                     r.get("note", "")])
+        add_row(labels[case], runs, size, lines)
+        for name, binary in peers:
+            if case not in PEER_CASES:
+                continue
+            runs = [run_fluent_bit(binary, case, case_dir, lines, work, i, gnu_time)
+                    for i in range(args.repeat)]
+            add_row(f"{name} {PEER_CASES[case]}", runs, size, lines)
 
     mach = machine()
     header = ["case", "wall s", "MiB/s", "M lines/s", "CPU s/GiB", "user s", "sys s",
@@ -357,6 +465,9 @@ def main() -> None:
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for row in rows:
         print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"machine": mach, "rows": records}, f, indent=1)
     shutil.rmtree(work, ignore_errors=True)
 
 

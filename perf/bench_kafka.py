@@ -232,6 +232,7 @@ def main() -> None:
     ap.add_argument("--perf-record", default="",
                     help="cases (comma-separated) to profile once more under perf record")
     ap.add_argument("--data-root", default=os.path.join(HERE, "data"))
+    ap.add_argument("--json", help="also write the rows to this file as JSON")
     args = ap.parse_args()
     args.build_dir = os.path.abspath(args.build_dir)
     for tool in ("logagent", "perf/kafka_ceiling", "perf/loggen"):
@@ -296,6 +297,12 @@ def main() -> None:
     print(f"\nMachine: {mach['nproc']} x {mach['cpu']}, {mach['mem']} RAM, Linux "
           f"{mach['kernel']}, {mach['date']}, commit {mach['commit']}, load average at the end "
           f"{mach['load']}. The broker shares the 2 cores with the producer being measured.")
+    if args.json:
+        rows = [{"case": names[c], "key": c, "mib_s": med(c, "mib_s"),
+                 "cpu_s_per_gib": med(c, "cpu_per_gib"), "peak_rss_mib": med(c, "rss") / MiB,
+                 "broker_cpu_s": med(c, "broker_cpu"), "of_ceiling": paired(c)} for c in cases]
+        with open(args.json, "w") as f:
+            json.dump({"machine": mach, "rows": rows}, f, indent=1)
 
 
 if __name__ == "__main__":

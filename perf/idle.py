@@ -152,7 +152,9 @@ def main() -> None:
     ap.add_argument("--lines", type=int, default=9, help="single-line appends timed")
     ap.add_argument("--repeat", type=int, default=1, help="runs per binary and count (medians)")
     ap.add_argument("--work-dir", default=tempfile.gettempdir())
+    ap.add_argument("--json", help="also write the rows to this file as JSON")
     args = ap.parse_args()
+    records = []
     binaries = args.logagent or [os.path.join(pl.REPO, "build-release", "logagent")]
     counts = [int(x) for x in args.files.split(",") if x]
     m = pl.machine()
@@ -171,6 +173,12 @@ def main() -> None:
             print(f"| {b} | {n:,} | {med('cpu_pct'):.2f} | {med('wakeups'):,.0f} | "
                   f"{med('rss_mib'):.0f} | {med('fds'):,.0f} | "
                   f"{med('lat_med_ms'):.1f} / {med('lat_max_ms'):.1f} |", flush=True)
+            records.append({"binary": b, "files": n,
+                            **{k: med(k) for k in ("cpu_pct", "wakeups", "rss_mib", "fds",
+                                                   "lat_med_ms", "lat_max_ms")}})
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"machine": m, "rows": records}, f, indent=1)
 
 
 if __name__ == "__main__":
