@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of logagent: formatting check; the RelWithDebInfo build with unit and
 # end-to-end tests (ctest) and the .deb; the Release build (what perf/, the Dockerfile and
-# packaging build) with a perf smoke run of perf/bench.py and perf/bench_kafka.py; a clang Debug
+# packaging build) with a perf smoke run of perf/bench.py and perf/suite.py; a clang Debug
 # build; then the tests again under ASan+UBSan (a Debug build) and the unit tests under TSan, and
 # the fuzzers (clang). Every build uses the default options -- warnings are errors in all of them,
 # as in a user's build.
@@ -50,10 +50,9 @@ if [ "${LOGAGENT_PERF_SMOKE:-1}" = 1 ]; then
   step "perf smoke: perf/bench.py (64 MiB, one run per case)"
   python3 perf/bench.py --no-build --build-dir build-release --bytes 64MiB --repeat 1 \
     --cases cat,wc,null,raw,json,parse-json,parse-json-ts,parse-json-file,parse-nginx
-  step "perf smoke: perf/idle.py (100 idle files, 2 s)"
-  python3 perf/idle.py --logagent build-release/logagent --files 100 --seconds 2 --lines 2
-  step "perf smoke: perf/bench_kafka.py (32 MiB, one run per case, real broker)"
-  python3 perf/bench_kafka.py --build-dir build-release --bytes 32MiB --repeat 1
+  step "perf smoke: perf/suite.py (32 MiB, one run per case, real broker, 100 idle files)"
+  python3 perf/suite.py --no-build --build-dir build-release --bytes 32MiB --repeat 1 \
+    --idle-files 100 --idle-seconds 2
 
   step "build (clang, Debug, default options)"
   CC=clang CXX=clang++ cmake -S . -B build-clang -G Ninja -DCMAKE_BUILD_TYPE=Debug >/dev/null
