@@ -64,11 +64,11 @@ void FileTracker::apply(ReadEnv& env, DiscoveryUpdate& update) {
   // Only changes named (a line appended): the index is as it was, and rebuilding it for 10,000
   // files would stand between that line and its read.
   if (index_stale_) refresh_index();
-  if (update.scanned || update.mark_all) {
-    mark_all(/*closed_too=*/update.mark_all);
-  } else {
-    for (const std::string& path : update.changed) notify(path);
-  }
+  if (update.scanned || update.mark_all) mark_all(/*closed_too=*/update.mark_all);
+  // Named changes count with a scan too: its stat of a file kept closed may predate them (a scan
+  // and a later change merged into one update), and no later rescan would tell, since one that
+  // changes nothing but sizes stays in discovery.
+  for (const std::string& path : update.changed) notify(path);
   update_gauges();
   update.clear();
   // What waited for this scan was retried by it (or is, by the read round after it: it fails
