@@ -348,14 +348,16 @@ void Discovery::scan() {
     cache_.forget_all();
     next_full_scan_ = now + kFullScanIntervals * ns(options_.scan_interval);
   }
+  const uint64_t requests = rescan_requests_.load(std::memory_order_acquire);
   last_refresh_ = cache_.refresh(
       [this](const std::string& dir, const struct stat& st) { return watcher_.verify(dir, st); });
   // Nothing the tracker follows files by changed, and inotify reports their changes: the tracker
   // has nothing to learn from this scan (an idle agent with 10,000 files no longer stats them all
   // every interval, nor reconciles them).
   last_scan_published_ = last_refresh_.changed || last_refresh_.uncovered ||
-                         forgotten_since_scan_ || rescans_wanted_.load(std::memory_order_relaxed);
+                         forgotten_since_scan_ || requests != rescan_requests_served_;
   if (!last_scan_published_) return;
+  rescan_requests_served_ = requests;
   forgotten_since_scan_ = false;
   std::vector<ScannedFile> found = cache_.files();
   // Files opened under a listed name that held a newer file by then (a rotation between the

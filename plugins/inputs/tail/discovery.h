@@ -116,9 +116,10 @@ class Discovery {
   void wake_reader();
   void tracked(const FileIdentity& id);
   void forgotten(const FileIdentity& id);
-  // The tracker has matched files it could not open (EMFILE, EACCES): it tries them again at
-  // each rescan it is given, so each one is given, changed or not.
-  void want_rescans(bool want) { rescans_wanted_.store(want, std::memory_order_relaxed); }
+  // The tracker waits for a rescan (files it could not open, a read to retry, a file replaced
+  // while closed): the next scan that starts after this call reaches it, changed or not. A scan
+  // that started before does not answer it, even if the tracker applies it after.
+  void request_rescan() { rescan_requests_.fetch_add(1, std::memory_order_acq_rel); }
 
   // The discovery thread's work, one step at a time (unit tests drive it without the thread).
   // Reads the events queued now (waiting up to `timeout_ms`), follows them, and scans when a
@@ -201,8 +202,9 @@ class Discovery {
   int64_t next_full_scan_ = 0;  // steady clock
   ScanCache::Refresh last_refresh_;
   bool last_scan_published_ = false;
-  std::atomic<bool> rescans_wanted_{false};
-  bool forgotten_since_scan_ = false;  // the tracker let a file go since the last full scan
+  std::atomic<uint64_t> rescan_requests_{0};
+  uint64_t rescan_requests_served_ = 0;  // rescan_requests_ when the last published scan began
+  bool forgotten_since_scan_ = false;    // the tracker let a file go since the last full scan
   uint64_t seq_ = 0;
   std::set<std::string> warned_;  // paths whose open error was logged
 

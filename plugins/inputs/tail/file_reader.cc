@@ -95,6 +95,7 @@ bool FileReader::sync(ReadEnv& env, bool* error) {
     return false;
   }
   size_ = static_cast<uint64_t>(std::max<off_t>(st.st_size, 0));
+  const bool touched = mtime_ns(st) != mtime_ns_;
   mtime_ns_ = mtime_ns(st);
   state_->observe_size(size_);
   if (st.st_nlink == 0 && !deleted_) {
@@ -103,7 +104,9 @@ bool FileReader::sync(ReadEnv& env, bool* error) {
   }
   if (size_ < offset_) {
     restart(env, st, "was truncated");
-  } else if (size_ > read_end_) {
+  } else if (size_ > read_end_ || (touched && size_ > 0 && size_ == read_end_)) {
+    // Grown, or written to without growing: truncated and written again to the very size it had
+    // (between two looks). Its first bytes tell.
     Refreshed r = refresh(fd_, st, identity_, sys_);
     if (r.err != 0) {  // not known to be rewritten: the next sync() looks again
       spdlog::warn("tail: read {}: {}", path_, ::strerror(r.err));

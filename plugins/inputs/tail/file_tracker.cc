@@ -51,7 +51,6 @@ void FileTracker::rescan(ReadEnv& env) {
 }
 
 void FileTracker::apply(ReadEnv& env, DiscoveryUpdate& update) {
-  const bool scanned = update.scanned;
   // Before the scan: a file kept closed (over max_open_files) that changed and is gone from the
   // scan is known to have had bytes it could not read (lose()).
   for (const std::string& path : update.gone_changed) notify(path);
@@ -71,10 +70,8 @@ void FileTracker::apply(ReadEnv& env, DiscoveryUpdate& update) {
   for (const std::string& path : update.changed) notify(path);
   update_gauges();
   update.clear();
-  // What waited for this scan was retried by it (or is, by the read round after it: it fails
-  // again, it asks again); files it could not open are tried again at each scan.
-  const bool waiting = !unopened_.empty() || !unopened_at_.empty();
-  if (discovery_ != nullptr && (scanned || waiting)) discovery_->want_rescans(waiting);
+  // Files it could not open are tried again at each scan: it asks for the next one.
+  if (!unopened_.empty() || !unopened_at_.empty()) want_rescans();
 }
 
 // Pins that no scan entry claimed: files discovery opened that have left the globs (rotated

@@ -114,8 +114,8 @@ class FileTracker {
   void enforce_budget(ReadEnv& env, int64_t now);
   void open_failed(const std::string& path, int err);
   void refresh_index();
-  // Something waits for the next rescan (a retry after an error, a file to open again): discovery
-  // gives the tracker every rescan until apply() finds nothing waiting.
+  // Something waits for the next rescan (a retry after an error, a file to open again): the next
+  // scan discovery starts reaches the tracker, changed or not (Discovery::request_rescan()).
   void want_rescans();
   void retry_at_scan(FileReader& r);
   void update_gauges() const;

@@ -11,7 +11,7 @@
 namespace logagent::plugins::tail {
 
 void FileTracker::want_rescans() {
-  if (discovery_ != nullptr) discovery_->want_rescans(true);
+  if (discovery_ != nullptr) discovery_->request_rescan();
 }
 
 void FileTracker::retry_at_scan(FileReader& r) {

@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -121,6 +123,28 @@ TEST_CASE("a file truncated under the reader is read again from its start, and c
   CHECK(r->turn(h.env) == TurnEnd::kEof);
   CHECK(h.ctx.texts() == std::vector<std::string>{"first line", "b"});
   CHECK(h.counter("logagent_input_truncations_total") == 1);
+}
+
+TEST_CASE("a file truncated and written again to the size it had is read again from its start") {
+  TempDir dir;
+  write_file(dir / "a.log", "first\n");
+  SysHarness h;
+  auto r = h.reader(dir / "a.log");
+  REQUIRE(r->sync(h.env));
+  REQUIRE(r->turn(h.env) == TurnEnd::kEof);
+  // Truncated, then written to the same 6 bytes before the reader looked again: its size tells
+  // nothing, its mtime and its first bytes do.
+  write_file(dir / "a.log", "other\n");
+  const struct timespec times[2] = {{0, UTIME_OMIT}, {1'000'000'000, 0}};  // a later mtime
+  REQUIRE(::utimensat(AT_FDCWD, (dir / "a.log").c_str(), times, 0) == 0);
+  REQUIRE(r->sync(h.env));
+  CHECK(r->turn(h.env) == TurnEnd::kEof);
+  CHECK(h.ctx.texts() == std::vector<std::string>{"first", "other"});
+  // Touched again with the same bytes: nothing is read twice.
+  const struct timespec later[2] = {{0, UTIME_OMIT}, {2'000'000'000, 0}};
+  REQUIRE(::utimensat(AT_FDCWD, (dir / "a.log").c_str(), later, 0) == 0);
+  CHECK_FALSE(r->sync(h.env));
+  CHECK(h.ctx.texts().size() == 2);
 }
 
 TEST_CASE(
