@@ -155,15 +155,21 @@ void KafkaSink::log_cb(const rd_kafka_t*, int level, const char* fac, const char
   }
 }
 
+thread_local KafkaSink::Chosen KafkaSink::chosen_;
+
 int32_t KafkaSink::partition_cb(const rd_kafka_topic_t* rkt, const void* key, size_t keylen,
                                 int32_t partition_cnt, void* rkt_opaque, void* msg_opaque) {
+  int32_t partition = 0;
   if (keylen > 0) {
-    return rd_kafka_msg_partitioner_murmur2(rkt, key, keylen, partition_cnt, rkt_opaque,
-                                            msg_opaque);
+    partition =
+        rd_kafka_msg_partitioner_murmur2(rkt, key, keylen, partition_cnt, rkt_opaque, msg_opaque);
+  } else {
+    const auto* ref = static_cast<const MessageRef*>(msg_opaque);
+    const uint64_t h = ref != nullptr ? ref->record->partition_hash : 0;
+    partition = static_cast<int32_t>(h % static_cast<uint64_t>(partition_cnt));
   }
-  const auto* ref = static_cast<const MessageRef*>(msg_opaque);
-  const uint64_t h = ref != nullptr ? ref->record->partition_hash : 0;
-  return static_cast<int32_t>(h % static_cast<uint64_t>(partition_cnt));
+  chosen_ = Chosen{msg_opaque, partition};
+  return partition;
 }
 
 void KafkaSink::on_error(rd_kafka_resp_err_t err, bool permanent, const MessageRef& ref) {
