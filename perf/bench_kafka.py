@@ -241,6 +241,8 @@ def main() -> None:
     ap.add_argument("--perf-record", default="",
                     help="cases (comma-separated) to profile once more under perf record")
     ap.add_argument("--data-root", default=os.path.join(HERE, "data"))
+    ap.add_argument("--rotate", action="store_true",
+                    help="rotate the order of the cases from one repeat to the next")
     ap.add_argument("--base-logagent", default="",
                     help="another logagent binary: enables the base-* cases (before/after)")
     args = ap.parse_args()
@@ -266,7 +268,10 @@ def main() -> None:
         broker.start()
         broker.warm_up()
         for run in range(args.repeat):
-            for c in cases:
+            # --rotate: each repeat starts one case later, so no case always runs first (after
+            # the previous repeat's load) or last.
+            k = run % len(cases) if args.rotate else 0
+            for c in cases[k:] + cases[:k]:
                 results[c].append(run_case(c, args, broker, input_dir, lines, nbytes, work, run))
         for c in filter(None, args.perf_record.split(",")):
             perf_record(c, args, broker, input_dir, work)
