@@ -153,6 +153,8 @@ class KafkaSink final : public Sink, private DeliveryListener {
   bool dead_letter(const DeliveryRecord& record, std::string& why);
 
   static void dr_cb(rd_kafka_t* rk, const rd_kafka_message_t* m, void* opaque);
+  // Settles the run of delivered messages dr_cb gathered and counts them (after each poll).
+  void settle_delivered();
   static int stats_cb(rd_kafka_t* rk, char* json, size_t len, void* opaque);
   static void error_cb(rd_kafka_t* rk, int err, const char* reason, void* opaque);
   static void log_cb(const rd_kafka_t* rk, int level, const char* fac, const char* buf);
@@ -189,6 +191,15 @@ class KafkaSink final : public Sink, private DeliveryListener {
   std::atomic<bool> recovering_{false};        // giving up on the old producer
   std::atomic<int> writers_{0};                // write() calls using producer_ now
   std::string fatal_reason_;                   // poll thread only
+  // Successful delivery reports in a row for one record, settled with one decrement and counted
+  // once: touched only by the thread serving delivery reports (rd_kafka_poll's caller).
+  struct DeliveredRun {
+    DeliveryRecord* record = nullptr;
+    uint32_t messages = 0;
+    uint64_t total = 0;  // messages of any record since the last settle_delivered()
+    uint64_t bytes = 0;
+  };
+  DeliveredRun delivered_;
   std::jthread poll_thread_;
 
   std::mutex space_mu_;
