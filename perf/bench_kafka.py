@@ -25,6 +25,9 @@
    the number of messages expected (lines for record mode).
 4. Prints a Markdown table and the machine. The broker runs on the same 2 cores as the producer.
 
+--base-logagent BIN adds the cases base-record-raw, base-batch-raw, ... : the agent cases run with
+BIN (e.g. main's build) in the same run, for a before/after comparison on a shared machine.
+
 --perf-record CASE[,CASE] additionally runs each CASE once under `perf record -g` and prints the
 top of `perf report` by thread, by library and by symbol (where the CPU goes).
 """
@@ -53,6 +56,9 @@ MiB = 1 << 20
 GiB = 1 << 30
 CASES = ["ceiling-lines", "ceiling-blocks", "record-raw", "record-json", "batch-raw",
          "batch-json"]
+# With --base-logagent BIN: the same agent cases run with another binary (e.g. main's), in the
+# same run and against the same broker, for a before/after comparison.
+BASE_CASES = ["base-" + c for c in CASES if not c.startswith("ceiling-")]
 
 
 class Broker:
@@ -153,6 +159,9 @@ def case_argv(case: str, args, broker: Broker, input_dir: str, work: str, topic:
         return [os.path.join(args.build_dir, "perf", "kafka_ceiling"), "--brokers",
                 broker.bootstrap, "--topic", topic, "--dir", input_dir, "--mode",
                 case.split("-")[1]]
+    agent = os.path.join(args.build_dir, "logagent")
+    if case.startswith("base-"):
+        agent, case = args.base_logagent, case[len("base-"):]
     mode, fmt = case.split("-")
     cfg = os.path.join(work, f"{topic}.yaml")
     data_dir = os.path.join(work, f"data-{topic}")
@@ -161,7 +170,7 @@ def case_argv(case: str, args, broker: Broker, input_dir: str, work: str, topic:
                  buffer_pool="64MiB",
                  sink={"type": "kafka", "brokers": [broker.bootstrap], "topic": topic,
                        "mode": mode, "format": fmt})
-    return [os.path.join(args.build_dir, "logagent"), "run", "--once", "-c", cfg]
+    return [agent, "run", "--once", "-c", cfg]
 
 
 def run_case(case: str, args, broker: Broker, input_dir: str, lines: int, nbytes: int,
@@ -189,7 +198,7 @@ def run_case(case: str, args, broker: Broker, input_dir: str, lines: int, nbytes
             raise RuntimeError(f"{case}: read {read} acked {acked} failed {failed}, "
                                f"expected {lines}")
         r["inner_wall"] = float(m.group(5))
-        r["messages"] = lines if case.startswith("record") else None
+        r["messages"] = lines if "record-" in case else None
     end = broker.end_offset(topic)
     if r["messages"] is not None and end != r["messages"]:
         raise RuntimeError(f"{case}: topic {topic} holds {end} messages, expected "
@@ -233,6 +242,10 @@ def main() -> None:
                     help="cases (comma-separated) to profile once more under perf record")
     ap.add_argument("--data-root", default=os.path.join(HERE, "data"))
     ap.add_argument("--json", help="also write the rows to this file as JSON")
+    ap.add_argument("--rotate", action="store_true",
+                    help="rotate the order of the cases from one repeat to the next")
+    ap.add_argument("--base-logagent", default="",
+                    help="another logagent binary: enables the base-* cases (before/after)")
     args = ap.parse_args()
     args.build_dir = os.path.abspath(args.build_dir)
     for tool in ("logagent", "perf/kafka_ceiling", "perf/loggen"):
@@ -241,8 +254,9 @@ def main() -> None:
                      "--target logagent kafka_ceiling loggen")
     cases = [c for c in args.cases.split(",") if c]
     for c in cases:
-        if c not in CASES:
-            sys.exit(f"unknown case {c}; cases: {', '.join(CASES)}")
+        if c not in CASES and not (args.base_logagent and c in BASE_CASES):
+            sys.exit(f"unknown case {c}; cases: {', '.join(CASES)} "
+                     f"(and {', '.join(BASE_CASES)} with --base-logagent)")
 
     input_dir, _, lines, nbytes = bench.generate(
         os.path.join(args.build_dir, "perf", "loggen"), args.data_root, args.bytes,
@@ -255,7 +269,10 @@ def main() -> None:
         broker.start()
         broker.warm_up()
         for run in range(args.repeat):
-            for c in cases:
+            # --rotate: each repeat starts one case later, so no case always runs first (after
+            # the previous repeat's load) or last.
+            k = run % len(cases) if args.rotate else 0
+            for c in cases[k:] + cases[:k]:
                 results[c].append(run_case(c, args, broker, input_dir, lines, nbytes, work, run))
         for c in filter(None, args.perf_record.split(",")):
             perf_record(c, args, broker, input_dir, work)
@@ -279,6 +296,7 @@ def main() -> None:
              "ceiling-blocks": "ceiling: librdkafka, 1 msg/256 KiB",
              "record-raw": "logagent record, raw", "record-json": "logagent record, json",
              "batch-raw": "logagent batch, raw", "batch-json": "logagent batch, json"}
+    names.update({"base-" + k: "base " + v for k, v in list(names.items())})
     def paired(c: str) -> str:
         """Median over repeats of this case's MiB/s over the ceiling's in the same repeat (the
         load of a shared machine drifts; pairing removes part of that)."""

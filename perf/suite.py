@@ -81,7 +81,7 @@ def main() -> None:
         kafka = run_json([os.path.join(HERE, "bench_kafka.py"), "--build-dir", bdir,
                           "--bytes", args.bytes, "--repeat", str(args.repeat),
                           "--cases", "ceiling-lines,ceiling-blocks,record-raw,record-json,"
-                          "batch-raw,batch-json"],
+                          "batch-raw,batch-json", "--rotate"],
                          os.path.join(tmp, "kafka.json"))
     idle = run_json([os.path.join(HERE, "idle.py"), "--logagent", os.path.join(bdir, "logagent"),
                      "--files", str(args.idle_files), "--seconds", str(args.idle_seconds),

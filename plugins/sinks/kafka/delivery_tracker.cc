@@ -39,8 +39,8 @@ DeliveryRecord* DeliveryTracker::open(const Batch& batch, SinkAck ack) {
   return r;
 }
 
-void DeliveryTracker::release(DeliveryRecord* r) {
-  if (r->outstanding.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+void DeliveryTracker::release(DeliveryRecord* r, uint32_t n) {
+  if (n == 0 || r->outstanding.fetch_sub(n, std::memory_order_acq_rel) != n) return;
   std::unique_ptr<DeliveryRecord> owned;
   {
     std::lock_guard lock(mu_);

@@ -135,6 +135,8 @@ class DeliveryTracker {
   }
   // One message finished: delivered or dead (`dead_err` != NO_ERROR), or given up (`give_up`).
   void settle(MessageRef* ref, rd_kafka_resp_err_t dead_err, bool give_up);
+  // `n` messages of `r` were delivered (one decrement for a run of reports of one record).
+  void settle_delivered(DeliveryRecord* r, uint32_t n) { release(r, n); }
   // The lane has produced every message of `r` (drops the guard).
   void seal(DeliveryRecord* r) { release(r); }
 
@@ -161,7 +163,7 @@ class DeliveryTracker {
   void fail_all();
 
  private:
-  void release(DeliveryRecord* r);
+  void release(DeliveryRecord* r, uint32_t n = 1);
 
   DeliveryListener& listener_;
   std::atomic<bool> aborting_{false};

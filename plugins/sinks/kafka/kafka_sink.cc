@@ -99,9 +99,11 @@ KafkaSink::~KafkaSink() {
       const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
       while (rd_kafka_outq_len(rk) > 0 && std::chrono::steady_clock::now() < until) {
         rd_kafka_poll(rk, 50);
+        settle_delivered();
       }
     }
-    producer_.reset();  // no callback runs after this
+    producer_.reset();   // no callback runs after this
+    settle_delivered();  // a report served while it was being destroyed
   }
   tracker_.fail_all();
   // Nothing publishes these series any more (a sink removed by a reload keeps its labels'

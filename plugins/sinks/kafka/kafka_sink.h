@@ -124,8 +124,12 @@ class KafkaSink final : public Sink, private DeliveryListener {
   // One message (topic and key from its ref; librdkafka owns `m.headers` once queued). Refused:
   // produce_failed. Given up: settled as given up. kQueueFull only with Wait::kNo (`m` untouched).
   Sent produce_one(const OutMessage& m, Wait wait);
-  // A run of messages for one topic, without headers (rd_kafka_produce_batch).
-  void produce_run(rd_kafka_topic_t* rkt, rd_kafka_message_t* msgs, size_t count);
+  // A run of messages for one topic, without headers (rd_kafka_produce_batch). `same_key`: they
+  // share their key too, so the partitioner puts them all in one partition: the first message
+  // is partitioned by librdkafka, the rest are produced to the partition it chose in one call
+  // (appended to that partition's queue at once, instead of one partitioner call, one
+  // partition-lock round and possibly one broker-thread wake-up per message).
+  void produce_run(rd_kafka_topic_t* rkt, rd_kafka_message_t* msgs, size_t count, bool same_key);
   void write_records(DeliveryRecord* r);
   void write_batch(DeliveryRecord* r);
   // A produce call refused `m` for a reason other than a full queue: a permanent error settles
@@ -149,11 +153,19 @@ class KafkaSink final : public Sink, private DeliveryListener {
   bool dead_letter(const DeliveryRecord& record, std::string& why);
 
   static void dr_cb(rd_kafka_t* rk, const rd_kafka_message_t* m, void* opaque);
+  // Settles the run of delivered messages dr_cb gathered and counts them (after each poll).
+  void settle_delivered();
   static int stats_cb(rd_kafka_t* rk, char* json, size_t len, void* opaque);
   static void error_cb(rd_kafka_t* rk, int err, const char* reason, void* opaque);
   static void log_cb(const rd_kafka_t* rk, int level, const char* fac, const char* buf);
   static int32_t partition_cb(const rd_kafka_topic_t* rkt, const void* key, size_t keylen,
                               int32_t partition_cnt, void* rkt_opaque, void* msg_opaque);
+  // The last partition partition_cb chose on this thread, and for which message (its opaque).
+  struct Chosen {
+    const void* msg_opaque = nullptr;
+    int32_t partition = RD_KAFKA_PARTITION_UA;
+  };
+  static thread_local Chosen chosen_;
 
   const std::string name_;  // "kafka sink <pipeline>/<label>" for logs
   const std::string pipeline_;
@@ -179,6 +191,15 @@ class KafkaSink final : public Sink, private DeliveryListener {
   std::atomic<bool> recovering_{false};        // giving up on the old producer
   std::atomic<int> writers_{0};                // write() calls using producer_ now
   std::string fatal_reason_;                   // poll thread only
+  // Successful delivery reports in a row for one record, settled with one decrement and counted
+  // once: touched only by the thread serving delivery reports (rd_kafka_poll's caller).
+  struct DeliveredRun {
+    DeliveryRecord* record = nullptr;
+    uint32_t messages = 0;
+    uint64_t total = 0;  // messages of any record since the last settle_delivered()
+    uint64_t bytes = 0;
+  };
+  DeliveredRun delivered_;
   std::jthread poll_thread_;
 
   std::mutex space_mu_;

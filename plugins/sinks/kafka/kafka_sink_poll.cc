@@ -1,7 +1,9 @@
 // KafkaSink: the poll thread, librdkafka's callbacks, and batch completion (acknowledgement and
 // dead-lettering).
 #include <fmt/format.h>
+
 #include <spdlog/spdlog.h>
+#include <utility>
 
 #include "agent/codec/event_encoder.h"
 #include "plugins/sinks/kafka/kafka_sink.h"
@@ -35,7 +37,9 @@ void KafkaSink::poll_loop(std::stop_token stop) {
       rd_kafka_purge(rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     }
     produce_retries();
-    if (rd_kafka_poll(rk, 20) > 0 || tracker_.aborting()) space_cv_.notify_all();
+    const int served = rd_kafka_poll(rk, 20);
+    settle_delivered();
+    if (served > 0 || tracker_.aborting()) space_cv_.notify_all();
     const auto now = std::chrono::steady_clock::now();
     if (now >= next_publish) {
       next_publish = now + kPublishEvery;
@@ -99,11 +103,26 @@ void KafkaSink::dr_cb(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
   auto* self = static_cast<KafkaSink*>(opaque);
   auto* ref = static_cast<MessageRef*>(m->_private);
   if (ref != nullptr && m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    self->metrics_.note_delivered(1, m->len);
-  } else if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    self->metrics_.note_error(m->err);
+    // Reports come in runs of one record's messages: settled together after the poll.
+    DeliveredRun& d = self->delivered_;
+    if (d.record != ref->record) {
+      if (d.record != nullptr) self->tracker_.settle_delivered(d.record, d.messages);
+      d.record = ref->record;
+      d.messages = 0;
+    }
+    ++d.messages;
+    ++d.total;
+    d.bytes += m->len;
+    return;
   }
+  if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) self->metrics_.note_error(m->err);
   self->tracker_.on_delivery(*m);
+}
+
+void KafkaSink::settle_delivered() {
+  DeliveredRun d = std::exchange(delivered_, DeliveredRun{});
+  if (d.total > 0) metrics_.note_delivered(d.total, d.bytes);
+  if (d.record != nullptr) tracker_.settle_delivered(d.record, d.messages);
 }
 
 int KafkaSink::stats_cb(rd_kafka_t*, char* json, size_t len, void* opaque) {
@@ -155,15 +174,21 @@ void KafkaSink::log_cb(const rd_kafka_t*, int level, const char* fac, const char
   }
 }
 
+thread_local KafkaSink::Chosen KafkaSink::chosen_;
+
 int32_t KafkaSink::partition_cb(const rd_kafka_topic_t* rkt, const void* key, size_t keylen,
                                 int32_t partition_cnt, void* rkt_opaque, void* msg_opaque) {
+  int32_t partition = 0;
   if (keylen > 0) {
-    return rd_kafka_msg_partitioner_murmur2(rkt, key, keylen, partition_cnt, rkt_opaque,
-                                            msg_opaque);
+    partition =
+        rd_kafka_msg_partitioner_murmur2(rkt, key, keylen, partition_cnt, rkt_opaque, msg_opaque);
+  } else {
+    const auto* ref = static_cast<const MessageRef*>(msg_opaque);
+    const uint64_t h = ref != nullptr ? ref->record->partition_hash : 0;
+    partition = static_cast<int32_t>(h % static_cast<uint64_t>(partition_cnt));
   }
-  const auto* ref = static_cast<const MessageRef*>(msg_opaque);
-  const uint64_t h = ref != nullptr ? ref->record->partition_hash : 0;
-  return static_cast<int32_t>(h % static_cast<uint64_t>(partition_cnt));
+  chosen_ = Chosen{msg_opaque, partition};
+  return partition;
 }
 
 void KafkaSink::on_error(rd_kafka_resp_err_t err, bool permanent, const MessageRef& ref) {

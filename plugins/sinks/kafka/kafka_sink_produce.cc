@@ -50,22 +50,41 @@ KafkaSink::Sent KafkaSink::produce_one(const OutMessage& m, Wait wait) {
   return sent;
 }
 
-void KafkaSink::produce_run(rd_kafka_topic_t* rkt, rd_kafka_message_t* msgs, size_t count) {
+void KafkaSink::produce_run(rd_kafka_topic_t* rkt, rd_kafka_message_t* msgs, size_t count,
+                            bool same_key) {
+  // Until the partition is learnt, a call produces only the first message (see the header).
+  bool learn = same_key && own_partitioner_;
+  int32_t partition = RD_KAFKA_PARTITION_UA;
   auto attempt = [&](size_t from) -> size_t {
-    rd_kafka_produce_batch(rkt, RD_KAFKA_PARTITION_UA, 0, &msgs[from],
-                           static_cast<int>(count - from));
-    // A full queue fails the first message that does not fit and every one after it.
-    for (size_t j = from; j < count; ++j) {
-      rd_kafka_message_t& m = msgs[j];
-      if (m.err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-        for (size_t k = j; k < count; ++k) msgs[k].err = RD_KAFKA_RESP_ERR_NO_ERROR;
-        return j;
+    while (from < count) {
+      const bool learning = learn && partition == RD_KAFKA_PARTITION_UA;
+      const size_t n = learning ? 1 : count - from;
+      if (learning) chosen_ = Chosen{};
+      rd_kafka_produce_batch(rkt, partition, 0, &msgs[from], static_cast<int>(n));
+      // A full queue fails the first message that does not fit and every one after it.
+      for (size_t j = from; j < from + n; ++j) {
+        rd_kafka_message_t& m = msgs[j];
+        if (m.err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+          for (size_t k = j; k < from + n; ++k) msgs[k].err = RD_KAFKA_RESP_ERR_NO_ERROR;
+          return j;
+        }
+        if (m.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+          produce_failed(OutMessage{static_cast<MessageRef*>(m._private), RD_KAFKA_PARTITION_UA,
+                                    m.payload, m.len, nullptr},
+                         m.err);
+        }
       }
-      if (m.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        produce_failed(OutMessage{static_cast<MessageRef*>(m._private), RD_KAFKA_PARTITION_UA,
-                                  m.payload, m.len, nullptr},
-                       m.err);
+      if (learning) {
+        // Not partitioned now (no metadata yet: it waits in librdkafka's unassigned queue, which
+        // the rest must not overtake), or refused: the rest go the usual way.
+        if (msgs[from].err == RD_KAFKA_RESP_ERR_NO_ERROR &&
+            chosen_.msg_opaque == msgs[from]._private) {
+          partition = chosen_.partition;
+        } else {
+          learn = false;
+        }
       }
+      from += n;
     }
     return count;
   };
@@ -79,7 +98,8 @@ void KafkaSink::write_records(DeliveryRecord* r) {
   thread_local std::vector<rd_kafka_message_t> msgs;
   build_records(*r, format_, msgs, encoding() ? find_payload(*r->batch, *encoding()) : nullptr);
   tracker_.add_messages(r, static_cast<uint32_t>(msgs.size()));
-  if (route_per_event(r, msgs)) {
+  const bool same_key = route_per_event(r, msgs);
+  if (same_key) {
     for (auto& m : msgs) {
       m.key = r->key.empty() ? nullptr : r->key.data();
       m.key_len = r->key.size();
@@ -105,7 +125,7 @@ void KafkaSink::write_records(DeliveryRecord* r) {
     while (end < msgs.size() && topic_of(*static_cast<MessageRef*>(msgs[end]._private)) == rkt) {
       ++end;
     }
-    produce_run(rkt, msgs.data() + begin, end - begin);
+    produce_run(rkt, msgs.data() + begin, end - begin, same_key);
     begin = end;
   }
 }

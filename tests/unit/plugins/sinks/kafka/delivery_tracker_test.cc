@@ -40,6 +40,29 @@ TEST_CASE(
   CHECK(answers.count(SinkOutcome::kDelivered) == 1);
 }
 
+TEST_CASE(
+    "kafka delivery tracker: a run of delivered messages settles at once and completes the "
+    "record only when it holds the last of them") {
+  FakeQueue queue;
+  Listener listener(queue);
+  Answers answers;
+  DeliveryTracker tracker(listener);
+  Batch batch;
+  DeliveryRecord* r = tracker.open(batch, SinkAck(&answers, &batch));
+  r->refs = {MessageRef{r, 0}, MessageRef{r, 1}, MessageRef{r, 2}, MessageRef{r, 3}};
+  tracker.add_messages(r, 4);
+  tracker.seal(r);
+  tracker.settle_delivered(r, 0);  // an empty run settles nothing
+  tracker.settle_delivered(r, 2);
+  tracker.on_report({&r->refs[2], RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, 0, nullptr, 0, nullptr});
+  CHECK(listener.completed.load() == 0);
+  CHECK(tracker.open_records() == 1);
+  tracker.settle_delivered(r, 1);
+  CHECK(listener.completed.load() == 1);
+  CHECK(tracker.open_records() == 0);
+  CHECK(answers.not_answered_once({&batch}) == 0);
+}
+
 TEST_CASE("kafka delivery tracker: a permanent failure is recorded as dead with its event") {
   FakeQueue queue;
   Listener listener(queue);

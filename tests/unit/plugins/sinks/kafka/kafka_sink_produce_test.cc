@@ -78,3 +78,95 @@ TEST_CASE("kafka sink: a lane blocked on a full queue gives up at a fatal produc
   CHECK(done.count(SinkOutcome::kRetry) == 1);
   mc.set_down(false);
 }
+
+namespace {
+
+// Every message of `topic`, partition by partition.
+std::vector<std::vector<Consumed>> consume_partitions(const MockCluster& mc,
+                                                      const std::string& topic, int partitions,
+                                                      size_t want) {
+  std::vector<std::vector<Consumed>> out;
+  for (int32_t p = 0; p < partitions; ++p) {
+    out.push_back(consume_messages(mc.bootstraps(), topic, want, p, 1500ms));
+  }
+  return out;
+}
+
+// The partition holding `lines` in order and nothing else of them, or -1.
+int partition_holding(const std::vector<std::vector<Consumed>>& parts,
+                      const std::vector<std::string>& lines) {
+  int found = -1;
+  for (size_t p = 0; p < parts.size(); ++p) {
+    std::vector<std::string> mine;
+    for (const Consumed& c : parts[p]) {
+      if (std::find(lines.begin(), lines.end(), c.payload) != lines.end())
+        mine.push_back(c.payload);
+    }
+    if (mine.empty()) continue;
+    if (found != -1 || mine != lines) return -1;
+    found = static_cast<int>(p);
+  }
+  return found;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "kafka sink: record mode sends a batch's lines to the one partition of its file, in order, "
+    "from the first batch of a fresh producer on") {
+  MockCluster mc;
+  mc.create_topic("t-run-part", 4);
+  SinkEnv env;
+  KafkaOptions o = options(mc.bootstraps(), "t-run-part");
+  o.format = EventFormat::kRaw;
+  auto sink = make_sink(o, env);
+  Completions done;
+  // The first batch is written before the producer has the topic's metadata.
+  TestBatch a("/logs/a.log", numbered("a", 200));
+  TestBatch b("/logs/b.log", numbered("b", 200));
+  TestBatch c("/logs/c.log", numbered("c", 200));
+  sink->write(a.batch, SinkAck(&done, &a.batch));
+  REQUIRE(done.wait(1));
+  sink->write(b.batch, SinkAck(&done, &b.batch));
+  sink->write(c.batch, SinkAck(&done, &c.batch));
+  REQUIRE(done.wait(3));
+  CHECK(done.ok_count() == 3);
+  const auto parts = consume_partitions(mc, "t-run-part", 4, 600);
+  size_t total = 0;
+  for (const auto& p : parts) total += p.size();
+  CHECK(total == 600);
+  CHECK(partition_holding(parts, a.lines) >= 0);
+  CHECK(partition_holding(parts, b.lines) >= 0);
+  CHECK(partition_holding(parts, c.lines) >= 0);
+}
+
+TEST_CASE(
+    "kafka sink: with a key, a batch held by a full queue midway still goes whole to its key's "
+    "partition, in order, with its key") {
+  MockCluster mc;
+  mc.create_topic("t-run-key", 4);
+  SinkEnv env;
+  KafkaOptions o = options(mc.bootstraps(), "t-run-key");
+  o.format = EventFormat::kRaw;
+  o.key = "{file_name}";
+  o.queue_events = 10;
+  auto sink = make_sink(o, env);
+  Completions done;
+  TestBatch warm("/logs/k.log", numbered("w", 1));
+  sink->write(warm.batch, SinkAck(&done, &warm.batch));
+  REQUIRE(done.wait(1));
+  mc.set_down(true);
+  TestBatch a("/logs/k.log", numbered("k", 100));  // 100 messages for a queue of 10
+  std::thread writer([&] { sink->write(a.batch, SinkAck(&done, &a.batch)); });
+  wait_blocked_on_full_queue(env);
+  mc.set_down(false);
+  writer.join();
+  REQUIRE(done.wait(2));
+  CHECK(done.ok_count() == 2);
+  const auto parts = consume_partitions(mc, "t-run-key", 4, 101);
+  std::vector<std::string> all = warm.lines;
+  all.insert(all.end(), a.lines.begin(), a.lines.end());
+  const int p = partition_holding(parts, all);
+  REQUIRE(p >= 0);
+  for (const Consumed& m : parts[static_cast<size_t>(p)]) CHECK(m.key == "k.log");
+}
