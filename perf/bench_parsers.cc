@@ -60,8 +60,8 @@ std::string logfmt_line(int i) {
 // reports a false -Wrestrict on "literal" + std::string&&.
 std::string nginx_line(int i) {
   const char* const agents[] = {
-      "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 "
-      "Safari/537.36",
+      ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 "
+       "Safari/537.36"),
       "curl/8.4.0", "Go-http-client/1.1"};
   std::string l = "10.";
   l += std::to_string(i % 256);

@@ -146,7 +146,8 @@ bool InotifyWatcher::drain(const OnChange& on_change) {
           // Removed, or renamed away (its watch would follow it): a later scan watches what
           // holds the name then. Other names of the directory lose their watch with it.
           if ((ev.mask & IN_MOVE_SELF) != 0) ::inotify_rm_watch(inotify_fd_, ev.wd);
-          std::erase_if(dirs_, [&](const auto& d) { return d.second.wd == ev.wd; });
+          const int wd = ev.wd;  // (clang: a struct with a flexible array is not captured)
+          std::erase_if(dirs_, [wd](const auto& d) { return d.second.wd == wd; });
           wds_.erase(it);
           rescan = true;
           continue;
