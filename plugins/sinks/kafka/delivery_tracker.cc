@@ -57,7 +57,17 @@ void DeliveryTracker::settle(MessageRef* ref, rd_kafka_resp_err_t dead_err, bool
   if (give_up) r->failed.store(true, std::memory_order_relaxed);
   if (dead_err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     std::lock_guard lock(r->mu);
-    r->dead.push_back({ref->event, dead_err, topic_of(*ref)});
+    r->dead.push_back({ref->event, dead_err, topic_of(*ref), {}, {}});
+  }
+  release(r);
+}
+
+void DeliveryTracker::settle_refused(MessageRef* ref, std::string topic, std::string why) {
+  DeliveryRecord* r = ref->record;
+  {
+    std::lock_guard lock(r->mu);
+    r->dead.push_back(
+        {ref->event, RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION, nullptr, std::move(topic), std::move(why)});
   }
   release(r);
 }

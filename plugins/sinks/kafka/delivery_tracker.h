@@ -57,7 +57,11 @@ struct MessageRef {
 struct DeadMessage {
   uint32_t event;
   rd_kafka_resp_err_t err;
-  rd_kafka_topic_t* rkt;  // the topic it was meant for (may be null)
+  rd_kafka_topic_t* rkt;  // the topic it was meant for (null when the sink refused the topic)
+  // A topic the sink itself refused (max_topics, a name librdkafka rejects): its name and why,
+  // so the dead letter says where the event belonged. Empty otherwise.
+  std::string refused_topic;
+  std::string refused_why;
 };
 
 struct DeliveryRecord {
@@ -135,6 +139,9 @@ class DeliveryTracker {
   }
   // One message finished: delivered or dead (`dead_err` != NO_ERROR), or given up (`give_up`).
   void settle(MessageRef* ref, rd_kafka_resp_err_t dead_err, bool give_up);
+  // Settles a message whose topic `topic` the sink refused before producing it (`why`): dead,
+  // with error RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION.
+  void settle_refused(MessageRef* ref, std::string topic, std::string why);
   // `n` messages of `r` were delivered (one decrement for a run of reports of one record).
   void settle_delivered(DeliveryRecord* r, uint32_t n) { release(r, n); }
   // The lane has produced every message of `r` (drops the guard).

@@ -98,10 +98,11 @@ class KafkaSink final : public Sink, private DeliveryListener {
 
   // Routing (kafka_sink_route.cc, lane threads): templates rendered into topics, keys, headers.
   TemplateVars vars(const Batch& batch, size_t event) const;
-  // Null (and `why`, when given) when the topic is refused (invalid name, max_topics); the first
-  // refusal for each cause is logged with `consequence` (once per cause, not per name).
+  // Null (and `why`, when given) when the topic is refused (invalid name, more than `limit`
+  // topics); the first refusal for each cause is logged with `consequence` (once per cause, not
+  // per name).
   rd_kafka_topic_t* topic_named(const std::string& name, std::string_view consequence,
-                                std::string* why = nullptr);
+                                std::string* why, size_t limit);
   rd_kafka_topic_t* topic_for(const Batch& batch, std::string* why = nullptr);
   // Renders per-event topics and keys (templates over fields) into the messages' refs; messages
   // whose topic is refused settle as dead and are removed. False when it set the keys itself.

@@ -224,9 +224,15 @@ void KafkaSink::on_complete(std::unique_ptr<DeliveryRecord> record) {
 
 bool KafkaSink::dead_letter(const DeliveryRecord& record, std::string& why) {
   if (!dead_letter_enabled_) {
-    const rd_kafka_resp_err_t err = record.dead.front().err;
-    why = fmt::format("Kafka refused {} message(s) for good ({}: {}) and dead_letter is false",
-                      record.dead.size(), rd_kafka_err2name(err), rd_kafka_err2str(err));
+    const DeadMessage& first = record.dead.front();
+    if (!first.refused_why.empty()) {
+      why = fmt::format("{} message(s) not produced ({}) and dead_letter is false",
+                        record.dead.size(), first.refused_why);
+      return false;
+    }
+    why =
+        fmt::format("Kafka refused {} message(s) for good ({}: {}) and dead_letter is false",
+                    record.dead.size(), rd_kafka_err2name(first.err), rd_kafka_err2str(first.err));
     return false;
   }
   const Batch& batch = *record.batch;
@@ -235,11 +241,13 @@ bool KafkaSink::dead_letter(const DeliveryRecord& record, std::string& why) {
   size_t events = 0;
   auto add = [&](const Event& e, const DeadMessage& d) {
     const rd_kafka_resp_err_t err = d.err;
-    const std::string_view topic = d.rkt != nullptr ? rd_kafka_topic_name(d.rkt) : "";
+    const std::string_view topic =
+        d.rkt != nullptr ? std::string_view(rd_kafka_topic_name(d.rkt)) : d.refused_topic;
     lines += prefix;
     lines += rd_kafka_err2name(err);
     lines += "\",\"error\":";
-    append_json_string(lines, rd_kafka_err2str(err));
+    append_json_string(lines, d.refused_why.empty() ? std::string_view(rd_kafka_err2str(err))
+                                                    : std::string_view(d.refused_why));
     lines += ",\"topic\":";
     append_json_string(lines, topic);
     lines += ",\"file\":";

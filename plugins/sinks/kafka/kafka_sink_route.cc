@@ -14,9 +14,9 @@ TemplateVars KafkaSink::vars(const Batch& batch, size_t event) const {
 }
 
 rd_kafka_topic_t* KafkaSink::topic_named(const std::string& name, std::string_view consequence,
-                                         std::string* why) {
+                                         std::string* why, size_t limit) {
   std::string error;
-  rd_kafka_topic_t* rkt = producer_->topic(name, max_topics_, &error);
+  rd_kafka_topic_t* rkt = producer_->topic(name, limit, &error);
   if (rkt == nullptr) {
     if (why != nullptr) *why = error;
     // Logged once per cause ("topic 'NAME': CAUSE"), not per name: names rendered from event
@@ -38,7 +38,7 @@ rd_kafka_topic_t* KafkaSink::topic_for(const Batch& batch, std::string* why) {
   name.clear();
   topic_.render(vars(batch, 0), name);
   if (!topic_.is_literal()) sanitize_topic_name(name);
-  return topic_named(name, "its batches are rejected", why);
+  return topic_named(name, "its batches are rejected", why, max_topics_);
 }
 
 bool KafkaSink::route_per_event(DeliveryRecord* r, std::vector<rd_kafka_message_t>& msgs) {
@@ -48,8 +48,24 @@ bool KafkaSink::route_per_event(DeliveryRecord* r, std::vector<rd_kafka_message_
   r->per_event_keys = keys;
   thread_local std::string name;
   thread_local std::string last_name;
+  thread_local std::string last_why;
+  thread_local std::string fallback;
   rd_kafka_topic_t* last = nullptr;
   last_name.clear();
+  if (topics) {
+    // The name an event without the fields renders (every {field.*} at its default): it does
+    // not come from log content, so max_topics does not apply to it -- events that fall back to
+    // it are delivered however many other names were refused.
+    fallback.clear();
+    const Batch& b = *r->batch;
+    topic_.render(TemplateVars{b.source ? std::string_view(b.source->path) : std::string_view(),
+                               pipeline_, host_, nullptr, 0},
+                  fallback);
+    sanitize_topic_name(fallback);
+  }
+  const std::string_view consequence = dead_letter_enabled_
+                                           ? "its events go to the dead-letter file"
+                                           : "their batches are rejected (dead_letter: false)";
   for (const rd_kafka_message_t& m : msgs) {
     auto* ref = static_cast<MessageRef*>(m._private);
     const TemplateVars v = vars(*r->batch, ref->event);  // kWholeBatch: no fields, defaults
@@ -57,10 +73,9 @@ bool KafkaSink::route_per_event(DeliveryRecord* r, std::vector<rd_kafka_message_
       name.clear();
       topic_.render(v, name);
       sanitize_topic_name(name);
-      if (last == nullptr || name != last_name) {
-        last = topic_named(name, dead_letter_enabled_
-                                     ? "its events go to the dead-letter file"
-                                     : "their batches are rejected (dead_letter: false)");
+      if (last_name.empty() || name != last_name) {
+        last_why.clear();
+        last = topic_named(name, consequence, &last_why, name == fallback ? SIZE_MAX : max_topics_);
         last_name = name;
       }
       ref->rkt = last;
@@ -71,21 +86,23 @@ bool KafkaSink::route_per_event(DeliveryRecord* r, std::vector<rd_kafka_message_
       ref->key_off = static_cast<uint32_t>(off);
       ref->key_len = static_cast<uint32_t>(r->keys.size() - off);
     }
+    // A message whose topic was refused (too many topics, a name librdkafka rejects) settles
+    // as dead now, with the name it was meant for: it is dead-lettered, or its batch is
+    // rejected with `dead_letter: false`. (The record's producing guard keeps it open.)
+    if (topics && last == nullptr) {
+      metrics_.note_error(RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION);
+      tracker_.settle_refused(ref, name, "refused by logagent: " + last_why);
+    }
   }
-  // Keys are complete (r->keys no longer moves): point the messages at them. A message whose
-  // topic was refused (too many topics, a name librdkafka rejects) settles as dead: it is
-  // dead-lettered, or its batch is rejected with `dead_letter: false`.
+  // Keys are complete (r->keys no longer moves): point the messages at them, and leave out
+  // those settled above.
   size_t kept = 0;
   for (rd_kafka_message_t& m : msgs) {
     auto* ref = static_cast<MessageRef*>(m._private);
+    if (topic_of(*ref) == nullptr) continue;
     const std::string_view key = key_of(*ref);
     m.key = key.empty() ? nullptr : const_cast<char*>(key.data());
     m.key_len = key.size();
-    if (topic_of(*ref) == nullptr) {
-      metrics_.note_error(RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION);
-      tracker_.settle(ref, RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION, false);
-      continue;
-    }
     msgs[kept++] = m;
   }
   msgs.resize(kept);

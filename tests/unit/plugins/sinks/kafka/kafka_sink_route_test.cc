@@ -64,3 +64,56 @@ TEST_CASE("kafka sink: topics refused beyond max_topics are logged once, not onc
   CHECK(env.metric("logagent_sink_events_dead_lettered_total") == 199);
   CHECK(log.count("more than max_topics") == 1);
 }
+
+TEST_CASE("kafka sink: a dead letter for a refused topic names that topic and the local cause") {
+  MockCluster mc;
+  mc.create_topic("t-a");
+  SinkEnv env;
+  KafkaOptions o = options(mc.bootstraps(), "t-{field.app:-a}");
+  o.format = EventFormat::kRaw;
+  o.max_topics = 1;
+  auto sink = make_sink(o, env);
+  Completions done;
+  TestBatch a("/logs/a.log", {"to-a", "to-billing"});
+  append_event_field(a.batch, 0, Field{"app", "a"});
+  append_event_field(a.batch, 1, Field{"app", "billing"});
+  sink->write(a.batch, SinkAck(&done, &a.batch));
+  REQUIRE(done.wait(1));
+  CHECK(done.ok_count() == 1);
+  sink.reset();
+  const std::string dlq = read_file(env.data_dir / "p.kafka.deadletter.ndjson");
+  // Replayable: the topic the event was meant for, and why it was not produced (the refusal is
+  // the agent's, not the broker's "Invalid topic").
+  CHECK(dlq.find(R"("topic":"t-billing")") != std::string::npos);
+  CHECK(dlq.find(R"("error":"refused by logagent: topic 't-billing': more than max_topics (1))") !=
+        std::string::npos);
+  CHECK(dlq.find("Broker:") == std::string::npos);
+  CHECK(dlq.find(R"("message":"to-billing")") != std::string::npos);
+  CHECK(dlq.find(R"("message":"to-a")") == std::string::npos);
+}
+
+TEST_CASE("kafka sink: events that fall back to the template's default topic pass max_topics") {
+  MockCluster mc;
+  mc.create_topic("t-default");
+  mc.create_topic("t-b");
+  SinkEnv env;
+  KafkaOptions o = options(mc.bootstraps(), "t-{field.app:-default}");
+  o.format = EventFormat::kRaw;
+  o.max_topics = 1;
+  auto sink = make_sink(o, env);
+  Completions done;
+  // t-b spends the budget; the events without the field (and one naming the default itself)
+  // still reach t-default; only t-c, a name from content beyond the budget, is refused.
+  TestBatch a("/logs/a.log", {"to-b", "no-app", "to-c", "named-default", "no-app-2"});
+  append_event_field(a.batch, 0, Field{"app", "b"});
+  append_event_field(a.batch, 2, Field{"app", "c"});
+  append_event_field(a.batch, 3, Field{"app", "default"});
+  sink->write(a.batch, SinkAck(&done, &a.batch));
+  REQUIRE(done.wait(1));
+  CHECK(done.ok_count() == 1);
+  CHECK(consume(mc.bootstraps(), "t-b", 1) == std::vector<std::string>{"to-b"});
+  CHECK(consume(mc.bootstraps(), "t-default", 3) ==
+        std::vector<std::string>{"no-app", "named-default", "no-app-2"});
+  sink.reset();
+  CHECK(env.metric("logagent_sink_events_dead_lettered_total") == 1);
+}

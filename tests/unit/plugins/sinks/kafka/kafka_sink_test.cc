@@ -24,13 +24,6 @@ std::vector<std::string> numbered(const std::string& tag, int n, size_t pad = 20
   return out;
 }
 
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream f(p);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 }  // namespace
 
 TEST_CASE("kafka sink: a batch is acknowledged once every message is delivered, in order") {

@@ -12,9 +12,11 @@
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -26,6 +28,14 @@
 namespace logagent::plugins::kafka::testing {
 
 inline constexpr int16_t kProduceApiKey = 0;
+
+// The whole content of the file at `p` ("" when it cannot be read).
+inline std::string read_file(const std::filesystem::path& p) {
+  std::ifstream f(p);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
 
 // A mock Kafka cluster with `brokers` brokers, owned by a private producer handle.
 class MockCluster {
