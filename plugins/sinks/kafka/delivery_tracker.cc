@@ -1,5 +1,7 @@
 #include "plugins/sinks/kafka/delivery_tracker.h"
 
+#include "agent/core/clock.h"
+
 namespace logagent::plugins::kafka {
 
 Outcome classify(rd_kafka_resp_err_t err) {
@@ -17,12 +19,13 @@ Outcome classify(rd_kafka_resp_err_t err) {
     case RD_KAFKA_RESP_ERR_UNSUPPORTED_FOR_MESSAGE_FORMAT:
     case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
     case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
-    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
-    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
-    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
     case RD_KAFKA_RESP_ERR__INVALID_ARG:
     case RD_KAFKA_RESP_ERR__BAD_MSG:
       return Outcome::kPermanent;
+    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+      return Outcome::kRetryForAWhile;
     default:
       // Timeouts, transport and leader errors, purges, fatal idempotence errors: all retried.
       return Outcome::kRetry;
@@ -30,6 +33,14 @@ Outcome classify(rd_kafka_resp_err_t err) {
 }
 
 DeliveryTracker::~DeliveryTracker() { fail_all(); }
+
+Outcome DeliveryTracker::judge(MessageRef& ref, rd_kafka_resp_err_t err, int64_t now_ns) const {
+  const Outcome outcome = classify(err);
+  if (outcome != Outcome::kRetryForAWhile) return outcome;
+  if (ref.unknown_since_ns == 0) ref.unknown_since_ns = now_ns;
+  return now_ns - ref.unknown_since_ns >= unknown_topic_timeout_ns_ ? Outcome::kPermanent
+                                                                    : Outcome::kRetry;
+}
 
 DeliveryRecord* DeliveryTracker::open(const Batch& batch, SinkAck ack) {
   auto rec = std::make_unique<DeliveryRecord>(batch, std::move(ack));
@@ -76,7 +87,8 @@ void DeliveryTracker::on_delivery(const rd_kafka_message_t& m) {
   DeliveryReport report{
       static_cast<MessageRef*>(m._private), m.err, m.partition, m.payload, m.len, nullptr};
   rd_kafka_headers_t* hdrs = nullptr;
-  if (classify(m.err) == Outcome::kRetry &&
+  const Outcome outcome = classify(m.err);
+  if ((outcome == Outcome::kRetry || outcome == Outcome::kRetryForAWhile) &&
       rd_kafka_message_headers(&m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
     report.headers = hdrs;
   }
@@ -86,7 +98,8 @@ void DeliveryTracker::on_delivery(const rd_kafka_message_t& m) {
 void DeliveryTracker::on_report(const DeliveryReport& report) {
   MessageRef* ref = report.ref;
   if (ref == nullptr) return;
-  const Outcome outcome = classify(report.err);
+  const int64_t now = mono_now_ns();
+  const Outcome outcome = judge(*ref, report.err, now);
   if (outcome == Outcome::kDelivered) {
     settle(ref, RD_KAFKA_RESP_ERR_NO_ERROR, false);
     return;
@@ -98,18 +111,24 @@ void DeliveryTracker::on_report(const DeliveryReport& report) {
   }
   rd_kafka_headers_t* headers =
       report.headers != nullptr ? rd_kafka_headers_copy(report.headers) : nullptr;
+  if (classify(report.err) == Outcome::kRetryForAWhile) {
+    // The topic may come back with another partition count: partitioned again, after a pause.
+    retry_later(ref, RD_KAFKA_PARTITION_UA, report.payload, report.len, headers,
+                now + kUnknownTopicBackoffNs);
+    return;
+  }
   retry_later(ref, report.partition, report.payload, report.len, headers);
 }
 
 void DeliveryTracker::retry_later(MessageRef* ref, int32_t partition, void* payload, size_t len,
-                                  rd_kafka_headers_t* headers) {
+                                  rd_kafka_headers_t* headers, int64_t not_before_ns) {
   if (aborting()) {
     if (headers != nullptr) rd_kafka_headers_destroy(headers);
     settle(ref, RD_KAFKA_RESP_ERR_NO_ERROR, true);
     return;
   }
   std::lock_guard lock(mu_);
-  retries_.push_back({ref, partition, payload, len, headers});
+  retries_.push_back({ref, partition, payload, len, headers, not_before_ns});
   retries_pending_.store(retries_.size(), std::memory_order_release);
 }
 

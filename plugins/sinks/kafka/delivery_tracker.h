@@ -27,6 +27,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -52,6 +53,9 @@ struct MessageRef {
   uint32_t key_off = 0;
   uint32_t key_len = 0;
   rd_kafka_topic_t* rkt = nullptr;
+  // When the message first failed because its topic or partition was unknown (monotonic ns;
+  // 0: never). Touched only by the thread that holds the message (producer or poll thread).
+  int64_t unknown_since_ns = 0;
 };
 
 struct DeadMessage {
@@ -102,6 +106,7 @@ struct OutMessage {
   void* payload;
   size_t len;
   rd_kafka_headers_t* headers;  // owned, may be null
+  int64_t not_before_ns = 0;    // not produced again before this (monotonic ns)
 };
 
 // What a delivery report says about one message.
@@ -124,13 +129,22 @@ class DeliveryListener {
   virtual void on_complete(std::unique_ptr<DeliveryRecord> record) = 0;
 };
 
-enum class Outcome { kDelivered, kRetry, kPermanent };
+// kRetryForAWhile: the topic or partition is unknown to the cluster -- permanent if it stays
+// so (a topic that does not exist), passing if it was deleted and created again, or is being
+// created: retried until the message has failed this way for unknown_topic_timeout.
+enum class Outcome { kDelivered, kRetry, kRetryForAWhile, kPermanent };
 // What a delivery report's error means for the message.
 Outcome classify(rd_kafka_resp_err_t err);
 
 class DeliveryTracker {
  public:
-  explicit DeliveryTracker(DeliveryListener& listener) : listener_(listener) {}
+  // Between two tries of a message whose topic or partition is unknown.
+  static constexpr int64_t kUnknownTopicBackoffNs = 250'000'000;
+
+  explicit DeliveryTracker(
+      DeliveryListener& listener,
+      std::chrono::nanoseconds unknown_topic_timeout = std::chrono::seconds(60))
+      : listener_(listener), unknown_topic_timeout_ns_(unknown_topic_timeout.count()) {}
   ~DeliveryTracker();
 
   DeliveryRecord* open(const Batch& batch, SinkAck ack);
@@ -147,13 +161,18 @@ class DeliveryTracker {
   // The lane has produced every message of `r` (drops the guard).
   void seal(DeliveryRecord* r) { release(r); }
 
+  // What `err` means for `ref` now (`now_ns` monotonic): classify(), with kRetryForAWhile
+  // resolved into kRetry or, once the message has failed that way for unknown_topic_timeout,
+  // kPermanent.
+  Outcome judge(MessageRef& ref, rd_kafka_resp_err_t err, int64_t now_ns) const;
   // A delivery report (dr_msg_cb).
   void on_delivery(const rd_kafka_message_t& m);
   // The same report taken apart (the seam for tests, whose messages are not librdkafka's).
   void on_report(const DeliveryReport& report);
-  // A retriable failure of `ref` (also used for produce errors seen by the caller).
+  // A retriable failure of `ref` (also used for produce errors seen by the caller), produced
+  // again at `not_before_ns` at the earliest.
   void retry_later(MessageRef* ref, int32_t partition, void* payload, size_t len,
-                   rd_kafka_headers_t* headers);
+                   rd_kafka_headers_t* headers, int64_t not_before_ns = 0);
   std::deque<OutMessage> take_retries();
   // Puts back retries that could not be produced yet (queue full), ahead of newer ones.
   void put_back(std::deque<OutMessage> retries);
@@ -173,6 +192,7 @@ class DeliveryTracker {
   void release(DeliveryRecord* r, uint32_t n = 1);
 
   DeliveryListener& listener_;
+  const int64_t unknown_topic_timeout_ns_;
   std::atomic<bool> aborting_{false};
   std::atomic<size_t> retries_pending_{0};
   mutable std::mutex mu_;

@@ -157,8 +157,14 @@ Schema<KafkaOptions> make_schema() {
           "agent reloaded or restarted.");
   s.field("max_topics", &O::max_topics,
           "Most distinct topics a topic template over event fields may produce; events for "
-          "further topics are dead-lettered (reason TOPIC_EXCEPTION), so hostile log content "
-          "cannot grow the agent's memory.");
+          "further topics are dead-lettered (reason TOPIC_EXCEPTION, with the topic they were "
+          "meant for), so hostile log content cannot grow the agent's memory. The name the "
+          "template gives an event without those fields (every default) is always allowed.");
+  s.field("unknown_topic_timeout", &O::unknown_topic_timeout,
+          "How long a message whose topic or partition the cluster does not know is retried "
+          "(every 250ms, holding the pipeline behind it) before it is dead-lettered: a topic "
+          "deleted and created again, or being auto-created, loses nothing. 0s: dead-letter at "
+          "once.");
   s.rule(check_sizes).rule(check_modes).rule(check_templates).rule(check_librdkafka);
   return s;
 }

@@ -63,6 +63,7 @@ struct KafkaOptions {
   KafkaProperties properties;
   bool dead_letter = true;
   uint32_t max_topics = 1000;
+  Duration unknown_topic_timeout{std::chrono::seconds(60)};
 
   static const Schema<KafkaOptions>& schema();
 };

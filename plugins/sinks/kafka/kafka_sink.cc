@@ -40,7 +40,8 @@ KafkaSink::KafkaSink(const Options& o, const PluginContext& ctx)
       abort_(ctx.abort),
       metrics_(ctx.metrics),
       dlq_(dead_letter_path(ctx)),
-      tracker_(*this) {}
+      unknown_topic_timeout_(o.unknown_topic_timeout.value),
+      tracker_(*this, unknown_topic_timeout_) {}
 
 Result<std::unique_ptr<Sink>> KafkaSink::create(const Options& o, const PluginContext& ctx) {
   std::unique_ptr<KafkaSink> sink(new KafkaSink(o, ctx));

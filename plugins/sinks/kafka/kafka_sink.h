@@ -17,7 +17,9 @@
 // new producer replaces the old one (counted in logagent_kafka_producer_recreated_total); what
 // the old one had delivered of those batches is sent again (at least once). Permanent failures go
 // to the dead-letter file and are acknowledged (see dead_letter_file.h), or reject their batch
-// with `dead_letter: false`. A topic that cannot be made (an invalid name, more than max_topics)
+// with `dead_letter: false`. A topic or partition the cluster does not know becomes permanent only
+// after unknown_topic_timeout of retries (DeliveryTracker::judge), so a topic deleted and created
+// again loses nothing. A topic that cannot be made (an invalid name, more than max_topics)
 // rejects the batch, or, for a topic rendered per event, counts as a permanent failure of the
 // event's message.
 //
@@ -184,6 +186,7 @@ class KafkaSink final : public Sink, private DeliveryListener {
   std::stop_token abort_;
   KafkaMetrics metrics_;
   DeadLetterFile dlq_;
+  const std::chrono::milliseconds unknown_topic_timeout_;
   DeliveryTracker tracker_;
   std::unique_ptr<RdKafkaProducer> producer_;  // replaced by the poll thread after a fatal error
   std::vector<Setting> settings_;              // what producers are made from

@@ -192,9 +192,21 @@ int32_t KafkaSink::partition_cb(const rd_kafka_topic_t* rkt, const void* key, si
 }
 
 void KafkaSink::on_error(rd_kafka_resp_err_t err, bool permanent, const MessageRef& ref) {
-  if (!permanent) return;  // retried; client-level causes are logged by handle_error
   rd_kafka_topic_t* rkt = topic_of(ref);
   const char* topic = rkt != nullptr ? rd_kafka_topic_name(rkt) : "?";
+  if (!permanent) {
+    // Retried; client-level causes are logged by handle_error. An unknown topic is logged once
+    // per topic (max_topics bounds them) until the sink is connected again.
+    if (classify(err) != Outcome::kRetryForAWhile) return;
+    std::lock_guard lock(log_mu_);
+    if (!logged_.insert(fmt::format("unknown:{}", topic)).second) return;
+    spdlog::warn(
+        "{}: Kafka does not know topic {} or its partition ({}): its messages are retried for "
+        "up to {} (unknown_topic_timeout), then {}",
+        name_, topic, rd_kafka_err2name(err), format_value(Duration{unknown_topic_timeout_}),
+        dead_letter_enabled_ ? "dead-lettered" : "the pipeline stops (dead_letter: false)");
+    return;
+  }
   std::lock_guard lock(log_mu_);
   if (!logged_.insert(fmt::format("permanent:{}:{}", topic, static_cast<int>(err))).second) {
     return;

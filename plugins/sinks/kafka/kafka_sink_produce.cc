@@ -4,6 +4,7 @@
 // place that decides what a full queue, a refusal and the sink giving up (abort) mean.
 #include <spdlog/spdlog.h>
 
+#include "agent/core/clock.h"
 #include "plugins/sinks/kafka/kafka_sink.h"
 #include "plugins/sinks/kafka/message_builder.h"
 
@@ -160,11 +161,18 @@ void KafkaSink::write_batch(DeliveryRecord* r) {
 
 void KafkaSink::produce_failed(const OutMessage& m, rd_kafka_resp_err_t err) {
   metrics_.note_error(err);
-  const bool permanent = classify(err) == Outcome::kPermanent;
+  const int64_t now = mono_now_ns();
+  const bool permanent = tracker_.judge(*m.ref, err, now) == Outcome::kPermanent;
   on_error(err, permanent, *m.ref);
   if (permanent) {
     if (m.headers != nullptr) rd_kafka_headers_destroy(m.headers);
     tracker_.settle(m.ref, err, false);
+    return;
+  }
+  if (classify(err) == Outcome::kRetryForAWhile) {
+    // Refused at once (librdkafka knows the topic does not exist now): not before a pause.
+    tracker_.retry_later(m.ref, RD_KAFKA_PARTITION_UA, m.payload, m.len, m.headers,
+                         now + DeliveryTracker::kUnknownTopicBackoffNs);
     return;
   }
   tracker_.retry_later(m.ref, m.partition, m.payload, m.len, m.headers);
@@ -176,7 +184,9 @@ void KafkaSink::produce_retries() {
   uint64_t produced = 0;
   // A full queue keeps the rest, in order, for the next round; a refusal is dead-lettered
   // (permanent) or queued again (retriable) by produce_failed.
+  const int64_t now = mono_now_ns();
   while (!retries.empty()) {
+    if (retries.front().not_before_ns > now) break;  // in order: the rest wait behind it
     const Sent sent = produce_one(retries.front(), Wait::kNo);
     if (sent == Sent::kQueueFull) break;
     retries.pop_front();

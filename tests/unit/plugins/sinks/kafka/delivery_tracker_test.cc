@@ -238,3 +238,28 @@ TEST_CASE(
   CHECK(h.listener().premature.load() == 0);
   CHECK(h.order_violations() == 0);
 }
+
+TEST_CASE(
+    "kafka delivery tracker: an unknown topic is retried until unknown_topic_timeout, then "
+    "permanent; other errors keep their outcome") {
+  FakeQueue queue;
+  Listener listener(queue);
+  DeliveryTracker tracker(listener, std::chrono::seconds(2));
+  MessageRef ref{nullptr, 0};
+  constexpr int64_t s = 1'000'000'000;
+  CHECK(tracker.judge(ref, RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC, 10 * s) == Outcome::kRetry);
+  CHECK(ref.unknown_since_ns == 10 * s);
+  // The time counts from the first such failure, whichever of the three errors it was.
+  CHECK(tracker.judge(ref, RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION, 11 * s) == Outcome::kRetry);
+  CHECK(tracker.judge(ref, RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, 12 * s - 1) == Outcome::kRetry);
+  CHECK(tracker.judge(ref, RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC, 12 * s) == Outcome::kPermanent);
+  MessageRef other{nullptr, 1};
+  CHECK(tracker.judge(other, RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, 10 * s) == Outcome::kPermanent);
+  CHECK(tracker.judge(other, RD_KAFKA_RESP_ERR__MSG_TIMED_OUT, 10 * s) == Outcome::kRetry);
+  CHECK(tracker.judge(other, RD_KAFKA_RESP_ERR_NO_ERROR, 10 * s) == Outcome::kDelivered);
+  CHECK(other.unknown_since_ns == 0);
+  // unknown_topic_timeout 0s: dead at once.
+  DeliveryTracker at_once(listener, std::chrono::seconds(0));
+  MessageRef fresh{nullptr, 2};
+  CHECK(at_once.judge(fresh, RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC, 10 * s) == Outcome::kPermanent);
+}

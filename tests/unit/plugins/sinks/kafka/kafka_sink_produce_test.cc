@@ -170,3 +170,70 @@ TEST_CASE(
   REQUIRE(p >= 0);
   for (const Consumed& m : parts[static_cast<size_t>(p)]) CHECK(m.key == "k.log");
 }
+
+namespace {
+
+// Waits until the sink has counted an error saying the topic is unknown (published every
+// ~100 ms), or `done` has an answer.
+void wait_unknown_topic(const SinkEnv& env, Completions& done) {
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (env.metric("logagent_kafka_errors_total", {{"reason", "_UNKNOWN_TOPIC"}}) +
+                 env.metric("logagent_kafka_errors_total", {{"reason", "UNKNOWN_TOPIC_OR_PART"}}) ==
+             0 &&
+         done.count() == 0) {
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(10ms);
+  }
+}
+
+KafkaOptions quick_metadata(const std::string& bootstraps, const std::string& topic) {
+  KafkaOptions o = options(bootstraps, topic);
+  o.format = EventFormat::kRaw;
+  o.properties.values.insert_or_assign("topic.metadata.refresh.interval.ms", "100");
+  o.properties.values.insert_or_assign("topic.metadata.propagation.max.ms", "100");
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("kafka sink: a topic unknown for a moment (deleted, created again) loses nothing") {
+  MockCluster mc;
+  mc.create_topic("t-gone");
+  // The cluster says the topic does not exist (deleted, not yet created again): librdkafka fails
+  // its messages with _UNKNOWN_TOPIC. Then it exists again (auto-created): they must be
+  // delivered, in order, and nothing dead-lettered.
+  rd_kafka_mock_topic_set_error(mc.get(), "t-gone", RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
+  SinkEnv env;
+  auto sink = make_sink(quick_metadata(mc.bootstraps(), "t-gone"), env);
+  Completions done;
+  TestBatch a("/logs/a.log", numbered("g", 100));
+  sink->write(a.batch, SinkAck(&done, &a.batch));
+  wait_unknown_topic(env, done);
+  CHECK(done.count() == 0);  // held, not dead-lettered
+  rd_kafka_mock_topic_set_error(mc.get(), "t-gone", RD_KAFKA_RESP_ERR_NO_ERROR);
+  REQUIRE(done.wait(1, 60s));
+  CHECK(done.ok_count() == 1);
+  CHECK(consume(mc.bootstraps(), "t-gone", 100) == numbered("g", 100));
+  sink.reset();
+  CHECK(env.metric("logagent_sink_events_dead_lettered_total") == 0);
+}
+
+TEST_CASE("kafka sink: a topic that stays unknown past unknown_topic_timeout is dead-lettered") {
+  MockCluster mc;
+  mc.create_topic("t-never");
+  rd_kafka_mock_topic_set_error(mc.get(), "t-never", RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
+  SinkEnv env;
+  KafkaOptions o = quick_metadata(mc.bootstraps(), "t-never");
+  o.unknown_topic_timeout.value = 1s;
+  auto sink = make_sink(o, env);
+  Completions done;
+  TestBatch a("/logs/a.log", numbered("n", 20));
+  sink->write(a.batch, SinkAck(&done, &a.batch));
+  REQUIRE(done.wait(1, 60s));
+  CHECK(done.ok_count() == 1);  // acknowledged: its events are in the dead-letter file
+  sink.reset();
+  CHECK(env.metric("logagent_sink_events_dead_lettered_total") == 20);
+  const std::string dlq = read_file(env.data_dir / "p.kafka.deadletter.ndjson");
+  CHECK(dlq.find(R"("reason":"_UNKNOWN_TOPIC")") != std::string::npos);
+  CHECK(dlq.find(R"("message":"n-0019")") != std::string::npos);
+}
