@@ -24,6 +24,13 @@ d. rejected (issue 12 case 10): a topic whose max.message.bytes is 4 KiB, a line
    goes to the dead-letter file, everything after it is delivered, and a third start sends
    nothing: every line exactly once, in Kafka or in the dead-letter file.
 
+e. recreated (issue 15): lines stream into a topic of 3 partitions; mid-stream the topic is
+   deleted, and the producer's next metadata request creates it again (auto-create, 1
+   partition). Messages meanwhile fail with "unknown topic/partition": none may be dead-lettered
+   (they are retried for unknown_topic_timeout), and the new topic must hold, per file, every
+   line from its first one there to the last one written, in order. (What the deleted topic held
+   went with it: that is the operator's deletion, not a loss.)
+
 Each case prints written/delivered/missing/duplicates; the test fails on any missing line.
 LOGAGENT_KAFKA_FAULT_CASES=ac runs a subset.
 """
@@ -505,12 +512,85 @@ def case_rejected(ctx: e.Context) -> None:
         broker.stop()
 
 
+# --------------------------------------------------------------------------------------------
+# e. the topic deleted mid-stream and created again
+
+
+def case_recreated(ctx: e.Context) -> None:
+    logs = ctx.mkdir("e-logs")
+    broker = KafkaBroker(ctx)
+    broker.env["LOGAGENT_KAFKA_STATE"] = ctx.path("e-kafka-state")
+    mport = e.free_port()
+    data = ctx.path("e-data")
+    topic = "recreated"
+    dlq = os.path.join(data, "app.kafka.deadletter.ndjson")
+    load = Load(logs).prime()
+    agent = None
+    try:
+        broker.start()
+        broker.create_topic(topic, 3)
+        cfg = e.make_config(ctx, paths=[os.path.join(logs, "*.log")], metrics_port=mport,
+                            sinks=[kafka_sink(broker.bootstrap, topic, "raw")], data_dir=data,
+                            file_name="e.yaml", buffer_pool="16MiB")
+        agent = ctx.agent(cfg, label="e-agent").start()
+        load.start()
+        wait_acked(mport, 3000, agent)
+        broker._run("tool", "org.apache.kafka.tools.TopicCommand", "--bootstrap-server",
+                    broker.bootstrap, "--delete", "--topic", topic, timeout=120)
+        at_delete = metric(mport, "logagent_sink_events_total", result="ok") or 0
+        e.log(f"[recreated] topic deleted after {at_delete:.0f} lines acknowledged")
+        # The new topic fills with what follows; keep writing until it has taken plenty.
+        wait_acked(mport, int(at_delete) + 6000, agent, timeout=180)
+        written = load.stop()
+        wait_acked(mport, sum(written.values()), agent, timeout=180)
+        dead = metric(mport, "logagent_sink_events_dead_lettered_total") or 0
+        unknown = sum(metric(mport, "logagent_kafka_errors_total", reason=r) or 0
+                      for r in ("_UNKNOWN_TOPIC", "_UNKNOWN_PARTITION", "UNKNOWN_TOPIC_OR_PART"))
+        agent.stop(timeout=30)
+        out = consume_to_end(broker, topic, "%s\n")
+        messages = out.splitlines()
+        # Per file: the lines the new topic holds must be one run with no gap up to the last
+        # line written (duplicates allowed: at least once).
+        first: dict[str, int] = {}
+        seen: dict[str, set[int]] = collections.defaultdict(set)
+        last: dict[str, int] = {}
+        disorder = []
+        for msg in messages:
+            m = e.ID_RE.match(msg)
+            e.check(m is not None, f"unexpected message {msg[:80]!r}")
+            stream, seq = m.group(1).decode(), int(m.group(3))
+            first.setdefault(stream, seq)
+            if seq < last.get(stream, -1) and seq not in seen[stream]:
+                disorder.append(f"{stream}: {seq} after {last[stream]}")
+            last[stream] = max(seq, last.get(stream, -1))
+            seen[stream].add(seq)
+        missing = {s: [q for q in range(first.get(s, n), n) if q not in seen[s]]
+                   for s, n in written.items()}
+        n_missing = sum(len(v) for v in missing.values())
+        e.log(f"[recreated] written {sum(written.values())}; the new topic holds "
+              f"{len(messages)} messages from seq {first}; missing after those {n_missing}; "
+              f"out of order {len(disorder)}; unknown-topic errors {unknown:.0f}; "
+              f"dead-lettered {dead:.0f}")
+        e.check(dead == 0 and (not os.path.exists(dlq) or os.path.getsize(dlq) == 0),
+                f"{dead:.0f} lines dead-lettered although the topic came back")
+        e.check(set(first) == set(written), f"streams missing from the new topic: {first}")
+        e.check(n_missing == 0, f"lines missing from the new topic: "
+                                f"{ {s: v[:10] for s, v in missing.items() if v} }")
+        e.check(not disorder, f"out of order: {disorder[:10]}")
+    finally:
+        load.stop()
+        if agent is not None:
+            agent.kill_if_running()
+        broker.stop()
+
+
 CASES = {"a": ("unreachable", case_unreachable), "b": ("kill9", case_kill9),
-         "c": ("checkpoint", case_checkpoint), "d": ("rejected", case_rejected)}
+         "c": ("checkpoint", case_checkpoint), "d": ("rejected", case_rejected),
+         "e": ("recreated", case_recreated)}
 
 
 def body(ctx: e.Context) -> None:
-    wanted = os.environ.get("LOGAGENT_KAFKA_FAULT_CASES", "abcd")
+    wanted = os.environ.get("LOGAGENT_KAFKA_FAULT_CASES", "abcde")
     failures = []
     for key in wanted:
         name, fn = CASES[key]
