@@ -229,4 +229,51 @@ bool same_json_text(std::string_view a, std::string_view b) {
   return i == a.size() && j == b.size();
 }
 
+bool is_valid_utf8(std::string_view bytes) {
+  const auto* s = reinterpret_cast<const unsigned char*>(bytes.data());
+  const size_t n = bytes.size();
+  size_t i = 0;
+  while (i < n) {
+    // Eight ASCII bytes at a time.
+    if (i + 8 <= n) {
+      uint64_t w = 0;
+      std::memcpy(&w, s + i, 8);
+      if ((w & 0x8080808080808080ULL) == 0) {
+        i += 8;
+        continue;
+      }
+    }
+    if (s[i] < 0x80) {
+      ++i;
+      continue;
+    }
+    const size_t len = json_detail::utf8_sequence(s + i, n - i);
+    if (len == 0) return false;
+    i += len;
+  }
+  return true;
+}
+
+void append_valid_utf8(std::string& out, std::string_view bytes) {
+  const auto* s = reinterpret_cast<const unsigned char*>(bytes.data());
+  const size_t n = bytes.size();
+  size_t i = 0;
+  size_t run = 0;  // start of the valid bytes not yet appended
+  while (i < n) {
+    if (s[i] < 0x80) {
+      ++i;
+      continue;
+    }
+    const size_t len = json_detail::utf8_sequence(s + i, n - i);
+    if (len != 0) {
+      i += len;
+      continue;
+    }
+    out.append(bytes.substr(run, i - run));
+    out += "\xEF\xBF\xBD";
+    run = ++i;
+  }
+  out.append(bytes.substr(run));
+}
+
 }  // namespace logagent

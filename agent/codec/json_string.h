@@ -15,5 +15,10 @@ void append_json_string(std::string& out, std::string_view bytes);
 // `a` and `b` are written as the same JSON string: equal, or equal once each invalid UTF-8 byte is
 // U+FFFD.
 bool same_json_text(std::string_view a, std::string_view b);
+// `bytes` is valid UTF-8 (by the rule above: no overlong forms, no surrogates, <= U+10FFFF).
+bool is_valid_utf8(std::string_view bytes);
+// Appends `bytes` with each invalid UTF-8 byte replaced by U+FFFD (the text a JSON string of
+// them decodes to).
+void append_valid_utf8(std::string& out, std::string_view bytes);
 
 }  // namespace logagent

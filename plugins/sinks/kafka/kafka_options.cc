@@ -43,8 +43,8 @@ std::string set_one(rd_kafka_conf_t* conf, const std::string& key, const std::st
 }
 
 std::optional<std::string> check_modes(const KafkaOptions& o) {
-  if (o.mode == KafkaMode::kBatch && o.compression != KafkaCompression::kZstd &&
-      o.compression != KafkaCompression::kNone) {
+  if (o.mode == KafkaMode::kBatch && !is_otlp(o.format) &&
+      o.compression != KafkaCompression::kZstd && o.compression != KafkaCompression::kNone) {
     return "mode 'batch' compresses with logagent's own zstd: 'compression' must be zstd or none";
   }
   if (o.idempotence && o.acks != KafkaAcks::kAll) {
@@ -122,7 +122,14 @@ Schema<KafkaOptions> make_schema() {
           "lacks it unless a :-DEFAULT is given). Empty: no key, and all lines of one file go to "
           "one partition chosen by a hash of its path, so they stay in order. A key spreads a "
           "file over partitions: order then holds per key.");
-  s.field("format", &O::format, "Event encoding: json (one object per event) or raw (the line).");
+  s.field("format", &O::format,
+          "Event encoding: json (one object per event), raw (the line), or an OpenTelemetry "
+          "ExportLogsServiceRequest per message -- otlp_proto (protobuf, what the OpenTelemetry "
+          "Collector's Kafka receiver reads by default) or otlp_json: body the line, "
+          "observed time the read time, time a timestamp stage's, severity from a field level "
+          "or severity, attributes log.file.path and the parsed fields, resource host.name. "
+          "With otlp_*, batch mode puts the whole batch in one request and compression is "
+          "Kafka's (librdkafka's codec), so any OTLP consumer reads the messages as they are.");
   s.field("mode", &O::mode,
           "record: one Kafka message per event. batch: one message per batch, newline-delimited "
           "events compressed with zstd by logagent (headers content-encoding, content-type, "
@@ -194,7 +201,8 @@ std::vector<Setting> librdkafka_settings(const KafkaOptions& o) {
   std::string brokers;
   for (const auto& b : o.brokers) brokers += (brokers.empty() ? "" : ",") + b;
   s.emplace_back("bootstrap.servers", brokers);
-  const bool ours = o.mode == KafkaMode::kBatch;  // batch mode: the payload is compressed already
+  // Batch mode (but OTLP's): logagent compresses the payload itself.
+  const bool ours = o.mode == KafkaMode::kBatch && !is_otlp(o.format);
   s.emplace_back("compression.codec", ours ? "none" : std::string(option_name(o.compression)));
   if (!ours && o.compression_level != -1 && o.compression != KafkaCompression::kNone) {
     s.emplace_back("compression.level", std::to_string(o.compression_level));

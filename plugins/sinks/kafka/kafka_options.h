@@ -31,6 +31,16 @@ struct KafkaProperties {
 bool read_value(const ConfigNode& node, KafkaProperties& out, Diagnostics& diag);
 std::string format_value(const KafkaProperties& v);
 
+// raw: the line; json: one object per event (event_encoder.h); otlp_json and otlp_proto: an
+// OpenTelemetry ExportLogsServiceRequest (otlp_encoder.h) per message.
+enum class KafkaFormat { kRaw, kJson, kOtlpJson, kOtlpProto };
+constexpr std::array<std::string_view, 4> option_names(KafkaFormat) {
+  return {"raw", "json", "otlp_json", "otlp_proto"};
+}
+constexpr bool is_otlp(KafkaFormat f) {
+  return f == KafkaFormat::kOtlpJson || f == KafkaFormat::kOtlpProto;
+}
+
 // record: one Kafka message per event; batch: one message per batch, compressed by logagent.
 enum class KafkaMode { kRecord, kBatch };
 constexpr std::array<std::string_view, 2> option_names(KafkaMode) { return {"record", "batch"}; }
@@ -47,7 +57,7 @@ struct KafkaOptions {
   std::vector<std::string> brokers;
   std::string topic;
   std::string key;
-  EventFormat format = EventFormat::kJson;
+  KafkaFormat format = KafkaFormat::kJson;
   KafkaMode mode = KafkaMode::kRecord;
   KafkaCompression compression = KafkaCompression::kZstd;
   int compression_level = -1;

@@ -30,9 +30,11 @@ KafkaSink::KafkaSink(const Options& o, const PluginContext& ctx)
     : name_("kafka sink " + ctx.pipeline + "/" + sink_label(ctx)),
       pipeline_(ctx.pipeline),
       host_(host_name()),
-      format_(o.format),
+      format_(o.format == KafkaFormat::kRaw ? EventFormat::kRaw : EventFormat::kJson),
+      payload_format_(o.format),
       batch_mode_(o.mode == KafkaMode::kBatch),
-      zstd_(o.compression == KafkaCompression::kZstd),
+      // OTLP payloads are compressed by librdkafka (the receiver expects Kafka's compression).
+      zstd_(o.compression == KafkaCompression::kZstd && !is_otlp(o.format)),
       spec_{format_, zstd_ ? Compression::kZstd : Compression::kNone,
             o.compression_level < 0 ? 3 : o.compression_level},
       dead_letter_enabled_(o.dead_letter),
@@ -158,6 +160,7 @@ void KafkaSink::write(const Batch& batch, SinkAck ack) {
 }
 
 std::optional<EncodeSpec> KafkaSink::encoding() const {
+  if (is_otlp(payload_format_)) return std::nullopt;  // encoded by write() on the lane thread
   if (batch_mode_) return spec_;
   if (format_ == EventFormat::kJson) return EncodeSpec{EventFormat::kJson, Compression::kNone, 0};
   return std::nullopt;  // raw records view the batch's chunks: nothing to encode

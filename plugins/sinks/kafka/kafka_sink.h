@@ -173,7 +173,8 @@ class KafkaSink final : public Sink, private DeliveryListener {
   const std::string name_;  // "kafka sink <pipeline>/<label>" for logs
   const std::string pipeline_;
   const std::string host_;
-  const EventFormat format_;
+  const EventFormat format_;          // raw or json (json also for the OTLP formats: unused)
+  const KafkaFormat payload_format_;  // the `format` option
   const bool batch_mode_;
   const bool zstd_;
   const EncodeSpec spec_;  // batch mode's payload (zstd level -1 means zstd's default, 3)

@@ -97,7 +97,11 @@ void KafkaSink::produce_run(rd_kafka_topic_t* rkt, rd_kafka_message_t* msgs, siz
 
 void KafkaSink::write_records(DeliveryRecord* r) {
   thread_local std::vector<rd_kafka_message_t> msgs;
-  build_records(*r, format_, msgs, encoding() ? find_payload(*r->batch, *encoding()) : nullptr);
+  if (is_otlp(payload_format_)) {
+    build_otlp(*r, payload_format_ == KafkaFormat::kOtlpProto, false, host_, msgs);
+  } else {
+    build_records(*r, format_, msgs, encoding() ? find_payload(*r->batch, *encoding()) : nullptr);
+  }
   tracker_.add_messages(r, static_cast<uint32_t>(msgs.size()));
   const bool same_key = route_per_event(r, msgs);
   if (same_key) {
@@ -136,10 +140,14 @@ void KafkaSink::write_batch(DeliveryRecord* r) {
   r->refs.assign(1, MessageRef{r, MessageRef::kWholeBatch});
   // The encode step's payload lives in the batch until it is acknowledged: no copy. Without one
   // (a batch that did not come through a lane), encode and compress here.
-  const Payload* p = find_payload(*r->batch, spec_);
+  const Payload* p = is_otlp(payload_format_) ? nullptr : find_payload(*r->batch, spec_);
   std::string_view payload;
   size_t events = 0;
-  if (p != nullptr) {
+  if (is_otlp(payload_format_)) {
+    thread_local std::vector<rd_kafka_message_t> one;
+    events = build_otlp(*r, payload_format_ == KafkaFormat::kOtlpProto, true, host_, one);
+    payload = r->payload;
+  } else if (p != nullptr) {
     payload = p->bytes;
     events = p->events;
     r->payload_bytes = payload.size();

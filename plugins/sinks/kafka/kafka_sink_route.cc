@@ -7,6 +7,24 @@
 #include "plugins/sinks/kafka/kafka_sink.h"
 
 namespace logagent::plugins::kafka {
+namespace {
+
+// The content-type header of a batch-mode message.
+const char* content_type(KafkaFormat f) {
+  switch (f) {
+    case KafkaFormat::kRaw:
+      return "text/plain";
+    case KafkaFormat::kJson:
+      return "application/x-ndjson";
+    case KafkaFormat::kOtlpJson:
+      return "application/json";
+    case KafkaFormat::kOtlpProto:
+      return "application/x-protobuf";
+  }
+  return "application/octet-stream";
+}
+
+}  // namespace
 
 TemplateVars KafkaSink::vars(const Batch& batch, size_t event) const {
   return TemplateVars{batch.source ? std::string_view(batch.source->path) : std::string_view(),
@@ -113,8 +131,7 @@ rd_kafka_headers_t* KafkaSink::make_headers(const Batch& batch, size_t event, si
   rd_kafka_headers_t* h = rd_kafka_headers_new(headers_.size() + 3);
   if (batch_mode_) {
     if (zstd_) rd_kafka_header_add(h, "content-encoding", -1, "zstd", -1);
-    rd_kafka_header_add(h, "content-type", -1,
-                        format_ == EventFormat::kJson ? "application/x-ndjson" : "text/plain", -1);
+    rd_kafka_header_add(h, "content-type", -1, content_type(payload_format_), -1);
     const std::string n = std::to_string(events);
     rd_kafka_header_add(h, "x-logagent-events", -1, n.data(), static_cast<ssize_t>(n.size()));
   }

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "agent/codec/otlp_encoder.h"
 #include "agent/codec/zstd_frame.h"
 
 namespace logagent::plugins::kafka {
@@ -72,6 +73,39 @@ void build_records(DeliveryRecord& record, EventFormat format, std::vector<rd_ka
     p = nl + 1;
     ++i;
   }
+}
+
+size_t build_otlp(DeliveryRecord& record, bool proto, bool whole, std::string_view host,
+                  std::vector<rd_kafka_message_t>& out) {
+  const Batch& batch = *record.batch;
+  auto encode = proto ? &encode_otlp_proto : &encode_otlp_json;
+  out.clear();
+  record.refs.clear();
+  record.payload.clear();
+  if (whole) {
+    encode(record.payload, batch, 0, batch.events.size(), host);
+    record.refs.assign(1, MessageRef{&record, MessageRef::kWholeBatch});
+    out.push_back(message(record.payload.data(), record.payload.size(), &record.refs.back()));
+    record.payload_bytes = record.payload.size();
+    return batch.live_events();
+  }
+  // Every request is appended first (record.payload may move while it grows), then viewed.
+  record.refs.reserve(batch.events.size());  // never reallocated: messages point into it
+  thread_local std::vector<size_t> ends;
+  ends.clear();
+  for (size_t i = 0; i < batch.events.size(); ++i) {
+    if (batch.events[i].flags & kEventDropped) continue;
+    encode(record.payload, batch, i, i + 1, host);
+    record.refs.push_back({&record, static_cast<uint32_t>(i)});
+    ends.push_back(record.payload.size());
+  }
+  size_t from = 0;
+  for (size_t k = 0; k < ends.size(); ++k) {
+    out.push_back(message(record.payload.data() + from, ends[k] - from, &record.refs[k]));
+    from = ends[k];
+  }
+  record.payload_bytes = record.payload.size();
+  return out.size();
 }
 
 Result<size_t> build_batch_payload(DeliveryRecord& record, EventFormat format, bool zstd,

@@ -28,6 +28,13 @@ namespace logagent::plugins::kafka {
 void build_records(DeliveryRecord& record, EventFormat format, std::vector<rd_kafka_message_t>& out,
                    const Payload* encoded = nullptr);
 
+// OTLP (otlp_encoder.h; `proto`: otlp_proto, else otlp_json): fills record.payload and
+// record.refs. record mode: one request per live event, `out` one message per event;
+// batch mode (`whole`): one request holding every live event, one kWholeBatch ref. Returns the
+// events encoded.
+size_t build_otlp(DeliveryRecord& record, bool proto, bool whole, std::string_view host,
+                  std::vector<rd_kafka_message_t>& out);
+
 // Fills record.payload and record.refs (one kWholeBatch ref); returns the events it holds.
 // Used when the encode step made no payload for the batch.
 Result<size_t> build_batch_payload(DeliveryRecord& record, EventFormat format, bool zstd,

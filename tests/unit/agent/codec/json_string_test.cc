@@ -27,3 +27,17 @@ TEST_CASE("two texts are the same JSON string when equal once invalid UTF-8 is U
   CHECK_FALSE(same_json_text("\xC3\xA9", "\xC3\xA8"));  // valid sequences compare as they are
   CHECK_FALSE(same_json_text("\xC3", "\xC3\xA9"));      // a cut sequence is not the whole one
 }
+
+TEST_CASE("UTF-8 is checked and repaired by the rule of the json strings") {
+  CHECK(is_valid_utf8(""));
+  CHECK(is_valid_utf8("plain ascii, longer than eight bytes"));
+  CHECK(is_valid_utf8("h\xC3\xA9llo \xE2\x82\xAC \xF0\x9F\x98\x80"));
+  CHECK_FALSE(is_valid_utf8("twelve bytes\xFF"));
+  CHECK_FALSE(is_valid_utf8("\xC3"));          // truncated
+  CHECK_FALSE(is_valid_utf8("\xED\xA0\x80"));  // surrogate
+  CHECK_FALSE(is_valid_utf8("\xC0\xAF"));      // overlong
+  std::string out = "x";
+  append_valid_utf8(out, "bad \xFF \xC3 \xED\xA0\x80 end \xE2\x82\xAC");
+  CHECK(out ==
+        "xbad \xEF\xBF\xBD \xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD end \xE2\x82\xAC");
+}

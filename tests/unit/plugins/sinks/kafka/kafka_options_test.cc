@@ -38,7 +38,7 @@ const char* kMinimal = "type: kafka\nbrokers: [\"127.0.0.1:9092\"]\ntopic: logs\
 TEST_CASE("kafka options: a minimal configuration binds with the documented defaults") {
   KafkaOptions o;
   CHECK(bind_yaml(kMinimal, &o).empty());
-  CHECK(o.format == EventFormat::kJson);
+  CHECK(o.format == KafkaFormat::kJson);
   CHECK(o.mode == KafkaMode::kRecord);
   CHECK(o.compression == KafkaCompression::kZstd);
   CHECK(o.acks == KafkaAcks::kAll);

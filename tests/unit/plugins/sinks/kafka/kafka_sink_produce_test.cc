@@ -118,7 +118,7 @@ TEST_CASE(
   mc.create_topic("t-run-part", 4);
   SinkEnv env;
   KafkaOptions o = options(mc.bootstraps(), "t-run-part");
-  o.format = EventFormat::kRaw;
+  o.format = KafkaFormat::kRaw;
   auto sink = make_sink(o, env);
   Completions done;
   // The first batch is written before the producer has the topic's metadata.
@@ -147,7 +147,7 @@ TEST_CASE(
   mc.create_topic("t-run-key", 4);
   SinkEnv env;
   KafkaOptions o = options(mc.bootstraps(), "t-run-key");
-  o.format = EventFormat::kRaw;
+  o.format = KafkaFormat::kRaw;
   o.key = "{file_name}";
   o.queue_events = 10;
   auto sink = make_sink(o, env);
@@ -188,7 +188,7 @@ void wait_unknown_topic(const SinkEnv& env, Completions& done) {
 
 KafkaOptions quick_metadata(const std::string& bootstraps, const std::string& topic) {
   KafkaOptions o = options(bootstraps, topic);
-  o.format = EventFormat::kRaw;
+  o.format = KafkaFormat::kRaw;
   o.properties.values.insert_or_assign("topic.metadata.refresh.interval.ms", "100");
   o.properties.values.insert_or_assign("topic.metadata.propagation.max.ms", "100");
   return o;

@@ -43,7 +43,7 @@ TEST_CASE("kafka sink: topics refused beyond max_topics are logged once, not onc
   mc.create_topic("t-a");
   SinkEnv env;
   KafkaOptions o = options(mc.bootstraps(), "t-{field.app:-a}");
-  o.format = EventFormat::kRaw;
+  o.format = KafkaFormat::kRaw;
   o.max_topics = 1;
   LogCapture log;
   auto sink = make_sink(o, env);
@@ -70,7 +70,7 @@ TEST_CASE("kafka sink: a dead letter for a refused topic names that topic and th
   mc.create_topic("t-a");
   SinkEnv env;
   KafkaOptions o = options(mc.bootstraps(), "t-{field.app:-a}");
-  o.format = EventFormat::kRaw;
+  o.format = KafkaFormat::kRaw;
   o.max_topics = 1;
   auto sink = make_sink(o, env);
   Completions done;
@@ -98,7 +98,7 @@ TEST_CASE("kafka sink: events that fall back to the template's default topic pas
   mc.create_topic("t-b");
   SinkEnv env;
   KafkaOptions o = options(mc.bootstraps(), "t-{field.app:-default}");
-  o.format = EventFormat::kRaw;
+  o.format = KafkaFormat::kRaw;
   o.max_topics = 1;
   auto sink = make_sink(o, env);
   Completions done;

@@ -31,7 +31,7 @@ TEST_CASE("kafka sink: a batch is acknowledged once every message is delivered, 
   mc.create_topic("t1");
   SinkEnv env;
   KafkaOptions o = options(mc.bootstraps(), "t1");
-  o.format = EventFormat::kRaw;
+  o.format = KafkaFormat::kRaw;
   auto sink = make_sink(o, env);
   Completions done;
   TestBatch a("/logs/a.log", numbered("a", 500));
@@ -72,7 +72,7 @@ TEST_CASE("kafka sink: batch mode sends one zstd message with its headers") {
   SinkEnv env;
   KafkaOptions o = options(mc.bootstraps(), "t-batch");
   o.mode = KafkaMode::kBatch;
-  o.format = EventFormat::kRaw;
+  o.format = KafkaFormat::kRaw;
   auto sink = make_sink(o, env);
   Completions done;
   TestBatch a("/logs/a.log", numbered("z", 1000));
@@ -138,7 +138,7 @@ TEST_CASE("kafka sink: a permanent failure dead-letters the events and acknowled
   mc.create_topic("t-dead");
   SinkEnv env;
   KafkaOptions o = options(mc.bootstraps(), "t-dead");
-  o.format = EventFormat::kRaw;
+  o.format = KafkaFormat::kRaw;
   o.idempotence = false;  // the mock fails the whole request; keep the test about the sink
   o.acks = KafkaAcks::kOne;
   o.properties.values["message.max.bytes"] = "2000";
@@ -221,7 +221,7 @@ TEST_CASE("kafka sink: with headers, a full producer queue holds the writer and 
   mc.create_topic("t-full-headers");
   SinkEnv env;
   KafkaOptions o = options(mc.bootstraps(), "t-full-headers");
-  o.format = EventFormat::kRaw;
+  o.format = KafkaFormat::kRaw;
   o.queue_events = 10;
   o.headers["src"] = "{file_name}";
   auto sink = make_sink(o, env);
@@ -267,7 +267,7 @@ TEST_CASE("kafka sink: lines of one file share a partition; different files may 
   mc.create_topic("t-part", 4);
   SinkEnv env;
   KafkaOptions o = options(mc.bootstraps(), "t-part");
-  o.format = EventFormat::kRaw;
+  o.format = KafkaFormat::kRaw;
   auto sink = make_sink(o, env);
   Completions done;
   std::vector<std::unique_ptr<TestBatch>> batches;
@@ -300,7 +300,7 @@ TEST_CASE("kafka sink: topic, key and headers rendered per event from its fields
   mc.create_topic("logs-other");
   SinkEnv env;
   KafkaOptions o = options(mc.bootstraps(), "logs-{field.app:-other}");
-  o.format = EventFormat::kRaw;
+  o.format = KafkaFormat::kRaw;
   o.key = "{field.user}";
   o.headers["level"] = "{field.level:-info}";
   o.headers["src"] = "{file_name}";
@@ -345,7 +345,7 @@ TEST_CASE("kafka sink: per-event topics beyond max_topics are dead-lettered, not
   mc.create_topic("t-b");
   SinkEnv env;
   KafkaOptions o = options(mc.bootstraps(), "t-{field.app:-a}");
-  o.format = EventFormat::kRaw;
+  o.format = KafkaFormat::kRaw;
   o.max_topics = 2;
   auto sink = make_sink(o, env);
   Completions done;
@@ -370,7 +370,7 @@ TEST_CASE("kafka sink: a fatal producer error re-creates the producer; open batc
   mc.create_topic("t-fatal");
   SinkEnv env;
   KafkaOptions o = options(mc.bootstraps(), "t-fatal");
-  o.format = EventFormat::kRaw;
+  o.format = KafkaFormat::kRaw;
   auto sink = make_sink(o, env);
   auto* kafka = dynamic_cast<KafkaSink*>(sink.get());
   REQUIRE(kafka != nullptr);
