@@ -18,6 +18,8 @@
      record json      ... format json
      batch raw        ... mode batch (logagent's own zstd per batch), format raw
      batch json       ... mode batch, format json
+     record otlp_proto   ... mode record, one OTLP ExportLogsServiceRequest per line (protobuf)
+     batch otlp_proto    ... mode batch, one request per batch, compressed by librdkafka (zstd)
    wall time of the process, MiB/s of input, CPU s/GiB of input (user+sys of that process only),
    peak RSS (GNU time %M), and the broker's CPU seconds during the run (from /proc/PID/stat).
    Every run is checked: the agent's summary must show every line acknowledged and none failed,
@@ -55,7 +57,7 @@ from perf_lib import SUMMARY_RE, agent_config, human_size, machine, parse_size, 
 MiB = 1 << 20
 GiB = 1 << 30
 CASES = ["ceiling-lines", "ceiling-blocks", "record-raw", "record-json", "batch-raw",
-         "batch-json"]
+         "batch-json", "record-otlp_proto", "batch-otlp_proto"]
 # With --base-logagent BIN: the same agent cases run with another binary (e.g. main's), in the
 # same run and against the same broker, for a before/after comparison.
 BASE_CASES = ["base-" + c for c in CASES if not c.startswith("ceiling-")]
@@ -295,7 +297,9 @@ def main() -> None:
     names = {"ceiling-lines": "ceiling: librdkafka, 1 msg/line",
              "ceiling-blocks": "ceiling: librdkafka, 1 msg/256 KiB",
              "record-raw": "logagent record, raw", "record-json": "logagent record, json",
-             "batch-raw": "logagent batch, raw", "batch-json": "logagent batch, json"}
+             "batch-raw": "logagent batch, raw", "batch-json": "logagent batch, json",
+             "record-otlp_proto": "logagent record, otlp_proto",
+             "batch-otlp_proto": "logagent batch, otlp_proto"}
     names.update({"base-" + k: "base " + v for k, v in list(names.items())})
     def paired(c: str) -> str:
         """Median over repeats of this case's MiB/s over the ceiling's in the same repeat (the
