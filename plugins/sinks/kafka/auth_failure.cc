@@ -29,13 +29,17 @@ bool is_auth_failure(rd_kafka_resp_err_t err) {
   return err == RD_KAFKA_RESP_ERR__AUTHENTICATION || err == RD_KAFKA_RESP_ERR__SSL;
 }
 
-bool mentions_auth_failure(std::string_view fac, std::string_view text) {
-  if (fac == "SSLCERTVRFY") return true;  // the certificate-verify callback refused one
-  for (std::string_view s : {"SASL authentication error", "SSL handshake failed", "SSL routines",
-                             "certificate verify failed"}) {
+bool mentions_tls_failure(std::string_view text) {
+  for (std::string_view s : {"SSL handshake failed", "SSL routines", "certificate verify failed"}) {
     if (text.find(s) != std::string_view::npos) return true;
   }
   return false;
+}
+
+bool mentions_auth_failure(std::string_view fac, std::string_view text) {
+  if (fac == "SSLCERTVRFY") return true;  // the certificate-verify callback refused one
+  return mentions_tls_failure(text) ||
+         text.find("SASL authentication error") != std::string_view::npos;
 }
 
 std::string certificate_problem(int x509_error) {

@@ -21,6 +21,8 @@ namespace logagent::plugins::kafka {
 // True for the errors auth_failure_message() describes (_AUTHENTICATION, _SSL).
 bool is_auth_failure(rd_kafka_resp_err_t err);
 
+// True when librdkafka's error text is about a failed TLS handshake.
+bool mentions_tls_failure(std::string_view text);
 // True when librdkafka's log line or error text (facility `fac`, may be empty) is about a failed
 // TLS handshake or SASL login.
 bool mentions_auth_failure(std::string_view fac, std::string_view text);

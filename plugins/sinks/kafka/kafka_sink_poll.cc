@@ -160,7 +160,7 @@ void KafkaSink::handle_error(rd_kafka_resp_err_t err, const char* reason) {
     broker_up_ = false;
   }
   // A handshake that fails after OpenSSL's verdict is reported as a transport error.
-  if (err == RD_KAFKA_RESP_ERR__TRANSPORT && mentions_auth_failure("", reason)) {
+  if (err == RD_KAFKA_RESP_ERR__TRANSPORT && mentions_tls_failure(reason)) {
     err = RD_KAFKA_RESP_ERR__SSL;
   }
   std::lock_guard lock(log_mu_);

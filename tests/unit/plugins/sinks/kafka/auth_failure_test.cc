@@ -43,6 +43,10 @@ TEST_CASE("auth failure: librdkafka's own lines about failed logins and handshak
   CHECK(mentions_auth_failure("", "x: error:0A000086:SSL routines::certificate verify failed"));
   CHECK(mentions_auth_failure("SSLCERTVRFY", "Certificate (subject=/CN=a) verification failed"));
   CHECK_FALSE(mentions_auth_failure("FAIL", "x: Connect to ipv4#127.0.0.1:9 failed: refused"));
+  CHECK(mentions_tls_failure("x: error:0A000086:SSL routines::certificate verify failed"));
+  CHECK_FALSE(
+      mentions_tls_failure("x: SASL authentication error: SaslAuthenticateRequest "
+                           "failed: Local: Broker transport failure"));
 }
 
 TEST_CASE("auth failure: the SCRAM note appears only with a librdkafka older than 2.6.1") {
