@@ -7,7 +7,7 @@
 #                  [--certs DIR] [--scram-user NAME:PASSWORD]
 #                                       format a fresh data dir, start, wait until metadata answers;
 #                                       --tls: an SSL listener on port+2, --sasl-scram: SASL_SSL
-#                                       (SCRAM-SHA-512) on port+3, --bad-tls: SSL listeners with an
+#                                       (SCRAM-SHA-512, PLAIN) on port+3, --bad-tls: SSL listeners with an
 #                                       expired (+4), untrusted (+5), wrong-host (+6) certificate
 #   kafka.sh make-certs DIR [--bad]     CA, broker and client certificates (openssl + keytool)
 #   kafka.sh stop [--keep]              SIGTERM, wait, SIGKILL; removes the data dir unless --keep
@@ -264,12 +264,12 @@ add_secure_listeners() {
   local props=$1 d=$2 tls=$3 sasl=$4 bad=$5 port=$6 cport=$7 user=${8%%:*} pass=${8#*:}
   local listeners="PLAINTEXT://127.0.0.1:$port" map="CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
   local extra="" name p
-  add() {  # add NAME PROTOCOL PORT
+  add_listener() {  # add_listener NAME PROTOCOL PORT
     listeners+=",$1://127.0.0.1:$3"; map+=",$1:$2"; echo "$3" >"$STATE/port_$(echo "$1" | tr 'A-Z' 'a-z')"
   }
-  if [ "$tls" = 1 ]; then add SSL SSL $((port + 2)); extra+=$(ssl_listener_props ssl broker "$d")$'\n'; fi
+  if [ "$tls" = 1 ]; then add_listener SSL SSL $((port + 2)); extra+=$(ssl_listener_props ssl broker "$d")$'\n'; fi
   if [ "$sasl" = 1 ]; then
-    add SASL_SSL SASL_SSL $((port + 3))
+    add_listener SASL_SSL SASL_SSL $((port + 3))
     extra+=$(ssl_listener_props sasl_ssl broker "$d")$'\n'
     # PLAIN beside SCRAM-SHA-512, same user: librdkafka < 2.6.1 (Debian 12 has 2.0.2) cannot
     # complete SCRAM with Kafka >= 3.9 / 4.x (it repeats the client nonce; librdkafka PR #4895).
@@ -281,7 +281,7 @@ add_secure_listeners() {
   if [ "$bad" = 1 ]; then
     p=$((port + 4))
     for name in expired untrusted wronghost; do
-      add "$(echo "$name" | tr 'a-z' 'A-Z')" SSL "$p"; p=$((p + 1))
+      add_listener "$(echo "$name" | tr 'a-z' 'A-Z')" SSL "$p"; p=$((p + 1))
       extra+=$(ssl_listener_props "$name" "$name" "$d")$'\n'
     done
   fi
