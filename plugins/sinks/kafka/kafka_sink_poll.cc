@@ -165,10 +165,11 @@ void KafkaSink::handle_error(rd_kafka_resp_err_t err, const char* reason) {
   }
   std::lock_guard lock(log_mu_);
   if (is_auth_failure(err)) {
-    // One error line per cause; /ready shows the latest (librdkafka retries every second).
+    // One error line per cause (a certificate refused for another reason is a new cause);
+    // /ready shows the latest (librdkafka tries again every second).
     auth_error_ = auth_failure_message(err, reason, cert_problem_);
     if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION && scram_) auth_error_ += scram_note();
-    if (logged_.insert(std::string("client:") + rd_kafka_err2name(err)).second) {
+    if (logged_.insert(fmt::format("auth:{}:{}", rd_kafka_err2name(err), cert_problem_)).second) {
       spdlog::error("{}: {}; retrying, /ready says so until a broker is connected", name_,
                     auth_error_);
     }
