@@ -3,11 +3,18 @@
 # run from the Maven Central jars, for logagent's tests. See README.md beside this file.
 #
 #   kafka.sh fetch                      jars -> $CACHE/lib (once; also installs java/mvn/kcat if missing)
-#   kafka.sh start [--port N] [--controller-port N]
-#                                       format a fresh data dir, start, wait until metadata answers
+#   kafka.sh start [--port N] [--controller-port N] [--tls] [--sasl-scram] [--bad-tls]
+#                  [--certs DIR] [--scram-user NAME:PASSWORD]
+#                                       format a fresh data dir, start, wait until metadata answers;
+#                                       --tls: an SSL listener on port+2, --sasl-scram: SASL_SSL
+#                                       (SCRAM-SHA-512, PLAIN) on port+3, --bad-tls: SSL listeners with an
+#                                       expired (+4), untrusted (+5), wrong-host (+6) certificate
+#   kafka.sh make-certs DIR [--bad]     CA, broker and client certificates (openssl + keytool)
 #   kafka.sh stop [--keep]              SIGTERM, wait, SIGKILL; removes the data dir unless --keep
 #   kafka.sh status                     exit 0 if running and answering, 3 if not running
-#   kafka.sh bootstrap                  prints 127.0.0.1:PORT
+#   kafka.sh bootstrap [LISTENER]       prints 127.0.0.1:PORT of plaintext (default), tls, sasl,
+#                                       expired, untrusted or wronghost
+#   kafka.sh certs                      prints the certificate dir of a --tls broker
 #   kafka.sh logs [-f] [N]              tail of the broker log
 #   kafka.sh create-topic NAME [PARTITIONS] [KEY=VALUE...]
 #                                       (TopicCommand, topic configs; auto-create also works)
@@ -171,15 +178,136 @@ print_logs() {  # tail of the broker log and of the JVM's stdout/stderr
 remove_dir() {  # remove what start created in $1 (and $1 itself if we made it)
   local dir=$1
   [ -n "$dir" ] && [ -d "$dir" ] || return 0
-  rm -rf "$dir/data" "$dir/logs" "$dir/server.properties" "$dir/kafka.out"
+  rm -rf "$dir/data" "$dir/logs" "$dir/server.properties" "$dir/kafka.out" "$dir/certs"
   if [ -f "$STATE/created_dir" ] && [ "$(st created_dir)" = 1 ]; then rmdir "$dir" 2>/dev/null || true; fi
+}
+
+# ---------------------------------------------------------------- TLS and SASL
+# Keystores and keys share one password (test material only, never a secret).
+TLS_PASS=${LOGAGENT_KAFKA_TLS_PASSWORD:-logagent-test}
+
+keytool_bin() {  # the keytool of the JRE that runs the broker
+  local k; k=$(dirname "$(readlink -f "$(command -v "$JAVA")")")/keytool
+  [ -x "$k" ] && echo "$k" || echo keytool
+}
+
+issue_cert() {  # issue_cert DIR NAME CA SAN [KEYTOOL-DATE-ARGS...]: NAME.key, NAME.pem, NAME.p12
+  local d=$1 name=$2 ca=$3 san=$4; shift 4
+  openssl req -new -newkey rsa:2048 -nodes -keyout "$d/$name.key" -out "$d/$name.csr" \
+    -subj "/CN=logagent test $name" 2>/dev/null || die "openssl req $name failed"
+  "$(keytool_bin)" -gencert -alias ca -keystore "$d/$ca.p12" -storetype PKCS12 \
+    -storepass "$TLS_PASS" -infile "$d/$name.csr" -outfile "$d/$name.pem" -rfc -ext "SAN=$san" \
+    -ext KU=digitalSignature,keyEncipherment -ext EKU=serverAuth,clientAuth "$@" \
+    || die "keytool -gencert $name failed"
+  openssl pkcs12 -export -in "$d/$name.pem" -certfile "$d/$ca.pem" -inkey "$d/$name.key" \
+    -name "$name" -out "$d/$name.p12" -passout "pass:$TLS_PASS" || die "openssl pkcs12 $name failed"
+  "$(keytool_bin)" -list -keystore "$d/$name.p12" -storetype PKCS12 -storepass "$TLS_PASS" \
+    >/dev/null || die "Java cannot read $d/$name.p12"
+  rm -f "$d/$name.csr"
+}
+
+make_ca() {  # make_ca DIR NAME: NAME.key, NAME.pem and NAME.p12 (for keytool -gencert)
+  local d=$1 name=$2
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/$name.key" -out "$d/$name.pem" -days 3650 \
+    -subj "/CN=logagent test $name" -addext basicConstraints=critical,CA:TRUE \
+    -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null || die "openssl: $name failed"
+  openssl pkcs12 -export -in "$d/$name.pem" -inkey "$d/$name.key" -name ca -out "$d/$name.p12" \
+    -passout "pass:$TLS_PASS" || die "openssl pkcs12 $name failed"
+}
+
+make_certs() {  # make_certs DIR [--bad]
+  local d=${1:?make-certs DIR [--bad]} bad=0; shift
+  while [ $# -gt 0 ]; do
+    case $1 in --bad) bad=1; shift ;; *) die "make-certs: unknown argument '$1'" ;; esac
+  done
+  command -v openssl >/dev/null 2>&1 || apt_install openssl || die "openssl not found"
+  ensure_java
+  mkdir -p "$d"; d=$(cd "$d" && pwd)
+  local here=ip:127.0.0.1,dns:localhost
+  if [ ! -f "$d/broker.p12" ]; then
+    make_ca "$d" ca
+    issue_cert "$d" broker ca "$here"
+    issue_cert "$d" client ca "$here"
+    # The client key again, encrypted with $TLS_PASS (for ssl.key.password).
+    openssl pkey -in "$d/client.key" -aes256 -passout "pass:$TLS_PASS" -out "$d/client-enc.key" \
+      || die "openssl pkey failed"
+    rm -f "$d/truststore.p12"
+    "$(keytool_bin)" -importcert -noprompt -alias ca -file "$d/ca.pem" -keystore "$d/truststore.p12" \
+      -storetype PKCS12 -storepass "$TLS_PASS" >/dev/null 2>&1 || die "keytool -importcert failed"
+  fi
+  if [ "$bad" = 1 ] && [ ! -f "$d/wronghost.p12" ]; then
+    issue_cert "$d" expired ca "$here" -startdate -10d -validity 2
+    make_ca "$d" other-ca
+    issue_cert "$d" untrusted other-ca "$here"
+    issue_cert "$d" wronghost ca dns:wrong.host.invalid
+  fi
+  chmod 600 "$d"/*.key
+  log "certificates in $d (keystore password '$TLS_PASS')"
+}
+
+ssl_listener_props() {  # ssl_listener_props NAME KEYSTORE DIR: per-listener SSL settings
+  local n=$1 ks=$2 d=$3
+  cat <<PROPS
+listener.name.$n.ssl.keystore.type=PKCS12
+listener.name.$n.ssl.keystore.location=$d/$ks.p12
+listener.name.$n.ssl.keystore.password=$TLS_PASS
+listener.name.$n.ssl.key.password=$TLS_PASS
+listener.name.$n.ssl.truststore.type=PKCS12
+listener.name.$n.ssl.truststore.location=$d/truststore.p12
+listener.name.$n.ssl.truststore.password=$TLS_PASS
+listener.name.$n.ssl.client.auth=requested
+PROPS
+}
+
+# Adds the listeners of --tls/--sasl-scram/--bad-tls to the server.properties $1 (ports in $STATE).
+add_secure_listeners() {
+  local props=$1 d=$2 tls=$3 sasl=$4 bad=$5 port=$6 cport=$7 user=${8%%:*} pass=${8#*:}
+  local listeners="PLAINTEXT://127.0.0.1:$port" map="CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
+  local extra="" name p
+  add_listener() {  # add_listener NAME PROTOCOL PORT
+    listeners+=",$1://127.0.0.1:$3"; map+=",$1:$2"; echo "$3" >"$STATE/port_$(echo "$1" | tr 'A-Z' 'a-z')"
+  }
+  if [ "$tls" = 1 ]; then add_listener SSL SSL $((port + 2)); extra+=$(ssl_listener_props ssl broker "$d")$'\n'; fi
+  if [ "$sasl" = 1 ]; then
+    add_listener SASL_SSL SASL_SSL $((port + 3))
+    extra+=$(ssl_listener_props sasl_ssl broker "$d")$'\n'
+    # PLAIN beside SCRAM-SHA-512, same user: librdkafka < 2.6.1 (Debian 12 has 2.0.2) cannot
+    # complete SCRAM with Kafka >= 3.9 / 4.x (it repeats the client nonce; librdkafka PR #4895).
+    extra+="sasl.enabled.mechanisms=SCRAM-SHA-512,PLAIN"$'\n'
+    extra+="listener.name.sasl_ssl.sasl.enabled.mechanisms=SCRAM-SHA-512,PLAIN"$'\n'
+    extra+="listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;"$'\n'
+    extra+="listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_${user}=\"${pass}\";"$'\n'
+  fi
+  if [ "$bad" = 1 ]; then
+    p=$((port + 4))
+    for name in expired untrusted wronghost; do
+      add_listener "$(echo "$name" | tr 'a-z' 'A-Z')" SSL "$p"; p=$((p + 1))
+      extra+=$(ssl_listener_props "$name" "$name" "$d")$'\n'
+    done
+  fi
+  # Clients see the listener they connected to: advertised = listeners (without the controller).
+  sed -i -e "s#^listeners=.*#listeners=$listeners,CONTROLLER://127.0.0.1:$cport#" \
+    -e "s#^advertised.listeners=.*#advertised.listeners=$listeners#" \
+    -e "s#^listener.security.protocol.map=.*#listener.security.protocol.map=$map#" "$props"
+  { echo; echo "# --tls / --sasl-scram / --bad-tls (kafka.sh)"; printf '%s' "$extra"; } >>"$props"
+}
+
+certs() {
+  [ -n "$(st certs)" ] || die "no --tls broker running"
+  st certs
 }
 
 # ---------------------------------------------------------------- start / stop
 start() {
-  local port=${LOGAGENT_KAFKA_PORT:-19092} cport=""
+  local port=${LOGAGENT_KAFKA_PORT:-19092} cport="" tls=0 sasl=0 bad=0 certs=""
+  local scram_user=logagent:logagent-secret
   while [ $# -gt 0 ]; do
     case $1 in
+      --tls) tls=1; shift ;;
+      --sasl-scram) sasl=1; shift ;;
+      --bad-tls) bad=1; shift ;;
+      --certs) certs=${2:?--certs needs a value}; shift 2 ;;
+      --scram-user) scram_user=${2:?--scram-user needs NAME:PASSWORD}; shift 2 ;;
       --port) port=${2:?--port needs a value}; shift 2 ;;
       --port=*) port=${1#*=}; shift ;;
       --controller-port) cport=${2:?--controller-port needs a value}; shift 2 ;;
@@ -201,6 +329,12 @@ start() {
   fi
   port_in_use "$port" && die "port $port is already in use"
   port_in_use "$cport" && die "controller port $cport is already in use"
+  local p secure=$((tls + sasl + bad))
+  for p in $( [ "$tls" = 1 ] && echo $((port + 2)); [ "$sasl" = 1 ] && echo $((port + 3));
+              [ "$bad" = 1 ] && echo $((port + 4)) $((port + 5)) $((port + 6)) ); do
+    port_in_use "$p" && die "port $p (a --tls/--sasl-scram/--bad-tls listener) is already in use"
+  done
+  case $scram_user in *:*) ;; *) die "--scram-user must be NAME:PASSWORD" ;; esac
 
   fetch
 
@@ -219,6 +353,18 @@ start() {
 
   sed -e "s#@DATA_DIR@#$dir/data#" -e "s#@PORT@#$port#g" -e "s#@CONTROLLER_PORT@#$cport#g" \
     "$HERE/server.properties" >"$dir/server.properties"
+  local format_args=()
+  if [ "$secure" -gt 0 ]; then
+    [ -n "$certs" ] || certs=$dir/certs
+    if [ "$bad" = 1 ]; then make_certs "$certs" --bad; else make_certs "$certs"; fi
+    certs=$(cd "$certs" && pwd); echo "$certs" >"$STATE/certs"
+    add_secure_listeners "$dir/server.properties" "$certs" "$tls" "$sasl" "$bad" "$port" "$cport" \
+      "$scram_user"
+    if [ "$sasl" = 1 ]; then
+      echo "$scram_user" >"$STATE/scram_user"
+      format_args=(--add-scram "SCRAM-SHA-512=[name=\"${scram_user%%:*}\",password=\"${scram_user#*:}\"]")
+    fi
+  fi
 
   local t0 cid
   t0=$(date +%s.%N)
@@ -230,7 +376,7 @@ start() {
       cid=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | cut -c1-22)
     done
     if ! tool kafka.tools.StorageTool format -t "$cid" -c "$dir/server.properties" \
-          >"$dir/logs/format.log" 2>&1; then
+          ${format_args[@]+"${format_args[@]}"} >"$dir/logs/format.log" 2>&1; then
       cat "$dir/logs/format.log" >&2
       die "storage format failed"
     fi
@@ -259,6 +405,10 @@ start() {
       die "broker not ready after ${START_TIMEOUT} s"
     fi
     sleep 0.5
+  done
+  local f
+  for f in "$STATE"/port_*; do
+    [ -f "$f" ] && log "listener ${f##*/port_}: 127.0.0.1:$(cat "$f")"
   done
   log "Kafka $VERSION ready on 127.0.0.1:$port (controller :$cport, pid $(st pid), dir $dir) in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s"
 }
@@ -307,9 +457,18 @@ status() {
   echo "not running"; return 3
 }
 
-bootstrap() {
+bootstrap() {  # bootstrap [plaintext|tls|sasl|expired|untrusted|wronghost]
   running || die "not running"
-  echo "127.0.0.1:$(st port)"
+  local l=${1:-plaintext} p
+  case $l in
+    plaintext) p=$(st port) ;;
+    tls) p=$(st port_ssl) ;;
+    sasl) p=$(st port_sasl_ssl) ;;
+    expired|untrusted|wronghost) p=$(st "port_$l") ;;
+    *) die "bootstrap: unknown listener '$l'" ;;
+  esac
+  [ -n "$p" ] || die "no $l listener (start with --tls, --sasl-scram or --bad-tls)"
+  echo "127.0.0.1:$p"
 }
 
 logs() {
@@ -336,7 +495,7 @@ create_topic() {
 }
 
 usage() {
-  sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 cmd=${1:-}; [ $# -gt 0 ] && shift
@@ -345,7 +504,9 @@ case $cmd in
   start) start "$@" ;;
   stop) stop "$@" ;;
   status) find_java || true; status ;;
-  bootstrap) bootstrap ;;
+  bootstrap) bootstrap "$@" ;;
+  certs) certs ;;
+  make-certs) make_certs "$@" ;;
   logs) logs "$@" ;;
   create-topic) create_topic "$@" ;;
   tool) find_java || die "no Java 17+"; tool "$@" ;;

@@ -153,6 +153,20 @@ Schema<KafkaOptions> make_schema() {
   s.field("headers", &O::headers,
           "Headers added to every message; values are templates (metadata, and in record mode "
           "event fields {field.NAME}).");
+  s.field("tls", &O::tls,
+          "TLS to the brokers: {ca_file: PEM CA certificates (default: the system's store), "
+          "cert_file and key_file: a client certificate and its PEM key (mutual TLS), "
+          "key_password: the key's password, verify_hostname: true (the broker's certificate "
+          "must name the host or IP it was reached at), enabled: true}. `tls: {}` is TLS with "
+          "the system's CAs. Files are checked when the configuration is validated.");
+  s.field("sasl", &O::sasl,
+          "SASL authentication: {mechanism: plain|scram-sha-256|scram-sha-512, username, "
+          "password (e.g. \"${KAFKA_PASSWORD}\") or password_file (read when the configuration "
+          "is loaded; one trailing newline ignored)}. Over TLS when `tls` is set (SASL_SSL), "
+          "else SASL_PLAINTEXT. Passwords never appear in the agent's log, errors or metrics. "
+          "librdkafka before 2.6.1 (Debian 12 ships 2.0.2) fails SCRAM against Kafka 4.x brokers "
+          "with 'invalid credentials' (librdkafka PR #4895): use plain over TLS "
+          "there, or a newer librdkafka.");
   s.field("properties", &O::properties,
           "librdkafka properties (TLS, SASL, ...), applied last; each is checked when the "
           "configuration is validated.");
@@ -221,6 +235,7 @@ std::vector<Setting> librdkafka_settings(const KafkaOptions& o) {
   // Keyless messages must reach the sink's partitioner (one partition per file), not librdkafka's
   // sticky random choice.
   s.emplace_back("sticky.partitioning.linger.ms", "0");
+  append_security_settings(o.tls, o.sasl, s);
   for (const auto& kv : o.properties.values) s.emplace_back(kv.first, kv.second);
   return s;
 }

@@ -1,7 +1,8 @@
 // KafkaOptions: the typed configuration of the kafka sink, and the librdkafka settings it maps to.
 //
 // Defaults live in the member initialisers. `properties` is passed to librdkafka after the
-// settings derived from the typed options, so it may override any of them; each property is
+// settings derived from the typed options (TLS and SASL included: kafka_security.h), so it may
+// override any of them; each property is
 // checked with rd_kafka_conf_set while the configuration is bound, and a bad one is reported at
 // its own line and column. The schema's rule then builds the whole rd_kafka_conf_t once, so a
 // configuration that binds also creates a producer configuration.
@@ -19,6 +20,7 @@
 #include "agent/api/encoding.h"
 #include "agent/api/options.h"
 #include "agent/api/status.h"
+#include "plugins/sinks/kafka/kafka_security.h"
 
 namespace logagent::plugins::kafka {
 
@@ -70,6 +72,8 @@ struct KafkaOptions {
   uint32_t queue_events = 100000;
   Duration message_timeout{std::chrono::milliseconds(0)};
   std::map<std::string, std::string> headers;
+  KafkaTls tls;
+  KafkaSasl sasl;
   KafkaProperties properties;
   bool dead_letter = true;
   uint32_t max_topics = 1000;

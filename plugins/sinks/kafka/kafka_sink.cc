@@ -7,6 +7,8 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <cctype>
+
 #include "agent/api/source.h"
 #include "agent/core/clock.h"
 #include "agent/core/host_name.h"
@@ -65,6 +67,12 @@ Status KafkaSink::start(const Options& o) {
     headers_.push_back({name, std::move(h.value())});
   }
   settings_ = librdkafka_settings(o);
+  for (const auto& [name, value] : settings_) {  // properties may override the options
+    std::string v = value;
+    for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (name == "security.protocol") tls_ = v == "ssl" || v == "sasl_ssl";
+    if (name == "sasl.mechanisms") scram_ = v.starts_with("scram");
+  }
   own_partitioner_ = !o.properties.values.contains("partitioner");
   auto producer = make_producer();
   if (!producer) return producer.status();
@@ -84,6 +92,13 @@ Result<std::unique_ptr<RdKafkaProducer>> KafkaSink::make_producer() {
   rd_kafka_conf_set_stats_cb(c, &KafkaSink::stats_cb);
   rd_kafka_conf_set_error_cb(c, &KafkaSink::error_cb);
   rd_kafka_conf_set_log_cb(c, &KafkaSink::log_cb);
+  if (tls_ &&
+      rd_kafka_conf_set_ssl_cert_verify_cb(c, &KafkaSink::cert_verify_cb) != RD_KAFKA_CONF_OK) {
+    spdlog::warn(
+        "{}: librdkafka has no certificate-verify callback: TLS errors will not name "
+        "their cause",
+        name_);
+  }
   if (own_partitioner_) {
     rd_kafka_topic_conf_set_partitioner_cb(default_topic_conf(c), &KafkaSink::partition_cb);
   }
@@ -181,7 +196,10 @@ Status KafkaSink::flush(std::chrono::steady_clock::time_point deadline) {
 std::string KafkaSink::not_ready() const {
   // Statistics arrive every second: a fresh sink reports ready within about a second of its
   // first broker connection.
-  return broker_up_.load(std::memory_order_relaxed) ? std::string() : "no Kafka broker connected";
+  if (broker_up_.load(std::memory_order_relaxed)) return {};
+  std::lock_guard lock(log_mu_);
+  if (auth_error_.empty()) return "no Kafka broker connected";
+  return "no Kafka broker connected: " + auth_error_;
 }
 
 }  // namespace logagent::plugins::kafka

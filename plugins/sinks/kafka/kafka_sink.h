@@ -19,9 +19,12 @@
 // to the dead-letter file and are acknowledged (see dead_letter_file.h), or reject their batch
 // with `dead_letter: false`. A topic or partition the cluster does not know becomes permanent only
 // after unknown_topic_timeout of retries (DeliveryTracker::judge), so a topic deleted and created
-// again loses nothing. A topic that cannot be made (an invalid name, more than max_topics)
-// rejects the batch, or, for a topic rendered per event, counts as a permanent failure of the
-// event's message.
+// again loses nothing. A TLS or SASL failure (a refused certificate, a wrong password) is
+// logged once, as an error naming its cause, and /ready says it until a broker is connected;
+// librdkafka keeps trying meanwhile (the cause may be fixed on the broker's side), and its own
+// repeated log lines about it are demoted to debug. A topic that cannot be made (an invalid name,
+// more than max_topics) rejects the batch, or, for a topic rendered per event, counts as a
+// permanent failure of the event's message.
 //
 // Ordering: by default every message of a file goes to one partition (a hash of its path, or the
 // key's murmur2 when a key is set); with idempotence librdkafka keeps their order through its
@@ -161,6 +164,11 @@ class KafkaSink final : public Sink, private DeliveryListener {
   static int stats_cb(rd_kafka_t* rk, char* json, size_t len, void* opaque);
   static void error_cb(rd_kafka_t* rk, int err, const char* reason, void* opaque);
   static void log_cb(const rd_kafka_t* rk, int level, const char* fac, const char* buf);
+  // Broker threads, TLS only: keeps OpenSSL's verdict, and notes the precise cause of a refused
+  // certificate for the _SSL error that follows (auth_failure.h).
+  static int cert_verify_cb(rd_kafka_t* rk, const char* broker_name, int32_t broker_id,
+                            int* x509_error, int depth, const char* buf, size_t size, char* errstr,
+                            size_t errstr_size, void* opaque);
   static int32_t partition_cb(const rd_kafka_topic_t* rkt, const void* key, size_t keylen,
                               int32_t partition_cnt, void* rkt_opaque, void* msg_opaque);
   // The last partition partition_cb chose on this thread, and for which message (its opaque).
@@ -210,8 +218,12 @@ class KafkaSink final : public Sink, private DeliveryListener {
   std::mutex space_mu_;
   std::condition_variable space_cv_;  // notified after each poll that served events
 
-  std::mutex log_mu_;
+  mutable std::mutex log_mu_;
   std::set<std::string> logged_;        // causes already logged (guarded by log_mu_)
+  std::string auth_error_;              // the last TLS/SASL failure, for /ready (log_mu_)
+  std::string cert_problem_;            // why the last certificate was refused (log_mu_)
+  bool tls_ = false;                    // security.protocol is ssl or sasl_ssl
+  bool scram_ = false;                  // sasl.mechanisms is SCRAM-SHA-256 or -512
   std::atomic<bool> broker_up_{false};  // written by the poll thread
 };
 

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "agent/codec/event_encoder.h"
+#include "plugins/sinks/kafka/auth_failure.h"
 #include "plugins/sinks/kafka/kafka_sink.h"
 #include "plugins/sinks/kafka/kafka_stats.h"
 
@@ -140,6 +141,8 @@ void KafkaSink::handle_stats(std::string_view json) {
     std::lock_guard lock(log_mu_);
     if (!logged_.empty()) spdlog::info("{}: connected to Kafka again", name_);
     logged_.clear();  // the next outage is logged again
+    auth_error_.clear();
+    cert_problem_.clear();
   }
   broker_up_ = up;
 }
@@ -156,14 +159,44 @@ void KafkaSink::handle_error(rd_kafka_resp_err_t err, const char* reason) {
     metrics_.broker_up.set(0);
     broker_up_ = false;
   }
+  // A handshake that fails after OpenSSL's verdict is reported as a transport error.
+  if (err == RD_KAFKA_RESP_ERR__TRANSPORT && mentions_tls_failure(reason)) {
+    err = RD_KAFKA_RESP_ERR__SSL;
+  }
   std::lock_guard lock(log_mu_);
+  if (is_auth_failure(err)) {
+    // One error line per cause (a certificate refused for another reason is a new cause);
+    // /ready shows the latest (librdkafka tries again every second).
+    auth_error_ = auth_failure_message(err, reason, cert_problem_);
+    if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION && scram_) auth_error_ += scram_note();
+    if (logged_.insert(fmt::format("auth:{}:{}", rd_kafka_err2name(err), cert_problem_)).second) {
+      spdlog::error("{}: {}; retrying, /ready says so until a broker is connected", name_,
+                    auth_error_);
+    }
+    return;
+  }
   if (!logged_.insert(std::string("client:") + rd_kafka_err2name(err)).second) return;
   if (err == RD_KAFKA_RESP_ERR__FATAL) return;  // logged when the recovery begins
   spdlog::warn("{}: {} ({}); retrying", name_, reason, rd_kafka_err2name(err));
 }
 
+int KafkaSink::cert_verify_cb(rd_kafka_t*, const char*, int32_t, int* x509_error, int depth,
+                              const char*, size_t, char* errstr, size_t errstr_size, void* opaque) {
+  if (*x509_error == 0) return 1;  // OpenSSL's verdict stands: this certificate is fine
+  const std::string problem = certificate_problem(*x509_error);
+  fmt::format_to_n(errstr, errstr_size - 1, "{} (depth {})", problem, depth).out[0] = '\0';
+  auto* self = static_cast<KafkaSink*>(opaque);
+  std::lock_guard lock(self->log_mu_);
+  self->cert_problem_ = problem;
+  return 0;
+}
+
 void KafkaSink::log_cb(const rd_kafka_t*, int level, const char* fac, const char* buf) {
-  if (level <= 3) {
+  // librdkafka logs each failed TLS handshake or SASL login itself, again after reconnects;
+  // the error callback reports them once, with their cause.
+  if (level <= 4 && mentions_auth_failure(fac, buf)) {
+    spdlog::debug("librdkafka: {}: {}", fac, buf);
+  } else if (level <= 3) {
     spdlog::error("librdkafka: {}: {}", fac, buf);
   } else if (level == 4) {
     spdlog::warn("librdkafka: {}: {}", fac, buf);

@@ -13,7 +13,9 @@ Result<RdKafkaConf> make_conf(const std::vector<Setting>& settings) {
     char errstr[512] = {0};
     if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), errstr, sizeof(errstr)) !=
         RD_KAFKA_CONF_OK) {
-      return Status::error(fmt::format("librdkafka setting {}={}: {}", key, value, errstr));
+      return Status::error(fmt::format("librdkafka setting {}={}: {}", key,
+                                       secret_property(key) ? "[redacted]" : value,
+                                       redact_secret(key, value, errstr)));
     }
   }
   return conf;

@@ -3,6 +3,11 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "plugins/sinks/kafka/rdkafka_handle.h"
 
 using namespace logagent;
 using namespace logagent::plugins::kafka;
@@ -138,4 +143,43 @@ TEST_CASE("kafka options: secret property values never appear in errors") {
                                 "  security.protocol: hunter2\n");
   REQUIRE_FALSE(errors.empty());
   for (const auto& e : errors) CHECK(e.find("sasl.password: hunter2") == std::string::npos);
+}
+
+TEST_CASE("kafka options: tls and sasl become librdkafka settings, and properties still win") {
+  char dir[] = "/tmp/kafka_options_test.XXXXXX";
+  REQUIRE(mkdtemp(dir) != nullptr);
+  const std::string ca = std::string(dir) + "/ca.pem";
+  std::ofstream(ca) << "-----BEGIN CERTIFICATE-----\nMII\n-----END CERTIFICATE-----\n";
+  KafkaOptions o;
+  const auto errors = bind_yaml(std::string(kMinimal) + "tls: {ca_file: " + ca +
+                                    "}\nsasl: {mechanism: scram-sha-512, username: agent, "
+                                    "password: hunter2}\nproperties: {sasl.username: other}\n",
+                                &o);
+  std::filesystem::remove_all(dir);
+  CHECK(errors.empty());
+  const auto s = librdkafka_settings(o);
+  auto last = [&](const std::string& k) {
+    std::string found = "<unset>";
+    for (const auto& [key, v] : s)
+      if (key == k) found = v;
+    return found;
+  };
+  CHECK(last("security.protocol") == "sasl_ssl");
+  CHECK(last("ssl.ca.location") == ca);
+  CHECK(last("ssl.endpoint.identification.algorithm") == "https");
+  CHECK(last("sasl.mechanisms") == "SCRAM-SHA-512");
+  CHECK(last("sasl.password") == "hunter2");
+  CHECK(last("sasl.username") == "other");  // properties are applied last
+  CHECK(check_settings(s));
+}
+
+TEST_CASE("kafka options: a librdkafka error about a secret setting does not repeat its value") {
+  const Status st = check_settings({{"sasl.jaas.config", "hunter2"}});  // not a librdkafka key
+  CHECK_FALSE(st);
+  CHECK(st.message().find("sasl.jaas.config=[redacted]") != std::string::npos);
+  CHECK(st.message().find("hunter2") == std::string::npos);
+  auto conf = make_conf({{"sasl.jaas.config", "hunter2"}});
+  REQUIRE_FALSE(conf);
+  CHECK(conf.message().find("sasl.jaas.config=[redacted]") != std::string::npos);
+  CHECK(conf.message().find("hunter2") == std::string::npos);
 }
