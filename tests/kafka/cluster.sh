@@ -327,7 +327,7 @@ signal_broker() {  # signal_broker N SIG
   if [ "$2" = STOP ]; then echo 1 >"$STATE/$1/paused"; log "broker $1 paused"; else rm -f "$STATE/$1/paused"; log "broker $1 resumed"; fi
 }
 
-usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; }
 
 cmd=${1:-}; [ $# -gt 0 ] && shift
 case $cmd in
