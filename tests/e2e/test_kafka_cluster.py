@@ -21,7 +21,7 @@ must have seen the leaders move: logagent_kafka_leader_changes_total counts them
 a "partition leader(s) moved" line (each case waits for the metric before it counts progress).
 
 Waits are on conditions with generous deadlines, never on timing. LOGAGENT_KAFKA_CLUSTER_CASES=ab
-runs a subset; LOGAGENT_SKIP_KAFKA_CLUSTER=1 skips the test (it takes about 2-3 minutes).
+runs a subset; LOGAGENT_SKIP_KAFKA_CLUSTER=1 skips the test (about 3 minutes on 2 cores).
 """
 
 import collections
