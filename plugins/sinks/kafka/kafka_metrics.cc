@@ -1,5 +1,7 @@
 #include "plugins/sinks/kafka/kafka_metrics.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 namespace logagent::plugins::kafka {
@@ -24,11 +26,37 @@ KafkaMetrics::KafkaMetrics(const MetricsScope& scope)
       delivered_bytes_total_(scope.counter(kDeliveredBytes)),
       retries_total_(scope.counter(kRetries)),
       queue_full_total_(scope.counter(kQueueFullWaits)),
-      dead_lettered_total_(scope.counter(kEventsDeadLettered)) {}
+      dead_lettered_total_(scope.counter(kEventsDeadLettered)),
+      leader_changes_total_(scope.counter(kLeaderChanges)),
+      request_retries_total_(scope.counter(kRequestRetries)) {}
 
 void KafkaMetrics::note_error(rd_kafka_resp_err_t err) {
   const int code = std::clamp(static_cast<int>(err), kMinErr, kMaxErr);
   errors_[static_cast<size_t>(code - kMinErr)].fetch_add(1, std::memory_order_relaxed);
+}
+
+KafkaMetrics::LeaderMoves KafkaMetrics::note_stats(const BrokerStats& stats) {
+  constexpr uint64_t kSampled = 4;  // moves named in the log line
+  LeaderMoves moves;
+  for (const BrokerStats::Leader& l : stats.leaders) {
+    if (l.broker < 0) continue;  // no leader now: the move is counted when one is known
+    auto [it, fresh] = leaders_.try_emplace({l.topic, l.partition}, l.broker);
+    if (fresh || it->second == l.broker) continue;
+    if (moves.count++ < kSampled) {
+      moves.sample += fmt::format("{}{}/{} {}->{}", moves.sample.empty() ? "" : ", ", l.topic,
+                                  l.partition, it->second, l.broker);
+    }
+    it->second = l.broker;
+  }
+  if (moves.count > kSampled) moves.sample += ", ...";
+  if (moves.count > 0) leader_changes_total_.add(static_cast<double>(moves.count));
+  // Each broker counts from its connection's start; a smaller sum means brokers were dropped or
+  // the producer re-created: start again from there.
+  if (stats.request_retries > request_retries_seen_) {
+    request_retries_total_.add(static_cast<double>(stats.request_retries - request_retries_seen_));
+  }
+  request_retries_seen_ = stats.request_retries;
+  return moves;
 }
 
 void KafkaMetrics::publish() {

@@ -5,7 +5,8 @@
 // publish(), called by the sink's poll thread every ~100 ms, moves the deltas into the Prometheus
 // counters, so no Prometheus update happens per message.
 //
-// Threads: note_*() from any thread; publish() and the gauges from the poll thread only.
+// Threads: note_*() from any thread except note_stats(); note_stats(), publish() and the gauges
+// from the poll thread only.
 #pragma once
 
 #include <librdkafka/rdkafka.h>
@@ -15,9 +16,12 @@
 #include <cstdint>
 #include <iterator>
 #include <map>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "agent/api/metrics.h"
+#include "plugins/sinks/kafka/kafka_stats.h"
 
 namespace logagent::plugins::kafka {
 
@@ -52,13 +56,21 @@ inline constexpr MetricDef kQueueFullWaits{
 inline constexpr MetricDef kErrors{
     "logagent_kafka_errors_total", MetricKind::kCounter, "pipeline,sink,reason",
     "Kafka errors (delivery reports and client errors), by librdkafka error name"};
+inline constexpr MetricDef kLeaderChanges{
+    "logagent_kafka_leader_changes_total", MetricKind::kCounter, "pipeline,sink",
+    "Partition leaders seen to move to another broker (librdkafka statistics): a broker failed, "
+    "hung or was restarted"};
+inline constexpr MetricDef kRequestRetries{
+    "logagent_kafka_request_retries_total", MetricKind::kCounter, "pipeline,sink",
+    "Requests librdkafka sent to a broker again after a timeout or a retriable error "
+    "(librdkafka statistics, txretries)"};
 inline constexpr MetricDef kEventsDeadLettered{
     "logagent_sink_events_dead_lettered_total", MetricKind::kCounter, "pipeline,sink",
     "Events written to the dead-letter file after a permanent error"};
 inline constexpr MetricDef kKafkaMetrics[] = {
-    kMessagesInFlight,  kBatchesPending, kBrokerUp, kBrokerRtt,      kProducerRecreated,
-    kDeliveredMessages, kDeliveredBytes, kRetries,  kQueueFullWaits, kErrors,
-    kEventsDeadLettered};
+    kMessagesInFlight,  kBatchesPending, kBrokerUp,          kBrokerRtt,      kProducerRecreated,
+    kDeliveredMessages, kDeliveredBytes, kRetries,           kQueueFullWaits, kErrors,
+    kLeaderChanges,     kRequestRetries, kEventsDeadLettered};
 
 class KafkaMetrics {
  public:
@@ -74,6 +86,16 @@ class KafkaMetrics {
   void note_dead_lettered(uint64_t events) {
     dead_lettered_.fetch_add(events, std::memory_order_relaxed);
   }
+
+  // Partitions whose leader moved between two statistics: how many, and the first few as
+  // "topic/partition 1->2" for the log.
+  struct LeaderMoves {
+    uint64_t count = 0;
+    std::string sample;
+  };
+  // Counts what `stats` shows since the previous call: partition leaders that moved (a partition
+  // seen for the first time, or without a leader, is not a move) and broker request retries.
+  LeaderMoves note_stats(const BrokerStats& stats);
 
   // Moves the accumulated counts into the Prometheus counters (poll thread).
   void publish();
@@ -93,8 +115,11 @@ class KafkaMetrics {
   std::atomic<uint64_t> delivered_msgs_{0}, delivered_bytes_{0}, retries_{0}, queue_full_{0},
       dead_lettered_{0};
   std::map<int, Counter> error_counters_;  // poll thread only
+  // note_stats(): the last known leader per (topic, partition) and the last txretries sum.
+  std::map<std::pair<std::string, int32_t>, int32_t> leaders_;
+  uint64_t request_retries_seen_ = 0;
   Counter delivered_msgs_total_, delivered_bytes_total_, retries_total_, queue_full_total_,
-      dead_lettered_total_;
+      dead_lettered_total_, leader_changes_total_, request_retries_total_;
 };
 
 }  // namespace logagent::plugins::kafka

@@ -137,6 +137,9 @@ void KafkaSink::handle_stats(std::string_view json) {
   const bool up = stats->brokers_up > 0;
   metrics_.broker_up.set(up ? 1 : 0);
   metrics_.broker_rtt.set(stats->rtt_seconds);
+  if (const auto moved = metrics_.note_stats(*stats); moved.count > 0) {
+    spdlog::info("{}: {} partition leader(s) moved: {}", name_, moved.count, moved.sample);
+  }
   if (up && !broker_up_) {
     std::lock_guard lock(log_mu_);
     if (!logged_.empty()) spdlog::info("{}: connected to Kafka again", name_);

@@ -6,6 +6,27 @@
 
 namespace logagent::plugins::kafka {
 
+namespace {
+
+void parse_leaders(simdjson::dom::element doc, std::vector<BrokerStats::Leader>& out) {
+  simdjson::dom::object topics;
+  if (doc["topics"].get(topics) != simdjson::SUCCESS) return;
+  for (auto topic : topics) {
+    simdjson::dom::object partitions;
+    if (topic.value["partitions"].get(partitions) != simdjson::SUCCESS) continue;
+    for (auto part : partitions) {
+      int64_t id = -1;
+      int64_t leader = -1;
+      if (part.value["partition"].get(id) != simdjson::SUCCESS || id < 0) continue;
+      if (part.value["leader"].get(leader) != simdjson::SUCCESS) continue;
+      out.push_back(
+          {std::string(topic.key), static_cast<int32_t>(id), static_cast<int32_t>(leader)});
+    }
+  }
+}
+
+}  // namespace
+
 std::optional<BrokerStats> parse_broker_stats(std::string_view json) {
   simdjson::dom::parser parser;
   const simdjson::padded_string padded(json);
@@ -21,6 +42,8 @@ std::optional<BrokerStats> parse_broker_stats(std::string_view json) {
     int64_t nodeid = -1;
     if (b["nodeid"].get(nodeid) != simdjson::SUCCESS || nodeid < 0) continue;
     ++out.brokers_known;
+    uint64_t retries = 0;
+    if (b["txretries"].get(retries) == simdjson::SUCCESS) out.request_retries += retries;
     std::string_view state;
     if (b["state"].get(state) != simdjson::SUCCESS || state != "UP") continue;
     ++out.brokers_up;
@@ -31,6 +54,7 @@ std::optional<BrokerStats> parse_broker_stats(std::string_view json) {
     }
   }
   if (rtt_n > 0) out.rtt_seconds = rtt_sum / rtt_n;
+  parse_leaders(doc, out.leaders);
   return out;
 }
 

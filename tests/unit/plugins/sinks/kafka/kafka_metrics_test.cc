@@ -64,3 +64,28 @@ TEST_CASE("kafka metrics: every declared metric is in the sink's table, counters
     CHECK((def.kind == MetricKind::kCounter) == def.name.ends_with("_total"));
   }
 }
+
+TEST_CASE("kafka metrics: leader moves and request retries are counted from the statistics") {
+  Env env;
+  KafkaMetrics m(env.scope);
+  BrokerStats s;
+  s.request_retries = 5;
+  s.leaders = {{"logs", 0, 1}, {"logs", 1, 2}};
+  CHECK(m.note_stats(s).count == 0);  // first sight: no move, the retries so far are counted
+  CHECK(env.value(kRequestRetries) == 5);
+  s.leaders = {{"logs", 0, -1}, {"logs", 1, 2}};
+  CHECK(m.note_stats(s).count == 0);  // leaderless for a while: not a move yet
+  s.request_retries = 9;
+  s.leaders = {{"logs", 0, 3}, {"logs", 1, 3}};
+  const auto moved = m.note_stats(s);
+  CHECK(moved.count == 2);
+  CHECK(moved.sample == "logs/0 1->3, logs/1 2->3");
+  CHECK(env.value(kLeaderChanges) == 2);
+  CHECK(env.value(kRequestRetries) == 9);
+  s.request_retries = 2;  // a re-created producer counts from 0 again
+  CHECK(m.note_stats(s).count == 0);
+  s.request_retries = 3;
+  m.note_stats(s);
+  CHECK(env.value(kRequestRetries) == 10);
+  CHECK(env.value(kLeaderChanges) == 2);
+}

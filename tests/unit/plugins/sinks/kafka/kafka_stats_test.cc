@@ -25,3 +25,22 @@ TEST_CASE("stats: all down, and garbage") {
   CHECK_FALSE(parse_broker_stats("not json"));
   CHECK_FALSE(parse_broker_stats(R"({"name":"x"})"));
 }
+
+TEST_CASE("stats: request retries summed over the brokers, every partition's leader") {
+  const char* json = R"({"brokers":{
+    "127.0.0.1:9092/bootstrap":{"nodeid":-1,"state":"UP","txretries":100},
+    "127.0.0.1:9092/1":{"nodeid":1,"state":"UP","txretries":3},
+    "127.0.0.1:9093/2":{"nodeid":2,"state":"DOWN","txretries":4}},
+    "topics":{"logs":{"topic":"logs","partitions":{
+      "0":{"partition":0,"leader":2},"1":{"partition":1,"leader":-1},
+      "-1":{"partition":-1,"leader":-1}}}}})";
+  auto s = parse_broker_stats(json);
+  REQUIRE(s);
+  CHECK(s->request_retries == 7);
+  REQUIRE(s->leaders.size() == 2);
+  CHECK(s->leaders[0].topic == "logs");
+  CHECK(s->leaders[0].partition == 0);
+  CHECK(s->leaders[0].broker == 2);
+  CHECK(s->leaders[1].partition == 1);
+  CHECK(s->leaders[1].broker == -1);
+}
