@@ -136,25 +136,29 @@ def format_block(kind: str, seed: int, line_bytes: int) -> bytes:
 def generate_formatted(kind: str, data_root: str, size: int, line_bytes: int, files: int,
                        seed: int) -> tuple[str, list[str], int, int]:
     """Like generate(), for json or nginx lines: each file is `size / files` bytes (cut at the
-    last whole line) of a repeated ~4 MiB block of distinct lines."""
+    last whole line) of a repeated ~4 MiB block of distinct lines. File k starts k/files of the
+    way into the block, so no two files begin alike (the Collector's filelog receiver takes
+    files whose first KiB is the same for one file and reads only one of them)."""
     d = os.path.join(data_root, f"{kind}-{human_size(size)}-{line_bytes}-{files}-s{seed}")
     stamp = os.path.join(d, "meta.json")
     if os.path.exists(stamp):
         with open(stamp) as f:
             meta = json.load(f)
         paths = [os.path.join(d, p) for p in meta["files"]]
-        if all(os.path.exists(p) for p in paths) and \
+        if all(os.path.exists(p) for p in paths) and meta.get("rotated") and \
                 sum(os.path.getsize(p) for p in paths) == meta["bytes"]:
             say(f"input: cached {d} ({meta['lines']} lines, {meta['bytes']} bytes)")
             return d, paths, meta["lines"], meta["bytes"]
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
     say(f"input: generating {human_size(size)} of {kind} lines in {files} files")
-    block = format_block(kind, seed, line_bytes)
-    block_lines = block.count(b"\n")
+    first = format_block(kind, seed, line_bytes)
+    block_lines = first.count(b"\n")
     names, lines, total = [], 0, 0
     share = size // files
     for k in range(files):
+        cut = first.find(b"\n", k * len(first) // files) + 1 if k else 0
+        block = first[cut:] + first[:cut]
         name = f"{kind}-{k:02d}.log"
         with open(os.path.join(d, name), "wb") as f:
             left = share
@@ -168,7 +172,7 @@ def generate_formatted(kind: str, data_root: str, size: int, line_bytes: int, fi
             lines += tail.count(b"\n")
             total += share - left + len(tail)
         names.append(name)
-    meta = {"lines": lines, "bytes": total, "files": names}
+    meta = {"lines": lines, "bytes": total, "files": names, "rotated": True}
     with open(stamp, "w") as f:
         json.dump(meta, f)
     return d, [os.path.join(d, n) for n in names], lines, total
