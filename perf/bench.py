@@ -37,8 +37,10 @@ same inputs for the cases null, raw, parse-json and parse-nginx: tail with read_
 exit_on_eof (it exits once every file is read to its end, after its Grace of 1 s, which is in
 its wall time but not in its CPU), the same parse (its json parser; the nginx combined regex
 without time parsing, like logagent's) and a null or file output. The file output's line count
-is checked; a null output's is not (noted). --json PATH also writes the rows as JSON (perf/suite.py
-reads them).
+is checked; a null output's is not (noted). --peer otelcol=BINARY runs an OpenTelemetry Collector
+with the filelog receiver on null, parse-json and parse-nginx, stock and with the batch processor,
+and waits until every line is counted at its exporter (perf/peer_otelcol.py says how). --json PATH
+also writes the rows as JSON (perf/suite.py reads them).
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import peer_otelcol  # noqa: E402
 from perf_lib import (GiB, MiB, REPO, SUMMARY_RE, agent_config, build, human_size,  # noqa: E402
                       machine, parse_size, say)
 
@@ -136,25 +139,29 @@ def format_block(kind: str, seed: int, line_bytes: int) -> bytes:
 def generate_formatted(kind: str, data_root: str, size: int, line_bytes: int, files: int,
                        seed: int) -> tuple[str, list[str], int, int]:
     """Like generate(), for json or nginx lines: each file is `size / files` bytes (cut at the
-    last whole line) of a repeated ~4 MiB block of distinct lines."""
+    last whole line) of a repeated ~4 MiB block of distinct lines. File k starts k/files of the
+    way into the block, so no two files begin alike (the Collector's filelog receiver takes
+    files whose first KiB is the same for one file and reads only one of them)."""
     d = os.path.join(data_root, f"{kind}-{human_size(size)}-{line_bytes}-{files}-s{seed}")
     stamp = os.path.join(d, "meta.json")
     if os.path.exists(stamp):
         with open(stamp) as f:
             meta = json.load(f)
         paths = [os.path.join(d, p) for p in meta["files"]]
-        if all(os.path.exists(p) for p in paths) and \
+        if all(os.path.exists(p) for p in paths) and meta.get("rotated") and \
                 sum(os.path.getsize(p) for p in paths) == meta["bytes"]:
             say(f"input: cached {d} ({meta['lines']} lines, {meta['bytes']} bytes)")
             return d, paths, meta["lines"], meta["bytes"]
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
     say(f"input: generating {human_size(size)} of {kind} lines in {files} files")
-    block = format_block(kind, seed, line_bytes)
-    block_lines = block.count(b"\n")
+    first = format_block(kind, seed, line_bytes)
+    block_lines = first.count(b"\n")
     names, lines, total = [], 0, 0
     share = size // files
     for k in range(files):
+        cut = first.find(b"\n", k * len(first) // files) + 1 if k else 0
+        block = first[cut:] + first[:cut]
         name = f"{kind}-{k:02d}.log"
         with open(os.path.join(d, name), "wb") as f:
             left = share
@@ -168,7 +175,7 @@ def generate_formatted(kind: str, data_root: str, size: int, line_bytes: int, fi
             lines += tail.count(b"\n")
             total += share - left + len(tail)
         names.append(name)
-    meta = {"lines": lines, "bytes": total, "files": names}
+    meta = {"lines": lines, "bytes": total, "files": names, "rotated": True}
     with open(stamp, "w") as f:
         json.dump(meta, f)
     return d, [os.path.join(d, n) for n in names], lines, total
@@ -232,7 +239,7 @@ def measure(argv: list[str], cwd: str | None = None, gnu_time: bool = True) -> d
             "rc": p.returncode, "stderr": err}
 
 
-PEERS = ["fluent-bit"]
+PEERS = ["fluent-bit", "otelcol"]
 # The cases a peer runs, and what its row is called.
 PEER_CASES = {"null": "file -> null", "raw": "file -> file (raw)",
               "parse-json": "json parse -> null", "parse-nginx": "regex nginx -> null"}
@@ -327,7 +334,7 @@ def main() -> None:
                     help="where generated input is cached (perf/data, git-ignored)")
     ap.add_argument("--jobs", type=int, default=2, help="build parallelism (2)")
     ap.add_argument("--peer", action="append", default=[], metavar="NAME=BINARY",
-                    help="also run a peer agent on the same cases (NAME: fluent-bit)")
+                    help="also run a peer agent on the same cases (NAME: fluent-bit, otelcol)")
     ap.add_argument("--json", help="also write the rows to this file as JSON")
     args = ap.parse_args()
     peers = []
@@ -443,6 +450,13 @@ def main() -> None:
         add_row(labels[case], runs, size, lines)
         for name, binary in peers:
             if case not in PEER_CASES:
+                continue
+            if name == "otelcol":
+                for label, batch in peer_otelcol.VARIANTS.items():
+                    if case in peer_otelcol.CASES:
+                        runs = [peer_otelcol.run(binary, case, case_dir, lines, work, i, batch)
+                                for i in range(args.repeat)]
+                        add_row(f"{label} {PEER_CASES[case]}", runs, size, lines)
                 continue
             runs = [run_fluent_bit(binary, case, case_dir, lines, work, i, gnu_time)
                     for i in range(args.repeat)]

@@ -30,6 +30,11 @@
 --base-logagent BIN adds the cases base-record-raw, base-batch-raw, ... : the agent cases run with
 BIN (e.g. main's build) in the same run, for a before/after comparison on a shared machine.
 
+--peer otelcol=BIN adds the case otelcol-record-raw: an OpenTelemetry Collector (filelog receiver ->
+Kafka exporter, encoding raw: one message per line, zstd, acks=all; perf/peer_otelcol.py) into its
+own topic on the same broker, waited for until its exporter has sent every line, then checked like
+the others (the topic's end offset must be the line count).
+
 --perf-record CASE[,CASE] additionally runs each CASE once under `perf record -g` and prints the
 top of `perf report` by thread, by library and by symbol (where the CPU goes).
 """
@@ -52,6 +57,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import bench  # noqa: E402  (generate)
+import peer_otelcol  # noqa: E402
 from perf_lib import SUMMARY_RE, agent_config, human_size, machine, parse_size, say  # noqa: E402,E501
 
 MiB = 1 << 20
@@ -61,6 +67,8 @@ CASES = ["ceiling-lines", "ceiling-blocks", "record-raw", "record-json", "batch-
 # With --base-logagent BIN: the same agent cases run with another binary (e.g. main's), in the
 # same run and against the same broker, for a before/after comparison.
 BASE_CASES = ["base-" + c for c in CASES if not c.startswith("ceiling-")]
+# With --peer otelcol=BIN: the OpenTelemetry Collector's Kafka exporter, one message per line.
+PEER_CASES = ["otelcol-record-raw"]
 
 
 class Broker:
@@ -178,14 +186,24 @@ def case_argv(case: str, args, broker: Broker, input_dir: str, work: str, topic:
 def run_case(case: str, args, broker: Broker, input_dir: str, lines: int, nbytes: int,
              work: str, run: int) -> dict:
     topic = f"{case}-{run}"
-    argv = case_argv(case, args, broker, input_dir, work, topic, run)
     broker.create_topic(topic)
-    cpu0 = broker.cpu_seconds()
-    r = timed(argv, work, topic)
-    r["broker_cpu"] = broker.cpu_seconds() - cpu0
+    if case in PEER_CASES:
+        cpu0 = broker.cpu_seconds()
+        r = peer_otelcol.run(args.otelcol, "kafka", input_dir, lines, work, run, batch=False,
+                             kafka=(broker.bootstrap, topic))
+        r.update(broker_cpu=broker.cpu_seconds() - cpu0, rss=r["maxrss"], stderr=r["note"])
+    else:
+        argv = case_argv(case, args, broker, input_dir, work, topic, run)
+        cpu0 = broker.cpu_seconds()
+        r = timed(argv, work, topic)
+        r["broker_cpu"] = broker.cpu_seconds() - cpu0
     if r["rc"] != 0:
         raise RuntimeError(f"{case}: exit {r['rc']}\n{r['stderr'][-3000:]}")
-    if case.startswith("ceiling-"):
+    if case in PEER_CASES:
+        if r["note"].startswith("INCOMPLETE"):
+            raise RuntimeError(f"{case}: {r['note']}")
+        r["inner_wall"], r["messages"] = r["wall"], lines
+    elif case.startswith("ceiling-"):
         res = json.loads(r["stdout"].strip().splitlines()[-1])
         if res["failed"] or res["delivered"] != res["messages"] or res["bytes"] != nbytes:
             raise RuntimeError(f"{case}: {res}")
@@ -248,17 +266,27 @@ def main() -> None:
                     help="rotate the order of the cases from one repeat to the next")
     ap.add_argument("--base-logagent", default="",
                     help="another logagent binary: enables the base-* cases (before/after)")
+    ap.add_argument("--peer", action="append", default=[], metavar="otelcol=BINARY",
+                    help="enables the case otelcol-record-raw (an OpenTelemetry Collector)")
     args = ap.parse_args()
     args.build_dir = os.path.abspath(args.build_dir)
+    args.otelcol = ""
+    for spec in args.peer:
+        name, _, binary = spec.partition("=")
+        if name != "otelcol" or not os.access(binary, os.X_OK):
+            sys.exit(f"--peer {spec!r}: expected otelcol=BINARY, an executable")
+        args.otelcol = os.path.abspath(binary)
     for tool in ("logagent", "perf/kafka_ceiling", "perf/loggen"):
         if not os.access(os.path.join(args.build_dir, tool), os.X_OK):
             sys.exit(f"{args.build_dir}/{tool} missing: cmake --build {args.build_dir} "
                      "--target logagent kafka_ceiling loggen")
     cases = [c for c in args.cases.split(",") if c]
     for c in cases:
-        if c not in CASES and not (args.base_logagent and c in BASE_CASES):
+        if c not in CASES and not (args.base_logagent and c in BASE_CASES) and \
+                not (args.otelcol and c in PEER_CASES):
             sys.exit(f"unknown case {c}; cases: {', '.join(CASES)} "
-                     f"(and {', '.join(BASE_CASES)} with --base-logagent)")
+                     f"(and {', '.join(BASE_CASES)} with --base-logagent, "
+                     f"{', '.join(PEER_CASES)} with --peer otelcol=BIN)")
 
     input_dir, _, lines, nbytes = bench.generate(
         os.path.join(args.build_dir, "perf", "loggen"), args.data_root, args.bytes,
@@ -301,6 +329,7 @@ def main() -> None:
              "record-otlp_proto": "logagent record, otlp_proto",
              "batch-otlp_proto": "logagent batch, otlp_proto"}
     names.update({"base-" + k: "base " + v for k, v in list(names.items())})
+    names["otelcol-record-raw"] = "otelcol: kafka exporter, 1 msg/line (raw)"
     def paired(c: str) -> str:
         """Median over repeats of this case's MiB/s over the ceiling's in the same repeat (the
         load of a shared machine drifts; pairing removes part of that)."""

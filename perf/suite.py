@@ -2,7 +2,7 @@
 """Every performance case of logagent in one run, one table (Python standard library only).
 
     python3 perf/suite.py [--bytes 1GiB] [--repeat 3] [--no-build] [--no-kafka]
-                          [--peer fluent-bit=/path/to/fluent-bit]
+                          [--peer fluent-bit=/path/to/fluent-bit] [--peer otelcol=/path/to/otelcol]
 
 1. Builds build-release/ (Release: logagent, loggen, kafka_ceiling) unless --no-build.
 2. Runs, one after the other on the same inputs (perf/data/, cached):
@@ -13,7 +13,8 @@
      perf/bench_kafka.py  a plain librdkafka producer (perf/kafka_ceiling: one message per line,
                           and one per 256 KiB), logagent record and batch mode (raw and json),
                           against a broker started by tests/kafka/kafka.sh on the same cores
-                          (skipped by --no-kafka)
+                          (skipped by --no-kafka); with --peer otelcol=BIN, the Collector's
+                          Kafka exporter on the same broker
      perf/idle.py         10,000 idle files: CPU, wake-ups, RSS, descriptors, new-line latency
 3. Prints one Markdown table: MiB/s, CPU s/GiB, MiB per CPU-second, peak RSS, and each of issue
    14's goals marked met or not; the machine and the commit. --json PATH writes it as JSON too.
@@ -78,10 +79,12 @@ def main() -> None:
                     os.path.join(tmp, "many.json"))
     kafka = None
     if not args.no_kafka:
+        kpeers = [p for p in args.peer if p.startswith("otelcol=")]
         kafka = run_json([os.path.join(HERE, "bench_kafka.py"), "--build-dir", bdir,
                           "--bytes", args.bytes, "--repeat", str(args.repeat),
                           "--cases", "ceiling-lines,ceiling-blocks,record-raw,record-json,"
-                          "batch-raw,batch-json", "--rotate"],
+                          "batch-raw,batch-json" + (",otelcol-record-raw" if kpeers else ""),
+                          "--rotate", *[x for p in kpeers for x in ("--peer", p)]],
                          os.path.join(tmp, "kafka.json"))
     idle = run_json([os.path.join(HERE, "idle.py"), "--logagent", os.path.join(bdir, "logagent"),
                      "--files", str(args.idle_files), "--seconds", str(args.idle_seconds),
