@@ -1,4 +1,5 @@
-// Fuzz target: the JSON event encoder (agent/codec/event_encoder.h) on batches with parsed fields.
+// Fuzz target: the JSON event encoder (agent/codec/event_encoder.h) and the OTLP encodings
+// (agent/codec/otlp_encoder.h) on batches with parsed fields.
 //
 // Input: '\n'-separated lines. The first line is the source path (and seeds the read time and
 // event times); each further line is an event: pieces separated by 0x1F, the first the message,
@@ -8,7 +9,9 @@
 //
 // Checks: one valid JSON object per live event with the metadata keys and one key per distinct
 // field key, none twice (check_encoding in fuzz_support.h), and valid UTF-8 strings come back
-// unchanged: message, file and string fields (the last value of a repeated key).
+// unchanged: message, file and string fields (the last value of a repeated key). OTLP: the
+// protobuf walks cleanly by the log schema (lengths in bounds, strings UTF-8) and the JSON parses,
+// each with one record per live event whose body is the message when that is valid UTF-8.
 #include <fmt/format.h>
 #include <cstddef>
 #include <cstdint>
@@ -17,6 +20,7 @@
 #include <vector>
 
 #include "agent/api/source.h"
+#include "agent/codec/otlp_encoder.h"
 #include "fuzz_support.h"
 
 namespace {
@@ -160,6 +164,142 @@ void check_round_trip(const Batch& batch) {
   }
 }
 
+// ---------------------------------------------------------------- OTLP (otlp_encoder.h)
+
+// A walk over protobuf wire format that knows which fields of the OTLP log messages are
+// messages, strings or scalars: every length must fit its parent, every string must be valid
+// UTF-8, every field must be one the schema has. It collects the bodies of the log records.
+class OtlpWalker {
+ public:
+  enum Kind {
+    kRequest,
+    kResourceLogs,
+    kResource,
+    kKeyValue,
+    kAnyValue,
+    kScopeLogs,
+    kScope,
+    kLogRecord
+  };
+
+  bool walk(std::string_view bytes, Kind kind, bool body = false) {
+    size_t i = 0;
+    while (i < bytes.size()) {
+      uint64_t tag = 0;
+      if (!varint(bytes, i, tag)) return fail("truncated tag");
+      const auto field = static_cast<unsigned>(tag >> 3);
+      const auto wire = static_cast<unsigned>(tag & 7);
+      if (wire == 0) {
+        uint64_t v = 0;
+        if (!varint(bytes, i, v)) return fail("truncated varint");
+        if (!scalar_ok(kind, field, 0)) return fail("unexpected varint field");
+        continue;
+      }
+      if (wire == 1) {
+        if (bytes.size() - i < 8) return fail("truncated fixed64");
+        i += 8;
+        if (!scalar_ok(kind, field, 1)) return fail("unexpected fixed64 field");
+        continue;
+      }
+      if (wire != 2) return fail("unexpected wire type");
+      uint64_t len = 0;
+      if (!varint(bytes, i, len) || len > bytes.size() - i) return fail("length out of bounds");
+      const std::string_view inner = bytes.substr(i, static_cast<size_t>(len));
+      i += static_cast<size_t>(len);
+      if (!child(kind, field, inner, body)) return false;
+    }
+    return true;
+  }
+
+  std::vector<std::string> bodies;
+  std::string error;
+
+ private:
+  bool fail(const char* why) {
+    error = why;
+    return false;
+  }
+  static bool varint(std::string_view b, size_t& i, uint64_t& v) {
+    v = 0;
+    for (int shift = 0; shift < 64 && i < b.size(); shift += 7) {
+      const auto c = static_cast<uint8_t>(b[i++]);
+      v |= static_cast<uint64_t>(c & 0x7F) << shift;
+      if ((c & 0x80) == 0) return true;
+    }
+    return false;
+  }
+  static bool scalar_ok(Kind kind, unsigned field, unsigned wire) {
+    if (kind == kAnyValue) return wire == 0 ? (field == 2 || field == 3) : field == 4;
+    if (kind == kLogRecord) return wire == 0 ? field == 2 : (field == 1 || field == 11);
+    return false;
+  }
+  bool string(std::string_view s) {
+    return simdjson::validate_utf8(s.data(), s.size()) || fail("a string is not UTF-8");
+  }
+  bool child(Kind kind, unsigned field, std::string_view inner, bool body) {
+    switch (kind) {
+      case kRequest:
+        return field == 1 ? walk(inner, kResourceLogs) : fail("request field");
+      case kResourceLogs:
+        if (field == 1) return walk(inner, kResource);
+        return field == 2 ? walk(inner, kScopeLogs) : fail("resource_logs field");
+      case kResource:
+        return field == 1 ? walk(inner, kKeyValue) : fail("resource field");
+      case kKeyValue:
+        if (field == 1) return string(inner);
+        return field == 2 ? walk(inner, kAnyValue) : fail("key_value field");
+      case kAnyValue:
+        if (field != 1) return fail("any_value field");
+        if (body) bodies.emplace_back(inner);
+        return string(inner);
+      case kScopeLogs:
+        if (field == 1) return walk(inner, kScope);
+        return field == 2 ? walk(inner, kLogRecord) : fail("scope_logs field");
+      case kScope:
+        return field == 1 ? string(inner) : fail("scope field");
+      case kLogRecord:
+        if (field == 3) return string(inner);
+        if (field == 5) return walk(inner, kAnyValue, true);
+        return field == 6 ? walk(inner, kKeyValue) : fail("log_record field");
+    }
+    return fail("unknown message");
+  }
+};
+
+// What a string of `bytes` decodes to: itself when valid UTF-8 (the only case compared).
+void check_otlp(const Batch& batch) {
+  std::vector<std::string_view> live;
+  for (const Event& e : batch.events) {
+    if ((e.flags & kEventDropped) == 0) live.push_back(e.message);
+  }
+  std::string proto;
+  encode_otlp_proto(proto, batch, 0, batch.events.size(), batch.source->path);
+  OtlpWalker w;
+  FUZZ_CHECK(w.walk(proto, OtlpWalker::kRequest), "otlp_proto: " + w.error);
+  FUZZ_CHECK(w.bodies.size() == live.size(), "otlp_proto: record count");
+  for (size_t i = 0; i < live.size(); ++i) {
+    if (valid_utf8(live[i])) FUZZ_CHECK(w.bodies[i] == live[i], "otlp_proto: body changed");
+  }
+  std::string json;
+  encode_otlp_json(json, batch, 0, batch.events.size(), batch.source->path);
+  simdjson::dom::parser parser;
+  simdjson::dom::element el;
+  FUZZ_CHECK(fuzz::parse_json(parser, json).get(el) == simdjson::SUCCESS, "otlp_json: " + json);
+  simdjson::dom::array records;
+  FUZZ_CHECK(el.at_pointer("/resourceLogs/0/scopeLogs/0/logRecords").get_array().get(records) ==
+                 simdjson::SUCCESS,
+             "otlp_json: no logRecords");
+  FUZZ_CHECK(records.size() == live.size(), "otlp_json: record count");
+  size_t i = 0;
+  for (simdjson::dom::element r : records) {
+    std::string_view body;
+    FUZZ_CHECK(r.at_pointer("/body/stringValue").get_string().get(body) == simdjson::SUCCESS,
+               "otlp_json: no body");
+    if (valid_utf8(live[i])) FUZZ_CHECK(body == live[i], "otlp_json: body changed");
+    ++i;
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -182,5 +322,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::check_fields(batch);
   fuzz::check_encoding(batch);
   check_round_trip(batch);
+  check_otlp(batch);
   return 0;
 }
