@@ -183,3 +183,22 @@ TEST_CASE("kafka options: a librdkafka error about a secret setting does not rep
   CHECK(conf.message().find("sasl.jaas.config=[redacted]") != std::string::npos);
   CHECK(conf.message().find("hunter2") == std::string::npos);
 }
+
+TEST_CASE("kafka options: OTLP formats leave compression to librdkafka, in batch mode too") {
+  KafkaOptions o;
+  CHECK(bind_yaml(std::string(kMinimal) + "format: otlp_proto\nmode: batch\ncompression: lz4\n", &o)
+            .empty());
+  CHECK(o.format == KafkaFormat::kOtlpProto);
+  auto codec = [](const KafkaOptions& opts) {
+    for (const auto& [key, v] : librdkafka_settings(opts))
+      if (key == "compression.codec") return v;
+    return std::string("<unset>");
+  };
+  CHECK(codec(o) == "lz4");  // not "none": the request is not compressed by logagent
+  KafkaOptions j;
+  CHECK(bind_yaml(std::string(kMinimal) + "format: json\nmode: batch\n", &j).empty());
+  CHECK(codec(j) == "none");  // logagent's own zstd frame
+  CHECK(bind_yaml(std::string(kMinimal) + "format: otlp_json\n", &j).empty());
+  CHECK(j.format == KafkaFormat::kOtlpJson);
+  CHECK(has(bind_yaml(std::string(kMinimal) + "format: otlp\n"), "is not one of"));
+}
