@@ -3,6 +3,7 @@
 
     python3 perf/bench_kafka.py [--build-dir build] [--bytes 512MiB] [--line-bytes 200]
                                 [--files 4] [--repeat 1] [--cases A,B] [--perf-record A,B]
+                                [--security plaintext[,ssl][,sasl_ssl]]
 
 1. Starts a single-node Kafka broker with tests/kafka/kafka.sh on a free port (its own
    LOGAGENT_KAFKA_STATE, fresh data dir); it is always stopped at the end.
@@ -34,6 +35,18 @@ BIN (e.g. main's build) in the same run, for a before/after comparison on a shar
 Kafka exporter, encoding raw: one message per line, zstd, acks=all; perf/peer_otelcol.py) into its
 own topic on the same broker, waited for until its exporter has sent every line, then checked like
 the others (the topic's end offset must be the line count).
+
+--security plaintext,ssl,sasl_ssl runs every case once per listed security setting, against one
+broker started with `kafka.sh start --tls --sasl-scram` (certificates made by the script): ssl is
+the broker's SSL listener, the sink configured with `tls: {ca_file}` and the ceiling with
+`--set security.protocol=ssl --set ssl.ca.location=...`; sasl_ssl is its SASL_SSL listener with
+`tls: {ca_file}` and `sasl: {mechanism: plain, ...}` (PLAIN: librdkafka < 2.6.1 cannot do SCRAM
+with Kafka 4.x, see tests/kafka/README.md), the ceiling with the same librdkafka settings the sink
+derives (security.protocol, ssl.ca.location, ssl.endpoint.identification.algorithm, sasl.*).
+The cases of one repeat run side by side (each case under every setting before the next case),
+and a second table gives each setting's paired MiB/s and CPU s/GiB against plaintext. Without
+--security (plaintext only) the broker has only its PLAINTEXT listener, as before. Topic creation,
+end offsets and the warm-up always use the PLAINTEXT listener.
 
 --perf-record CASE[,CASE] additionally runs each CASE once under `perf record -g` and prints the
 top of `perf report` by thread, by library and by symbol (where the CPU goes).
@@ -69,31 +82,49 @@ CASES = ["ceiling-lines", "ceiling-blocks", "record-raw", "record-json", "batch-
 BASE_CASES = ["base-" + c for c in CASES if not c.startswith("ceiling-")]
 # With --peer otelcol=BIN: the OpenTelemetry Collector's Kafka exporter, one message per line.
 PEER_CASES = ["otelcol-record-raw"]
+SECURITY = ["plaintext", "ssl", "sasl_ssl"]
+SASL_USER, SASL_PASSWORD = "logagent", "logagent-secret"  # kafka.sh's default --scram-user
 
 
 class Broker:
-    def __init__(self, work: str):
+    def __init__(self, work: str, secure: bool = False):
         self.script = os.path.join(REPO, "tests", "kafka", "kafka.sh")
         self.env = dict(os.environ, LOGAGENT_KAFKA_STATE=os.path.join(work, "kafka-state"),
                         LOGAGENT_KAFKA_DIR=os.path.join(work, "kafka-data"))
-        self.port = self._free_pair()
+        # secure: also the SSL (port+2) and SASL_SSL (port+3) listeners of kafka.sh --tls
+        # --sasl-scram, with the test CA in certs/.
+        self.secure = secure
+        self.certs = os.path.join(work, "certs")
+        self.port = self._free_run(4 if secure else 2)
         self.bootstrap = f"127.0.0.1:{self.port}"
         self.started = False
 
     @staticmethod
-    def _free_pair() -> int:
+    def _free_run(n: int) -> int:
+        """A port p such that p .. p+n-1 are free (the broker, its controller, TLS listeners)."""
         for _ in range(50):
             with socket.socket() as s:
                 s.bind(("127.0.0.1", 0))
                 p = s.getsockname()[1]
-            if p < 65000:
-                with socket.socket() as s:
-                    try:
-                        s.bind(("127.0.0.1", p + 1))
-                        return p
-                    except OSError:
-                        continue
-        sys.exit("no free pair of ports")
+            if p + n >= 65000:
+                continue
+            socks = []
+            try:
+                for i in range(1, n):
+                    socks.append(socket.socket())
+                    socks[-1].bind(("127.0.0.1", p + i))
+                return p
+            except OSError:
+                continue
+            finally:
+                for sk in socks:
+                    sk.close()
+        sys.exit(f"no {n} consecutive free ports")
+
+    def listener(self, security: str) -> str:
+        """The bootstrap address of the listener for `security`."""
+        offset = {"plaintext": 0, "ssl": 2, "sasl_ssl": 3}[security]
+        return f"127.0.0.1:{self.port + offset}"
 
     def run(self, *args: str) -> str:
         r = subprocess.run([self.script, *args], env=self.env, stdin=subprocess.DEVNULL,
@@ -103,7 +134,8 @@ class Broker:
         return r.stdout
 
     def start(self) -> None:
-        self.run("start", "--port", str(self.port))
+        extra = ["--tls", "--sasl-scram", "--certs", self.certs] if self.secure else []
+        self.run("start", "--port", str(self.port), *extra)
         self.started = True
         say(f"broker: {self.bootstrap}, pid {self.pid()}")
 
@@ -163,12 +195,37 @@ def timed(argv: list[str], out_dir: str, label: str) -> dict:
             "user": float(user), "sys": float(sys_), "rss": int(rss) * 1024}
 
 
-def case_argv(case: str, args, broker: Broker, input_dir: str, work: str, topic: str,
+def split_key(key: str) -> tuple[str, str]:
+    """'sasl_ssl:record-raw' -> ('sasl_ssl', 'record-raw'); a bare case is plaintext."""
+    sec, _, case = key.rpartition(":")
+    return sec or "plaintext", case
+
+
+def security_settings(security: str, broker: Broker) -> tuple[dict, list[str]]:
+    """The kafka sink's typed options for `security` and the librdkafka settings it derives from
+    them (plugins/sinks/kafka/kafka_security.cc), for the ceiling."""
+    if security == "plaintext":
+        return {}, []
+    ca = os.path.join(broker.certs, "ca.pem")
+    sink: dict = {"tls": {"ca_file": ca}}
+    props = {"security.protocol": security, "ssl.ca.location": ca,
+             "ssl.endpoint.identification.algorithm": "https"}
+    if security == "sasl_ssl":
+        sink["sasl"] = {"mechanism": "plain", "username": SASL_USER, "password": SASL_PASSWORD}
+        props.update({"sasl.mechanisms": "PLAIN", "sasl.username": SASL_USER,
+                      "sasl.password": SASL_PASSWORD})
+    return sink, [a for k, v in props.items() for a in ("--set", f"{k}={v}")]
+
+
+def case_argv(key: str, args, broker: Broker, input_dir: str, work: str, topic: str,
               run: int) -> list[str]:
+    security, case = split_key(key)
+    sink_security, ceiling_settings = security_settings(security, broker)
+    bootstrap = broker.listener(security)
     if case.startswith("ceiling-"):
         return [os.path.join(args.build_dir, "perf", "kafka_ceiling"), "--brokers",
-                broker.bootstrap, "--topic", topic, "--dir", input_dir, "--mode",
-                case.split("-")[1]]
+                bootstrap, "--topic", topic, "--dir", input_dir, "--mode",
+                case.split("-")[1]] + ceiling_settings
     agent = os.path.join(args.build_dir, "logagent")
     if case.startswith("base-"):
         agent, case = args.base_logagent, case[len("base-"):]
@@ -178,14 +235,20 @@ def case_argv(case: str, args, broker: Broker, input_dir: str, work: str, topic:
     shutil.rmtree(data_dir, ignore_errors=True)
     agent_config(cfg, name="bench", data_dir=data_dir, input_dir=input_dir, workers=2,
                  buffer_pool="64MiB",
-                 sink={"type": "kafka", "brokers": [broker.bootstrap], "topic": topic,
-                       "mode": mode, "format": fmt})
+                 sink={"type": "kafka", "brokers": [bootstrap], "topic": topic,
+                       "mode": mode, "format": fmt, **sink_security})
     return [agent, "run", "--once", "-c", cfg]
 
 
-def run_case(case: str, args, broker: Broker, input_dir: str, lines: int, nbytes: int,
+def topic_of(key: str, run) -> str:
+    return f"{key.replace(':', '-')}-{run}"
+
+
+def run_case(key: str, args, broker: Broker, input_dir: str, lines: int, nbytes: int,
              work: str, run: int) -> dict:
-    topic = f"{case}-{run}"
+    """One run of the case `key` ([security:]case); the checks below use the bare case."""
+    topic = topic_of(key, run)
+    case = split_key(key)[1]
     broker.create_topic(topic)
     if case in PEER_CASES:
         cpu0 = broker.cpu_seconds()
@@ -193,7 +256,7 @@ def run_case(case: str, args, broker: Broker, input_dir: str, lines: int, nbytes
                              kafka=(broker.bootstrap, topic))
         r.update(broker_cpu=broker.cpu_seconds() - cpu0, rss=r["maxrss"], stderr=r["note"])
     else:
-        argv = case_argv(case, args, broker, input_dir, work, topic, run)
+        argv = case_argv(key, args, broker, input_dir, work, topic, run)
         cpu0 = broker.cpu_seconds()
         r = timed(argv, work, topic)
         r["broker_cpu"] = broker.cpu_seconds() - cpu0
@@ -226,7 +289,7 @@ def run_case(case: str, args, broker: Broker, input_dir: str, lines: int, nbytes
     r["kafka_messages"] = end
     r["mib_s"] = nbytes / MiB / r["wall"]
     r["cpu_per_gib"] = (r["user"] + r["sys"]) / (nbytes / GiB)
-    say(f"{case} run {run + 1}: {r['wall']:.2f} s ({r['inner_wall']:.2f} s inside), "
+    say(f"{key} run {run + 1}: {r['wall']:.2f} s ({r['inner_wall']:.2f} s inside), "
         f"{r['mib_s']:.1f} MiB/s, cpu {r['user']:.2f}+{r['sys']:.2f} s "
         f"({r['cpu_per_gib']:.2f} s/GiB), rss {r['rss'] / MiB:.1f} MiB, broker cpu "
         f"{r['broker_cpu']:.1f} s, {end} messages in Kafka")
@@ -234,7 +297,7 @@ def run_case(case: str, args, broker: Broker, input_dir: str, lines: int, nbytes
 
 
 def perf_record(case: str, args, broker: Broker, input_dir: str, work: str) -> None:
-    topic = f"{case}-perf"
+    topic = topic_of(case, "perf")
     argv = case_argv(case, args, broker, input_dir, work, topic, 0)
     broker.create_topic(topic)
     data = os.path.join(work, "perf.data")
@@ -249,6 +312,21 @@ def perf_record(case: str, args, broker: Broker, input_dir: str, work: str) -> N
         print("```")
 
 
+def order(cases: list[str], secs: list[str], run: int, rotate: bool) -> list[str]:
+    """The keys of one repeat: each case under every security setting before the next case, so
+    the settings of a case run side by side. --rotate: each repeat starts one case (and one
+    setting) later, so no case always runs first (after the previous repeat's load) or last.
+    The Collector's case runs in plaintext only (perf/peer_otelcol.py configures no TLS)."""
+    k = run % len(cases) if rotate else 0
+    j = run % len(secs) if rotate else 0
+    return [key(s, c) for c in cases[k:] + cases[:k] for s in secs[j:] + secs[:j]
+            if c not in PEER_CASES or s == "plaintext"]
+
+
+def key(security: str, case: str) -> str:
+    return case if security == "plaintext" else f"{security}:{case}"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build-dir", default=os.path.join(REPO, "build"))
@@ -258,8 +336,11 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--cases", default=",".join(CASES))
+    ap.add_argument("--security", default="plaintext",
+                    help="comma-separated: plaintext, ssl, sasl_ssl (each case runs under each)")
     ap.add_argument("--perf-record", default="",
-                    help="cases (comma-separated) to profile once more under perf record")
+                    help="cases (comma-separated, [security:]case) to profile once more under "
+                         "perf record")
     ap.add_argument("--data-root", default=os.path.join(HERE, "data"))
     ap.add_argument("--json", help="also write the rows to this file as JSON")
     ap.add_argument("--rotate", action="store_true",
@@ -287,33 +368,38 @@ def main() -> None:
             sys.exit(f"unknown case {c}; cases: {', '.join(CASES)} "
                      f"(and {', '.join(BASE_CASES)} with --base-logagent, "
                      f"{', '.join(PEER_CASES)} with --peer otelcol=BIN)")
+    secs = [s for s in args.security.split(",") if s]
+    for s in secs:
+        if s not in SECURITY:
+            sys.exit(f"unknown security {s}; one of: {', '.join(SECURITY)}")
+    keys = order(cases, secs, 0, False)
 
     input_dir, _, lines, nbytes = bench.generate(
         os.path.join(args.build_dir, "perf", "loggen"), args.data_root, args.bytes,
         args.line_bytes, args.files, args.seed)
     subprocess.run(f"cat {input_dir}/*.log > /dev/null", shell=True, check=True)
     work = tempfile.mkdtemp(prefix="logagent-bench-kafka-")
-    broker = Broker(work)
-    results: dict[str, list[dict]] = {c: [] for c in cases}
+    broker = Broker(work, secure=secs != ["plaintext"])
+    results: dict[str, list[dict]] = {k: [] for k in keys}
     try:
         broker.start()
         broker.warm_up()
         for run in range(args.repeat):
-            # --rotate: each repeat starts one case later, so no case always runs first (after
-            # the previous repeat's load) or last.
-            k = run % len(cases) if args.rotate else 0
-            for c in cases[k:] + cases[:k]:
-                results[c].append(run_case(c, args, broker, input_dir, lines, nbytes, work, run))
-        for c in filter(None, args.perf_record.split(",")):
-            perf_record(c, args, broker, input_dir, work)
+            for k in order(cases, secs, run, args.rotate):
+                results[k].append(run_case(k, args, broker, input_dir, lines, nbytes, work, run))
+        for k in filter(None, args.perf_record.split(",")):
+            perf_record(k, args, broker, input_dir, work)
     finally:
         broker.stop()
         shutil.rmtree(work, ignore_errors=True)
+    report(args, keys, secs, results, lines)
 
-    def med(c: str, k: str) -> float:
-        return statistics.median(r[k] for r in results[c])
 
-    ceiling = med("ceiling-lines", "mib_s") if "ceiling-lines" in results else None
+def report(args, keys: list[str], secs: list[str], results: dict[str, list[dict]],
+           lines: int) -> None:
+    def med(k: str, field: str) -> float:
+        return statistics.median(r[field] for r in results[k])
+
     mach = machine()
     print(f"\nInput: {human_size(args.bytes)} in {args.files} files, {lines:,} lines of "
           f"{args.line_bytes} bytes on average (loggen); warm page cache; median of "
@@ -330,28 +416,47 @@ def main() -> None:
              "batch-otlp_proto": "logagent batch, otlp_proto"}
     names.update({"base-" + k: "base " + v for k, v in list(names.items())})
     names["otelcol-record-raw"] = "otelcol: kafka exporter, 1 msg/line (raw)"
-    def paired(c: str) -> str:
-        """Median over repeats of this case's MiB/s over the ceiling's in the same repeat (the
-        load of a shared machine drifts; pairing removes part of that)."""
-        if not ceiling:
+
+    def name(k: str) -> str:
+        sec, case = split_key(k)
+        return names[case] if sec == "plaintext" else f"{names[case]}, {sec}"
+
+    def of_ceiling(k: str) -> str:
+        """Median over repeats of this case's MiB/s over the ceiling's (same security) in the same
+        repeat (the load of a shared machine drifts; pairing removes part of that)."""
+        ceiling = key(split_key(k)[0], "ceiling-lines")
+        if ceiling not in results:
             return "-"
-        ratios = [r["mib_s"] / base["mib_s"]
-                  for r, base in zip(results[c], results["ceiling-lines"])]
+        ratios = [r["mib_s"] / b["mib_s"] for r, b in zip(results[k], results[ceiling])]
         return f"{100 * statistics.median(ratios):.0f} %"
 
-    for c in cases:
-        pct = paired(c)
-        print(f"| {names[c]} | {med(c, 'wall'):.2f} | {med(c, 'mib_s'):.1f} | {pct} | "
-              f"{med(c, 'cpu_per_gib'):.2f} | {med(c, 'user'):.2f} | {med(c, 'sys'):.2f} | "
-              f"{med(c, 'rss') / MiB:.1f} | {med(c, 'broker_cpu'):.1f} | "
-              f"{int(med(c, 'kafka_messages')):,} |")
+    for k in keys:
+        print(f"| {name(k)} | {med(k, 'wall'):.2f} | {med(k, 'mib_s'):.1f} | {of_ceiling(k)} | "
+              f"{med(k, 'cpu_per_gib'):.2f} | {med(k, 'user'):.2f} | {med(k, 'sys'):.2f} | "
+              f"{med(k, 'rss') / MiB:.1f} | {med(k, 'broker_cpu'):.1f} | "
+              f"{int(med(k, 'kafka_messages')):,} |")
+    others = [s for s in secs if s != "plaintext"]
+    if "plaintext" in secs and others:
+        print("\nEach setting beside plaintext, the same case in the same repeat (median of the "
+              "per-repeat ratios; MiB/s < 1 is slower, CPU > 1 costs more):\n")
+        print("| case | security | MiB/s ratio | CPU s/GiB ratio | broker CPU ratio |")
+        print("|---|---|---|---|---|")
+        for k in keys:
+            sec, case = split_key(k)
+            if sec == "plaintext":
+                continue
+            cells = []
+            for f in ("mib_s", "cpu_per_gib", "broker_cpu"):
+                ratios = [r[f] / b[f] for r, b in zip(results[k], results[case]) if b[f] > 0]
+                cells.append(f"{statistics.median(ratios):.2f}" if ratios else "-")
+            print(f"| {names[case]} | {sec} | " + " | ".join(cells) + " |")
     print(f"\nMachine: {mach['nproc']} x {mach['cpu']}, {mach['mem']} RAM, Linux "
           f"{mach['kernel']}, {mach['date']}, commit {mach['commit']}, load average at the end "
           f"{mach['load']}. The broker shares the 2 cores with the producer being measured.")
     if args.json:
-        rows = [{"case": names[c], "key": c, "mib_s": med(c, "mib_s"),
-                 "cpu_s_per_gib": med(c, "cpu_per_gib"), "peak_rss_mib": med(c, "rss") / MiB,
-                 "broker_cpu_s": med(c, "broker_cpu"), "of_ceiling": paired(c)} for c in cases]
+        rows = [{"case": name(k), "key": k, "mib_s": med(k, "mib_s"),
+                 "cpu_s_per_gib": med(k, "cpu_per_gib"), "peak_rss_mib": med(k, "rss") / MiB,
+                 "broker_cpu_s": med(k, "broker_cpu"), "of_ceiling": of_ceiling(k)} for k in keys]
         with open(args.json, "w") as f:
             json.dump({"machine": mach, "rows": rows}, f, indent=1)
 
