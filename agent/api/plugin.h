@@ -143,9 +143,41 @@ class SinkAck {
   Batch* batch_;
 };
 
+// delivery: exactly_once (a pipeline with one sink that offers it). The pipeline's side, given
+// to the sink: the sink commits the pipeline's checkpoint in the same transaction as the batches
+// it covers. Thread-safe.
+class CheckpointSource {
+ public:
+  virtual ~CheckpointSource() = default;
+  // The checkpoint (CheckpointStore's text) of every batch acknowledged so far. The sink calls it
+  // while it takes no write and every batch written is answered, so it covers exactly the
+  // batches of the open transaction and those before.
+  virtual std::string checkpoint_text() = 0;
+  // `text` was committed with its batches: the pipeline keeps a local copy (a cache).
+  virtual void committed(const std::string& text) = 0;
+  // The open transaction was aborted, or the sink was fenced by another instance: what was
+  // acknowledged since the last commit is not in the output. The pipeline stops and starts again
+  // from the committed checkpoint (`why` is logged and shown by /ready meanwhile).
+  virtual void failed(const std::string& why) = 0;
+};
+
+// A sink that can deliver exactly once (see CheckpointSource).
+class TransactionalSink {
+ public:
+  virtual ~TransactionalSink() = default;
+  // Called once, before the input starts and before any write(): fences older instances of this
+  // pipeline's sink, aborts what they left open, and returns the checkpoint text committed last
+  // ("" when there is none: the pipeline then uses its local checkpoint). An error keeps the
+  // pipeline from starting. From then on the sink commits every transaction_interval, and at
+  // flush().
+  virtual Result<std::string> begin_exactly_once(CheckpointSource& source) = 0;
+};
+
 class Sink {
  public:
   virtual ~Sink() = default;
+  // Non-null when the sink can deliver exactly once.
+  virtual TransactionalSink* transactional() { return nullptr; }
   // Delivers the live events of `batch` (skip kEventDropped). `batch` stays valid until `ack`
   // is called.
   virtual void write(const Batch& batch, SinkAck ack) = 0;
