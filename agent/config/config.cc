@@ -247,6 +247,10 @@ class Loader {
     }
     bind_plugin_list(node, "stages", PluginKind::kStage, out.stages);
     bind_plugin_list(node, "sinks", PluginKind::kSink, out.sinks);
+    if (out.delivery == Delivery::kExactlyOnce && node.child("sinks").is_sequence() &&
+        node.child("sinks").size() > 1) {
+      diag_.error(node.child("delivery"), "delivery: exactly_once needs exactly one sink");
+    }
     return out;
   }
 

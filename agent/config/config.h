@@ -15,6 +15,7 @@
 //     - name: app            # required, unique, [A-Za-z0-9_.-]+
 //       workers: 1           # lanes
 //       queue_size: 16       # batches per SPSC queue
+//       delivery: at_least_once   # or exactly_once (one sink that offers it)
 //       input: {type: tail, ...}
 //       stages: [{type: json}, ...]
 //       sinks: [{type: file, ...}, ...]   # at least one
@@ -39,10 +40,19 @@ struct PluginConfig {
   std::string where;                    // "FILE:LINE:COL" of the plugin's map
 };
 
+// delivery: what a pipeline promises. at_least_once: a batch is checkpointed once every sink
+// delivered it (a crash may send it again). exactly_once: the one sink (Sink::transactional())
+// commits the checkpoint in the same transaction as the batches it covers (agent/api/plugin.h).
+enum class Delivery { kAtLeastOnce, kExactlyOnce };
+constexpr std::array<std::string_view, 2> option_names(Delivery) {
+  return {"at_least_once", "exactly_once"};
+}
+
 struct PipelineConfig {
   std::string name;
   uint32_t workers = 1;
   uint32_t queue_size = 16;
+  Delivery delivery = Delivery::kAtLeastOnce;
   PluginConfig input;
   std::vector<PluginConfig> stages;
   std::vector<PluginConfig> sinks;

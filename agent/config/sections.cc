@@ -60,6 +60,12 @@ Schema<PipelineConfig> make_pipeline() {
           "is kept.");
   s.field("queue_size", &PipelineConfig::queue_size,
           "Batches each bounded queue between stages holds (1 to 4096).");
+  s.field("delivery", &PipelineConfig::delivery,
+          "at_least_once: a batch is checkpointed once every sink delivered it; after a crash "
+          "the lines since the last checkpoint are sent again. exactly_once: the pipeline's one "
+          "sink, which must offer it, commits the checkpoint in the same transaction as the "
+          "lines it covers, and the pipeline starts from the checkpoint committed last; a "
+          "failed transaction restarts the pipeline from it.");
   return s;
 }
 

@@ -16,7 +16,8 @@ const Schema<AgentConfig>& root_schema();
 const Schema<AgentConfig>& metrics_schema();  // metrics: {listen}
 const Schema<AgentConfig>& memory_schema();   // memory: {buffer_pool, chunk_size}
 const Schema<AgentConfig>& log_schema();      // log: {level}
-// A pipeline's own keys: name, workers, queue_size (input, stages and sinks are handled apart).
+// A pipeline's own keys: name, workers, queue_size, delivery (input, stages and sinks are handled
+// apart).
 const Schema<PipelineConfig>& pipeline_schema();
 
 inline const std::vector<std::string> kRootSections = {"metrics", "memory", "log", "pipelines"};

@@ -474,3 +474,40 @@ TEST_CASE("an option an input cannot honour within the buffer pool is a warning 
   CHECK(config.has_value());
   CHECK(fits.warnings().empty());
 }
+
+TEST_CASE("delivery is at_least_once unless a pipeline asks for exactly_once") {
+  Loaded l = load(kMinimal);
+  REQUIRE_MESSAGE(l.config, dump(l));
+  CHECK(l.config->pipelines[0].delivery == Delivery::kAtLeastOnce);
+  l = load(R"(pipelines:
+  - name: app
+    delivery: exactly_once
+    input: {type: tail, paths: ["/var/log/*.log"]}
+    sinks: [{type: kafka, topic: t, brokers: [h]}]
+)");
+  REQUIRE_MESSAGE(l.config, dump(l));
+  CHECK(l.config->pipelines[0].delivery == Delivery::kExactlyOnce);
+}
+
+TEST_CASE("a bad delivery value, or exactly_once with two sinks, is an error at its position") {
+  Loaded l = load(R"(pipelines:
+  - name: app
+    delivery: twice
+    input: {type: tail, paths: ["/var/log/*.log"]}
+    sinks: [{type: "null"}]
+)");
+  CHECK_MESSAGE(l.errors.size() == 1, dump(l));
+  CHECK(has_error(l,
+                  "t.yaml:3:15: pipelines[0].delivery: 'twice' is not one of: at_least_once, "
+                  "exactly_once"));
+  l = load(R"(pipelines:
+  - name: app
+    delivery: exactly_once
+    input: {type: tail, paths: ["/var/log/*.log"]}
+    sinks: [{type: kafka, topic: t, brokers: [h]}, {type: "null"}]
+)");
+  CHECK_MESSAGE(l.errors.size() == 1, dump(l));
+  CHECK(has_error(l,
+                  "t.yaml:3:15: pipelines[0].delivery: delivery: exactly_once needs exactly one "
+                  "sink"));
+}

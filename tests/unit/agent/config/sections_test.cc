@@ -35,7 +35,8 @@ TEST_CASE("the reference lists every top-level key once, sections nested, in rea
                     "memory.chunk_size", "checkpoint_interval", "shutdown_timeout",
                     "checkpoint_keep_unclaimed", "log.level", "log.format", "pipelines",
                     "pipelines[].name", "pipelines[].workers", "pipelines[].queue_size",
-                    "pipelines[].input", "pipelines[].stages", "pipelines[].sinks"});
+                    "pipelines[].delivery", "pipelines[].input", "pipelines[].stages",
+                    "pipelines[].sinks"});
   for (const FieldDoc& d : top_level_docs()) {
     CAPTURE(d.key);
     CHECK_FALSE(d.doc.empty());
