@@ -9,10 +9,11 @@
 namespace logagent {
 
 Checkpointer::Checkpointer(std::string pipeline, const AgentConfig& agent, AckTracker& acks,
-                           const MetricsScope& scope)
+                           const MetricsScope& scope, CheckpointMode mode)
     : pipeline_(std::move(pipeline)),
       agent_(agent),
       acks_(acks),
+      mode_(mode),
       store_(agent.data_dir + "/" + pipeline_ + ".checkpoint"),
       errors_(scope.counter(kCheckpointErrors)),
       writes_(scope.counter(kCheckpointWrites)),
@@ -34,7 +35,9 @@ Result<std::vector<CheckpointEntry>> Checkpointer::load() {
 void Checkpointer::start() {
   current_ns_.store(mono_now_ns(), std::memory_order_relaxed);
   started_.store(true, std::memory_order_release);
-  thread_ = std::jthread([this](std::stop_token st) { loop(st); });
+  if (mode_ == CheckpointMode::kPeriodic) {
+    thread_ = std::jthread([this](std::stop_token st) { loop(st); });
+  }
 }
 
 void Checkpointer::stop() {
@@ -58,9 +61,7 @@ std::string Checkpointer::last_error() const {
   return last_error_;
 }
 
-bool Checkpointer::save() {
-  if (!started_.load(std::memory_order_acquire)) return true;
-  std::lock_guard lock(mu_);
+void Checkpointer::expire_locked() {
   const int64_t keep =
       std::chrono::duration_cast<std::chrono::nanoseconds>(agent_.checkpoint_keep_unclaimed.value)
           .count();
@@ -71,6 +72,13 @@ bool Checkpointer::save() {
         "checkpoint_keep_unclaimed",
         pipeline_, e.path, e.offset);
   }
+}
+
+bool Checkpointer::save() {
+  if (!started_.load(std::memory_order_acquire)) return true;
+  if (mode_ == CheckpointMode::kCommitted) return true;  // only write_committed() writes
+  std::lock_guard lock(mu_);
+  expire_locked();
   // Read before the snapshot: a change made meanwhile makes the next save take one again.
   const uint64_t changes = acks_.changes();
   if (saved_changes_ == changes) {  // nothing changed since the last save: an idle agent
@@ -83,6 +91,27 @@ bool Checkpointer::save() {
     current_ns_.store(mono_now_ns(), std::memory_order_relaxed);
     return true;
   }
+  if (!write_locked(std::move(text))) return false;
+  saved_changes_ = changes;
+  return true;
+}
+
+std::string Checkpointer::text() {
+  std::lock_guard lock(mu_);
+  expire_locked();
+  return CheckpointStore::serialize(acks_.snapshot());
+}
+
+bool Checkpointer::write_committed(const std::string& text) {
+  std::lock_guard lock(mu_);
+  if (text == last_saved_) {
+    current_ns_.store(mono_now_ns(), std::memory_order_relaxed);
+    return true;
+  }
+  return write_locked(text);
+}
+
+bool Checkpointer::write_locked(std::string text) {
   if (Status st = store_.save_text(text); !st) {
     errors_.inc();
     problem_ = st.message();
@@ -97,7 +126,6 @@ bool Checkpointer::save() {
   last_error_.clear();
   problem_.clear();
   last_saved_ = std::move(text);
-  saved_changes_ = changes;
   writes_.inc();
   current_ns_.store(mono_now_ns(), std::memory_order_relaxed);
   return true;

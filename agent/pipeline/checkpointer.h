@@ -7,8 +7,14 @@
 // the next interval. Entries of the previous run that no file claimed within
 // checkpoint_keep_unclaimed are dropped at a save, each counted and logged.
 //
+// With delivery: exactly_once (CheckpointMode::kCommitted) the file is a cache of what the sink
+// committed with its output: there is no periodic thread, save() writes nothing (what is
+// acknowledged may not be committed yet), and only write_committed() writes -- counted, retried
+// and reported as a save is. text() is what a save would write now.
+//
 // Threads: load/start/stop from the supervisor thread; save() from the periodic thread and the
-// shutdown (serialized); problem() and age_ns() from any thread.
+// shutdown, text() and write_committed() from the sink's threads (all serialized); problem() and
+// age_ns() from any thread.
 #pragma once
 
 #include <atomic>
@@ -49,10 +55,12 @@ inline constexpr MetricDef kCheckpointerMetrics[] = {kCheckpointWrites, kCheckpo
                                                      kCheckpointCorrupt, kCheckpointEntriesExpired,
                                                      kCheckpointAge};
 
+enum class CheckpointMode { kPeriodic, kCommitted };
+
 class Checkpointer {
  public:
   Checkpointer(std::string pipeline, const AgentConfig& agent, AckTracker& acks,
-               const MetricsScope& scope);
+               const MetricsScope& scope, CheckpointMode mode = CheckpointMode::kPeriodic);
   ~Checkpointer() { stop(); }
   Checkpointer(const Checkpointer&) = delete;
   Checkpointer& operator=(const Checkpointer&) = delete;
@@ -60,14 +68,20 @@ class Checkpointer {
   // The previous run's entries (empty on a first run or after a corrupt file); an error when the
   // file cannot be read at all.
   Result<std::vector<CheckpointEntry>> load();
-  // Saves are allowed from now on, and a thread saves every checkpoint_interval.
+  // Saves are allowed from now on, and (kPeriodic) a thread saves every checkpoint_interval.
   void start();
   // Ends the periodic thread (a save in progress finishes first).
   void stop();
   // Writes the checkpoint if it changed. False when the write failed. Before start() it writes
   // nothing and returns true: a pipeline that never started loaded nothing, and writing would
-  // replace the previous run's checkpoint with an empty one.
+  // replace the previous run's checkpoint with an empty one. kCommitted: writes nothing.
   bool save();
+  // The checkpoint of what is acknowledged now (CheckpointStore's text), after dropping the
+  // expired unclaimed entries.
+  std::string text();
+  // kCommitted: writes `text`, which the sink committed. False when the write failed (the
+  // committed copy stays where the sink keeps it; the next commit writes the file again).
+  bool write_committed(const std::string& text);
   // Why the last save failed, empty when it succeeded.
   std::string problem() const;
   // The last save error logged (for the final message at shutdown).
@@ -79,10 +93,13 @@ class Checkpointer {
 
  private:
   void loop(std::stop_token stop);
+  void expire_locked();
+  bool write_locked(std::string text);  // under mu_: writes, counts, reports
 
   const std::string pipeline_;
   const AgentConfig& agent_;
   AckTracker& acks_;
+  const CheckpointMode mode_;
   CheckpointStore store_;
   Counter errors_, writes_, corrupt_, expired_;
   std::atomic<bool> started_{false};

@@ -163,3 +163,24 @@ TEST_CASE("kept unclaimed entries stay in every save") {
   CHECK(fx.on_disk()[0].path == "/later.log");
   CHECK(fx.counter("logagent_checkpoint_entries_expired_total") == 0);
 }
+
+TEST_CASE("in committed mode only write_committed() writes; text() is what is acknowledged") {
+  Fixture fx;
+  Checkpointer c("t", fx.agent, fx.acks, fx.scope, CheckpointMode::kCommitted);
+  REQUIRE(c.load().is_ok());
+  c.start();
+  auto s = fx.acks.open(FileIdentity{1, 2, 0, 0}, "/a.log", 0);
+  ack(fx.acks, s, 0, 100);
+  const std::string acknowledged = c.text();
+  CHECK(acknowledged == CheckpointStore::serialize(fx.acks.snapshot()));
+  CHECK(c.save());  // acknowledged is not committed: nothing is written
+  CHECK_FALSE(fs::exists(fx.file()));
+  const std::string committed =
+      CheckpointStore::serialize({{FileIdentity{1, 2, 0, 0}, 40, "/a.log"}});
+  CHECK(c.write_committed(committed));
+  REQUIRE(fx.on_disk().size() == 1);
+  CHECK(fx.on_disk()[0].offset == 40);
+  CHECK(fx.counter("logagent_checkpoint_writes_total") == 1);
+  CHECK(c.write_committed(committed));  // unchanged: not written again
+  CHECK(fx.counter("logagent_checkpoint_writes_total") == 1);
+}
