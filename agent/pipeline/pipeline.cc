@@ -17,7 +17,10 @@ Pipeline::Pipeline(const PipelineConfig& config, const AgentConfig& agent, Buffe
       once_(once),
       scope_(metrics_, {{"pipeline", config.name}}),
       acknowledger_(acks_, scope_),
-      checkpointer_(config.name, agent, acks_, scope_),
+      checkpointer_(config.name, agent, acks_, scope_,
+                    config.delivery == Delivery::kExactlyOnce ? CheckpointMode::kCommitted
+                                                              : CheckpointMode::kPeriodic),
+      exactly_once_(config.delivery == Delivery::kExactlyOnce),
       lines_total_(scope_.counter(kInputLines)),
       bytes_total_(scope_.counter(kInputBytes)),
       sinks_(config.name, abort_.get_token(),
@@ -69,10 +72,14 @@ Status Pipeline::start() {
   std::error_code ec;
   std::filesystem::create_directories(agent_.data_dir, ec);
   if (ec) return Status::error("data_dir " + agent_.data_dir + ": " + ec.message());
-  auto loaded = checkpointer_.load();
+  auto loaded = exactly_once_ ? load_committed() : checkpointer_.load();
   if (!loaded) return Status::error(loaded.message());
   saved_ = std::move(loaded.value());
   acks_.seed_unclaimed(saved_);  // kept in every checkpoint until claimed or expired
+  if (exactly_once_) {
+    std::lock_guard lock(commit_mu_);
+    eos_seeded_ = true;
+  }
   register_samplers();
   for (auto& lane : lanes_) lane->start();
   checkpointer_.start();
@@ -141,6 +148,9 @@ bool Pipeline::shutdown(std::chrono::steady_clock::time_point deadline) {
   sinks_.stop_retries();
   timer.request_stop();
   checkpointer_.stop();
+  // exactly_once: the sink committed at flush() what it could (committed() wrote the file);
+  // what is acknowledged beyond it is not in the output, so it is never written here.
+  if (exactly_once_) return true;
   if (!checkpointer_.save()) {  // no retry after this one: say so, even if the cause was logged
     spdlog::error(
         "pipeline {}: final checkpoint not written ({}); what was delivered since the last "

@@ -16,6 +16,12 @@
 // The pipeline is the InputContext of its input: emit() routes a batch to the lane of its source
 // (source id modulo lanes) after recording it in the AckTracker.
 //
+// delivery: exactly_once (exactly_once.cc): the pipeline is also the CheckpointSource of its one
+// sink, whose TransactionalSink is begun in start() before anything is loaded: the checkpoint the
+// sink committed last is the one loaded (none: the local file). Only what the sink commits is
+// written to the local file. A failed transaction stops the pipeline (restart_wanted()); the
+// supervisor then builds and starts it again, from the committed checkpoint.
+//
 // Threads: start/shutdown/stats from the supervisor thread; emit() from the input thread;
 // sink acknowledgements from any thread.
 #pragma once
@@ -82,7 +88,7 @@ struct PipelineStats {
 // (PluginFactory::writes). No input reads them.
 std::vector<std::string> agent_outputs(const AgentConfig& agent);
 
-class Pipeline final : public InputContext {
+class Pipeline final : public InputContext, public CheckpointSource {
  public:
   static Result<std::unique_ptr<Pipeline>> create(const PipelineConfig& config,
                                                   const AgentConfig& agent, BufferPool& pool,
@@ -110,6 +116,9 @@ class Pipeline final : public InputContext {
   PipelineStats stats() const;
   // Empty when the pipeline runs and every sink can deliver; else why not (GET /ready).
   std::string not_ready() const;
+  // exactly_once: the sink's transaction failed (failed()); the pipeline stopped reading and must
+  // be built and started again, from the committed checkpoint.
+  bool restart_wanted() const { return restart_wanted_.load(std::memory_order_acquire); }
 
   // InputContext
   BufferPool& pool() override { return pool_; }
@@ -121,6 +130,12 @@ class Pipeline final : public InputContext {
   void unread(const std::string& path, const std::string& why) override;
   std::stop_token stop_token() const override { return input_stop_.get_token(); }
 
+  // CheckpointSource (delivery: exactly_once; exactly_once.cc). After failed(), checkpoint_text()
+  // gives the last committed text: nothing acknowledged since then counts as delivered.
+  std::string checkpoint_text() override;
+  void committed(const std::string& text) override;
+  void failed(const std::string& why) override;
+
  private:
   Pipeline(const PipelineConfig& config, const AgentConfig& agent, BufferPool& pool,
            std::shared_ptr<MetricsRegistry> metrics, bool once);
@@ -128,6 +143,9 @@ class Pipeline final : public InputContext {
   // A sink rejected a batch: stop reading, say why (/ready, log).
   void stop_for(const std::string& sink, std::string_view why);
   void register_samplers();
+  // exactly_once: begins the sink's transactions and returns the checkpoint to start from (the
+  // committed one, else the local file); an error keeps the pipeline from starting.
+  Result<std::vector<CheckpointEntry>> load_committed();
 
   // Declared in the order of their lives: what a sink's late answer touches (the trackers,
   // counters and health state) is declared before sinks_, so it outlives the sinks.
@@ -144,8 +162,16 @@ class Pipeline final : public InputContext {
   Checkpointer checkpointer_;
   std::vector<CheckpointEntry> saved_;
   mutable std::mutex health_mu_;
-  std::string stopped_reason_;       // guarded by health_mu_: a sink rejected a batch
+  // guarded by health_mu_: a sink rejected a batch, or its transaction failed
+  std::string stopped_reason_;
   std::vector<std::string> unread_;  // guarded by health_mu_: --once, files not read
+  const bool exactly_once_;
+  Sink* eos_sink_ = nullptr;    // exactly_once: the one sink (owned by sinks_)
+  std::string eos_sink_type_;   // its type, for messages
+  std::mutex commit_mu_;        // exactly_once: serializes the CheckpointSource calls
+  std::string last_committed_;  // guarded by commit_mu_: the text loaded or committed last
+  bool eos_seeded_ = false;     // guarded by commit_mu_: start() seeded the AckTracker
+  std::atomic<bool> restart_wanted_{false};
   std::atomic<uint64_t> lines_read_{0};
   std::atomic<uint64_t> bytes_read_{0};
   Counter lines_total_, bytes_total_;

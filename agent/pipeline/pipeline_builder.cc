@@ -49,6 +49,9 @@ Status Pipeline::build(const PipelineConfig& config) {
   if (!input) return Status::error(config.input.where + ": input: " + input.message());
   input_ = std::move(input.value());
 
+  if (exactly_once_ && config.sinks.size() != 1) {
+    return Status::error("delivery: exactly_once needs exactly one sink");
+  }
   const auto sink_labels = unique_labels(config.sinks);
   std::vector<EncodeSpec> encodings;  // distinct, in sink order
   for (size_t i = 0; i < config.sinks.size(); ++i) {
@@ -62,6 +65,10 @@ Status Pipeline::build(const PipelineConfig& config) {
     if (auto spec = sink.value()->encoding();
         spec && std::find(encodings.begin(), encodings.end(), *spec) == encodings.end()) {
       encodings.push_back(*spec);
+    }
+    if (exactly_once_) {  // the configuration allows one sink only
+      eos_sink_ = sink.value().get();
+      eos_sink_type_ = config.sinks[i].type;
     }
     sinks_.add(std::move(sink.value()), sink_labels[i], sctx.metrics);
   }
