@@ -17,6 +17,7 @@
 #include "agent/pipeline/pipeline.h"
 #include "agent/pipeline/sink_fanout.h"
 #include "agent/supervisor/heap.h"
+#include "agent/supervisor/restarter.h"
 
 namespace logagent {
 namespace {
@@ -52,9 +53,9 @@ std::string labels_cell(std::string_view labels) {
 
 std::vector<MetricDef> core_metric_defs() {
   const std::span<const MetricDef> tables[] = {
-      kPipelineMetrics,     kLaneMetrics,         kSinkFanoutMetrics,
-      kAcknowledgerMetrics, kCheckpointerMetrics, kEncodeMetrics,
-      kAgentMetrics,        kHeapMetrics,         kProcessMetrics};
+      kPipelineMetrics,     kLaneMetrics,   kSinkFanoutMetrics, kAcknowledgerMetrics,
+      kCheckpointerMetrics, kEncodeMetrics, kAgentMetrics,      kHeapMetrics,
+      kRestarterMetrics,    kProcessMetrics};
   std::vector<MetricDef> out;
   for (const auto& table : tables) out.insert(out.end(), table.begin(), table.end());
   return out;

@@ -25,6 +25,7 @@
 #include "agent/supervisor/reload.h"
 #include "agent/supervisor/reload_channel.h"
 #include "agent/supervisor/reload_plan.h"
+#include "agent/supervisor/restarter.h"
 #include "agent/supervisor/sd_notify.h"
 #include "agent/version.h"
 
@@ -103,6 +104,7 @@ class Supervisor {
   HeapTrimmer heap_trimmer_;  // keeps RSS following the live heap (see agent/supervisor/heap.h)
   Health health_;
   ReloadChannel reloads_;
+  Restarter restarter_{metrics_};  // pipelines whose exactly-once transaction failed
   Clock::time_point started_ = Clock::now();
   bool progress_ = false;  // --once on a terminal: a live progress line
   // Set by a reload a SIGTERM or SIGINT interrupted (or came during): the deadline its drains
@@ -188,6 +190,9 @@ void Supervisor::loop() {
       publish_health();  // /ready tells the new state as soon as the reload is answered
       reloads_.complete(std::move(reply));
     }
+    restarter_.tick(slots_, [this](const AgentConfig& c, const PipelineConfig& pc) {
+      return make_pipeline(c, pc);
+    });
     if (options_.once && all_done(slots_)) return;
     if (const auto now = Clock::now(); !options_.once && heap_trimmer_.due(now)) {
       pool_.shrink();  // a past burst's buffers first, then what malloc holds
@@ -254,6 +259,7 @@ HttpResponse Supervisor::reload() {
       slots_, *config_, next,
       [this](const AgentConfig& c, const PipelineConfig& pc) { return make_pipeline(c, pc); });
   report += outcome.report;
+  restarter_.forget();  // the pipelines it restarted are new; a failed one kept is seen again
   if (outcome.interrupted || stop_signal_pending()) stop_by_ = outcome.drain_by;
   if (outcome.interrupted) {
     spdlog::warn("reload: interrupted by a stop signal; stopping");

@@ -16,6 +16,9 @@
 // Settings of the agent itself (data_dir, memory, metrics.listen) need a restart: a change is
 // reported and not applied.
 //
+// delivery: exactly_once: a pipeline whose sink's transaction failed is built and started again
+// from the committed checkpoint, with backoff (restarter.h); reloads and signals work meanwhile.
+//
 // HTTP (metrics.listen): GET /metrics, GET /healthz (200 while the supervisor loop runs),
 // GET /ready (200 when every pipeline runs and every sink can deliver, else 503 and why),
 // POST /-/reload. With $NOTIFY_SOCKET set (systemd Type=notify) it sends READY=1 once the
