@@ -121,3 +121,31 @@ TEST_CASE("a restart that cannot start is tried again after a longer backoff") {
   }));
   CHECK(locked([] { return TxSink::begins; }) == 2);
 }
+
+TEST_CASE("a reload that replaced a failed pipeline leaves nothing pending for it") {
+  Fixture fx;
+  Restarter restarter(fx.metrics, std::chrono::milliseconds(0), std::chrono::hours(1));
+  CHECK(eventually([&] { return fx.slots[0].pipeline->settled(); }));
+  TxSink::abort("transaction aborted (test)");
+  restarter.tick(fx.slots, fx.make);  // scheduled, due at once
+  // What apply_reload does with a pipeline that does not run: a new one, started.
+  fx.slots[0].pipeline->shutdown(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  auto p = fx.make(*fx.config, fx.config->pipelines[0]);
+  REQUIRE(p.is_ok());
+  fx.slots[0].pipeline = std::move(p.value());
+  REQUIRE(fx.slots[0].pipeline->start().is_ok());
+  restarter.forget();
+  const Pipeline* reloaded = fx.slots[0].pipeline.get();
+  restarter.tick(fx.slots, fx.make);  // the reloaded pipeline runs: it is not restarted
+  CHECK(fx.slots[0].pipeline.get() == reloaded);
+  CHECK(fx.slots[0].pipeline->running());
+  CHECK(fx.metrics->render().find("logagent_pipeline_restarts_total") == std::string::npos);
+  // When it fails in turn, it is scheduled and restarted afresh.
+  TxSink::abort("fenced (test)");
+  CHECK(eventually([&] {
+    restarter.tick(fx.slots, fx.make);
+    return fx.slots[0].pipeline.get() != reloaded && fx.slots[0].pipeline->running();
+  }));
+  CHECK(fx.metrics->render().find("logagent_pipeline_restarts_total{pipeline=\"t\"} 1") !=
+        std::string::npos);
+}
