@@ -1,14 +1,15 @@
 // Restarter: starts again, with backoff, the pipelines whose exactly-once transaction failed
 // (Pipeline::restart_wanted()) -- they resume from the checkpoint the sink committed last.
 //
-// A failed pipeline waits its backoff (first 1 s, doubled after every restart up to 30 s; back to
-// the first once a restart ran for 30 s without failing), is built again from its configuration,
-// drained and stopped (the sink commits nothing more), and the new one is started. A build or a
-// start that fails is logged and tried again after the next backoff, the failed pipeline kept,
-// stopped, in its slot meanwhile (GET /ready names it). Each restart is logged and counted
-// (logagent_pipeline_restarts_total). A reload replaces the pipelines it restarts: forget() then
-// drops what was pending. A stop signal that comes during a drain keeps the new pipeline from
-// starting (the agent is stopping).
+// A failed pipeline waits its backoff (first 1 s, doubled after every attempt up to 30 s; back to
+// the first once a restarted pipeline ran for 30 s before failing again), is built again from its
+// configuration, drained and stopped (what it acknowledged since the last commit is not
+// checkpointed), and the new one is started. A build or a start that fails is logged and tried
+// again after the next backoff; the slot keeps a stopped pipeline meanwhile (GET /ready names it).
+// Each start of a rebuilt pipeline is counted (logagent_pipeline_restarts_total) and its outcome
+// logged. A reload replaces the pipelines that do not run: forget() then drops what was pending. A
+// stop signal that comes during a drain keeps the new pipeline from starting (the agent is
+// stopping).
 //
 // Threads: the supervisor thread.
 #pragma once
