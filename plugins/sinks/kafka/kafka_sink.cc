@@ -214,8 +214,9 @@ Status KafkaSink::flush(std::chrono::steady_clock::time_point deadline) {
 std::string KafkaSink::not_ready() const {
   // Statistics arrive every second: a fresh sink reports ready within about a second of its
   // first broker connection.
-  if (broker_up_.load(std::memory_order_relaxed)) return {};
   std::lock_guard lock(log_mu_);
+  if (!txn_failed_.empty()) return txn_failed_;
+  if (broker_up_.load(std::memory_order_relaxed)) return {};
   if (auth_error_.empty()) return "no Kafka broker connected";
   return "no Kafka broker connected: " + auth_error_;
 }

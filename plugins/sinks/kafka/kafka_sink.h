@@ -250,6 +250,7 @@ class KafkaSink final : public Sink, public TransactionalSink, private DeliveryL
   std::set<std::string> logged_;        // causes already logged (guarded by log_mu_)
   std::string auth_error_;              // the last TLS/SASL failure, for /ready (log_mu_)
   std::string cert_problem_;            // why the last certificate was refused (log_mu_)
+  std::string txn_failed_;              // exactly_once: why the sink stopped, for /ready (log_mu_)
   bool tls_ = false;                    // security.protocol is ssl or sasl_ssl
   bool scram_ = false;                  // sasl.mechanisms is SCRAM-SHA-256 or -512
   std::atomic<bool> broker_up_{false};  // written by the poll thread

@@ -185,8 +185,8 @@ std::string KafkaSink::fatal_why() const {
   if (err == RD_KAFKA_RESP_ERR__FENCED || err == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
       err == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH) {
     return fmt::format(
-        "fenced: another agent with the same transactional.id ({}) took over; this one writes "
-        "no more ({})",
+        "fenced: another agent with the same transactional.id ({}) took over, or the broker "
+        "aborted a transaction older than transaction.timeout.ms; this one writes no more ({})",
         txn_->id, buf);
   }
   return fmt::format("fatal producer error: {} ({})", buf, rd_kafka_err2name(err));
@@ -210,6 +210,10 @@ void KafkaSink::give_up_transactions(const std::string& why, bool can_abort) {
     settle_delivered();
   }
   metrics_.transactions_aborted.inc();
+  {
+    std::lock_guard lock(log_mu_);
+    txn_failed_ = why;
+  }
   {
     std::lock_guard lock(t.mu);
     t.failed = why;

@@ -87,6 +87,14 @@ TEST_CASE("kafka sink, exactly once: a commit carries the batch's records and th
   auto sink = make_sink(eos_options(mc, "t-eos"), env);
   FakeCheckpoints source;
   CHECK(begin(*sink, source).empty());
+  // Every record goes through the transactional producer (none outside a transaction).
+  auto* kafka_sink = dynamic_cast<KafkaSink*>(sink.get());
+  REQUIRE(kafka_sink != nullptr);
+  char id[256] = {0};
+  size_t id_size = sizeof(id);
+  REQUIRE(rd_kafka_conf_get(rd_kafka_conf(kafka_sink->producer_for_testing()), "transactional.id",
+                            id, &id_size) == RD_KAFKA_CONF_OK);
+  CHECK(std::string(id) == "logagent-" + host_name() + "-p-kafka");
   Completions done;
   TestBatch a("/logs/a.log", {"one", "two", "three"});
   sink->write(a.batch, SinkAck(&done, &a.batch));
@@ -172,6 +180,7 @@ TEST_CASE("kafka sink, exactly once: a fenced sink tells its source and writes n
   CHECK_MESSAGE(why.find("fenced: another agent with the same transactional.id") == 0, why);
   CHECK(source.commits().empty());
   CHECK(env.metric("logagent_kafka_transactions_total", {{"result", "aborted"}}) == 1);
+  CHECK(zombie->not_ready() == why);  // /ready says why
   // From then on the sink answers retry and produces nothing.
   TestBatch z2("/logs/a.log", {"from-zombie-again"});
   zombie->write(z2.batch, SinkAck(&done, &z2.batch));
