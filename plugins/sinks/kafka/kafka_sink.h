@@ -59,6 +59,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <stop_token>
 #include <string>
@@ -264,12 +265,13 @@ class KafkaSink final : public Sink, public TransactionalSink, private DeliveryL
     std::mutex mu;
     std::condition_variable cv;
     bool closed = false;
-    int writers = 0;            // write() calls inside
-    bool written = false;       // a batch entered since the last commit
-    std::string failed;         // why the sink stopped: writes answer retry
-    uint64_t flush_asked = 0;   // flush() calls that asked for a commit
-    uint64_t flush_served = 0;  // ... of which a finished commit cycle covered so many
-    uint64_t serving = 0;       // poll thread: flush_asked when the gate closed
+    int writers = 0;                        // write() calls inside
+    bool written = false;                   // a batch entered since the last commit
+    std::string failed;                     // why the sink stopped: writes answer retry
+    uint64_t flush_asked = 0;               // flush() calls that asked for a commit
+    uint64_t flush_served = 0;              // ... of which a finished commit cycle covered so many
+    uint64_t serving = 0;                   // poll thread: flush_asked when the gate closed
+    std::optional<std::string> committing;  // poll thread: the checkpoint of a commit under way
     std::chrono::steady_clock::time_point next_commit, closed_since;  // poll thread
   };
   const std::chrono::milliseconds txn_interval_;

@@ -20,6 +20,14 @@ constexpr auto kSetupTimeout = std::chrono::seconds(30);
 // (at least; ten intervals when longer).
 constexpr auto kSettleTimeout = std::chrono::seconds(60);
 
+// Each commit call blocks the poll thread at most this long; a commit not done by then (a
+// broker away) goes on in the background and is called again by the next loop.
+constexpr int kCommitSliceMs = 200;
+
+Clock::duration settle_limit(std::chrono::milliseconds interval) {
+  return std::max<Clock::duration>(kSettleTimeout, 10 * interval);
+}
+
 std::string take_error(rd_kafka_error_t* e) {
   std::string why = fmt::format("{} ({})", rd_kafka_error_string(e), rd_kafka_error_name(e));
   rd_kafka_error_destroy(e);
@@ -111,11 +119,14 @@ void KafkaSink::serve_transactions() {
     give_up_transactions(fatal_why(), false);
     return;
   }
+  if (t.committing) {  // a commit under way (the gate is closed, no writer inside)
+    commit_transaction();
+    return;
+  }
   {
     std::lock_guard lock(t.mu);
     if (t.writers > 0 || tracker_.open_records() > 0) {
-      const auto limit = std::max<Clock::duration>(kSettleTimeout, 10 * txn_interval_);
-      if (now - t.closed_since < limit && !abort_.stop_requested()) return;
+      if (now - t.closed_since < settle_limit(txn_interval_) && !abort_.stop_requested()) return;
     } else if (!t.written) {
       t.closed = false;  // nothing written since the last commit: nothing to commit
       t.flush_served = t.serving;
@@ -143,18 +154,21 @@ void KafkaSink::serve_transactions() {
 void KafkaSink::commit_transaction() {
   Transactions& t = *txn_;
   rd_kafka_t* rk = producer_->get();
-  std::string text = t.source->checkpoint_text();
-  const rd_kafka_resp_err_t err = rd_kafka_producev(
-      rk, RD_KAFKA_V_TOPIC(offsets_topic_.c_str()), RD_KAFKA_V_KEY(t.key.data(), t.key.size()),
-      RD_KAFKA_V_VALUE(text.data(), text.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-      RD_KAFKA_V_OPAQUE(&checkpoint_tag_), RD_KAFKA_V_END);
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    give_up_transactions(fmt::format("cannot produce the checkpoint to {}: {}", offsets_topic_,
-                                     rd_kafka_err2str(err)),
-                         true);
-    return;
+  if (!t.committing) {
+    std::string text = t.source->checkpoint_text();
+    const rd_kafka_resp_err_t err = rd_kafka_producev(
+        rk, RD_KAFKA_V_TOPIC(offsets_topic_.c_str()), RD_KAFKA_V_KEY(t.key.data(), t.key.size()),
+        RD_KAFKA_V_VALUE(text.data(), text.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_OPAQUE(&checkpoint_tag_), RD_KAFKA_V_END);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      give_up_transactions(fmt::format("cannot produce the checkpoint to {}: {}", offsets_topic_,
+                                       rd_kafka_err2str(err)),
+                           true);
+      return;
+    }
+    t.committing = std::move(text);
   }
-  rd_kafka_error_t* e = rd_kafka_commit_transaction(rk, -1);
+  rd_kafka_error_t* e = rd_kafka_commit_transaction(rk, kCommitSliceMs);
   settle_delivered();  // reports the commit's flush served on this thread
   if (e != nullptr) {
     if (rd_kafka_error_is_fatal(e)) {
@@ -162,9 +176,21 @@ void KafkaSink::commit_transaction() {
       give_up_transactions(fatal_why(), false);
       return;
     }
+    if (rd_kafka_error_is_retriable(e) && !abort_.stop_requested() &&
+        Clock::now() - t.closed_since < settle_limit(txn_interval_)) {
+      std::lock_guard lock(log_mu_);
+      if (logged_.insert("txn:commit-waits").second) {
+        spdlog::warn("{}: the commit waits for the cluster ({}); writes wait meanwhile", name_,
+                     rd_kafka_error_string(e));
+      }
+      rd_kafka_error_destroy(e);
+      return;  // goes on in the background; called again by the next loop
+    }
     give_up_transactions("commit failed: " + take_error(e), true);
     return;
   }
+  const std::string text = std::move(*t.committing);
+  t.committing.reset();
   metrics_.transactions_committed.inc();
   t.source->committed(text);
   if (rd_kafka_error_t* b = rd_kafka_begin_transaction(rk)) {
