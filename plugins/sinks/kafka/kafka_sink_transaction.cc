@@ -123,9 +123,11 @@ void KafkaSink::serve_transactions() {
     commit_transaction();
     return;
   }
+  bool writing = false;
   {
     std::lock_guard lock(t.mu);
-    if (t.writers > 0 || tracker_.open_records() > 0) {
+    writing = t.writers > 0;
+    if (writing || tracker_.open_records() > 0) {
       if (now - t.closed_since < settle_limit(txn_interval_) && !abort_.stop_requested()) return;
     } else if (!t.written) {
       t.closed = false;  // nothing written since the last commit: nothing to commit
@@ -141,7 +143,7 @@ void KafkaSink::serve_transactions() {
     give_up_transactions("shutdown deadline: batches of the open transaction given up", true);
     return;
   }
-  if (tracker_.open_records() > 0) {
+  if (writing || tracker_.open_records() > 0) {
     give_up_transactions(abort_.stop_requested()
                              ? "shutdown deadline: batches of the open transaction unanswered"
                              : "batches of the open transaction not delivered in time",
