@@ -21,6 +21,8 @@ KafkaMetrics::KafkaMetrics(const MetricsScope& scope)
       broker_up(scope.gauge(kBrokerUp)),
       broker_rtt(scope.gauge(kBrokerRtt)),
       producers_recreated(scope.counter(kProducerRecreated)),
+      transactions_committed(scope.counter(kTransactions, {{"result", "committed"}})),
+      transactions_aborted(scope.counter(kTransactions, {{"result", "aborted"}})),
       scope_(scope),
       delivered_msgs_total_(scope.counter(kDeliveredMessages)),
       delivered_bytes_total_(scope.counter(kDeliveredBytes)),

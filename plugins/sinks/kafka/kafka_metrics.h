@@ -67,10 +67,16 @@ inline constexpr MetricDef kRequestRetries{
 inline constexpr MetricDef kEventsDeadLettered{
     "logagent_sink_events_dead_lettered_total", MetricKind::kCounter, "pipeline,sink",
     "Events written to the dead-letter file after a permanent error"};
-inline constexpr MetricDef kKafkaMetrics[] = {
-    kMessagesInFlight,  kBatchesPending, kBrokerUp,          kBrokerRtt,      kProducerRecreated,
-    kDeliveredMessages, kDeliveredBytes, kRetries,           kQueueFullWaits, kErrors,
-    kLeaderChanges,     kRequestRetries, kEventsDeadLettered};
+inline constexpr MetricDef kTransactions{
+    "logagent_kafka_transactions_total", MetricKind::kCounter, "pipeline,sink,result",
+    "delivery: exactly_once: Kafka transactions ended, by result (committed, aborted)"};
+inline constexpr MetricDef kKafkaMetrics[] = {kMessagesInFlight,   kBatchesPending,
+                                              kBrokerUp,           kBrokerRtt,
+                                              kProducerRecreated,  kDeliveredMessages,
+                                              kDeliveredBytes,     kRetries,
+                                              kQueueFullWaits,     kErrors,
+                                              kLeaderChanges,      kRequestRetries,
+                                              kEventsDeadLettered, kTransactions};
 
 class KafkaMetrics {
  public:
@@ -104,7 +110,9 @@ class KafkaMetrics {
   Gauge batches_pending;  // batches written to the sink and not yet acknowledged
   Gauge broker_up;
   Gauge broker_rtt;
-  Counter producers_recreated;  // poll thread: fatal errors answered by a new producer
+  Counter producers_recreated;     // poll thread: fatal errors answered by a new producer
+  Counter transactions_committed;  // poll thread (delivery: exactly_once)
+  Counter transactions_aborted;
 
  private:
   static constexpr int kMinErr = -200;  // librdkafka's internal errors start at -200

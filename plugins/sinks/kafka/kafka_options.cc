@@ -186,6 +186,14 @@ Schema<KafkaOptions> make_schema() {
           "(every 250ms, holding the pipeline behind it) before it is dead-lettered: a topic "
           "deleted and created again, or being auto-created, loses nothing. 0s: dead-letter at "
           "once.");
+  s.field("transaction_interval", &O::transaction_interval,
+          "delivery: exactly_once only: how often the open transaction is committed (with the "
+          "pipeline's checkpoint), and at shutdown. Lines reach read_committed consumers only "
+          "then.");
+  s.field("offsets_topic", &O::offsets_topic,
+          "delivery: exactly_once only: the topic (compacted, created when missing) where each "
+          "transaction commits the pipeline's checkpoint, keyed <host>/<pipeline>/<sink>; it is "
+          "read back with read_committed when the agent starts.");
   s.rule(check_sizes).rule(check_modes).rule(check_templates).rule(check_librdkafka);
   return s;
 }

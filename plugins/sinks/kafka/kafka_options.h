@@ -78,6 +78,9 @@ struct KafkaOptions {
   bool dead_letter = true;
   uint32_t max_topics = 1000;
   Duration unknown_topic_timeout{std::chrono::seconds(60)};
+  // delivery: exactly_once (kafka_sink_transaction.cc).
+  Duration transaction_interval{std::chrono::seconds(1)};
+  std::string offsets_topic = "logagent-offsets";
 
   static const Schema<KafkaOptions>& schema();
 };

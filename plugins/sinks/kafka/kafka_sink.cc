@@ -31,6 +31,7 @@ std::string KafkaSink::dead_letter_path(const PluginContext& ctx) {
 KafkaSink::KafkaSink(const Options& o, const PluginContext& ctx)
     : name_("kafka sink " + ctx.pipeline + "/" + sink_label(ctx)),
       pipeline_(ctx.pipeline),
+      label_(sink_label(ctx)),
       host_(host_name()),
       format_(o.format == KafkaFormat::kRaw ? EventFormat::kRaw : EventFormat::kJson),
       payload_format_(o.format),
@@ -45,7 +46,9 @@ KafkaSink::KafkaSink(const Options& o, const PluginContext& ctx)
       metrics_(ctx.metrics),
       dlq_(dead_letter_path(ctx)),
       unknown_topic_timeout_(o.unknown_topic_timeout.value),
-      tracker_(*this, unknown_topic_timeout_) {}
+      tracker_(*this, unknown_topic_timeout_),
+      txn_interval_(o.transaction_interval.value),
+      offsets_topic_(o.offsets_topic) {}
 
 Result<std::unique_ptr<Sink>> KafkaSink::create(const Options& o, const PluginContext& ctx) {
   std::unique_ptr<KafkaSink> sink(new KafkaSink(o, ctx));
@@ -120,6 +123,13 @@ KafkaSink::~KafkaSink() {
         settle_delivered();
       }
     }
+    if (txn_ && txn_->failed.empty()) {
+      // Not committed: aborted now rather than left open until transaction.timeout.ms, which
+      // would hold read_committed consumers of its partitions back.
+      tracker_.abort();
+      if (rd_kafka_error_t* e = rd_kafka_abort_transaction(rk, 5000)) rd_kafka_error_destroy(e);
+      settle_delivered();
+    }
     producer_.reset();   // no callback runs after this
     settle_delivered();  // a report served while it was being destroyed
   }
@@ -136,6 +146,14 @@ void KafkaSink::write(const Batch& batch, SinkAck ack) {
     ack.delivered();
     return;
   }
+  // delivery: exactly_once: inside the gate for the whole write (a commit waits for it to leave).
+  if (txn_ && !enter_transaction(ack)) return;
+  struct LeaveTransaction {
+    KafkaSink* sink;
+    ~LeaveTransaction() {
+      if (sink != nullptr) sink->leave_transaction();
+    }
+  } leave_txn{txn_ ? this : nullptr};
   // Counted before the check (both seq_cst): the poll thread sets recovering_, then waits for
   // writers_ to be 0 before it replaces the producer, so no write uses a destroyed one.
   writers_.fetch_add(1);
@@ -188,7 +206,7 @@ Status KafkaSink::flush(std::chrono::steady_clock::time_point deadline) {
     space_cv_.wait_for(lock, std::chrono::milliseconds(5));
   }
   const size_t left = tracker_.open_records();
-  if (left == 0) return Status::ok();
+  if (left == 0) return txn_ ? flush_transactions(deadline) : Status::ok();
   return Status::error(name_ + ": " + std::to_string(left) +
                        " batches not yet acknowledged by Kafka at the shutdown deadline");
 }
@@ -196,8 +214,9 @@ Status KafkaSink::flush(std::chrono::steady_clock::time_point deadline) {
 std::string KafkaSink::not_ready() const {
   // Statistics arrive every second: a fresh sink reports ready within about a second of its
   // first broker connection.
-  if (broker_up_.load(std::memory_order_relaxed)) return {};
   std::lock_guard lock(log_mu_);
+  if (!txn_failed_.empty()) return txn_failed_;
+  if (broker_up_.load(std::memory_order_relaxed)) return {};
   if (auth_error_.empty()) return "no Kafka broker connected";
   return "no Kafka broker connected: " + auth_error_;
 }

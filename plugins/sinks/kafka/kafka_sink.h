@@ -39,7 +39,17 @@
 // copy) plus ~200 bytes of bookkeeping per queued message (queue_events bounds it: 100k messages
 // ~ 20 MB), plus one compression buffer of up to batch_bytes per partition being sent.
 //
-// Threads: write() from any lane thread; flush() and the destructor from the pipeline thread.
+// delivery: exactly_once (begin_exactly_once(), kafka_sink_transaction.cc): the producer becomes
+// transactional and every record is produced inside a Kafka transaction; a batch is acknowledged
+// when delivered into the open transaction. Every transaction_interval, and at flush(), the poll
+// thread holds new writes back, waits until every written batch is answered, produces the
+// pipeline's checkpoint text to offsets_topic and commits: the records and the checkpoint that
+// covers them become visible to read_committed consumers together. A failed commit aborts the
+// transaction and a fenced producer (another agent with the same transactional.id) stops: the
+// CheckpointSource is told (failed()) and write() answers retry from then on.
+//
+// Threads: write() from any lane thread; flush(), begin_exactly_once() and the destructor from
+// the pipeline thread.
 #pragma once
 
 #include <librdkafka/rdkafka.h>
@@ -49,6 +59,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <stop_token>
 #include <string>
@@ -66,7 +77,7 @@
 
 namespace logagent::plugins::kafka {
 
-class KafkaSink final : public Sink, private DeliveryListener {
+class KafkaSink final : public Sink, public TransactionalSink, private DeliveryListener {
  public:
   static constexpr std::string_view kName = "kafka";
   using Options = KafkaOptions;
@@ -78,6 +89,8 @@ class KafkaSink final : public Sink, private DeliveryListener {
   std::optional<EncodeSpec> encoding() const override;
   Status flush(std::chrono::steady_clock::time_point deadline) override;
   std::string not_ready() const override;
+  TransactionalSink* transactional() override { return this; }
+  Result<std::string> begin_exactly_once(CheckpointSource& source) override;
 
   // Tests only: the current producer (to inject a fatal error with rd_kafka_test_fatal_error).
   rd_kafka_t* producer_for_testing() const { return producer_->get(); }
@@ -100,6 +113,21 @@ class KafkaSink final : public Sink, private DeliveryListener {
   // retry meanwhile, and once nothing refers to the old producer a new one replaces it.
   void begin_recovery();
   bool try_finish_recovery();
+
+  // delivery: exactly_once (kafka_sink_transaction.cc). write() enters the gate for the whole of
+  // its produce (false: `ack` was answered); the poll thread runs the commit cycle.
+  bool enter_transaction(SinkAck& ack);
+  void leave_transaction();
+  void serve_transactions();
+  void commit_transaction();
+  // Ends the commit cycle: writes go on, flush() waiting for this cycle returns.
+  void end_cycle(bool committed);
+  // The sink stops for good: the open transaction is aborted (unless the producer is fenced or
+  // failed: then it cannot be), open batches are answered retry, and the source is told.
+  void give_up_transactions(const std::string& why, bool can_abort);
+  // Why the producer failed for good (fenced, or another fatal error).
+  std::string fatal_why() const;
+  Status flush_transactions(std::chrono::steady_clock::time_point deadline);
 
   // Routing (kafka_sink_route.cc, lane threads): templates rendered into topics, keys, headers.
   TemplateVars vars(const Batch& batch, size_t event) const;
@@ -180,6 +208,7 @@ class KafkaSink final : public Sink, private DeliveryListener {
 
   const std::string name_;  // "kafka sink <pipeline>/<label>" for logs
   const std::string pipeline_;
+  const std::string label_;  // the sink's label in the pipeline
   const std::string host_;
   const EventFormat format_;          // raw or json (json also for the OTLP formats: unused)
   const KafkaFormat payload_format_;  // the `format` option
@@ -222,9 +251,34 @@ class KafkaSink final : public Sink, private DeliveryListener {
   std::set<std::string> logged_;        // causes already logged (guarded by log_mu_)
   std::string auth_error_;              // the last TLS/SASL failure, for /ready (log_mu_)
   std::string cert_problem_;            // why the last certificate was refused (log_mu_)
+  std::string txn_failed_;              // exactly_once: why the sink stopped, for /ready (log_mu_)
   bool tls_ = false;                    // security.protocol is ssl or sasl_ssl
   bool scram_ = false;                  // sasl.mechanisms is SCRAM-SHA-256 or -512
   std::atomic<bool> broker_up_{false};  // written by the poll thread
+
+  // delivery: exactly_once: made by begin_exactly_once() while the poll thread is stopped.
+  struct Transactions {
+    CheckpointSource* source = nullptr;
+    std::string id;   // transactional.id
+    std::string key;  // the checkpoint record's key: <host>/<pipeline>/<sink label>
+    // The gate (mu): write() enters it while it is open; the poll thread closes it to commit.
+    std::mutex mu;
+    std::condition_variable cv;
+    bool closed = false;
+    int writers = 0;                        // write() calls inside
+    bool written = false;                   // a batch entered since the last commit
+    std::string failed;                     // why the sink stopped: writes answer retry
+    uint64_t flush_asked = 0;               // flush() calls that asked for a commit
+    uint64_t flush_served = 0;              // ... of which a finished commit cycle covered so many
+    uint64_t serving = 0;                   // poll thread: flush_asked when the gate closed
+    std::optional<std::string> committing;  // poll thread: the checkpoint of a commit under way
+    std::chrono::steady_clock::time_point next_commit, closed_since;  // poll thread
+  };
+  const std::chrono::milliseconds txn_interval_;
+  const std::string offsets_topic_;
+  std::unique_ptr<Transactions> txn_;
+  // The opaque of the checkpoint record (dr_cb leaves its report to the commit).
+  static inline char checkpoint_tag_ = 0;
 };
 
 }  // namespace logagent::plugins::kafka

@@ -27,7 +27,8 @@ void KafkaSink::poll_loop(std::stop_token stop) {
   rd_kafka_t* rk = producer_->get();
   auto next_publish = std::chrono::steady_clock::now();
   while (!stop.stop_requested()) {
-    if (fatal_.load() && !recovering_.load()) begin_recovery();
+    if (txn_) serve_transactions();  // never re-creates the producer: the pipeline restarts
+    if (!txn_ && fatal_.load() && !recovering_.load()) begin_recovery();
     if (recovering_.load() && try_finish_recovery()) rk = producer_->get();
     if (abort_.stop_requested() && !tracker_.aborting()) {
       const size_t open = tracker_.open_records();
@@ -102,6 +103,7 @@ bool KafkaSink::try_finish_recovery() {
 
 void KafkaSink::dr_cb(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
   auto* self = static_cast<KafkaSink*>(opaque);
+  if (m->_private == &checkpoint_tag_) return;  // its failure fails the commit
   auto* ref = static_cast<MessageRef*>(m->_private);
   if (ref != nullptr && m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     // Reports come in runs of one record's messages: settled together after the poll.
@@ -260,6 +262,10 @@ void KafkaSink::on_complete(std::unique_ptr<DeliveryRecord> record) {
     if (recovering_.load()) {
       std::lock_guard lock(log_mu_);
       why = "the Kafka producer failed for good (" + fatal_reason_ + "); re-creating it";
+    }
+    if (txn_) {
+      std::lock_guard lock(txn_->mu);
+      if (!txn_->failed.empty()) why = txn_->failed;
     }
     record->ack.retry(why);
   } else if (!record->dead.empty() && !dead_letter(*record, why)) {
