@@ -223,8 +223,10 @@ class LiveRun {
   std::thread thread_;
 };
 
+// Waits for `pred`, generously: a loaded machine (CI beside a broker and other builds) may take
+// seconds where an idle one takes milliseconds. Only a condition that never comes costs the wait.
 inline bool wait_until(const std::function<bool()>& pred,
-                       std::chrono::milliseconds timeout = std::chrono::milliseconds(2000)) {
+                       std::chrono::milliseconds timeout = std::chrono::milliseconds(30000)) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     if (pred()) return true;
