@@ -79,7 +79,7 @@ constexpr int16_t kEndTxnApiKey = 26;
 
 }  // namespace
 
-TEST_CASE("kafka sink, exactly once: a commit carries the batch's records and the checkpoint") {
+TEST_CASE("kafka sink: exactly once: a commit carries the batch's records and the checkpoint") {
   MockCluster mc;
   mc.create_topic("t-eos");
   mc.create_topic("logagent-offsets");
@@ -114,7 +114,7 @@ TEST_CASE("kafka sink, exactly once: a commit carries the batch's records and th
   CHECK(source.commits().size() == 1);
 }
 
-TEST_CASE("kafka sink, exactly once: a new instance starts from the checkpoint committed last") {
+TEST_CASE("kafka sink: exactly once: a new instance starts from the checkpoint committed last") {
   MockCluster mc;
   mc.create_topic("t-resume");
   mc.create_topic("logagent-offsets", 3);
@@ -141,7 +141,7 @@ TEST_CASE("kafka sink, exactly once: a new instance starts from the checkpoint c
   CHECK(begin(*again, source) == "after-b");
 }
 
-TEST_CASE("kafka sink, exactly once: the transaction_interval commits without a flush") {
+TEST_CASE("kafka sink: exactly once: the transaction_interval commits without a flush") {
   MockCluster mc;
   mc.create_topic("t-interval");
   mc.create_topic("logagent-offsets");
@@ -159,7 +159,7 @@ TEST_CASE("kafka sink, exactly once: the transaction_interval commits without a 
   CHECK(source.commits().front() == "by-interval");
 }
 
-TEST_CASE("kafka sink, exactly once: a fenced sink tells its source and writes no more") {
+TEST_CASE("kafka sink: exactly once: a fenced sink tells its source and writes no more") {
   // The mock does not fence a producer whose transactional.id another one initialised (it checks
   // no epoch): the broker's answer to a fenced producer is injected instead. A real second
   // instance fencing the first is tested end to end (test_kafka_exactly_once.py).
@@ -190,7 +190,7 @@ TEST_CASE("kafka sink, exactly once: a fenced sink tells its source and writes n
   CHECK(std::find(got.begin(), got.end(), "from-zombie-again") == got.end());
 }
 
-TEST_CASE("kafka sink, exactly once: a failed commit is aborted and the source told") {
+TEST_CASE("kafka sink: exactly once: a failed commit is aborted and the source told") {
   MockCluster mc;
   mc.create_topic("t-abort");
   mc.create_topic("logagent-offsets");

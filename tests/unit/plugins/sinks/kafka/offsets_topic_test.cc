@@ -36,7 +36,8 @@ std::vector<Setting> settings(const MockCluster& mc) {
 
 }  // namespace
 
-TEST_CASE("offsets topic: the last value of the key wins, across partitions and other keys") {
+TEST_CASE(
+    "kafka sink: offsets topic: the last value of the key wins, across partitions and other keys") {
   MockCluster mc;
   mc.create_topic("offsets", 3);
   produce(mc.bootstraps(), "offsets",
@@ -49,7 +50,7 @@ TEST_CASE("offsets topic: the last value of the key wins, across partitions and 
   CHECK(none.value().empty());
 }
 
-TEST_CASE("offsets topic: an empty or missing topic holds no checkpoint") {
+TEST_CASE("kafka sink: offsets topic: an empty or missing topic holds no checkpoint") {
   MockCluster mc;
   mc.create_topic("empty", 2);
   auto empty = read_committed_value(settings(mc), "empty", "k", 20s);
