@@ -24,10 +24,13 @@ struct Fixture {
   MakePipeline make = [this](const AgentConfig& c, const PipelineConfig& pc) {
     return Pipeline::create(pc, c, pool, metrics, false);
   };
-  Fixture() {
+  // `commit_after`: the fake sink commits once after that many writes (0: never). Set before the
+  // pipeline starts: it writes at once, and a setting that came later could miss its moment.
+  explicit Fixture(int commit_after = 0) {
     char tmpl[] = "/tmp/logagent-restart-XXXXXX";
     dir = mkdtemp(tmpl);
     TxSink::reset();
+    TxSink::commit_after = commit_after;
     ResumingInput::batches = 10;
     registry.add_input<ResumingInput>();
     registry.add_sink<TxSink>();
@@ -70,9 +73,8 @@ auto locked(F f) {
 }  // namespace
 
 TEST_CASE("a failed transaction restarts the pipeline from the committed checkpoint") {
-  Fixture fx;
+  Fixture fx(5);
   Restarter restarter(fx.metrics, std::chrono::milliseconds(10), std::chrono::milliseconds(40));
-  locked([] { return TxSink::commit_after = 5; });
   // Batches 0-4 are committed; 5-9 are acknowledged in the transaction that then fails.
   CHECK(eventually([&] {
     return locked([] { return TxSink::writes; }) == 10 && fx.slots[0].pipeline->settled();
