@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <utility>
 
 #include "plugins/inputs/tail/inotify_watcher.h"
 
@@ -30,10 +31,17 @@ void ScanCache::event(std::string_view path, uint32_t mask) {
   }
 }
 
-void ScanCache::forget_all() { listings_.clear(); }
+void ScanCache::forget_all() {
+  listings_.clear();
+  baseline_ = false;
+}
 
 ScanCache::Refresh ScanCache::refresh(const WatchOf& watch_of) {
   Refresh out;
+  // Nothing to compare with: what a caller knew from elsewhere (the tracker's start-up scan, the
+  // files before an inotify overflow) may be gone, and a refresh finding nothing new would hide
+  // it.
+  out.changed = !std::exchange(baseline_, true);
   const std::vector<std::string>& patterns = scanner_.patterns();
   listings_.resize(patterns.size());
   for (size_t p = 0; p < patterns.size(); ++p) {

@@ -13,7 +13,9 @@
 // refresh() says whether anything the tracker follows files by (their paths and the identities
 // behind them) changed since the last refresh -- an unchanged rescan need not reach the tracker
 // -- and whether a directory had no watch to vouch for it (then every rescan must reach the
-// tracker: only rescans see its files change).
+// tracker: only rescans see its files change). The first refresh, and the first after
+// forget_all(), have nothing to compare with: they report a change whatever they find -- even
+// nothing (the tracker's own start-up scan may have found a file renamed away since).
 //
 // Threads: the discovery thread's (or one test's).
 #pragma once
@@ -39,7 +41,7 @@ class ScanCache {
   using WatchOf = std::function<uint64_t(const std::string& dir, const struct stat& st)>;
 
   struct Refresh {
-    bool changed = false;    // paths or identities differ from the last refresh()'s
+    bool changed = false;    // paths or identities differ from the last refresh()'s (or none)
     bool uncovered = false;  // a directory had no watch to vouch for it
     size_t listed = 0;       // directories listed (globbed)
     size_t statted = 0;      // files stat'ed
@@ -79,6 +81,7 @@ class ScanCache {
   const PathScanner& scanner_;
   // Per pattern (scanner_.patterns() order): its directories (sorted) and their listings.
   std::vector<std::map<std::string, Listing>> listings_;
+  bool baseline_ = false;  // listings_ hold what the last refresh() found
 };
 
 // `text` with glob(3)'s special characters escaped, so that glob matches it as itself.

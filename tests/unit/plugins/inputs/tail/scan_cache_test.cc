@@ -184,6 +184,24 @@ TEST_CASE("forget_all lists and stats everything again") {
   CHECK(r.statted == 1);
 }
 
+TEST_CASE("the first refresh, and the first after forget_all, report a change finding nothing") {
+  // What the caller knew came from elsewhere (the tracker's start-up scan, the files before an
+  // inotify overflow): a file renamed out of the glob meanwhile is a change to it.
+  TempDir dir;
+  write_file(dir / "a.old", "a\n");
+  Fixture f({dir / "*.log"}, {dir.path()});
+  CHECK(f.refresh_checked().changed);
+  CHECK(f.cache.files().empty());
+  CHECK_FALSE(f.refresh_checked().changed);
+  write_file(dir / "b.log", "b\n");
+  CHECK(f.refresh_checked().changed);
+  f.cache.forget_all();
+  REQUIRE(::rename((dir / "b.log").c_str(), (dir / "b.old").c_str()) == 0);
+  CHECK(f.refresh_checked().changed);
+  CHECK(f.cache.files().empty());
+  CHECK_FALSE(f.refresh_checked().changed);
+}
+
 TEST_CASE("glob_escape makes glob match a directory name as itself") {
   CHECK(glob_escape("/var/log/a*b?[c]\\d") == "/var/log/a\\*b\\?\\[c\\]\\\\d");
   TempDir dir;
