@@ -16,6 +16,7 @@
 
 #include "fake_tail_sys.h"
 #include "plugins/inputs/tail/file_reader.h"
+#include "plugins/inputs/tail/file_tracker.h"
 #include "plugins/inputs/tail/fingerprint.h"
 #include "plugins/inputs/tail/tail_test_support.h"
 
@@ -256,6 +257,58 @@ TEST_CASE("max_open_files bounds the pins; the rest are found by the scan for th
   CHECK(h.step(true).size() == 1);
   CHECK(h.discovery.tokens_held() == 1);
   CHECK(h.budget.held() == 2);  // the pin's unit came back when the update closed it
+}
+
+TEST_CASE("a file renamed out of the glob before discovery's first scan is drained and let go") {
+  // The input thread's start-up scan follows a.log; then, before the discovery thread's first
+  // scan lists the directory (a loaded machine schedules it late), a.log is renamed out of
+  // "*.log" and written to once more. That scan finds nothing -- and neither does any later one:
+  // the tracker must still learn from it that a.log left, then drain, close and forget it.
+  TempDir dir;
+  write_file(dir / "a.log", "a1\n");
+  FakeTailSys sys;
+  Plugin plugin;
+  FakeInputContext ctx(/*once=*/false);
+  ctx.auto_complete = true;
+  TailOptions options = fast_options(dir / "*.log");
+  PathScanner scanner(options.paths, {}, "/");
+  InotifyWatcher watcher(/*enabled=*/true);
+  TailMetrics metrics(plugin.ctx.metrics);
+  ChunkCursor chunk(ctx.pool(), ctx.stop_token());
+  ReadEnv env{ctx, chunk, metrics, 64 * 1024, 16 * 1024, false};
+  FileTracker tracker(options, scanner, watcher, metrics, sys);
+  tracker.start(env);
+  Discovery discovery(options, scanner, watcher, metrics, tracker.budget(), "test", sys);
+  discovery.seed(tracker.identities());
+  tracker.set_discovery(&discovery);
+  auto read = [&] {
+    bool stopped = false;
+    tracker.mark_all();
+    while (tracker.read_round(env, &stopped) && !stopped) {
+    }
+    REQUIRE_FALSE(stopped);
+  };
+  read();
+  REQUIRE(ctx.texts() == std::vector<std::string>{"a1"});
+  rename_file(dir / "a.log", dir / "a.old");
+  append_file(dir / "a.old", "a2\n");
+  // The live loop (tail_input.cc: follow()): discovery scans each scan_interval; the input
+  // thread applies what it published, reads, and maintains each scan_interval.
+  for (int i = 0; i < 3; ++i) {
+    discovery.step(0, /*force_scan=*/true);
+    DiscoveryUpdate u;
+    discovery.take(&u);
+    if (!u.empty()) tracker.apply(env, u);
+    read();
+    tracker.maintain(env, sys.mono_now_ns());
+    sys.advance(options.scan_interval.value);  // the drain grace
+  }
+  CHECK(ctx.texts() == std::vector<std::string>{"a1", "a2"});
+  CHECK(tracker.files() == 0);
+  CHECK(tracker.open_files() == 0);
+  CHECK(plugin.gauge("logagent_input_files_watched") == 0);
+  tracker.set_discovery(nullptr);
+  chunk.release();
 }
 
 TEST_CASE("live: files rotated out of the glob while emit() is held are all read, in order") {
