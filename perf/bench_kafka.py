@@ -3,7 +3,7 @@
 
     python3 perf/bench_kafka.py [--build-dir build] [--bytes 512MiB] [--line-bytes 200]
                                 [--files 4] [--repeat 1] [--cases A,B] [--perf-record A,B]
-                                [--security plaintext[,ssl][,sasl_ssl]]
+                                [--security plaintext[,ssl][,sasl_ssl]] [--rotate] [--alternate]
 
 1. Starts a single-node Kafka broker with tests/kafka/kafka.sh on a free port (its own
    LOGAGENT_KAFKA_STATE, fresh data dir); it is always stopped at the end.
@@ -348,14 +348,20 @@ def perf_record(case: str, args, broker: Broker, input_dir: str, work: str) -> N
         print("```")
 
 
-def order(cases: list[str], secs: list[str], run: int, rotate: bool) -> list[str]:
+def order(cases: list[str], secs: list[str], run: int, rotate: bool,
+          alternate: bool = False) -> list[str]:
     """The keys of one repeat: each case under every security setting before the next case, so
     the settings of a case run side by side. --rotate: each repeat starts one case (and one
     setting) later, so no case always runs first (after the previous repeat's load) or last.
+    --alternate: every second repeat runs the cases in reverse order, so neighbours (e.g.
+    record-raw,eos-record-raw) stay side by side and each runs first in half the repeats.
     The Collector's case runs in plaintext only (perf/peer_otelcol.py configures no TLS)."""
     k = run % len(cases) if rotate else 0
     j = run % len(secs) if rotate else 0
-    return [key(s, c) for c in cases[k:] + cases[:k] for s in secs[j:] + secs[:j]
+    seq = cases[k:] + cases[:k]
+    if alternate and run % 2 == 1:
+        seq = seq[::-1]
+    return [key(s, c) for c in seq for s in secs[j:] + secs[:j]
             if c not in PEER_CASES or s == "plaintext"]
 
 
@@ -381,6 +387,8 @@ def main() -> None:
     ap.add_argument("--json", help="also write the rows to this file as JSON")
     ap.add_argument("--rotate", action="store_true",
                     help="rotate the order of the cases from one repeat to the next")
+    ap.add_argument("--alternate", action="store_true",
+                    help="every second repeat runs the cases in reverse order")
     ap.add_argument("--base-logagent", default="",
                     help="another logagent binary: enables the base-* cases (before/after)")
     ap.add_argument("--peer", action="append", default=[], metavar="otelcol=BINARY",
@@ -421,7 +429,7 @@ def main() -> None:
         broker.start()
         broker.warm_up()
         for run in range(args.repeat):
-            for k in order(cases, secs, run, args.rotate):
+            for k in order(cases, secs, run, args.rotate, args.alternate):
                 results[k].append(run_case(k, args, broker, input_dir, lines, nbytes, work, run))
         for k in filter(None, args.perf_record.split(",")):
             perf_record(k, args, broker, input_dir, work)
