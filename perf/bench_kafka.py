@@ -34,9 +34,9 @@
    eos *) are counted instead by reading the topic back with isolation.level=read_committed
    (kcat): their end offset also holds a commit marker per transaction. "% of at-least-once"
    pairs each with its at-least-once twin in the same repeat (eos X with X, ceiling txn with
-   ceiling lines). Before the first run, one line goes through each kind of transactional
-   producer (the broker creates __transaction_state, the agent logagent-offsets): a cost paid
-   once per cluster. What every start of an exactly-once agent pays (init_transactions, reading
+   ceiling lines; base-eos X with base-X, or X when base-X does not run). Before the first
+   run, one line goes through each kind of transactional producer (the broker creates
+   __transaction_state, the agent logagent-offsets): a cost paid once per cluster. What every start of an exactly-once agent pays (init_transactions, reading
    the committed checkpoint back) is inside each eos run's wall time.
 4. Prints a Markdown table and the machine. The broker runs on the same 2 cores as the producer.
 
@@ -505,6 +505,8 @@ def report(args, keys: list[str], secs: list[str], results: dict[str, list[dict]
 
     def of_twin(k: str) -> str:
         twin = TWIN.get(split_key(k)[1])
+        if twin and key(split_key(k)[0], twin) not in results:
+            twin = twin.removeprefix("base-")  # base-eos-X without base-X: beside X
         return paired(k, twin) if twin else "-"
 
     for k in keys:
