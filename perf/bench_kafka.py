@@ -3,7 +3,7 @@
 
     python3 perf/bench_kafka.py [--build-dir build] [--bytes 512MiB] [--line-bytes 200]
                                 [--files 4] [--repeat 1] [--cases A,B] [--perf-record A,B]
-                                [--security plaintext[,ssl][,sasl_ssl]]
+                                [--security plaintext[,ssl][,sasl_ssl]] [--rotate] [--alternate]
 
 1. Starts a single-node Kafka broker with tests/kafka/kafka.sh on a free port (its own
    LOGAGENT_KAFKA_STATE, fresh data dir); it is always stopped at the end.
@@ -15,17 +15,29 @@
                       batch 1 MiB) -- the ceiling for record mode
      ceiling blocks   perf/kafka_ceiling --mode blocks: one message per ~256 KiB of lines,
                       compressed by librdkafka (zstd) -- a reference for batch mode
+     ceiling txn      perf/kafka_ceiling --mode lines --transactional: the same producer made
+                      transactional, a commit every 1 s and at the end -- the ceiling for
+                      exactly-once
      record raw       logagent run --once, kafka sink mode record, format raw
      record json      ... format json
      batch raw        ... mode batch (logagent's own zstd per batch), format raw
      batch json       ... mode batch, format json
      record otlp_proto   ... mode record, one OTLP ExportLogsServiceRequest per line (protobuf)
      batch otlp_proto    ... mode batch, one request per batch, compressed by librdkafka (zstd)
+     eos record raw      ... mode record, format raw, the pipeline's `delivery: exactly_once`
+                         (transaction_interval 1 s: lines and checkpoint in one transaction)
    wall time of the process, MiB/s of input, CPU s/GiB of input (user+sys of that process only),
    peak RSS (GNU time %M), and the broker's CPU seconds during the run (from /proc/PID/stat).
    Every run is checked: the agent's summary must show every line acknowledged and none failed,
    the ceiling must get a delivery report for every message, and the topic's end offset must be
-   the number of messages expected (lines for record mode).
+   the number of messages expected (lines for record mode). The transactional cases (ceiling txn,
+   eos *) are counted instead by reading the topic back with isolation.level=read_committed
+   (kcat): their end offset also holds a commit marker per transaction. "% of at-least-once"
+   pairs each with its at-least-once twin in the same repeat (eos X with X, ceiling txn with
+   ceiling lines; base-eos X with base-X, or X when base-X does not run). Before the first
+   run, one line goes through each kind of transactional producer (the broker creates
+   __transaction_state, the agent logagent-offsets): a cost paid once per cluster. What every start of an exactly-once agent pays (init_transactions, reading
+   the committed checkpoint back) is inside each eos run's wall time.
 4. Prints a Markdown table and the machine. The broker runs on the same 2 cores as the producer.
 
 --base-logagent BIN adds the cases base-record-raw, base-batch-raw, ... : the agent cases run with
@@ -75,8 +87,11 @@ from perf_lib import SUMMARY_RE, agent_config, human_size, machine, parse_size, 
 
 MiB = 1 << 20
 GiB = 1 << 30
-CASES = ["ceiling-lines", "ceiling-blocks", "record-raw", "record-json", "batch-raw",
-         "batch-json", "record-otlp_proto", "batch-otlp_proto"]
+CASES = ["ceiling-lines", "ceiling-blocks", "ceiling-txn", "record-raw", "record-json",
+         "batch-raw", "batch-json", "record-otlp_proto", "batch-otlp_proto", "eos-record-raw"]
+# The at-least-once twin of each transactional case (the "% of at-least-once" column).
+TWIN = {"ceiling-txn": "ceiling-lines", "eos-record-raw": "record-raw",
+        "base-eos-record-raw": "base-record-raw"}
 # With --base-logagent BIN: the same agent cases run with another binary (e.g. main's), in the
 # same run and against the same broker, for a before/after comparison.
 BASE_CASES = ["base-" + c for c in CASES if not c.startswith("ceiling-")]
@@ -175,6 +190,16 @@ class Broker:
                     raise
                 time.sleep(0.2)
 
+    def committed_count(self, topic: str) -> int:
+        """The messages of partition 0 a read_committed consumer sees (one byte per message)."""
+        r = subprocess.run(["kcat", "-C", "-b", self.bootstrap, "-t", topic, "-p", "0", "-o",
+                            "beginning", "-e", "-q", "-f", "x", "-X",
+                            "isolation.level=read_committed"],
+                           capture_output=True, timeout=600)
+        if r.returncode != 0:
+            raise RuntimeError(f"kcat -C {topic}: {r.stderr[-2000:]!r}")
+        return len(r.stdout)
+
     def end_offset(self, topic: str) -> int:
         r = subprocess.run(["kcat", "-Q", "-b", self.bootstrap, "-t", f"{topic}:0:-1"],
                            capture_output=True, text=True, timeout=60)
@@ -223,21 +248,48 @@ def case_argv(key: str, args, broker: Broker, input_dir: str, work: str, topic: 
     sink_security, ceiling_settings = security_settings(security, broker)
     bootstrap = broker.listener(security)
     if case.startswith("ceiling-"):
+        mode = case.split("-")[1]
+        txn = ["--transactional"] if mode == "txn" else []
         return [os.path.join(args.build_dir, "perf", "kafka_ceiling"), "--brokers",
                 bootstrap, "--topic", topic, "--dir", input_dir, "--mode",
-                case.split("-")[1]] + ceiling_settings
+                "lines" if txn else mode] + txn + ceiling_settings
     agent = os.path.join(args.build_dir, "logagent")
     if case.startswith("base-"):
         agent, case = args.base_logagent, case[len("base-"):]
+    delivery = ""
+    if case.startswith("eos-"):
+        delivery, case = "exactly_once", case[len("eos-"):]
     mode, fmt = case.split("-")
     cfg = os.path.join(work, f"{topic}.yaml")
     data_dir = os.path.join(work, f"data-{topic}")
     shutil.rmtree(data_dir, ignore_errors=True)
-    agent_config(cfg, name="bench", data_dir=data_dir, input_dir=input_dir, workers=2,
-                 buffer_pool="64MiB",
+    # exactly_once: the checkpoint is committed to Kafka (offsets_topic logagent-offsets, key
+    # host/pipeline/sink): a pipeline named after the run's topic never starts from another run's
+    # checkpoint, and has a transactional.id of its own.
+    agent_config(cfg, name=topic if delivery else "bench", data_dir=data_dir,
+                 input_dir=input_dir, workers=2,
+                 buffer_pool="64MiB", delivery=delivery,
                  sink={"type": "kafka", "brokers": [bootstrap], "topic": topic,
                        "mode": mode, "format": fmt, **sink_security})
     return [agent, "run", "--once", "-c", cfg]
+
+
+def warm_up_transactions(args, broker: Broker, work: str) -> None:
+    """What the first transactional producer on a fresh cluster pays once (the broker creates
+    __transaction_state) and the first exactly-once agent too (it creates logagent-offsets,
+    compacted): one line through kafka_ceiling --transactional and one through an exactly-once
+    agent, before any measured run, as warm_up() does for the producer ids."""
+    tiny = os.path.join(work, "warmup-input")
+    os.makedirs(tiny, exist_ok=True)
+    with open(os.path.join(tiny, "a.log"), "w") as f:
+        f.write("warm-up\n")
+    for case in ("ceiling-txn", "eos-record-raw"):
+        topic = f"warmup-{case}"
+        broker.create_topic(topic)
+        r = subprocess.run(case_argv(case, args, broker, tiny, work, topic, 0),
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=180)
+        if r.returncode != 0:
+            raise RuntimeError(f"warm-up {case}: exit {r.returncode}\n{r.stderr[-3000:]}")
 
 
 def topic_of(key: str, run) -> str:
@@ -272,6 +324,7 @@ def run_case(key: str, args, broker: Broker, input_dir: str, lines: int, nbytes:
             raise RuntimeError(f"{case}: {res}")
         r["messages"] = res["messages"]
         r["inner_wall"] = res["wall_s"]
+        r["transactions"] = res.get("transactions", 0)
     else:
         m = SUMMARY_RE.search(r["stderr"])
         if not m:
@@ -282,9 +335,14 @@ def run_case(key: str, args, broker: Broker, input_dir: str, lines: int, nbytes:
                                f"expected {lines}")
         r["inner_wall"] = float(m.group(5))
         r["messages"] = lines if "record-" in case else None
-    end = broker.end_offset(topic)
+    if case in TWIN:  # transactional: the end offset counts the commit markers too
+        end = broker.committed_count(topic)
+        what = "read_committed"
+    else:
+        end = broker.end_offset(topic)
+        what = "end offset"
     if r["messages"] is not None and end != r["messages"]:
-        raise RuntimeError(f"{case}: topic {topic} holds {end} messages, expected "
+        raise RuntimeError(f"{case}: topic {topic} holds {end} messages ({what}), expected "
                            f"{r['messages']}")
     r["kafka_messages"] = end
     r["mib_s"] = nbytes / MiB / r["wall"]
@@ -292,7 +350,7 @@ def run_case(key: str, args, broker: Broker, input_dir: str, lines: int, nbytes:
     say(f"{key} run {run + 1}: {r['wall']:.2f} s ({r['inner_wall']:.2f} s inside), "
         f"{r['mib_s']:.1f} MiB/s, cpu {r['user']:.2f}+{r['sys']:.2f} s "
         f"({r['cpu_per_gib']:.2f} s/GiB), rss {r['rss'] / MiB:.1f} MiB, broker cpu "
-        f"{r['broker_cpu']:.1f} s, {end} messages in Kafka")
+        f"{r['broker_cpu']:.1f} s, {end} messages in Kafka ({what})")
     return r
 
 
@@ -312,14 +370,20 @@ def perf_record(case: str, args, broker: Broker, input_dir: str, work: str) -> N
         print("```")
 
 
-def order(cases: list[str], secs: list[str], run: int, rotate: bool) -> list[str]:
+def order(cases: list[str], secs: list[str], run: int, rotate: bool,
+          alternate: bool = False) -> list[str]:
     """The keys of one repeat: each case under every security setting before the next case, so
     the settings of a case run side by side. --rotate: each repeat starts one case (and one
     setting) later, so no case always runs first (after the previous repeat's load) or last.
+    --alternate: every second repeat runs the cases in reverse order, so neighbours (e.g.
+    record-raw,eos-record-raw) stay side by side and each runs first in half the repeats.
     The Collector's case runs in plaintext only (perf/peer_otelcol.py configures no TLS)."""
     k = run % len(cases) if rotate else 0
     j = run % len(secs) if rotate else 0
-    return [key(s, c) for c in cases[k:] + cases[:k] for s in secs[j:] + secs[:j]
+    seq = cases[k:] + cases[:k]
+    if alternate and run % 2 == 1:
+        seq = seq[::-1]
+    return [key(s, c) for c in seq for s in secs[j:] + secs[:j]
             if c not in PEER_CASES or s == "plaintext"]
 
 
@@ -345,6 +409,8 @@ def main() -> None:
     ap.add_argument("--json", help="also write the rows to this file as JSON")
     ap.add_argument("--rotate", action="store_true",
                     help="rotate the order of the cases from one repeat to the next")
+    ap.add_argument("--alternate", action="store_true",
+                    help="every second repeat runs the cases in reverse order")
     ap.add_argument("--base-logagent", default="",
                     help="another logagent binary: enables the base-* cases (before/after)")
     ap.add_argument("--peer", action="append", default=[], metavar="otelcol=BINARY",
@@ -384,8 +450,10 @@ def main() -> None:
     try:
         broker.start()
         broker.warm_up()
+        if any(split_key(k)[1] in TWIN for k in keys):
+            warm_up_transactions(args, broker, work)
         for run in range(args.repeat):
-            for k in order(cases, secs, run, args.rotate):
+            for k in order(cases, secs, run, args.rotate, args.alternate):
                 results[k].append(run_case(k, args, broker, input_dir, lines, nbytes, work, run))
         for k in filter(None, args.perf_record.split(",")):
             perf_record(k, args, broker, input_dir, work)
@@ -405,15 +473,17 @@ def report(args, keys: list[str], secs: list[str], results: dict[str, list[dict]
           f"{args.line_bytes} bytes on average (loggen); warm page cache; median of "
           f"{args.repeat} run(s); broker: Kafka 4.4.0 single node on 127.0.0.1, "
           "**sharing the same 2 cores** as the producer.\n")
-    print("| case | wall s | MiB/s | % of ceiling (paired) | CPU s/GiB | user s | sys s | peak RSS MiB "
-          "| broker CPU s | Kafka messages |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| case | wall s | MiB/s | % of ceiling (paired) | % of at-least-once (paired) "
+          "| CPU s/GiB | user s | sys s | peak RSS MiB | broker CPU s | Kafka messages |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     names = {"ceiling-lines": "ceiling: librdkafka, 1 msg/line",
              "ceiling-blocks": "ceiling: librdkafka, 1 msg/256 KiB",
              "record-raw": "logagent record, raw", "record-json": "logagent record, json",
              "batch-raw": "logagent batch, raw", "batch-json": "logagent batch, json",
              "record-otlp_proto": "logagent record, otlp_proto",
-             "batch-otlp_proto": "logagent batch, otlp_proto"}
+             "batch-otlp_proto": "logagent batch, otlp_proto",
+             "ceiling-txn": "ceiling: librdkafka transactional, 1 msg/line, commit/1 s",
+             "eos-record-raw": "logagent record, raw, exactly_once"}
     names.update({"base-" + k: "base " + v for k, v in list(names.items())})
     names["otelcol-record-raw"] = "otelcol: kafka exporter, 1 msg/line (raw)"
 
@@ -421,17 +491,27 @@ def report(args, keys: list[str], secs: list[str], results: dict[str, list[dict]
         sec, case = split_key(k)
         return names[case] if sec == "plaintext" else f"{names[case]}, {sec}"
 
-    def of_ceiling(k: str) -> str:
-        """Median over repeats of this case's MiB/s over the ceiling's (same security) in the same
+    def paired(k: str, ref: str) -> str:
+        """Median over repeats of this case's MiB/s over ref's (same security) in the same
         repeat (the load of a shared machine drifts; pairing removes part of that)."""
-        ceiling = key(split_key(k)[0], "ceiling-lines")
-        if ceiling not in results:
+        ref = key(split_key(k)[0], ref)
+        if ref not in results:
             return "-"
-        ratios = [r["mib_s"] / b["mib_s"] for r, b in zip(results[k], results[ceiling])]
+        ratios = [r["mib_s"] / b["mib_s"] for r, b in zip(results[k], results[ref])]
         return f"{100 * statistics.median(ratios):.0f} %"
+
+    def of_ceiling(k: str) -> str:
+        return paired(k, "ceiling-lines")
+
+    def of_twin(k: str) -> str:
+        twin = TWIN.get(split_key(k)[1])
+        if twin and key(split_key(k)[0], twin) not in results:
+            twin = twin.removeprefix("base-")  # base-eos-X without base-X: beside X
+        return paired(k, twin) if twin else "-"
 
     for k in keys:
         print(f"| {name(k)} | {med(k, 'wall'):.2f} | {med(k, 'mib_s'):.1f} | {of_ceiling(k)} | "
+              f"{of_twin(k)} | "
               f"{med(k, 'cpu_per_gib'):.2f} | {med(k, 'user'):.2f} | {med(k, 'sys'):.2f} | "
               f"{med(k, 'rss') / MiB:.1f} | {med(k, 'broker_cpu'):.1f} | "
               f"{int(med(k, 'kafka_messages')):,} |")
@@ -456,7 +536,8 @@ def report(args, keys: list[str], secs: list[str], results: dict[str, list[dict]
     if args.json:
         rows = [{"case": name(k), "key": k, "mib_s": med(k, "mib_s"),
                  "cpu_s_per_gib": med(k, "cpu_per_gib"), "peak_rss_mib": med(k, "rss") / MiB,
-                 "broker_cpu_s": med(k, "broker_cpu"), "of_ceiling": of_ceiling(k)} for k in keys]
+                 "broker_cpu_s": med(k, "broker_cpu"), "of_ceiling": of_ceiling(k),
+                 "of_at_least_once": of_twin(k)} for k in keys]
         with open(args.json, "w") as f:
             json.dump({"machine": mach, "rows": rows}, f, indent=1)
 

@@ -3,7 +3,7 @@
 //
 //   kafka_ceiling --brokers HOST:PORT --topic T --dir DIR [--mode lines|blocks]
 //                 [--block-bytes 262144] [--chunk-bytes 4194304] [--partitions 1]
-//                 [--set key=value]...
+//                 [--transactional [--txn-interval-ms 1000]] [--set key=value]...
 //
 // Same librdkafka settings as the kafka sink's defaults (plugins/sinks/kafka/kafka_options.cc):
 // acks=all, enable.idempotence, compression zstd, linger.ms 5, batch.size 1 MiB, batch.num.messages
@@ -17,11 +17,17 @@
 // mode blocks: one message per ~block-bytes of whole lines (newline-delimited), compressed by
 //   librdkafka (zstd) -- a reference for the sink's `mode: batch`, where logagent compresses.
 // Messages of file i go to partition i % partitions.
+// --transactional: a plain transactional producer (transactional.id kafka_ceiling-<topic>):
+//   init_transactions, begin_transaction, produce, and every --txn-interval-ms (checked after
+//   each chunk) commit_transaction and begin the next; the last one is committed at the end --
+//   the ceiling for `delivery: exactly_once` (which also commits every transaction_interval, 1 s
+//   by default). "transactions" in the JSON counts the commits.
 //
 // Prints a human line on stderr and one JSON object on stdout:
 //   {"mode":..,"files":..,"bytes":..,"messages":..,"wall_s":..,"mib_s":..,"cpu_user_s":..,
-//    "cpu_sys_s":..,"cpu_s_per_gib":..,"peak_rss_mib":..}
-// wall_s runs from the first produce call to the last delivery report; CPU and peak RSS are the
+//    "cpu_sys_s":..,"cpu_s_per_gib":..,"peak_rss_mib":..,"transactions":..}
+// wall_s runs from the first produce call to the last delivery report (--transactional: to the end
+// of the last commit); CPU and peak RSS are the
 // whole process's (getrusage RUSAGE_SELF). Exits 1 if any message failed.
 #include <fcntl.h>
 #include <librdkafka/rdkafka.h>
@@ -51,6 +57,8 @@ struct Options {
   size_t block_bytes = 256 * 1024;
   size_t chunk_bytes = 4u << 20;  // lines mode: read size (one produce_batch call per chunk)
   int partitions = 1;
+  bool transactional = false;
+  int txn_interval_ms = 1000;
   std::vector<std::pair<std::string, std::string>> settings;
 };
 
@@ -59,7 +67,7 @@ struct Options {
                "kafka_ceiling: %s\n"
                "usage: kafka_ceiling --brokers HOST:PORT --topic T --dir DIR "
                "[--mode lines|blocks] [--block-bytes N] [--chunk-bytes N] [--partitions N] "
-               "[--set key=value]...\n",
+               "[--transactional [--txn-interval-ms N]] [--set key=value]...\n",
                msg);
   std::exit(2);
 }
@@ -86,6 +94,10 @@ Options parse_args(int argc, char** argv) {
       o.chunk_bytes = std::stoul(value());
     } else if (a == "--partitions") {
       o.partitions = std::stoi(value());
+    } else if (a == "--transactional") {
+      o.transactional = true;
+    } else if (a == "--txn-interval-ms") {
+      o.txn_interval_ms = std::stoi(value());
     } else if (a == "--set") {
       const std::string kv = value();
       const size_t eq = kv.find('=');
@@ -99,8 +111,8 @@ Options parse_args(int argc, char** argv) {
   }
   if (o.brokers.empty() || o.topic.empty() || o.dir.empty()) usage("--brokers, --topic, --dir");
   if (o.mode != "lines" && o.mode != "blocks") usage("--mode lines|blocks");
-  if (o.partitions < 1 || o.block_bytes < 1024 || o.chunk_bytes < 1024) {
-    usage("bad --partitions, --block-bytes or --chunk-bytes");
+  if (o.partitions < 1 || o.block_bytes < 1024 || o.chunk_bytes < 1024 || o.txn_interval_ms < 1) {
+    usage("bad --partitions, --block-bytes, --chunk-bytes or --txn-interval-ms");
   }
   return o;
 }
@@ -143,6 +155,44 @@ void set(rd_kafka_conf_t* conf, const std::string& k, const std::string& v) {
     std::exit(2);
   }
 }
+
+// Exits with the error's text when `e` is set (a transaction call failed).
+void check(const char* what, rd_kafka_error_t* e) {
+  if (e == nullptr) return;
+  std::fprintf(stderr, "kafka_ceiling: %s: %s\n", what, rd_kafka_error_string(e));
+  rd_kafka_error_destroy(e);
+  std::exit(1);
+}
+
+// --transactional: commits the open transaction (which flushes it) and begins the next.
+class Transactions {
+ public:
+  Transactions(rd_kafka_t* rk, bool on, int interval_ms)
+      : rk_(rk), on_(on), interval_ns_(int64_t{interval_ms} * 1'000'000) {
+    if (!on_) return;
+    check("init_transactions", rd_kafka_init_transactions(rk_, 60'000));
+    begin();
+  }
+  // Commits when the interval is over (last: in any case, and no new transaction).
+  void maybe_commit(bool last) {
+    if (!on_ || (!last && now_ns() < next_ns_)) return;
+    check("commit_transaction", rd_kafka_commit_transaction(rk_, -1));
+    ++commits_;
+    if (!last) begin();
+  }
+  uint64_t commits() const { return commits_; }
+
+ private:
+  void begin() {
+    check("begin_transaction", rd_kafka_begin_transaction(rk_));
+    next_ns_ = now_ns() + interval_ns_;
+  }
+  rd_kafka_t* rk_;
+  bool on_;
+  int64_t interval_ns_;
+  int64_t next_ns_ = 0;
+  uint64_t commits_ = 0;
+};
 
 class Producer {
  public:
@@ -210,6 +260,7 @@ int main(int argc, char** argv) {
       {"reconnect.backoff.max.ms", "1000"},
   };
   for (const auto& [k, v] : defaults) set(conf, k, v);
+  if (o.transactional) set(conf, "transactional.id", "kafka_ceiling-" + o.topic);
   for (const auto& [k, v] : o.settings) set(conf, k, v);
   rd_kafka_conf_set_dr_msg_cb(conf, &dr_cb);
   char err[512];
@@ -220,6 +271,7 @@ int main(int argc, char** argv) {
   }
   rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, o.topic.c_str(), nullptr);
   Producer producer(rk, rkt);
+  Transactions txn(rk, o.transactional, o.txn_interval_ms);
 
   const bool blocks = o.mode == "blocks";
   const size_t chunk_bytes = blocks ? o.block_bytes : o.chunk_bytes;
@@ -295,12 +347,15 @@ int main(int argc, char** argv) {
       c->refs.fetch_add(static_cast<uint32_t>(msgs.size()), std::memory_order_relaxed);
       producer.produce(partition, msgs);
       unref(c);  // the guard
+      txn.maybe_commit(false);
     }
     ::close(fd);
   }
 
+  txn.maybe_commit(true);
   while (rd_kafka_outq_len(rk) > 0) rd_kafka_poll(rk, 50);
-  const int64_t t1 = g_last_report_ns.load() > 0 ? g_last_report_ns.load() : now_ns();
+  const int64_t last = g_last_report_ns.load();
+  const int64_t t1 = o.transactional || last == 0 ? now_ns() : last;
   rd_kafka_topic_destroy(rkt);
   rd_kafka_destroy(rk);
 
@@ -326,10 +381,11 @@ int main(int argc, char** argv) {
   std::printf(
       "{\"mode\":\"%s\",\"files\":%zu,\"bytes\":%llu,\"messages\":%llu,\"delivered\":%llu,"
       "\"failed\":%llu,\"wall_s\":%.3f,\"mib_s\":%.1f,\"cpu_user_s\":%.3f,\"cpu_sys_s\":%.3f,"
-      "\"cpu_s_per_gib\":%.2f,\"peak_rss_mib\":%.1f}\n",
+      "\"cpu_s_per_gib\":%.2f,\"peak_rss_mib\":%.1f,\"transactions\":%llu}\n",
       o.mode.c_str(), files.size(), static_cast<unsigned long long>(total_bytes),
       static_cast<unsigned long long>(producer.produced()),
       static_cast<unsigned long long>(delivered), static_cast<unsigned long long>(failed), wall,
-      mib / wall, user, sys, (user + sys) / gib, rss_mib);
+      mib / wall, user, sys, (user + sys) / gib, rss_mib,
+      static_cast<unsigned long long>(txn.commits()));
   return failed == 0 && delivered == producer.produced() ? 0 : 1;
 }

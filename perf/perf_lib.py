@@ -66,8 +66,9 @@ def flow_map(d: dict) -> str:
 
 def agent_config(path: str, *, name: str, data_dir: str, input_dir: str, sink: dict,
                  workers: int, buffer_pool: str, stages: list | None = None,
-                 metrics_listen: str = "") -> None:
-    """Writes a one-pipeline configuration: tail of input_dir/*.log -> stages -> sink."""
+                 metrics_listen: str = "", delivery: str = "") -> None:
+    """Writes a one-pipeline configuration: tail of input_dir/*.log -> stages -> sink
+    (delivery: the pipeline's, e.g. exactly_once; empty: the default)."""
     stages_yaml = ""
     if stages:
         stages_yaml = "    stages:\n" + "".join(f"      - {flow_map(st)}\n" for st in stages)
@@ -78,7 +79,7 @@ memory: {{buffer_pool: {buffer_pool}}}
 pipelines:
   - name: {name}
     workers: {workers}
-    input: {{type: tail, paths: [{json.dumps(os.path.join(input_dir, '*.log'))}]}}
+{f"    delivery: {delivery}{chr(10)}" if delivery else ""}    input: {{type: tail, paths: [{json.dumps(os.path.join(input_dir, '*.log'))}]}}
 {stages_yaml}    sinks:
       - {flow_map(sink)}
 """)

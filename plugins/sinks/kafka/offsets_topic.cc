@@ -34,8 +34,12 @@ Result<KafkaPtr> make_consumer(const std::vector<Setting>& settings, const char*
       return Status::error(fmt::format("offsets consumer: setting {}: {}", key, err));
     }
   }
+  // fetch.wait.max.ms: a partition that ends with a commit marker (written by a transactional
+  // producer, never delivered as a message) is read to its end only on the partition-EOF event,
+  // which librdkafka sends after a fetch that found nothing; the broker holds such a fetch up to
+  // fetch.wait.max.ms (500 ms by default) before it answers.
   if (!set("isolation.level", isolation) || !set("enable.partition.eof", "true") ||
-      !set("enable.auto.commit", "false")) {
+      !set("enable.auto.commit", "false") || !set("fetch.wait.max.ms", "10")) {
     return Status::error(fmt::format("offsets consumer: {}", err));
   }
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
@@ -127,6 +131,12 @@ Result<std::string> read_committed_value(const std::vector<Setting>& settings,
   if (!consumer) return consumer.status();
   rd_kafka_t* rk = consumer->get();
   rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
+  // The partitions' leaders known before consuming starts: without them librdkafka retries its
+  // query of the BEGINNING offset after 500 ms.
+  if (auto known = partition_count(rk, topic, timeout); !known) {
+    rd_kafka_topic_destroy(rkt);
+    return known.status();
+  }
   rd_kafka_queue_t* q = rd_kafka_queue_new(rk);
   std::vector<int32_t> started;
   for (int32_t p = 0; p < *partitions; ++p) {
