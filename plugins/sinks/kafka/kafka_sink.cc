@@ -52,6 +52,7 @@ KafkaSink::KafkaSink(const Options& o, const PluginContext& ctx)
       unknown_topic_timeout_(o.unknown_topic_timeout.value),
       tracker_(*this, unknown_topic_timeout_),
       txn_interval_(o.transaction_interval.value),
+      txn_batches_(o.transaction_batches),
       offsets_topic_(o.offsets_topic),
       refused_(refused_path(ctx)) {}
 

@@ -41,7 +41,8 @@
 //
 // delivery: exactly_once (begin_exactly_once(), kafka_sink_transaction.cc): the producer becomes
 // transactional and every record is produced inside a Kafka transaction; a batch is acknowledged
-// when delivered into the open transaction. Every transaction_interval, and at flush(), the poll
+// when delivered into the open transaction. Every transaction_interval, when transaction_batches
+// batches are in (writes wait meanwhile), and at flush(), the poll
 // thread holds new writes back, waits until every written batch is answered, produces the
 // pipeline's checkpoint text to offsets_topic and commits: the records and the checkpoint that
 // covers them become visible to read_committed consumers together. A failed commit aborts the
@@ -283,6 +284,7 @@ class KafkaSink final : public Sink, public TransactionalSink, private DeliveryL
     std::condition_variable cv;
     bool closed = false;
     int writers = 0;            // write() calls inside
+    uint32_t batches = 0;       // batches entered since the last commit
     bool written = false;       // a batch entered since the last commit
     std::string failed;         // why the sink stopped: writes answer retry
     std::string doomed;         // Kafka refused a message of the open transaction: it must abort
@@ -293,6 +295,7 @@ class KafkaSink final : public Sink, public TransactionalSink, private DeliveryL
     std::chrono::steady_clock::time_point next_commit, closed_since;  // poll thread
   };
   const std::chrono::milliseconds txn_interval_;
+  const uint32_t txn_batches_;  // commit when so many batches are in (0: no such limit)
   const std::string offsets_topic_;
   std::unique_ptr<Transactions> txn_;
   RefusedLines refused_;  // exactly_once only

@@ -88,11 +88,14 @@ Result<std::string> KafkaSink::begin_exactly_once(CheckpointSource& source) {
 bool KafkaSink::enter_transaction(SinkAck& ack) {
   Transactions& t = *txn_;
   std::unique_lock lock(t.mu);
-  while (t.closed && t.failed.empty() && t.doomed.empty() && !abort_.stop_requested()) {
+  // Closed for a commit, or full (transaction_batches): wait for the commit.
+  auto full = [&] { return t.closed || (txn_batches_ > 0 && t.batches >= txn_batches_); };
+  while (full() && t.failed.empty() && t.doomed.empty() && !abort_.stop_requested()) {
     t.cv.wait_for(lock, std::chrono::milliseconds(100));
   }
-  if (t.failed.empty() && t.doomed.empty() && !t.closed) {
+  if (t.failed.empty() && t.doomed.empty() && !full()) {
     ++t.writers;
+    ++t.batches;
     t.written = true;
     return true;
   }
@@ -124,7 +127,9 @@ void KafkaSink::serve_transactions() {
   }
   {
     std::lock_guard lock(t.mu);
-    if (!t.closed && !fatal_.load() && now < t.next_commit && t.flush_served == t.flush_asked) {
+    const bool full = txn_batches_ > 0 && t.batches >= txn_batches_;
+    if (!t.closed && !fatal_.load() && !full && now < t.next_commit &&
+        t.flush_served == t.flush_asked) {
       return;
     }
     if (!t.closed) {
@@ -221,6 +226,7 @@ void KafkaSink::commit_transaction() {
   std::lock_guard lock(t.mu);
   t.closed = false;
   t.written = false;
+  t.batches = 0;
   t.flush_served = t.serving;
   t.next_commit = Clock::now() + txn_interval_;
   t.cv.notify_all();

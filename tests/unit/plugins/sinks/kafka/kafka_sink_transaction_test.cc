@@ -159,6 +159,31 @@ TEST_CASE("kafka sink: exactly once: the transaction_interval commits without a 
   CHECK(source.commits().front() == "by-interval");
 }
 
+TEST_CASE("kafka sink: exactly once: transaction_batches commits when that many batches are in") {
+  MockCluster mc;
+  mc.create_topic("t-batches");
+  mc.create_topic("logagent-offsets");
+  SinkEnv env;
+  KafkaOptions o = eos_options(mc, "t-batches");  // the interval (60 s) never comes
+  o.transaction_batches = 2;
+  auto sink = make_sink(o, env);
+  FakeCheckpoints source;
+  begin(*sink, source);
+  Completions done;
+  std::vector<std::unique_ptr<TestBatch>> batches;
+  for (int i = 0; i < 4; ++i) {
+    source.set_text("after-" + std::to_string(i));
+    batches.push_back(std::make_unique<TestBatch>("/logs/a.log", std::vector<std::string>{"x"}));
+    sink->write(batches.back()->batch, SinkAck(&done, &batches.back()->batch));
+    // The third write waited in the gate until the first two were committed.
+    if (i == 2) CHECK(source.commits().size() == 1);
+  }
+  REQUIRE(source.wait_commits(2));
+  const auto commits = source.commits();
+  CHECK(commits.size() == 2);
+  CHECK(commits[1] == "after-3");  // the fourth batch filled the second transaction
+}
+
 TEST_CASE("kafka sink: exactly once: a fenced sink tells its source and writes no more") {
   // The mock does not fence a producer whose transactional.id another one initialised (it checks
   // no epoch): the broker's answer to a fenced producer is injected instead. A real second
