@@ -82,6 +82,7 @@ namespace logagent::plugins::kafka {
 class KafkaSink final : public Sink, public TransactionalSink, private DeliveryListener {
  public:
   static constexpr std::string_view kName = "kafka";
+  static constexpr bool kExactlyOnce = true;  // transactional() below
   using Options = KafkaOptions;
   static Result<std::unique_ptr<Sink>> create(const Options& o, const PluginContext& ctx);
 
