@@ -21,7 +21,13 @@ constexpr auto kSetupTimeout = std::chrono::seconds(30);
 constexpr auto kSettleTimeout = std::chrono::seconds(60);
 
 // Each commit call blocks the poll thread at most this long; a commit not done by then (a
-// broker away) goes on in the background and is called again by the next loop.
+// broker away) goes on in the background and is called again by the next loop. librdkafka
+// recommends -1 (the remaining transaction time): older versions did not resume a timed-out
+// commit, and an abort after one could reach an invalid state (librdkafka PRs #3227, #4016);
+// rdkafka.h of 2.0.2 documents the commit as resumable after a retriable timeout. -1 would block
+// this thread up to transaction.timeout.ms in a broker outage: no shutdown deadline (abort_), no
+// statistics for /ready, no retries served meanwhile. The outage case of
+// tests/e2e/test_kafka_exactly_once.py (broker stopped mid-transaction) passes with the slices.
 constexpr int kCommitSliceMs = 200;
 
 Clock::duration settle_limit(std::chrono::milliseconds interval) {
