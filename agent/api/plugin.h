@@ -3,7 +3,9 @@
 // A plugin is a type P with `static constexpr std::string_view kName`, a nested `Options` struct
 // whose `static const Schema<Options>& schema()` declares its keys, and
 // `static Result<std::unique_ptr<Input|Stage|Sink>> create(const Options&, const PluginContext&)`.
-// Each plugin registers itself in its register.cc; the core never names one.
+// Each plugin registers itself in its register.cc; the core never names one. A sink whose
+// transactional() is non-null declares `static constexpr bool kExactlyOnce = true` too, so that
+// the configuration can accept it under delivery: exactly_once before anything starts.
 //
 // Ownership and threads:
 // - Input::run() runs on the pipeline's input thread, the only producer of every lane's first

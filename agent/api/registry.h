@@ -50,6 +50,9 @@ struct PluginFactory {
   // Optional, inputs (`static std::vector<OptionWarning> pool_warnings(const Options&,
   // const PoolSettings&)`): options the input cannot honour within the agent's buffer pool.
   std::function<std::vector<OptionWarning>(const void*, const PoolSettings&)> pool_warnings;
+  // Sinks (`static constexpr bool kExactlyOnce = true`): its sinks offer transactional() (a
+  // TransactionalSink), so the config accepts it under delivery: exactly_once.
+  bool exactly_once = false;
 };
 
 class Registry {
@@ -84,6 +87,7 @@ class Registry {
   void add_sink() {
     PluginFactory& f = add<P>(PluginKind::kSink);
     f.make_sink = make<P, Sink>();
+    if constexpr (requires { P::kExactlyOnce; }) f.exactly_once = P::kExactlyOnce;
     if constexpr (requires(const typename P::Options& o) {
                     { P::writes(o) } -> std::convertible_to<std::vector<std::string>>;
                   }) {

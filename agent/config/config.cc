@@ -247,11 +247,29 @@ class Loader {
     }
     bind_plugin_list(node, "stages", PluginKind::kStage, out.stages);
     bind_plugin_list(node, "sinks", PluginKind::kSink, out.sinks);
-    if (out.delivery == Delivery::kExactlyOnce && node.child("sinks").is_sequence() &&
-        node.child("sinks").size() > 1) {
-      diag_.error(node.child("delivery"), "delivery: exactly_once needs exactly one sink");
-    }
+    if (out.delivery == Delivery::kExactlyOnce) check_exactly_once(node, out);
     return out;
+  }
+
+  // delivery: exactly_once needs one sink, of a type that offers transactions.
+  void check_exactly_once(const ConfigNode& node, const PipelineConfig& p) {
+    if (node.child("sinks").is_sequence() && node.child("sinks").size() > 1) {
+      diag_.error(node.child("delivery"), "delivery: exactly_once needs exactly one sink");
+      return;
+    }
+    if (p.sinks.size() != 1 || p.sinks[0].factory->exactly_once) return;
+    std::vector<std::string> offering;
+    for (const PluginFactory* f : registry_.all()) {
+      if (f->kind == PluginKind::kSink && f->exactly_once) offering.push_back(f->name);
+    }
+    std::sort(offering.begin(), offering.end());
+    diag_.error(
+        node.child("delivery"),
+        fmt::format("delivery: exactly_once: sink '{}' (at {}) cannot deliver exactly once "
+                    "(it has no transactions); use delivery: at_least_once with it{}",
+                    p.sinks[0].type, p.sinks[0].where,
+                    offering.empty() ? std::string()
+                                     : fmt::format(", or a sink of type {}", join(offering))));
   }
 
   void check_pipeline(const ConfigNode& node, const PipelineConfig& p) {

@@ -63,6 +63,7 @@ void append_kind(std::string& out, const Registry& registry, PluginKind kind,
   if (plugins.empty()) out += "\nNone registered.\n";
   for (const PluginFactory* f : plugins) {
     out += fmt::format("\n### `{}`\n\n`type: \"{}\"`\n\n", f->name, f->name);
+    if (f->exactly_once) out += "Offers `delivery: exactly_once`.\n\n";
     if (f->docs.empty()) {
       out += "No options besides `type`.\n";
     } else {

@@ -63,7 +63,8 @@ Schema<PipelineConfig> make_pipeline() {
   s.field("delivery", &PipelineConfig::delivery,
           "at_least_once: a batch is checkpointed once every sink delivered it; after a crash "
           "the lines since the last checkpoint are sent again. exactly_once: the pipeline's one "
-          "sink, which must offer it, commits the checkpoint in the same transaction as the "
+          "sink, which must offer it (its section below says so; any other sink is a configuration "
+          "error), commits the checkpoint in the same transaction as the "
           "lines it covers, and the pipeline starts from the checkpoint committed last; a "
           "failed transaction restarts the pipeline from it.");
   return s;

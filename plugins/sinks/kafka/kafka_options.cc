@@ -190,6 +190,10 @@ Schema<KafkaOptions> make_schema() {
           "delivery: exactly_once only: how often the open transaction is committed (with the "
           "pipeline's checkpoint), and at shutdown. Lines reach read_committed consumers only "
           "then.");
+  s.field("transaction_batches", &O::transaction_batches,
+          "delivery: exactly_once only: also commit as soon as this many batches are in the open "
+          "transaction (further writes wait for that commit): fewer lines to send again after an "
+          "abort, more commits. 0: only transaction_interval (and shutdown) commits.");
   s.field("offsets_topic", &O::offsets_topic,
           "delivery: exactly_once only: the topic (compacted, created when missing) where each "
           "transaction commits the pipeline's checkpoint, keyed <host>/<pipeline>/<sink>; it is "

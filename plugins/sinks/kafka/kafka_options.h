@@ -80,6 +80,7 @@ struct KafkaOptions {
   Duration unknown_topic_timeout{std::chrono::seconds(60)};
   // delivery: exactly_once (kafka_sink_transaction.cc).
   Duration transaction_interval{std::chrono::seconds(1)};
+  uint32_t transaction_batches = 0;  // 0: only the interval (and shutdown) commits
   std::string offsets_topic = "logagent-offsets";
 
   static const Schema<KafkaOptions>& schema();

@@ -28,6 +28,10 @@ std::string KafkaSink::dead_letter_path(const PluginContext& ctx) {
   return ctx.data_dir + "/" + ctx.pipeline + "." + sink_label(ctx) + ".deadletter.ndjson";
 }
 
+std::string KafkaSink::refused_path(const PluginContext& ctx) {
+  return ctx.data_dir + "/" + ctx.pipeline + "." + sink_label(ctx) + ".refused";
+}
+
 KafkaSink::KafkaSink(const Options& o, const PluginContext& ctx)
     : name_("kafka sink " + ctx.pipeline + "/" + sink_label(ctx)),
       pipeline_(ctx.pipeline),
@@ -48,7 +52,9 @@ KafkaSink::KafkaSink(const Options& o, const PluginContext& ctx)
       unknown_topic_timeout_(o.unknown_topic_timeout.value),
       tracker_(*this, unknown_topic_timeout_),
       txn_interval_(o.transaction_interval.value),
-      offsets_topic_(o.offsets_topic) {}
+      txn_batches_(o.transaction_batches),
+      offsets_topic_(o.offsets_topic),
+      refused_(refused_path(ctx)) {}
 
 Result<std::unique_ptr<Sink>> KafkaSink::create(const Options& o, const PluginContext& ctx) {
   std::unique_ptr<KafkaSink> sink(new KafkaSink(o, ctx));

@@ -41,7 +41,8 @@
 //
 // delivery: exactly_once (begin_exactly_once(), kafka_sink_transaction.cc): the producer becomes
 // transactional and every record is produced inside a Kafka transaction; a batch is acknowledged
-// when delivered into the open transaction. Every transaction_interval, and at flush(), the poll
+// when delivered into the open transaction. Every transaction_interval, when transaction_batches
+// batches are in (writes wait meanwhile), and at flush(), the poll
 // thread holds new writes back, waits until every written batch is answered, produces the
 // pipeline's checkpoint text to offsets_topic and commits: the records and the checkpoint that
 // covers them become visible to read_committed consumers together. A failed commit aborts the
@@ -73,6 +74,7 @@
 #include "plugins/sinks/kafka/kafka_metrics.h"
 #include "plugins/sinks/kafka/kafka_options.h"
 #include "plugins/sinks/kafka/rdkafka_handle.h"
+#include "plugins/sinks/kafka/refused_lines.h"
 #include "plugins/sinks/kafka/topic_name.h"
 
 namespace logagent::plugins::kafka {
@@ -80,6 +82,7 @@ namespace logagent::plugins::kafka {
 class KafkaSink final : public Sink, public TransactionalSink, private DeliveryListener {
  public:
   static constexpr std::string_view kName = "kafka";
+  static constexpr bool kExactlyOnce = true;  // transactional() below
   using Options = KafkaOptions;
   static Result<std::unique_ptr<Sink>> create(const Options& o, const PluginContext& ctx);
 
@@ -97,6 +100,9 @@ class KafkaSink final : public Sink, public TransactionalSink, private DeliveryL
 
   // The dead-letter file's path for `ctx` (sink label from the metrics scope).
   static std::string dead_letter_path(const PluginContext& ctx);
+  // delivery: exactly_once: where the lines Kafka refused inside a transaction are remembered
+  // (refused_lines.h).
+  static std::string refused_path(const PluginContext& ctx);
 
  private:
   struct Header {
@@ -127,6 +133,14 @@ class KafkaSink final : public Sink, public TransactionalSink, private DeliveryL
   void give_up_transactions(const std::string& why, bool can_abort);
   // Why the producer failed for good (fenced, or another fatal error).
   std::string fatal_why() const;
+  // Poll thread (a delivery report): Kafka refused `ref` for good inside the open transaction,
+  // which is doomed. Its lines are remembered (RefusedLines), the gate closes (writes answer
+  // retry), and the next loop aborts the transaction: the pipeline restarts and dead-letters
+  // them, unproduced, when it reads them again.
+  void refused_in_transaction(const MessageRef& ref, rd_kafka_resp_err_t err);
+  // Lane threads: the error a line of `ref` was refused with in an aborted transaction
+  // (NO_ERROR: none was); such a message is dead-lettered instead of produced.
+  rd_kafka_resp_err_t refused_before(const MessageRef& ref);
   Status flush_transactions(std::chrono::steady_clock::time_point deadline);
 
   // Routing (kafka_sink_route.cc, lane threads): templates rendered into topics, keys, headers.
@@ -165,6 +179,8 @@ class KafkaSink final : public Sink, public TransactionalSink, private DeliveryL
   // partition-lock round and possibly one broker-thread wake-up per message).
   void produce_run(rd_kafka_topic_t* rkt, rd_kafka_message_t* msgs, size_t count, bool same_key);
   void write_records(DeliveryRecord* r);
+  // exactly_once: settles as dead, and removes, the messages refused_before() names.
+  void drop_refused(std::vector<rd_kafka_message_t>& msgs);
   void write_batch(DeliveryRecord* r);
   // A produce call refused `m` for a reason other than a full queue: a permanent error settles
   // it as dead, any other is queued for the poll thread to produce again.
@@ -183,6 +199,9 @@ class KafkaSink final : public Sink, public TransactionalSink, private DeliveryL
   // DeliveryListener.
   void on_error(rd_kafka_resp_err_t err, bool permanent, const MessageRef& ref) override;
   void on_complete(std::unique_ptr<DeliveryRecord> record) override;
+  // exactly_once: the open transaction is doomed or the sink stopped (`why`): what it holds is
+  // written again after the restart, so its dead messages are not dead-lettered now.
+  bool doomed_transaction(std::string& why) const;
   // Writes the record's dead messages to the dead-letter file; false (and `why`) when it cannot.
   bool dead_letter(const DeliveryRecord& record, std::string& why);
 
@@ -265,18 +284,22 @@ class KafkaSink final : public Sink, public TransactionalSink, private DeliveryL
     std::mutex mu;
     std::condition_variable cv;
     bool closed = false;
-    int writers = 0;                        // write() calls inside
-    bool written = false;                   // a batch entered since the last commit
-    std::string failed;                     // why the sink stopped: writes answer retry
-    uint64_t flush_asked = 0;               // flush() calls that asked for a commit
-    uint64_t flush_served = 0;              // ... of which a finished commit cycle covered so many
-    uint64_t serving = 0;                   // poll thread: flush_asked when the gate closed
+    int writers = 0;            // write() calls inside
+    uint32_t batches = 0;       // batches entered since the last commit
+    bool written = false;       // a batch entered since the last commit
+    std::string failed;         // why the sink stopped: writes answer retry
+    std::string doomed;         // Kafka refused a message of the open transaction: it must abort
+    uint64_t flush_asked = 0;   // flush() calls that asked for a commit
+    uint64_t flush_served = 0;  // ... of which a finished commit cycle covered so many
+    uint64_t serving = 0;       // poll thread: flush_asked when the gate closed
     std::optional<std::string> committing;  // poll thread: the checkpoint of a commit under way
     std::chrono::steady_clock::time_point next_commit, closed_since;  // poll thread
   };
   const std::chrono::milliseconds txn_interval_;
+  const uint32_t txn_batches_;  // commit when so many batches are in (0: no such limit)
   const std::string offsets_topic_;
   std::unique_ptr<Transactions> txn_;
+  RefusedLines refused_;  // exactly_once only
   // The opaque of the checkpoint record (dr_cb leaves its report to the commit).
   static inline char checkpoint_tag_ = 0;
 };

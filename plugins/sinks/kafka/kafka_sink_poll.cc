@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "agent/codec/event_encoder.h"
+#include "agent/core/clock.h"
 #include "plugins/sinks/kafka/auth_failure.h"
 #include "plugins/sinks/kafka/kafka_sink.h"
 #include "plugins/sinks/kafka/kafka_stats.h"
@@ -119,6 +120,11 @@ void KafkaSink::dr_cb(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
     return;
   }
   if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) self->metrics_.note_error(m->err);
+  // exactly_once: the broker's refusal dooms the transaction (librdkafka makes it abortable).
+  if (self->txn_ && ref != nullptr && m->err != RD_KAFKA_RESP_ERR_NO_ERROR &&
+      self->tracker_.judge(*ref, m->err, mono_now_ns()) == Outcome::kPermanent) {
+    self->refused_in_transaction(*ref, m->err);
+  }
   self->tracker_.on_delivery(*m);
 }
 
@@ -268,12 +274,22 @@ void KafkaSink::on_complete(std::unique_ptr<DeliveryRecord> record) {
       if (!txn_->failed.empty()) why = txn_->failed;
     }
     record->ack.retry(why);
+  } else if (!record->dead.empty() && doomed_transaction(why)) {
+    // Not dead-lettered now: the retry after the abort does it, once.
+    record->ack.retry(why);
   } else if (!record->dead.empty() && !dead_letter(*record, why)) {
     record->ack.rejected(why);
   } else {
     record->ack.delivered();
   }
   space_cv_.notify_all();
+}
+
+bool KafkaSink::doomed_transaction(std::string& why) const {
+  if (!txn_) return false;
+  std::lock_guard lock(txn_->mu);
+  why = !txn_->failed.empty() ? txn_->failed : txn_->doomed;
+  return !why.empty();
 }
 
 bool KafkaSink::dead_letter(const DeliveryRecord& record, std::string& why) {

@@ -104,6 +104,7 @@ void KafkaSink::write_records(DeliveryRecord* r) {
   }
   tracker_.add_messages(r, static_cast<uint32_t>(msgs.size()));
   const bool same_key = route_per_event(r, msgs);
+  if (txn_ && refused_.size() > 0) drop_refused(msgs);
   if (same_key) {
     for (auto& m : msgs) {
       m.key = r->key.empty() ? nullptr : r->key.data();
@@ -135,9 +136,29 @@ void KafkaSink::write_records(DeliveryRecord* r) {
   }
 }
 
+void KafkaSink::drop_refused(std::vector<rd_kafka_message_t>& msgs) {
+  size_t kept = 0;
+  for (rd_kafka_message_t& m : msgs) {
+    auto* ref = static_cast<MessageRef*>(m._private);
+    if (const rd_kafka_resp_err_t err = refused_before(*ref); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      tracker_.settle(ref, err, false);  // dead: dead-lettered when the record completes
+      continue;
+    }
+    msgs[kept++] = m;
+  }
+  msgs.resize(kept);
+}
+
 void KafkaSink::write_batch(DeliveryRecord* r) {
   tracker_.add_messages(r, 1);
   r->refs.assign(1, MessageRef{r, MessageRef::kWholeBatch});
+  if (txn_ && refused_.size() > 0) {
+    if (const rd_kafka_resp_err_t err = refused_before(r->refs.front());
+        err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      tracker_.settle(&r->refs.front(), err, false);
+      return;
+    }
+  }
   // The encode step's payload lives in the batch until it is acknowledged: no copy. Without one
   // (a batch that did not come through a lane), encode and compress here.
   const Payload* p = is_otlp(payload_format_) ? nullptr : find_payload(*r->batch, spec_);

@@ -21,7 +21,13 @@ constexpr auto kSetupTimeout = std::chrono::seconds(30);
 constexpr auto kSettleTimeout = std::chrono::seconds(60);
 
 // Each commit call blocks the poll thread at most this long; a commit not done by then (a
-// broker away) goes on in the background and is called again by the next loop.
+// broker away) goes on in the background and is called again by the next loop. librdkafka
+// recommends -1 (the remaining transaction time): older versions did not resume a timed-out
+// commit, and an abort after one could reach an invalid state (librdkafka PRs #3227, #4016);
+// rdkafka.h of 2.0.2 documents the commit as resumable after a retriable timeout. -1 would block
+// this thread up to transaction.timeout.ms in a broker outage: no shutdown deadline (abort_), no
+// statistics for /ready, no retries served meanwhile. The outage case of
+// tests/e2e/test_kafka_exactly_once.py (broker stopped mid-transaction) passes with the slices.
 constexpr int kCommitSliceMs = 200;
 
 Clock::duration settle_limit(std::chrono::milliseconds interval) {
@@ -65,6 +71,13 @@ Result<std::string> KafkaSink::begin_exactly_once(CheckpointSource& source) {
     spdlog::warn("{}: {}; the broker may create it on the first commit (not compacted)", name_,
                  st.message());
   }
+  if (Status st = refused_.load(); !st) return Status::error(name_ + ": " + st.message());
+  if (refused_.size() > 0) {
+    spdlog::warn(
+        "{}: {} line(s) Kafka refused in an aborted transaction ({}): dead-lettered, not "
+        "produced, when they are read again",
+        name_, refused_.size(), refused_.path());
+  }
   auto text = read_committed_value(settings_, offsets_topic_, t->key, kSetupTimeout);
   if (!text)
     return Status::error(name_ + ": cannot read the committed checkpoint: " + text.message());
@@ -81,15 +94,20 @@ Result<std::string> KafkaSink::begin_exactly_once(CheckpointSource& source) {
 bool KafkaSink::enter_transaction(SinkAck& ack) {
   Transactions& t = *txn_;
   std::unique_lock lock(t.mu);
-  while (t.closed && t.failed.empty() && !abort_.stop_requested()) {
+  // Closed for a commit, or full (transaction_batches): wait for the commit.
+  auto full = [&] { return t.closed || (txn_batches_ > 0 && t.batches >= txn_batches_); };
+  while (full() && t.failed.empty() && t.doomed.empty() && !abort_.stop_requested()) {
     t.cv.wait_for(lock, std::chrono::milliseconds(100));
   }
-  if (t.failed.empty() && !t.closed) {
+  if (t.failed.empty() && t.doomed.empty() && !full()) {
     ++t.writers;
+    ++t.batches;
     t.written = true;
     return true;
   }
-  const std::string why = t.failed.empty() ? std::string("shutting down") : t.failed;
+  const std::string why = !t.failed.empty()   ? t.failed
+                          : !t.doomed.empty() ? t.doomed
+                                              : std::string("shutting down");
   lock.unlock();
   ack.retry(why);
   return false;
@@ -103,10 +121,21 @@ void KafkaSink::leave_transaction() {
 void KafkaSink::serve_transactions() {
   Transactions& t = *txn_;
   const auto now = Clock::now();
+  std::string doomed;
   {
     std::lock_guard lock(t.mu);
     if (!t.failed.empty()) return;
-    if (!t.closed && !fatal_.load() && now < t.next_commit && t.flush_served == t.flush_asked) {
+    doomed = t.doomed;
+  }
+  if (!doomed.empty()) {
+    give_up_transactions(doomed, !fatal_.load());
+    return;
+  }
+  {
+    std::lock_guard lock(t.mu);
+    const bool full = txn_batches_ > 0 && t.batches >= txn_batches_;
+    if (!t.closed && !fatal_.load() && !full && now < t.next_commit &&
+        t.flush_served == t.flush_asked) {
       return;
     }
     if (!t.closed) {
@@ -195,6 +224,7 @@ void KafkaSink::commit_transaction() {
   t.committing.reset();
   metrics_.transactions_committed.inc();
   t.source->committed(text);
+  if (Status st = refused_.committed(); !st) spdlog::error("{}: {}", name_, st.message());
   if (rd_kafka_error_t* b = rd_kafka_begin_transaction(rk)) {
     give_up_transactions("cannot begin the next transaction: " + take_error(b), false);
     return;
@@ -202,6 +232,7 @@ void KafkaSink::commit_transaction() {
   std::lock_guard lock(t.mu);
   t.closed = false;
   t.written = false;
+  t.batches = 0;
   t.flush_served = t.serving;
   t.next_commit = Clock::now() + txn_interval_;
   t.cv.notify_all();
@@ -251,6 +282,43 @@ void KafkaSink::give_up_transactions(const std::string& why, bool can_abort) {
   }
   space_cv_.notify_all();  // lanes waiting for queue space give up too
   t.source->failed(why);
+}
+
+void KafkaSink::refused_in_transaction(const MessageRef& ref, rd_kafka_resp_err_t err) {
+  const Batch& batch = *ref.record->batch;
+  auto remember = [&](const Event& e) {
+    if (Status st = refused_.add(e, err); !st) spdlog::error("{}: {}", name_, st.message());
+  };
+  if (ref.event != MessageRef::kWholeBatch) {
+    remember(batch.events[ref.event]);
+  } else {
+    for (const Event& e : batch.events) {
+      if ((e.flags & kEventDropped) == 0) remember(e);
+    }
+  }
+  Transactions& t = *txn_;
+  std::lock_guard lock(t.mu);
+  if (!t.doomed.empty()) return;
+  t.doomed = fmt::format(
+      "Kafka refused a message for good inside the transaction ({}: {}); its line is "
+      "dead-lettered, not produced, when the pipeline reads it again",
+      rd_kafka_err2name(err), rd_kafka_err2str(err));
+  t.cv.notify_all();
+}
+
+rd_kafka_resp_err_t KafkaSink::refused_before(const MessageRef& ref) {
+  if (refused_.size() == 0) return RD_KAFKA_RESP_ERR_NO_ERROR;
+  const Batch& batch = *ref.record->batch;
+  if (ref.event != MessageRef::kWholeBatch) return refused_.find(batch.events[ref.event]);
+  // Batch mode: the message holds every live event; one refused line dead-letters it whole, as
+  // the broker's refusal of the message did.
+  rd_kafka_resp_err_t first = RD_KAFKA_RESP_ERR_NO_ERROR;
+  for (const Event& e : batch.events) {
+    if ((e.flags & kEventDropped) != 0) continue;
+    const rd_kafka_resp_err_t err = refused_.find(e);
+    if (first == RD_KAFKA_RESP_ERR_NO_ERROR) first = err;
+  }
+  return first;
 }
 
 Status KafkaSink::flush_transactions(Clock::time_point deadline) {

@@ -489,6 +489,21 @@ TEST_CASE("delivery is at_least_once unless a pipeline asks for exactly_once") {
   CHECK(l.config->pipelines[0].delivery == Delivery::kExactlyOnce);
 }
 
+TEST_CASE("exactly_once with a sink that has no transactions is an error at the delivery key") {
+  Loaded l = load(R"(pipelines:
+  - name: app
+    delivery: exactly_once
+    input: {type: tail, paths: ["/var/log/*.log"]}
+    sinks: [{type: "null"}]
+)");
+  CHECK_FALSE(l.config);
+  CHECK_MESSAGE(l.errors.size() == 1, dump(l));
+  CHECK(has_error(l,
+                  "t.yaml:3:15: pipelines[0].delivery: delivery: exactly_once: sink 'null' (at "
+                  "t.yaml:5:13) cannot deliver exactly once (it has no transactions); use "
+                  "delivery: at_least_once with it, or a sink of type kafka"));
+}
+
 TEST_CASE("a bad delivery value, or exactly_once with two sinks, is an error at its position") {
   Loaded l = load(R"(pipelines:
   - name: app

@@ -54,6 +54,7 @@ struct FakeJson {
 
 struct FakeKafka {
   static constexpr std::string_view kName = "kafka";
+  static constexpr bool kExactlyOnce = true;
   struct Options {
     std::vector<std::string> brokers;
     std::string topic;

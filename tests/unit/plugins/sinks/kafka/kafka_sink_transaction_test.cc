@@ -159,6 +159,31 @@ TEST_CASE("kafka sink: exactly once: the transaction_interval commits without a 
   CHECK(source.commits().front() == "by-interval");
 }
 
+TEST_CASE("kafka sink: exactly once: transaction_batches commits when that many batches are in") {
+  MockCluster mc;
+  mc.create_topic("t-batches");
+  mc.create_topic("logagent-offsets");
+  SinkEnv env;
+  KafkaOptions o = eos_options(mc, "t-batches");  // the interval (60 s) never comes
+  o.transaction_batches = 2;
+  auto sink = make_sink(o, env);
+  FakeCheckpoints source;
+  begin(*sink, source);
+  Completions done;
+  std::vector<std::unique_ptr<TestBatch>> batches;
+  for (int i = 0; i < 4; ++i) {
+    source.set_text("after-" + std::to_string(i));
+    batches.push_back(std::make_unique<TestBatch>("/logs/a.log", std::vector<std::string>{"x"}));
+    sink->write(batches.back()->batch, SinkAck(&done, &batches.back()->batch));
+    // The third write waited in the gate until the first two were committed.
+    if (i == 2) CHECK(source.commits().size() == 1);
+  }
+  REQUIRE(source.wait_commits(2));
+  const auto commits = source.commits();
+  CHECK(commits.size() == 2);
+  CHECK(commits[1] == "after-3");  // the fourth batch filled the second transaction
+}
+
 TEST_CASE("kafka sink: exactly once: a fenced sink tells its source and writes no more") {
   // The mock does not fence a producer whose transactional.id another one initialised (it checks
   // no epoch): the broker's answer to a fenced producer is injected instead. A real second
@@ -214,4 +239,52 @@ TEST_CASE("kafka sink: exactly once: a failed commit is aborted and the source t
   sink->write(b.batch, SinkAck(&done, &b.batch));
   REQUIRE(done.wait(2));
   CHECK(done.count(SinkOutcome::kRetry) == 1);
+}
+
+TEST_CASE(
+    "kafka sink: exactly once: a line the broker refuses aborts the transaction, and the next "
+    "sink dead-letters it without producing it") {
+  MockCluster mc;
+  mc.create_topic("t-refused");
+  mc.create_topic("logagent-offsets");
+  SinkEnv env;
+  const KafkaOptions o = eos_options(mc, "t-refused");
+  const auto dlq = env.data_dir / "p.kafka.deadletter.ndjson";
+  const auto refused = env.data_dir / "p.kafka.refused";
+  {
+    auto sink = make_sink(o, env);
+    FakeCheckpoints source;
+    begin(*sink, source);
+    constexpr int16_t kProduceApiKey = 0;
+    rd_kafka_mock_push_request_errors(mc.get(), kProduceApiKey, 1,
+                                      RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);
+    Completions done;
+    TestBatch a("/logs/a.log", {"too big"});
+    sink->write(a.batch, SinkAck(&done, &a.batch));
+    const std::string why = source.wait_failure();
+    CHECK_MESSAGE(why.find("Kafka refused a message for good inside the transaction") == 0, why);
+    REQUIRE(done.wait(1));
+    CHECK(done.count(SinkOutcome::kRetry) == 1);  // not dead-lettered in a doomed transaction
+    CHECK_FALSE(std::filesystem::exists(dlq));
+    CHECK(std::filesystem::file_size(refused) > 0);
+  }
+  // The restarted pipeline's sink reads the same line again.
+  auto sink = make_sink(o, env);
+  FakeCheckpoints source;
+  begin(*sink, source);
+  source.set_text("past-it");
+  Completions done;
+  TestBatch a("/logs/a.log", {"too big", "fine"});
+  sink->write(a.batch, SinkAck(&done, &a.batch));
+  REQUIRE(done.wait(1));
+  CHECK(done.count(SinkOutcome::kDelivered) == 1);
+  REQUIRE(sink->flush(std::chrono::steady_clock::now() + 20s).is_ok());
+  CHECK(source.commits() == std::vector<std::string>{"past-it"});
+  std::ifstream in(dlq);
+  std::string dead((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(std::count(dead.begin(), dead.end(), '\n') == 1);
+  CHECK(dead.find("\"reason\":\"MSG_SIZE_TOO_LARGE\"") != std::string::npos);
+  CHECK(dead.find("\"message\":\"too big\"") != std::string::npos);
+  CHECK(std::filesystem::file_size(refused) == 0);  // forgotten once committed
+  CHECK(consume(mc.bootstraps(), "t-refused", 1, 0, 5s) == std::vector<std::string>{"fine"});
 }
