@@ -9,6 +9,7 @@ packages=(
   libsimdjson-dev libre2-dev libcli11-dev libspdlog-dev libbenchmark-dev libjemalloc-dev clang-format
   clang libclang-rt-14-dev
   python3-yaml systemd dpkg-dev adduser
+  prometheus
 )
 if [ "${LOGAGENT_BOOTSTRAP_KAFKA:-0}" = 1 ]; then
   packages+=(openjdk-17-jre-headless maven kcat)
@@ -27,3 +28,10 @@ echo "bootstrap: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -q >/dev/null
 $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+# prometheus is only a test tool (tests/e2e/test_prometheus.py starts its own, on a free port of
+# 127.0.0.1, with its own configuration and storage): the Debian package's service, which a
+# machine running systemd starts at installation, is stopped and disabled when it was installed
+# here.
+if [[ " ${missing[*]} " == *" prometheus "* ]] && [ -d /run/systemd/system ]; then
+  $sudo systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+fi
