@@ -336,7 +336,7 @@ FileReader::Step FileReader::finish_skip_at_eof(ReadEnv& env) {
 
 bool FileReader::emit(ReadEnv& env, BatchPtr batch, uint64_t end, uint64_t truncated) {
   if (!source_) {
-    if (!described_ && env.source_fields != nullptr) source_fields_ = env.source_fields(path_);
+    if (!described_ && env.source_fields) source_fields_ = env.source_fields(path_);
     described_ = true;
     source_ = std::make_shared<const SourceInfo>(path_, source_fields_);
   }

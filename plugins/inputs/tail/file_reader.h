@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <string>
@@ -66,7 +67,7 @@ struct ReadEnv {
   MultilineEnv* multiline = nullptr;  // null: every line is an event
   // The source fields of a file, from its path (SourceInfo::fields): called once per file, when
   // its first batch is emitted. null: none.
-  std::vector<SourceField> (*source_fields)(const std::string& path) = nullptr;
+  std::function<std::vector<SourceField>(const std::string& path)> source_fields = nullptr;
   // Steady-clock ns: a turn ends (kBudget) once past it -- the read round's time slice.
   int64_t deadline = std::numeric_limits<int64_t>::max();
 

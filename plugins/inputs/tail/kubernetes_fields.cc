@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <optional>
 #include <string_view>
 
@@ -24,7 +25,8 @@ std::string link_target(const std::string& path) {
 
 }  // namespace
 
-std::vector<SourceField> kubernetes_source_fields(const std::string& path) {
+std::vector<SourceField> kubernetes_source_fields(const std::string& path,
+                                                  const std::vector<std::string>& keys) {
   std::optional<KubernetesPath> k = parse_kubernetes_path(path);
   if (!k) return {};
   std::string target;
@@ -34,9 +36,11 @@ std::vector<SourceField> kubernetes_source_fields(const std::string& path) {
   }
   std::vector<SourceField> out;
   out.reserve(6);
-  const auto add = [&out](std::string_view key, std::string_view value,
-                          FieldType type = FieldType::kString) {
-    if (!value.empty()) out.push_back({std::string(key), std::string(value), type});
+  const auto add = [&out, &keys](std::string_view key, std::string_view value,
+                                 FieldType type = FieldType::kString) {
+    if (value.empty()) return;
+    if (!keys.empty() && std::find(keys.begin(), keys.end(), key) == keys.end()) return;
+    out.push_back({std::string(key), std::string(value), type});
   };
   add("k8s.namespace", k->namespace_name);
   add("k8s.pod", k->pod);

@@ -15,7 +15,8 @@
 
 namespace logagent::plugins::tail {
 
-// Empty when `path` is not a kubelet path.
-std::vector<SourceField> kubernetes_source_fields(const std::string& path);
+// Empty when `path` is not a kubelet path. `keys`: only those (empty: all).
+std::vector<SourceField> kubernetes_source_fields(const std::string& path,
+                                                  const std::vector<std::string>& keys = {});
 
 }  // namespace logagent::plugins::tail

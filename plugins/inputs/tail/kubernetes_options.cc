@@ -2,6 +2,7 @@
 
 #include <fnmatch.h>
 
+#include <algorithm>
 #include <optional>
 #include <string>
 
@@ -23,6 +24,19 @@ std::optional<std::string> check_globs(const NameGlobs& o) {
   }
   for (const std::string& g : o.exclude) {
     if (g.empty()) return "'exclude' must not contain an empty glob";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_fields(const KubernetesOptions& o) {
+  for (const std::string& f : o.fields) {
+    if (std::find(KubernetesOptions::kKeys.begin(), KubernetesOptions::kKeys.end(), f) ==
+        KubernetesOptions::kKeys.end()) {
+      std::string known;
+      for (std::string_view k : KubernetesOptions::kKeys)
+        known += (known.empty() ? "" : ", ") + std::string(k);
+      return "'fields': '" + f + "' is not one of: " + known;
+    }
   }
   return std::nullopt;
 }
@@ -83,7 +97,9 @@ const Schema<KubernetesOptions>& KubernetesOptions::schema() {
         .field("namespaces", &KubernetesOptions::namespaces,
                "{include: [globs], exclude: [globs]} over namespace names.")
         .field("pods", &KubernetesOptions::pods,
-               "{include: [globs], exclude: [globs]} over pod names.");
+               "{include: [globs], exclude: [globs]} over pod names.")
+        .field("fields", &KubernetesOptions::fields, "The metadata keys to set (default: all six).")
+        .rule(check_fields);
     return schema;
   }();
   return s;
@@ -107,10 +123,11 @@ bool read_value(const ConfigNode& node, KubernetesOptions& out, Diagnostics& dia
 
 std::string format_value(const KubernetesOptions& v) {
   if (!v.enabled) return "false";
-  if (!v.filters()) return "true";
+  if (!v.filters() && v.fields.empty()) return "true";
   std::string out;
   if (!v.namespaces.empty()) out += "namespaces: " + format_value(v.namespaces);
   if (!v.pods.empty()) out += (out.empty() ? "" : ", ") + ("pods: " + format_value(v.pods));
+  if (!v.fields.empty()) out += (out.empty() ? "" : ", ") + ("fields: " + format_list(v.fields));
   return "{" + out + "}";
 }
 

@@ -5,6 +5,7 @@
 //   kubernetes:
 //     namespaces: {exclude: ["kube-system"]}
 //     pods: {include: ["web-*", "api-*"], exclude: ["*-canary-*"]}
+//     fields: [k8s.namespace, k8s.pod, k8s.container]   # default: all six
 //
 // A map turns the metadata on. `include` and `exclude` are fnmatch globs over the namespace name
 // and the pod name: a kubelet file is read when its namespace and its pod each match an include
@@ -15,6 +16,7 @@
 // Threads: plain values; bound on one thread, read-only afterwards.
 #pragma once
 
+#include <array>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,6 +46,12 @@ struct KubernetesOptions {
   bool enabled = false;
   NameGlobs namespaces;
   NameGlobs pods;
+  std::vector<std::string> fields;  // the metadata keys to set; empty: all of kKeys
+
+  // Every key the metadata may set, in the order it sets them.
+  static constexpr std::array<std::string_view, 6> kKeys = {"k8s.namespace",     "k8s.pod",
+                                                            "k8s.pod_uid",       "k8s.container",
+                                                            "k8s.restart_count", "container_id"};
 
   // The file at `path` is to be read: not a kubelet path, or one whose namespace and pod are
   // admitted. Always true when the metadata is off.

@@ -101,7 +101,11 @@ void TailInput::run(InputContext& ctx) {
               ctx.once(),
               ctx.once() && options_.once_emits_partial()};
   env.max_buffer = limits.max_buffer;
-  if (options_.kubernetes.enabled) env.source_fields = &kubernetes_source_fields;
+  if (options_.kubernetes.enabled) {
+    env.source_fields = [keys = options_.kubernetes.fields](const std::string& path) {
+      return kubernetes_source_fields(path, keys);
+    };
+  }
   std::optional<MultilineEnv> multiline;
   if (options_.multiline.enabled()) {
     const MultilineOptions& ml = options_.multiline;

@@ -89,7 +89,7 @@ Schema<TailOptions> make_schema() {
           "fields of each event. `true`, or a map that also filters: {namespaces: {include: "
           "[globs], exclude: [globs]}, pods: {include: [...], exclude: [...]}} -- a kubelet file "
           "is read when its namespace and pod each match an include (none: all) and no exclude; "
-          "other files are read without metadata.");
+          "other files are read without metadata. `fields: [...]` sets only those keys.");
   s.rule(check_paths).rule(check_sizes).rule(check_durations);
   return s;
 }

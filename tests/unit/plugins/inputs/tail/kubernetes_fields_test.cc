@@ -84,3 +84,11 @@ TEST_CASE("kubernetes fields: a containers file that is no link has the fields o
   CHECK(m["container_id"] == "c0ffee");
   CHECK(m.count("k8s.pod_uid") == 0);
 }
+
+TEST_CASE("kubernetes fields: only the keys asked for, in the usual order") {
+  const auto f = kubernetes_source_fields("/var/log/pods/ns_p_u/c/2.log",
+                                          {"k8s.restart_count", "k8s.namespace", "container_id"});
+  REQUIRE(f.size() == 2);  // a pods file has no container id
+  CHECK(f[0].key == "k8s.namespace");
+  CHECK(f[1].key == "k8s.restart_count");
+}

@@ -66,3 +66,17 @@ TEST_CASE("kubernetes options: unknown keys and wrong shapes are errors at their
   Diagnostics d4;
   CHECK_FALSE(bind("paths: [a]\nkubernetes: {pods: [x]}", d4));
 }
+
+TEST_CASE("kubernetes options: fields chooses the keys set, and an unknown one is an error") {
+  Diagnostics diag;
+  auto o = bind("paths: [a]\nkubernetes: {fields: [k8s.namespace, k8s.pod]}", diag);
+  REQUIRE(o);
+  CHECK(o->kubernetes.enabled);
+  CHECK_FALSE(o->kubernetes.filters());
+  CHECK(o->kubernetes.fields == std::vector<std::string>{"k8s.namespace", "k8s.pod"});
+  CHECK(format_value(o->kubernetes) == "{fields: [\"k8s.namespace\", \"k8s.pod\"]}");
+  Diagnostics bad;
+  CHECK_FALSE(bind("paths: [a]\nkubernetes: {fields: [k8s.node]}", bad));
+  REQUIRE_FALSE(bad.errors().empty());
+  CHECK(bad.errors().back().find("'k8s.node' is not one of: k8s.namespace,") != std::string::npos);
+}
