@@ -102,8 +102,10 @@ void TailInput::run(InputContext& ctx) {
               ctx.once() && options_.once_emits_partial()};
   env.max_buffer = limits.max_buffer;
   if (options_.kubernetes.enabled) {
-    env.source_fields = [keys = options_.kubernetes.fields](const std::string& path) {
-      return kubernetes_source_fields(path, keys);
+    // A pointer, not a copy: ReadEnv is copied now and then (a file's last flush), and the
+    // options outlive run().
+    env.source_fields = [keys = &options_.kubernetes.fields](const std::string& path) {
+      return kubernetes_source_fields(path, *keys);
     };
   }
   std::optional<MultilineEnv> multiline;
