@@ -15,6 +15,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "agent/api/encoding.h"
@@ -37,10 +38,39 @@ struct Event {
   uint32_t reserved = 0;
 };
 
+// An attribute of a whole source, owned by its SourceInfo (see below).
+struct SourceField {
+  std::string key;
+  std::string value;
+  FieldType type = FieldType::kString;  // the rules of fields.h apply (numbers as JSON text)
+
+  Field view() const { return Field{key, value, type}; }
+};
+
 // What a batch came from. Shared by all batches of one file; immutable once published. (Its
 // identity within the run is Batch::state->id().)
+//
+// Source fields: attributes an input knows once per source (e.g. derived from the path when the
+// file is opened), set before the first batch is emitted and never per line. Every consumer
+// that reads an event's fields by name -- templates, field-reading stages, the encoders -- sees
+// them as fields of every event of the source, after the event's own fields: an event field of
+// the same name wins (source_field() and field lookups in plugins/common/field_edit.h). Stages
+// do not copy them into Batch::fields; they cost nothing per event until something reads them.
 struct SourceInfo {
-  std::string path;  // path the file was opened at
+  SourceInfo() = default;
+  explicit SourceInfo(std::string source_path, std::vector<SourceField> source_fields = {})
+      : path(std::move(source_path)), fields(std::move(source_fields)) {}
+
+  std::string path;                 // path the file was opened at
+  std::vector<SourceField> fields;  // source fields, in the order the input set them
+
+  // The source field named `key`, or nullptr.
+  const SourceField* field(std::string_view key) const {
+    for (const SourceField& f : fields) {
+      if (f.key == key) return &f;
+    }
+    return nullptr;
+  }
 };
 
 class SourceState;  // source.h
@@ -107,6 +137,21 @@ inline std::span<const Field> fields_of(const Batch& batch, size_t event_index) 
   if (event_index >= batch.spans.size()) return {};
   const FieldSpan s = batch.spans[event_index];
   return std::span<const Field>(batch.fields).subspan(s.begin, s.count);
+}
+
+// The source fields of the batch's source (empty when it has none).
+inline std::span<const SourceField> source_fields_of(const Batch& batch) {
+  if (!batch.source) return {};
+  return batch.source->fields;
+}
+
+// Whether event `event_index` has a field of its own named `key` (parsed fields only; "message"
+// is not one).
+inline bool event_has_field(const Batch& batch, size_t event_index, std::string_view key) {
+  for (const Field& f : fields_of(batch, event_index)) {
+    if (f.key == key) return true;
+  }
+  return false;
 }
 
 using BatchPtr = std::unique_ptr<Batch>;

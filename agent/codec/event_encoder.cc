@@ -132,6 +132,49 @@ void put_fields(Output& out, std::span<const Field> fields) {
   }
 }
 
+// The source fields as the json text put_field() writes for them, once per batch.
+std::string source_fields_json(const Batch& batch) {
+  std::string out;
+  for (const SourceField& sf : source_fields_of(batch)) {
+    const Field f = sf.view();
+    out += ',';
+    if (is_metadata_key(f.key)) {
+      append_json_string(out, "_" + sf.key);
+    } else {
+      append_json_string(out, f.key);
+    }
+    out += ':';
+    if (f.type == FieldType::kString) {
+      append_json_string(out, f.value);
+    } else {
+      out += f.value.empty() ? std::string_view("null") : f.value;
+    }
+  }
+  return out;
+}
+
+// The source fields an event has no field of its own for: all of them (`json`, as one piece) in
+// the common case, else each one that no event field is written under.
+void put_source_fields(Output& out, const Batch& batch, size_t i, std::string_view json) {
+  const std::span<const Field> own = fields_of(batch, i);
+  const auto shadowed = [&own](const Field& sf) {
+    const bool sf_prefixed = is_metadata_key(sf.key);
+    for (const Field& f : own) {
+      if (json_detail::same_written_key(sf, sf_prefixed, f, is_metadata_key(f.key))) return true;
+    }
+    return false;
+  };
+  bool any = false;
+  for (const SourceField& sf : source_fields_of(batch)) any = any || shadowed(sf.view());
+  if (!any) {
+    out.put(json);
+    return;
+  }
+  for (const SourceField& sf : source_fields_of(batch)) {
+    if (!shadowed(sf.view())) put_field(out, sf.view());
+  }
+}
+
 // A guess of the json size of the batch, to size `out` once (it may still grow).
 size_t json_estimate(const Batch& batch, size_t head_bytes) {
   size_t n = 0;
@@ -145,7 +188,9 @@ void encode_json(std::string& out_string, const Batch& batch) {
   std::string mid = "\",\"file\":";
   append_json_string(mid, batch.source ? std::string_view(batch.source->path) : "");
   mid += ",\"offset\":";
-  out_string.reserve(out_string.size() + json_estimate(batch, mid.size() + kTimeBytes));
+  const std::string source_json = source_fields_json(batch);
+  out_string.reserve(out_string.size() +
+                     json_estimate(batch, mid.size() + source_json.size() + kTimeBytes));
 
   Output out(out_string);
   TimeText time;
@@ -166,6 +211,7 @@ void encode_json(std::string& out_string, const Batch& batch) {
     p = out.room(20);
     p = (e.flags & kEventTruncated) ? put_lit(p, "\",\"truncated\":true") : put_lit(p, "\"");
     out.commit(p);
+    if (!source_json.empty()) put_source_fields(out, batch, i, source_json);
     if (i < batch.spans.size() && batch.spans[i].count > 0) put_fields(out, fields_of(batch, i));
     p = out.room(2);
     out.commit(put_lit(p, "}\n"));

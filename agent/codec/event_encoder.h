@@ -5,13 +5,15 @@
 // timestamp stage set, else the batch's read time), in UTC with microseconds (truncated). Any
 // bytes give valid JSON: invalid UTF-8 sequences become U+FFFD (one per invalid byte), control
 // bytes are escaped (\n, \r, \t, the rest \u00XX; '"' and '\' as \" and \\).
-// Parsed fields (fields.h) follow as top-level keys, in the order the stages added them: strings
-// escaped as above, numbers, booleans, null and nested JSON (kRaw) copied verbatim. A field whose
-// key is a metadata key (time, file, offset, message, truncated) is written as "_<key>", so the
-// line's own "message" (and the other metadata) is never replaced by a field. Each key is written
-// once per object: when several fields are written under one key (a repeated input key, two
-// stages setting it, "message" and "_message"), the last one wins, at its own position. Nested
-// values (kRaw) are copied as they are.
+// The source's fields (SourceInfo::fields, batch.h) follow "message"/"truncated" as top-level
+// keys, with the same escaping and "_" rule, except those an event field is written under (the
+// event's own field wins). Parsed fields (fields.h) follow as top-level keys, in the order the
+// stages added them: strings escaped as above, numbers, booleans, null and nested JSON (kRaw)
+// copied verbatim. A field whose key is a metadata key (time, file, offset, message, truncated) is
+// written as "_<key>", so the line's own "message" (and the other metadata) is never replaced by a
+// field. Each key is written once per object: when several fields are written under one key (a
+// repeated input key, two stages setting it, "message" and "_message"), the last one wins, at its
+// own position. Nested values (kRaw) are copied as they are.
 //
 // How it is fast (perf/bench_encoder.cc): strings are escaped a block at a time (json_string.cc);
 // output goes through a 32 KiB stack buffer with one room check per piece (json_output.h: no

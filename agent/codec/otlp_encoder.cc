@@ -209,6 +209,11 @@ void put_record(std::string& rec, const Batch& batch, size_t i, std::string& key
   path.kind = Any::kString;
   path.text = valid_utf8(batch.source ? std::string_view(batch.source->path) : "", value_scratch);
   put_key_value(rec, 6, "log.file.path", path);
+  for (const SourceField& sf : source_fields_of(batch)) {
+    if (event_has_field(batch, i, sf.key)) continue;
+    const Any v = any_of(sf.view(), value_scratch);
+    put_key_value(rec, 6, valid_utf8(sf.key, key_scratch), v);
+  }
   for (const Field& f : fields) {
     const Any v = any_of(f, value_scratch);
     put_key_value(rec, 6, valid_utf8(f.key, key_scratch), v);
@@ -285,6 +290,11 @@ void put_json_record(std::string& out, const Batch& batch, size_t i, std::string
   path.kind = Any::kString;
   path.text = batch.source ? std::string_view(batch.source->path) : "";
   put_json_key_value(out, "log.file.path", path);
+  for (const SourceField& sf : source_fields_of(batch)) {
+    if (event_has_field(batch, i, sf.key)) continue;
+    out += ',';
+    put_json_key_value(out, sf.key, any_of(sf.view(), scratch));
+  }
   for (const Field& f : fields) {
     out += ',';
     put_json_key_value(out, f.key, any_of(f, scratch));

@@ -11,7 +11,9 @@
 //   severity_text/number     from a string field "level" or "severity" when there is one
 //                            (trace 1, debug 5, info/notice 9, warn 13, error 17, fatal/critical/
 //                            alert/emerg/panic 21; other text keeps severity_number 0)
-//   attributes               log.file.path, then every parsed field in order: strings as
+//   attributes               log.file.path, then the source's fields (SourceInfo::fields) the
+//                            event has no parsed field of that name for, then every parsed field
+//                            in order: strings as
 //                            string_value, numbers as int_value when they are integers that fit,
 //                            else double_value, booleans as bool_value, null as an empty value,
 //                            nested JSON as its text; logagent.truncated=true on a cut line.

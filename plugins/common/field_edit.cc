@@ -17,8 +17,11 @@ std::optional<std::string_view> field_value(const Batch& batch, size_t event,
                                             std::string_view name) {
   if (name == "message") return batch.events[event].message;
   const size_t i = find_field(batch, event, name);
-  if (i == kNoField) return std::nullopt;
-  return batch.fields[i].value;
+  if (i != kNoField) return batch.fields[i].value;
+  if (batch.source) {
+    if (const SourceField* f = batch.source->field(name)) return std::string_view(f->value);
+  }
+  return std::nullopt;
 }
 
 FieldSpan& span_at_end(Batch& batch, size_t event) {

@@ -2,7 +2,9 @@
 // fields in place (append, replace, remove) while keeping them contiguous in Batch::fields.
 //
 // Names: "message" is the event's line (Event::message); any other name is the last field of
-// that name (parsers may repeat keys; the last one wins, as in the json encoding).
+// that name (parsers may repeat keys; the last one wins, as in the json encoding). field_value()
+// also sees the source's fields (SourceInfo::fields), which find_field() and the edits do not:
+// they are the source's, not the batch's.
 //
 // Appending to an event whose span is not the last one in Batch::fields first relocates its
 // fields to the end (copied; the old entries stay unused until the batch is destroyed). Callers
@@ -27,7 +29,7 @@ inline constexpr size_t kNoField = static_cast<size_t>(-1);
 size_t find_field(const Batch& batch, size_t event, std::string_view key);
 
 // The value of `name` for event `event`: the message for "message", else the last field of that
-// name; nullopt when the event has no such field.
+// name, else the source field of that name (batch.h); nullopt when there is none.
 std::optional<std::string_view> field_value(const Batch& batch, size_t event,
                                             std::string_view name);
 

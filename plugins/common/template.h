@@ -10,7 +10,8 @@
 //   {offset}      the event's file offset, in decimal
 //   {field.NAME} or {field.NAME:-DEFAULT}
 //                 the event's field NAME (the last field of that name; "message" is the line;
-//                 strings unescaped, other values as their JSON text); an event without it
+//                 strings unescaped, other values as their JSON text), else its source's field
+//                 NAME (SourceInfo::fields, e.g. k8s.namespace); an event without either
 //                 renders DEFAULT, empty when none is given
 // Any other {NAME}, a '{' without its '}' and a lone '}' are errors when the template is parsed
 // (that is, when the configuration is validated), never while running -- unless the use keeps

@@ -28,7 +28,6 @@ FileReader::FileReader(int fd, std::string path, const FileIdentity& id, uint64_
       path_(std::move(path)),
       identity_(id),
       state_(std::move(state)),
-      source_(std::make_shared<const SourceInfo>(SourceInfo{path_})),
       offset_(offset),
       read_end_(offset),
       covered_(offset),
@@ -52,7 +51,7 @@ void FileReader::reopen(int fd) {
 
 void FileReader::rename(SourceTracker& sources, const std::string& path) {
   path_ = path;
-  source_ = std::make_shared<const SourceInfo>(SourceInfo{path_});
+  source_.reset();  // the next batch names the new path
   sources.update(*state_, identity_, path_);
 }
 
@@ -336,6 +335,11 @@ FileReader::Step FileReader::finish_skip_at_eof(ReadEnv& env) {
 }
 
 bool FileReader::emit(ReadEnv& env, BatchPtr batch, uint64_t end, uint64_t truncated) {
+  if (!source_) {
+    if (!described_ && env.source_fields) source_fields_ = env.source_fields(path_);
+    described_ = true;
+    source_ = std::make_shared<const SourceInfo>(path_, source_fields_);
+  }
   batch->source = source_;
   batch->state = state_;
   batch->generation = generation_;

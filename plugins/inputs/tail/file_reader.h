@@ -17,12 +17,16 @@
 // kept and it is reopened by identity). It follows its path, or drains: the path now names
 // another file or nothing, so it is read to its end and then closed and forgotten.
 //
+// Its source fields (ReadEnv::source_fields) are made once, at its first batch, and kept when
+// it is renamed (kubelet rotation: 0.log -> 0.log.<timestamp> is still the same container's).
+//
 // Threads: input thread only. The SourceState it shares with the pipeline is thread-safe.
 #pragma once
 
 #include <sys/stat.h>
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <string>
@@ -61,6 +65,9 @@ struct ReadEnv {
   bool once_emit_partial = false;     // --once: emit a last line without its newline
   size_t max_buffer = 0;              // largest read buffer; 0: max_line + 1
   MultilineEnv* multiline = nullptr;  // null: every line is an event
+  // The source fields of a file, from its path (SourceInfo::fields): called once per file, when
+  // its first batch is emitted. null: none.
+  std::function<std::vector<SourceField>(const std::string& path)> source_fields = nullptr;
   // Steady-clock ns: a turn ends (kBudget) once past it -- the read round's time slice.
   int64_t deadline = std::numeric_limits<int64_t>::max();
 
@@ -150,7 +157,11 @@ class FileReader {
   std::string path_;
   FileIdentity identity_;
   std::shared_ptr<SourceState> state_;
+  // Made at the first emit (null until then and after a rename); its fields are the file's,
+  // taken from the path it was first emitted under.
   std::shared_ptr<const SourceInfo> source_;
+  std::vector<SourceField> source_fields_;
+  bool described_ = false;
   uint64_t generation_ = 0;
   uint64_t offset_;
   uint64_t read_end_;

@@ -37,8 +37,9 @@ std::vector<std::string> expand_glob(const std::string& pattern) {
 }
 
 PathScanner::PathScanner(const std::vector<std::string>& patterns,
-                         std::vector<std::string> excludes, const std::string& cwd)
-    : excludes_(std::move(excludes)) {
+                         std::vector<std::string> excludes, const std::string& cwd,
+                         PathFilter admits)
+    : excludes_(std::move(excludes)), admits_(std::move(admits)) {
   for (const std::string& p : patterns) {
     if (!p.empty() && p.front() == '/') {
       patterns_.push_back(p);
@@ -49,6 +50,7 @@ PathScanner::PathScanner(const std::vector<std::string>& patterns,
 }
 
 bool PathScanner::excluded(std::string_view path) const {
+  if (admits_ && !admits_(path)) return true;
   const std::string full(path);
   const std::string base(base_name(path));
   for (const std::string& e : excludes_) {

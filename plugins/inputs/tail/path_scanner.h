@@ -4,13 +4,15 @@
 // match is stat()ed (not lstat), so a symlink to a regular file counts as that file. Excluded
 // paths (fnmatch against the full path and the basename) and non-regular files are dropped; a
 // file reached through several matching paths is reported once, under the first path in glob
-// order. watch_dirs() lists the directories whose changes announce new or rotated files.
+// order. The input's path filter, when given, excludes more. watch_dirs() lists the directories
+// whose changes announce new or rotated files.
 //
 // Threads: immutable after construction; scan() may run on any thread.
 #pragma once
 
 #include <sys/stat.h>
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,9 +26,12 @@ struct ScannedFile {
 
 class PathScanner {
  public:
+  // A path it returns false for is excluded (e.g. a namespace the input does not read).
+  using PathFilter = std::function<bool(std::string_view path)>;
+
   // Relative patterns are resolved against `cwd`.
   PathScanner(const std::vector<std::string>& patterns, std::vector<std::string> excludes,
-              const std::string& cwd);
+              const std::string& cwd, PathFilter admits = {});
 
   std::vector<ScannedFile> scan() const;
   // The directories each pattern lives in, with wildcard directories expanded.
@@ -39,6 +44,7 @@ class PathScanner {
  private:
   std::vector<std::string> patterns_;
   std::vector<std::string> excludes_;
+  PathFilter admits_;
 };
 
 // "/a/b/c.log" → "/a/b"; "c.log" → "."; "/c.log" → "/".

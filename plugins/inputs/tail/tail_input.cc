@@ -15,6 +15,7 @@
 #include "plugins/inputs/tail/file_reader.h"
 #include "plugins/inputs/tail/file_tracker.h"
 #include "plugins/inputs/tail/inotify_watcher.h"
+#include "plugins/inputs/tail/kubernetes_fields.h"
 #include "plugins/inputs/tail/read_limits.h"
 
 namespace logagent::plugins::tail {
@@ -40,8 +41,20 @@ Result<std::unique_ptr<Input>> TailInput::create(const Options& options, const P
   return std::unique_ptr<Input>(std::move(input));
 }
 
+namespace {
+
+// The kubernetes namespace/pod filter as the scanner's path filter (none when it filters
+// nothing).
+PathScanner::PathFilter path_filter(const TailOptions& options) {
+  if (!options.kubernetes.filters()) return {};
+  return [k = options.kubernetes](std::string_view path) { return k.admits(path); };
+}
+
+}  // namespace
+
 bool TailInput::reads(const Options& options, const std::string& path) {
-  return PathScanner(options.paths, options.exclude, current_dir()).matches(path);
+  return PathScanner(options.paths, options.exclude, current_dir(), path_filter(options))
+      .matches(path);
 }
 
 namespace {
@@ -59,7 +72,8 @@ std::vector<std::string> excludes_with(const std::vector<std::string>& exclude,
 TailInput::TailInput(const Options& options, const PluginContext& ctx, const std::string& cwd)
     : options_(options),
       pipeline_(ctx.pipeline),
-      scanner_(options.paths, excludes_with(options.exclude, ctx.agent_outputs), cwd),
+      scanner_(options.paths, excludes_with(options.exclude, ctx.agent_outputs), cwd,
+               path_filter(options)),
       metrics_(ctx.metrics) {}
 
 std::vector<OptionWarning> TailInput::pool_warnings(const Options& options,
@@ -87,6 +101,13 @@ void TailInput::run(InputContext& ctx) {
               ctx.once(),
               ctx.once() && options_.once_emits_partial()};
   env.max_buffer = limits.max_buffer;
+  if (options_.kubernetes.enabled) {
+    // A pointer, not a copy: ReadEnv is copied now and then (a file's last flush), and the
+    // options outlive run().
+    env.source_fields = [keys = &options_.kubernetes.fields](const std::string& path) {
+      return kubernetes_source_fields(path, *keys);
+    };
+  }
   std::optional<MultilineEnv> multiline;
   if (options_.multiline.enabled()) {
     const MultilineOptions& ml = options_.multiline;

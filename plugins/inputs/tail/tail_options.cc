@@ -79,6 +79,17 @@ Schema<TailOptions> make_schema() {
           "before its last event is emitted. An event is the file's bytes from its first "
           "line to its last, inner newlines kept. `multiline: java` is short for "
           "{mode: java}. Patterns are checked when the configuration is validated.");
+  s.field("kubernetes", &TailOptions::kubernetes,
+          "Metadata from the kubelet's log layout, parsed once per file from its path: "
+          "k8s.namespace, k8s.pod, k8s.pod_uid, k8s.container, k8s.restart_count and "
+          "container_id on every event of /var/log/pods/<namespace>_<pod>_<uid>/<container>/"
+          "<restart>.log and of /var/log/containers/<pod>_<namespace>_<container>-<id>.log "
+          "links (read once for the uid and restart count), as source fields: templates "
+          "({field.k8s.namespace:-other}), drop/keep and the json and otlp outputs see them as "
+          "fields of each event. `true`, or a map that also filters: {namespaces: {include: "
+          "[globs], exclude: [globs]}, pods: {include: [...], exclude: [...]}} -- a kubelet file "
+          "is read when its namespace and pod each match an include (none: all) and no exclude; "
+          "other files are read without metadata. `fields: [...]` sets only those keys.");
   s.rule(check_paths).rule(check_sizes).rule(check_durations);
   return s;
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "agent/api/options.h"
+#include "plugins/inputs/tail/kubernetes_options.h"
 #include "plugins/inputs/tail/multiline_options.h"
 
 namespace logagent::plugins::tail {
@@ -37,6 +38,7 @@ struct TailOptions {
   ByteSize deleted_max_pinned{1024ULL * 1024 * 1024};
   Duration deleted_max_age{std::chrono::minutes(5)};
   MultilineOptions multiline;
+  KubernetesOptions kubernetes;
 
   static constexpr uint64_t kMinLineBytes = 1024;
 

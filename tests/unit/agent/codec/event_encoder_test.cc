@@ -295,3 +295,33 @@ TEST_CASE("a repeated key among fields larger than the encoder's buffer is writt
   CHECK(json == "kept" + head + R"(0,"message":"first","b":")" + big_b + R"(","a":"last","c":1})" +
                     "\n" + head + R"(6,"message":"second","c":1})" + "\n");
 }
+
+TEST_CASE("json: source fields follow the message on every event; the event's own field wins") {
+  Batch b;
+  b.source = std::make_shared<SourceInfo>(
+      "/l", std::vector<SourceField>{{"k8s.namespace", "ns\"1", FieldType::kString},
+                                     {"k8s.restart_count", "2", FieldType::kNumber},
+                                     {"file", "meta", FieldType::kString}});
+  b.read_time_ns = 0;
+  b.events = {{"a", 0, 0, 0}, {"b", 2, 0, 0}, {"c", 4, kEventDropped, 0}};
+  b.fields = {{"k8s.restart_count", "7", FieldType::kNumber}, {"x", "y", FieldType::kString}};
+  b.spans = {{0, 0}, {0, 2}, {0, 0}};
+  std::string json;
+  encode_batch(json, b, EventFormat::kJson);
+  CHECK(json ==
+        "{\"time\":\"1970-01-01T00:00:00.000000Z\",\"file\":\"/l\",\"offset\":0,\"message\":\"a\","
+        "\"k8s.namespace\":\"ns\\\"1\",\"k8s.restart_count\":2,\"_file\":\"meta\"}\n"
+        "{\"time\":\"1970-01-01T00:00:00.000000Z\",\"file\":\"/l\",\"offset\":2,\"message\":\"b\","
+        "\"k8s.namespace\":\"ns\\\"1\",\"_file\":\"meta\",\"k8s.restart_count\":7,\"x\":\"y\"}\n");
+}
+
+TEST_CASE("json: a source without fields encodes as before") {
+  Batch b;
+  b.source = std::make_shared<SourceInfo>("/l");
+  b.events = {{"a", 0, 0, 0}};
+  std::string json;
+  encode_batch(json, b, EventFormat::kJson);
+  CHECK(json ==
+        "{\"time\":\"1970-01-01T00:00:00.000000Z\",\"file\":\"/l\",\"offset\":0,\"message\":\"a\"}"
+        "\n");
+}

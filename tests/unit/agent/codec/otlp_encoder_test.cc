@@ -88,3 +88,36 @@ TEST_CASE("otlp severity numbers follow the level's name, case-insensitively") {
   CHECK(otlp_severity_number("verbose") == 0);
   CHECK(otlp_severity_number("") == 0);
 }
+
+TEST_CASE("otlp json: source fields are attributes after the path, unless the event has one") {
+  Batch b;
+  fill(b, {{"a", 0, 0, 0}, {"b", 2, 0, 0}});
+  b.source = std::make_shared<SourceInfo>(
+      "/a", std::vector<SourceField>{{"k8s.pod", "web-0", FieldType::kString},
+                                     {"k8s.restart_count", "3", FieldType::kNumber}});
+  b.fields = {{"k8s.pod", "own", FieldType::kString}};
+  b.spans = {{0, 0}, {0, 1}};
+  std::string out;
+  encode_otlp_json(out, b, 0, 2, "h");
+  CHECK(out.find(R"("attributes":[{"key":"log.file.path","value":{"stringValue":"/a"}},)"
+                 R"({"key":"k8s.pod","value":{"stringValue":"web-0"}},)"
+                 R"({"key":"k8s.restart_count","value":{"intValue":"3"}}])") != std::string::npos);
+  CHECK(out.find(R"({"key":"log.file.path","value":{"stringValue":"/a"}},)"
+                 R"({"key":"k8s.restart_count","value":{"intValue":"3"}},)"
+                 R"({"key":"k8s.pod","value":{"stringValue":"own"}}])") != std::string::npos);
+}
+
+TEST_CASE("otlp proto: a source field is one more attribute") {
+  Batch b;
+  fill(b, {{"hi", 0, 0, 0}});
+  std::string plain;
+  encode_otlp_proto(plain, b, 0, 1, "h");
+  b.source =
+      std::make_shared<SourceInfo>("/a", std::vector<SourceField>{{"k", "v", FieldType::kString}});
+  std::string with;
+  encode_otlp_proto(with, b, 0, 1, "h");
+  // attributes (6): KeyValue{key "k", value AnyValue{string_value "v"}}, after log.file.path.
+  const std::string attribute = "\x32\x08\x0A\x01k\x12\x03\x0A\x01v"s;
+  CHECK(with.size() == plain.size() + attribute.size());
+  CHECK(with.find("\x12\x04\x0A\x02/a"s + attribute) != std::string::npos);
+}

@@ -83,3 +83,18 @@ TEST_CASE("stable_hash is fixed across runs and spreads values") {
   CHECK(stable_hash("abc") != stable_hash("abd"));
   CHECK(stable_hash("") == stable_hash(""));
 }
+
+TEST_CASE("field_value falls back to a source field, which edits and find_field do not see") {
+  ProcBatch b({"e0", "e1"});
+  b.batch.source = std::make_shared<SourceInfo>(
+      "/p", std::vector<SourceField>{{"k8s.namespace", "ns", FieldType::kString},
+                                     {"k8s.restart_count", "2", FieldType::kNumber}});
+  b.set_fields(0, {{"k8s.namespace", "own"}});
+  CHECK(field_value(b.batch, 0, "k8s.namespace") == "own");
+  CHECK(field_value(b.batch, 1, "k8s.namespace") == "ns");
+  CHECK(field_value(b.batch, 1, "k8s.restart_count") == "2");
+  CHECK(field_value(b.batch, 1, "message") == "e1");
+  CHECK(find_field(b.batch, 1, "k8s.namespace") == kNoField);
+  CHECK(remove_event_field(b.batch, 1, "k8s.namespace") == 0);
+  CHECK(field_value(b.batch, 1, "k8s.namespace") == "ns");  // the source's, not the event's
+}

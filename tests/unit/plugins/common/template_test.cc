@@ -153,3 +153,27 @@ TEST_CASE("template: a lenient text of many braces and one placeholder at its en
   CHECK(out.size() == 200'000 + 5);
   CHECK(out.substr(out.size() - 7) == "{ahost1");
 }
+
+TEST_CASE("template: {field.NAME} falls back to the source's field, and the event's own wins") {
+  Batch b;
+  b.source = std::make_shared<SourceInfo>(
+      "/var/log/pods/team-a_web-0_u/app/0.log",
+      std::vector<SourceField>{{"k8s.namespace", "team-a", FieldType::kString},
+                               {"k8s.pod", "web-0", FieldType::kString}});
+  b.events = {Event{"one", 0, 0, 0}, Event{"two", 4, 0, 0}};
+  append_event_field(b, 1, Field{"k8s.pod", "from-the-line", FieldType::kString});
+  auto t = Template::parse("logs-{field.k8s.namespace:-other}.{field.k8s.pod:-}", kTemplateSyntax);
+  REQUIRE(t.is_ok());
+  TemplateVars v = kVars;
+  v.batch = &b;
+  v.event = 0;
+  CHECK(t->render(v) == "logs-team-a.web-0");
+  v.event = 1;
+  CHECK(t->render(v) == "logs-team-a.from-the-line");
+  Batch plain;  // a source without fields: the default
+  plain.source = std::make_shared<SourceInfo>("/var/log/syslog");
+  plain.events = {Event{"x", 0, 0, 0}};
+  v.batch = &plain;
+  v.event = 0;
+  CHECK(t->render(v) == "logs-other.");
+}

@@ -188,4 +188,52 @@ TEST_CASE("a truncated file whose new first bytes cannot be read is not read unt
   CHECK(h.ctx.texts() == std::vector<std::string>{"first line", "b"});
 }
 
+namespace {
+
+int g_described = 0;
+std::vector<SourceField> describe(const std::string& path) {
+  ++g_described;
+  return {{"origin", path, FieldType::kString}};
+}
+
+}  // namespace
+
+TEST_CASE("source fields are made once per file, at its first batch, and kept across a rename") {
+  TempDir dir;
+  write_file(dir / "a.log", "a1\n");
+  SysHarness h;
+  h.env.source_fields = &describe;
+  g_described = 0;
+  auto r = h.reader(dir / "a.log");
+  CHECK(g_described == 0);  // nothing emitted yet
+  REQUIRE(r->sync(h.env));
+  REQUIRE(r->turn(h.env) == TurnEnd::kEof);
+  append_file(dir / "a.log", "a2\n");
+  REQUIRE(r->sync(h.env));
+  REQUIRE(r->turn(h.env) == TurnEnd::kEof);
+  r->rename(h.ctx.sources(), dir / "a.log.1");
+  append_file(dir / "a.log", "a3\n");
+  REQUIRE(r->sync(h.env));
+  REQUIRE(r->turn(h.env) == TurnEnd::kEof);
+  CHECK(g_described == 1);
+  const auto sources = h.ctx.source_infos();
+  REQUIRE(sources.size() == 3);
+  CHECK(sources[0] == sources[1]);  // one SourceInfo shared by the file's batches
+  CHECK(sources[2]->path == dir / "a.log.1");
+  REQUIRE(sources[2]->fields.size() == 1);
+  CHECK(sources[2]->fields[0].value == dir / "a.log");  // the file's, not its new name's
+}
+
+TEST_CASE("without a source_fields function the batches have a path and no fields") {
+  TempDir dir;
+  write_file(dir / "a.log", "a1\n");
+  SysHarness h;
+  auto r = h.reader(dir / "a.log");
+  REQUIRE(r->sync(h.env));
+  REQUIRE(r->turn(h.env) == TurnEnd::kEof);
+  REQUIRE(h.ctx.source_infos().size() == 1);
+  CHECK(h.ctx.source_infos()[0]->path == dir / "a.log");
+  CHECK(h.ctx.source_infos()[0]->fields.empty());
+}
+
 }  // namespace logagent::plugins::tail

@@ -104,6 +104,7 @@ class FakeInputContext final : public InputContext {
     }
     records_.push_back(
         {batch->begin, batch->end, batch->generation, batch->events.size(), batch->source->path});
+    sources_.push_back(batch->source);
     if (auto_complete) {
       acks_.completed(*batch, true);
     } else {
@@ -157,6 +158,11 @@ class FakeInputContext final : public InputContext {
     std::lock_guard lock(mu_);
     return records_;
   }
+  // The source of each batch emitted so far, in emission order.
+  std::vector<std::shared_ptr<const SourceInfo>> source_infos() {
+    std::lock_guard lock(mu_);
+    return sources_;
+  }
   // Acknowledges and destroys every batch kept so far (their chunks go back to the pool).
   void complete_all(bool ok = true) {
     std::vector<BatchPtr> done;
@@ -180,6 +186,7 @@ class FakeInputContext final : public InputContext {
   std::vector<BatchPtr> batches_;
   std::vector<Line> lines_;
   std::vector<BatchRecord> records_;
+  std::vector<std::shared_ptr<const SourceInfo>> sources_;
 };
 
 // The plugin context tests hand to create(): a real metrics registry so counters can be read.

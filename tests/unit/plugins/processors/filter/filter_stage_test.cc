@@ -101,3 +101,28 @@ TEST_CASE("equals \"\" is a condition: it matches an empty value, not a missing 
   CHECK_FALSE(b.dropped(1));
   CHECK_FALSE(b.dropped(2));
 }
+
+TEST_CASE("drop and keep see the source's fields as every event's") {
+  MetricsFixture m;
+  auto drop = DropPlugin::create(
+      options("k8s.namespace", "kube-system", std::nullopt, std::nullopt), m.ctx);
+  auto keep = KeepPlugin::create(options("k8s.pod", std::nullopt, "^web-", std::nullopt), m.ctx);
+  REQUIRE(drop);
+  REQUIRE(keep);
+  ProcBatch sys({"a", "b"});
+  sys.batch.source = std::make_shared<SourceInfo>(
+      "/p", std::vector<SourceField>{{"k8s.namespace", "kube-system", FieldType::kString},
+                                     {"k8s.pod", "web-1", FieldType::kString}});
+  sys.set_fields(0, {{"k8s.namespace", "moved"}});  // the event's own field wins
+  drop.value()->process(sys.batch);
+  CHECK_FALSE(sys.dropped(0));
+  CHECK(sys.dropped(1));
+  ProcBatch app({"c"});
+  app.batch.source = std::make_shared<SourceInfo>(
+      "/q", std::vector<SourceField>{{"k8s.namespace", "shop", FieldType::kString},
+                                     {"k8s.pod", "api-1", FieldType::kString}});
+  drop.value()->process(app.batch);
+  CHECK_FALSE(app.dropped(0));
+  keep.value()->process(app.batch);
+  CHECK(app.dropped(0));
+}
