@@ -13,7 +13,9 @@ writes (see systemd.journal-export-formats(7)) into DIR/*.journal.
 3. matches and priority: only the entries of one unit at err or above.
 4. Following: entries appended while the agent runs come out; SIGTERM, more entries while it is
    down, a restart: all of them, once each.
-5. Vacuum while down: the file holding the saved cursor gets more entries, then is deleted (as
+5. read_from: tail: none of the entries there before the start; of those written while it runs,
+   a contiguous run to the last one (where exactly it starts depends on when the agent looked).
+6. Vacuum while down: the file holding the saved cursor gets more entries, then is deleted (as
    `journalctl --vacuum-*` does) and a newer file holds later entries. The restarted agent counts
    the loss (logagent_input_files_lost_total{reason="vacuumed"} = 1), logs it, and reads the newer
    file from its oldest entry; the entries that were only in the deleted file are the loss.
@@ -25,6 +27,7 @@ import json
 import os
 import struct
 import subprocess
+import time
 
 import e2e_lib as e
 
@@ -94,8 +97,8 @@ def read_output(path: str) -> list[dict]:
     if not os.path.exists(path):
         return []
     with open(path, "rb") as f:
-        lines = f.read().split(b"\n")
-    return [json.loads(l) for l in lines if l]  # a torn last line cannot occur: whole writes
+        lines = f.read().split(b"\n")[:-1]  # not a last line still being written
+    return [json.loads(l) for l in lines if l]
 
 
 def rfc3339_us(usec: int) -> str:
@@ -205,6 +208,33 @@ def follow_and_restart(ctx: e.Context) -> None:
     e.log(f"[live] {len(entries)} entries across a restart, in order, none lost or twice")
 
 
+def read_from_tail(ctx: e.Context) -> None:
+    jdir = ctx.mkdir("journal-tail")
+    out = ctx.path("tail.ndjson")
+    path = os.path.join(jdir, "system.journal")
+    before = make_entries(0, 100, "t")
+    write_journal(path, before)
+    cfg = config(ctx, "tail", jdir, out, extra={"read_from": "tail"})
+    agent = ctx.agent(cfg, label="tail").start()
+    written = list(before)
+    # Entries keep coming until the agent shows one: it has found the tail by then.
+    while not read_output(out):
+        e.check(len(written) < 100 + 200 * 20, "no entry written after the start came out")
+        more = make_entries(len(written), 20, "t")
+        write_journal(path, more)
+        written += more
+        time.sleep(0.2)
+    e.wait_for(lambda: read_output(out)[-1]["message"] == written[-1].message, 60,
+               "the last entry written", agent=agent)
+    e.check(agent.stop() == 0, "tail did not exit 0 on SIGTERM")
+    events = read_output(out)
+    first = next(i for i, en in enumerate(written) if en.message == events[0]["message"])
+    e.check(first >= len(before), f"read_from tail read an entry from before the start: {first}")
+    check_events(events, written[first:], "read_from tail")
+    e.log(f"[tail] none of the {len(before)} entries before the start; entries {first}.."
+          f"{len(written) - 1} written while it ran, in order")
+
+
 def vacuum_while_down(ctx: e.Context) -> None:
     jdir = ctx.mkdir("journal-vacuum")
     out = ctx.path("vacuum.ndjson")
@@ -253,6 +283,7 @@ def body(ctx: e.Context) -> None:
     once_and_resume(ctx)
     matches_and_priority(ctx)
     follow_and_restart(ctx)
+    read_from_tail(ctx)
     vacuum_while_down(ctx)
 
 
