@@ -78,6 +78,8 @@ def make_entries(first: int, count: int, tag: str) -> list[Entry]:
         msg = f"{tag} entry {seq}"
         if seq % 97 == 5:
             msg += " first line\nsecond line é ✓"
+        if seq % 97 == 11:  # over 512 bytes: stored compressed
+            msg += " " + "".join(f"{i:04d}" for i in range(1000))
         unit = None if seq % 5 == 0 else f"svc{seq % 3}.service"
         pid = None if seq % 7 == 0 else 1000 + seq % 50
         out.append(Entry(seq, msg, priority=seq % 8, unit=unit, pid=pid))

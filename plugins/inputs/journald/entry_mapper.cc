@@ -23,14 +23,18 @@ std::string_view copy_to(char*& dst, std::string_view v) {
 
 }  // namespace
 
-JournalEntry read_entry(Journal& journal) {
+JournalEntry read_entry(Journal& journal, EntryScratch& scratch) {
   JournalEntry e;
-  e.message = journal.field("MESSAGE");
-  e.priority = journal.field("PRIORITY");
-  e.pid = journal.field("_PID");
-  e.unit = journal.field("_SYSTEMD_UNIT");
-  e.hostname = journal.field("_HOSTNAME");
   e.realtime_usec = journal.realtime_usec();
+  scratch.priority.assign(journal.field("PRIORITY"));
+  scratch.pid.assign(journal.field("_PID"));
+  scratch.unit.assign(journal.field("_SYSTEMD_UNIT"));
+  scratch.hostname.assign(journal.field("_HOSTNAME"));
+  e.priority = scratch.priority;
+  e.pid = scratch.pid;
+  e.unit = scratch.unit;
+  e.hostname = scratch.hostname;
+  e.message = journal.field("MESSAGE");  // last: valid until the journal's next call
   return e;
 }
 

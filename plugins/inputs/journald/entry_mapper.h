@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "agent/api/batch.h"
@@ -19,8 +20,8 @@
 
 namespace logagent::plugins::journald {
 
-// The fields of one entry that the input maps; views into the journal's data (valid until the
-// journal's next call) or into a test's strings.
+// The fields of one entry that the input maps, as views: `message` into the journal's data (valid
+// until the journal's next call), the others into an EntryScratch (or into a test's strings).
 struct JournalEntry {
   std::string_view message;
   std::string_view priority;
@@ -30,9 +31,14 @@ struct JournalEntry {
   uint64_t realtime_usec = 0;
 };
 
-// The current entry of `journal`. The views of one field stay valid while the others are read
-// (libsystemd maps the entry's data).
-JournalEntry read_entry(Journal& journal);
+// Where read_entry() keeps the small fields: libsystemd's data is valid only until the next field
+// is read, so each is copied before the next. Reused entry after entry (no allocation once warm).
+struct EntryScratch {
+  std::string priority, pid, unit, hostname;
+};
+
+// The current entry of `journal`; MESSAGE is read last, so it is the one view into the journal.
+JournalEntry read_entry(Journal& journal, EntryScratch& scratch);
 
 // Bytes add_entry() copies for `e` when it has the room.
 size_t entry_bytes(const JournalEntry& e);

@@ -31,13 +31,13 @@ class Journal {
   virtual int next() = 0;
   // The current entry is the one at `cursor`.
   virtual bool at_cursor(const std::string& cursor) = 0;
-  // The journal still holds the entry at `cursor`, matches or not. Moves the position: seek
-  // after it.
+  // The journal still holds the entry at `cursor`, matches or not. It moves the position: seek
+  // again after it.
   virtual bool contains(const std::string& cursor) = 0;
   // The current entry's cursor ("" on error).
   virtual std::string cursor() = 0;
   // The value of field `name` (e.g. "MESSAGE") of the current entry; empty when it has none. The
-  // view is valid until the next call on the journal.
+  // view is valid until the next call on the journal (libsystemd's rule for its data).
   virtual std::string_view field(const char* name) = 0;
   // __REALTIME_TIMESTAMP of the current entry, microseconds since the epoch (0 on error).
   virtual uint64_t realtime_usec() = 0;

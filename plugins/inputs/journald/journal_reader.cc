@@ -8,7 +8,6 @@
 #include <utility>
 
 #include "agent/core/clock.h"
-#include "plugins/inputs/journald/entry_mapper.h"
 
 namespace logagent::plugins::journald {
 namespace {
@@ -64,7 +63,7 @@ void JournalReader::run(bool on_entry) {
 
 bool JournalReader::add_current() {
   last_error_ = 0;
-  const JournalEntry e = read_entry(journal_);
+  const JournalEntry e = read_entry(journal_, scratch_);
   const size_t chunk_bytes = ctx_.pool().chunk_bytes();
   const size_t need = std::min(entry_bytes(e), chunk_bytes);
   if (!chunk_.ensure(need)) return false;  // waits while the pool's budget is spent

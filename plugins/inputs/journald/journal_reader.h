@@ -18,6 +18,7 @@
 #include "agent/api/batch.h"
 #include "agent/api/plugin.h"
 #include "plugins/common/chunk_cursor.h"
+#include "plugins/inputs/journald/entry_mapper.h"
 #include "plugins/inputs/journald/journal.h"
 
 namespace logagent::plugins::journald {
@@ -55,7 +56,8 @@ class JournalReader {
   const ReaderSettings settings_;
   ChunkCursor chunk_;
   BatchPtr batch_;
-  std::string cursor_;  // of the last entry added
+  EntryScratch scratch_;  // read_entry()'s copies of the small fields
+  std::string cursor_;    // of the last entry added
   uint64_t offset_ = 0;
   uint64_t entries_ = 0;
   int last_error_ = 0;  // logged once per distinct error

@@ -35,7 +35,8 @@ TEST_CASE("an entry's MESSAGE, PRIORITY, _PID, _SYSTEMD_UNIT, _HOSTNAME and time
   e.realtime_usec = 1764979200123456;
   j.entries.push_back(e);
   REQUIRE(j.next() == 1);
-  const JournalEntry entry = read_entry(j);
+  EntryScratch scratch;
+  const JournalEntry entry = read_entry(j, scratch);
   Batch b;
   std::vector<char> buf(entry_bytes(entry));
   CHECK(add_entry(b, buf.data(), buf.size(), entry, 77) == buf.size());

@@ -77,10 +77,13 @@ class FakeJournal : public Journal {
     return false;
   }
   std::string cursor() override { return on() ? current().cursor : std::string(); }
+  // Like libsystemd, a value is valid only until the next field is read: one buffer serves all.
   std::string_view field(const char* name) override {
     if (!on()) return {};
     auto it = current().fields.find(name);
-    return it == current().fields.end() ? std::string_view() : std::string_view(it->second);
+    if (it == current().fields.end()) return {};
+    last_field_.assign(it->second);
+    return last_field_;
   }
   uint64_t realtime_usec() override { return on() ? current().realtime_usec : 0; }
   void wait(std::chrono::milliseconds) override { ++waits; }
@@ -90,6 +93,7 @@ class FakeJournal : public Journal {
   bool on() const { return pos_ >= 0 && pos_ < static_cast<int>(entries.size()); }
   const FakeEntry& current() const { return entries[static_cast<size_t>(pos_)]; }
   int pos_ = -1;
+  std::string last_field_;
 };
 
 // emit() keeps every batch; complete_all() acknowledges them (their chunks go back to the pool).
