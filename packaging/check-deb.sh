@@ -35,7 +35,7 @@ done
 [ "$(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles)" = /etc/logagent/logagent.yaml ] \
   || fail "conffiles is not /etc/logagent/logagent.yaml"
 depends=$(dpkg-deb --field "$deb" Depends)
-for p in adduser librdkafka1 libyaml-cpp0.7 libcivetweb1 libre2-9 libjemalloc2; do
+for p in adduser librdkafka1 libyaml-cpp0.7 libcivetweb1 libre2-9 libjemalloc2 libsystemd0; do
   grep -q "\\b$p\\b" <<<"$depends" || fail "Depends lacks $p (dpkg-shlibdeps): $depends"
 done
 say "Depends: $depends"

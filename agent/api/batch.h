@@ -86,6 +86,10 @@ class Batch {
   uint64_t end = 0;          // one past the last byte covered
   int64_t read_time_ns = 0;  // CLOCK_REALTIME when the bytes were read
   int64_t read_mono_ns = 0;  // steady clock, for latency/age metrics
+  // For an input whose place in its source is not a byte offset (journald: the cursor of the
+  // batch's last entry): where to resume once this batch and those before it are acknowledged.
+  // Opaque to the core; it becomes the source's CheckpointEntry::position. Empty for files.
+  std::string position;
   std::vector<Event> events;
   std::vector<ChunkRef> chunks;  // usually one or two
 

@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace logagent {
 
@@ -43,16 +44,20 @@ struct FileIdentity {
 };
 
 // One line of a checkpoint file: the identity, the path it was last seen at, and the offset up
-// to which every byte was acknowledged by every sink.
+// to which every byte was acknowledged by every sink. An input whose place is not a byte offset
+// (journald: a journal cursor) keeps it in `position`, opaque to the core: the position of the
+// last batch acknowledged (Batch::position), empty when none was.
 struct CheckpointEntry {
   FileIdentity id;
   uint64_t offset = 0;
   std::string path;
+  std::string position{};  // (a default initialiser: brace-inits may leave it out)
 };
 
-// One file as the pipeline tracks it for acknowledgements, shared by every batch read from it
-// (Batch::state). Opened by SourceTracker::open() and owned by the pipeline: an input sees only its
-// id and tells it the file's current size (for the bytes-behind metric). Thread-safe.
+// One file (or other source: a journal) as the pipeline tracks it for acknowledgements, shared by
+// every batch read from it (Batch::state). Opened by SourceTracker::open() and owned by the
+// pipeline: an input sees only its id and tells it the file's current size (for the bytes-behind
+// metric). Thread-safe.
 class SourceState {
  public:
   SourceState(const SourceState&) = delete;
@@ -84,8 +89,13 @@ class SourceTracker {
   virtual ~SourceTracker() = default;
   // Tracks a file whose bytes below `offset` are already delivered (the previous run's entry for
   // its dev and inode, if any, is claimed by it).
+  std::shared_ptr<SourceState> open(const FileIdentity& id, std::string path, uint64_t offset) {
+    return open(id, std::move(path), offset, std::string());
+  }
+  // The same for an input whose place is a position (Batch::position): `position` is what its
+  // checkpoint entry holds until a batch of the source that carries one is acknowledged.
   virtual std::shared_ptr<SourceState> open(const FileIdentity& id, std::string path,
-                                            uint64_t offset) = 0;
+                                            uint64_t offset, std::string position) = 0;
   // The fingerprint grew or the file was found under another name.
   virtual void update(SourceState& s, const FileIdentity& id, const std::string& path) = 0;
   // Truncation or replacement: a new generation that starts (committed) at `offset`. Returns

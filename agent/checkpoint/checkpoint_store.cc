@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -17,6 +18,45 @@ namespace {
 
 constexpr std::string_view kHeader = "logagent-checkpoint 2\n";
 constexpr std::string_view kHeaderV1 = "logagent-checkpoint 1\n";  // no birth times: read only
+constexpr std::string_view kHeaderV3 = "logagent-checkpoint 3\n";  // with positions
+
+// A position as one token without whitespace: "-" when empty; '\\', '\n', '\t', ' ' and a lone
+// "-" escaped.
+std::string escape_position(const std::string& position) {
+  if (position.empty()) return "-";
+  if (position == "-") return "\\-";
+  std::string out;
+  out.reserve(position.size());
+  for (char c : position) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == ' ') {
+      out += "\\s";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string unescape_position(std::string_view token) {
+  if (token == "-") return {};
+  std::string out;
+  for (size_t i = 0; i < token.size(); ++i) {
+    if (token[i] == '\\' && i + 1 < token.size()) {
+      ++i;
+      const char c = token[i];
+      out += c == 'n' ? '\n' : c == 't' ? '\t' : c == 's' ? ' ' : c;
+    } else {
+      out += token[i];
+    }
+  }
+  return out;
+}
 
 std::string escape_path(const std::string& path) {
   std::string out;
@@ -66,10 +106,15 @@ Status write_all(int fd, const std::string& data, const std::string& path) {
 }  // namespace
 
 std::string CheckpointStore::serialize(const std::vector<CheckpointEntry>& entries) {
-  std::string out(kHeader);
+  // Version 2 while no entry has a position: what every file-only pipeline has always written.
+  const bool v3 = std::any_of(entries.begin(), entries.end(),
+                              [](const CheckpointEntry& e) { return !e.position.empty(); });
+  std::string out(v3 ? kHeaderV3 : kHeader);
   for (const auto& e : entries) {
-    out += fmt::format("{} {} {} {:016x} {} {} {}\n", e.id.dev, e.id.ino, e.id.fp_len, e.id.fp_hash,
-                       e.offset, e.id.birth, escape_path(e.path));
+    out += fmt::format("{} {} {} {:016x} {} {} ", e.id.dev, e.id.ino, e.id.fp_len, e.id.fp_hash,
+                       e.offset, e.id.birth);
+    if (v3) out += escape_position(e.position) + ' ';
+    out += escape_path(e.path) + '\n';
   }
   out += fmt::format("end {} {:016x}\n", entries.size(), fingerprint_hash(out));
   return out;
@@ -77,8 +122,9 @@ std::string CheckpointStore::serialize(const std::vector<CheckpointEntry>& entri
 
 Result<std::vector<CheckpointEntry>> CheckpointStore::parse(const std::string& text) {
   const bool v1 = text.compare(0, kHeaderV1.size(), kHeaderV1) == 0;
-  if (!v1 && text.compare(0, kHeader.size(), kHeader) != 0) {
-    return Status::error("not a logagent checkpoint (version 1 or 2 header missing)");
+  const bool v3 = text.compare(0, kHeaderV3.size(), kHeaderV3) == 0;
+  if (!v1 && !v3 && text.compare(0, kHeader.size(), kHeader) != 0) {
+    return Status::error("not a logagent checkpoint (version 1, 2 or 3 header missing)");
   }
   const size_t end_pos = text.rfind("end ");
   if (end_pos == std::string::npos || (end_pos > 0 && text[end_pos - 1] != '\n')) {
@@ -94,7 +140,7 @@ Result<std::vector<CheckpointEntry>> CheckpointStore::parse(const std::string& t
     return Status::error("checksum mismatch");
   }
   std::vector<CheckpointEntry> entries;
-  static_assert(kHeader.size() == kHeaderV1.size());
+  static_assert(kHeader.size() == kHeaderV1.size() && kHeader.size() == kHeaderV3.size());
   std::istringstream in(text.substr(kHeader.size(), end_pos - kHeader.size()));
   std::string line;
   while (std::getline(in, line)) {
@@ -112,7 +158,16 @@ Result<std::vector<CheckpointEntry>> CheckpointStore::parse(const std::string& t
     }
     e.id = FileIdentity{dev, ino, fp_len, fp_hash, birth};
     e.offset = offset;
-    e.path = unescape_path(std::string_view(line).substr(static_cast<size_t>(consumed)));
+    std::string_view rest = std::string_view(line).substr(static_cast<size_t>(consumed));
+    if (v3) {
+      const size_t space = rest.find(' ');
+      if (space == 0 || space == std::string_view::npos) {
+        return Status::error("malformed entry (no position): " + line.substr(0, 80));
+      }
+      e.position = unescape_position(rest.substr(0, space));
+      rest.remove_prefix(space + 1);
+    }
+    e.path = unescape_path(rest);
     entries.push_back(std::move(e));
   }
   if (entries.size() != count) return Status::error("entry count does not match end line");

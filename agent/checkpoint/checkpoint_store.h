@@ -6,6 +6,9 @@
 //   ...
 //   end <entries> <fnv1a-64 of every preceding byte:hex>
 // Version 1 (no <birth>; written before birth times were kept) is still read, as birth 0.
+// Version 3, written only when an entry has a position (CheckpointEntry::position: an input whose
+// place is not a byte offset), has "<position>" before the path: one token, "-" when empty, a
+// backslash, newline, tab and space in it written \\, \n, \t and \s.
 // save() writes "<file>.tmp", fsyncs it, renames it over the file and fsyncs the directory, so a
 // crash leaves either the old or the new checkpoint, never a mix. load() of a file that fails its
 // check (torn, edited, wrong version) sets it aside as "<file>.corrupt-<unix time>" ("-<n>" added

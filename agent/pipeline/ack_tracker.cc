@@ -31,7 +31,7 @@ TrackedSource& tracked(const SourceTracker* self, SourceState& s) {
 }  // namespace
 
 std::shared_ptr<SourceState> AckTracker::open(const FileIdentity& id, std::string path,
-                                              uint64_t offset) {
+                                              uint64_t offset, std::string position) {
   std::lock_guard lock(mu_);
   std::erase_if(unclaimed_,
                 [&](const CheckpointEntry& e) { return e.id.dev == id.dev && e.id.ino == id.ino; });
@@ -39,6 +39,7 @@ std::shared_ptr<SourceState> AckTracker::open(const FileIdentity& id, std::strin
   s->identity = id;
   s->path = std::move(path);
   s->committed = offset;
+  s->position = std::move(position);
   sources_.push_back(s);
   changed();
   return s;
@@ -100,7 +101,7 @@ void AckTracker::emitted(const Batch& batch) {
   TrackedSource& s = tracked(this, *batch.state);
   std::lock_guard lock(s.mu);
   if (batch.generation != s.generation) return;
-  s.pending.push_back({batch.begin, batch.end, batch.read_mono_ns, false, false});
+  s.pending.push_back({batch.begin, batch.end, batch.read_mono_ns, false, false, batch.position});
 }
 
 void AckTracker::completed(const Batch& batch, bool ok) {
@@ -121,6 +122,7 @@ void AckTracker::completed(const Batch& batch, bool ok) {
       // committed offset back for the rest of this run (the bytes are read again on restart).
       while (!s.pending.empty() && s.pending.front().done && !s.pending.front().failed) {
         s.committed = s.pending.front().end;
+        if (!s.pending.front().position.empty()) s.position = std::move(s.pending.front().position);
         s.pending.pop_front();
         changed();
       }
@@ -151,7 +153,7 @@ std::vector<CheckpointEntry> AckTracker::snapshot() const {
   for (const auto& s : sources_) {
     std::lock_guard slock(s->mu);
     if (s->forgotten && s->pending.empty()) continue;
-    out.push_back({s->identity, s->committed, s->path});
+    out.push_back({s->identity, s->committed, s->path, s->position});
   }
   out.insert(out.end(), unclaimed_.begin(), unclaimed_.end());
   return out;

@@ -5,8 +5,9 @@
 // pipeline records every batch it accepts (emitted()) and every batch all sinks have finished
 // (completed()). A source's committed offset advances only over a contiguous prefix of acknowledged
 // batches; a failed batch is a gap that holds the offset back until a restart reads the bytes
-// again. Truncation starts a new generation: batches of the old generation still complete (their
-// chunks return) but move nothing.
+// again. A batch that carries a position (Batch::position: an input whose place is not a byte
+// offset) moves the source's position with its offset. Truncation starts a new generation: batches
+// of the old generation still complete (their chunks return) but move nothing.
 //
 // It also keeps the checkpoint entries of the previous run that no source has claimed yet
 // (seed_unclaimed()): a file that cannot be opened for now, a directory not mounted yet. Those
@@ -40,6 +41,7 @@ struct TrackedSource final : SourceState {
     int64_t read_mono_ns;
     bool done;
     bool failed;
+    std::string position;  // Batch::position
   };
 
   mutable std::mutex mu;
@@ -47,6 +49,7 @@ struct TrackedSource final : SourceState {
   std::string path;             // guarded by mu
   uint64_t generation = 0;      // guarded by mu
   uint64_t committed = 0;       // guarded by mu
+  std::string position;         // guarded by mu; that of the last batch committed (if it had one)
   std::deque<Pending> pending;  // guarded by mu; in offset order
   bool forgotten = false;       // guarded by mu; drop from checkpoints once drained
 
@@ -63,8 +66,9 @@ class AckTracker final : public SourceTracker {
   std::vector<CheckpointEntry> expire_unclaimed(int64_t now_mono_ns, int64_t keep_ns);
   size_t unclaimed() const;
   // SourceTracker (agent/api/source.h).
-  std::shared_ptr<SourceState> open(const FileIdentity& id, std::string path,
-                                    uint64_t offset) override;
+  using SourceTracker::open;
+  std::shared_ptr<SourceState> open(const FileIdentity& id, std::string path, uint64_t offset,
+                                    std::string position) override;
   void update(SourceState& s, const FileIdentity& id, const std::string& path) override;
   uint64_t restart(SourceState& s, uint64_t offset) override;
   void forget(SourceState& s) override;

@@ -38,7 +38,7 @@
 #include "agent/api/source.h"
 #include "agent/core/clock.h"
 
-#include "plugins/inputs/tail/chunk_cursor.h"
+#include "plugins/common/chunk_cursor.h"
 #include "plugins/inputs/tail/multiline.h"
 #include "plugins/inputs/tail/open_budget.h"
 #include "plugins/inputs/tail/tail_metrics.h"

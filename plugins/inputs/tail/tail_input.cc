@@ -10,7 +10,7 @@
 #include <optional>
 #include <stop_token>
 
-#include "plugins/inputs/tail/chunk_cursor.h"
+#include "plugins/common/chunk_cursor.h"
 #include "plugins/inputs/tail/discovery.h"
 #include "plugins/inputs/tail/file_reader.h"
 #include "plugins/inputs/tail/file_tracker.h"

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/api/input_metrics.h"
 #include "agent/api/metrics.h"
 #include "plugins/inputs/tail/multiline.h"
 
@@ -43,11 +44,7 @@ inline constexpr MetricDef kBytesAbandoned{
     "logagent_input_bytes_abandoned_total", MetricKind::kCounter, "pipeline,reason",
     "Unread bytes of deleted files given up past deleted_max_pinned (reason deleted_pinned_cap) or "
     "deleted_max_age (deleted_age_cap): never silent"};
-inline constexpr MetricDef kFilesLost{
-    "logagent_input_files_lost_total", MetricKind::kCounter, "pipeline,reason",
-    "Files whose bytes were gone before they could be read: created under a matched name, then "
-    "deleted (reason deleted), renamed over (overwritten) or moved out of the watched directories "
-    "(moved_away) before the agent could open them; each is logged with its name"};
+inline constexpr MetricDef kFilesLost = kInputFilesLost;  // shared with other inputs
 inline constexpr MetricDef kMultilineFlushes{
     "logagent_multiline_flushes_total", MetricKind::kCounter, "pipeline,reason",
     "Multiline events emitted without waiting for the next line: cut at max_lines or max_bytes "

@@ -131,3 +131,29 @@ TEST_CASE("two corrupt checkpoints within one second are both kept, neither over
   }
   CHECK(kept == std::set<std::string>{"first garbage", "second garbage"});
 }
+
+TEST_CASE("entries without a position are written as version 2, as before positions existed") {
+  const std::string text =
+      CheckpointStore::serialize({{FileIdentity{1, 2, 0, 0, 0}, 7, "/var/log/a.log"}});
+  CHECK(text.rfind("logagent-checkpoint 2\n1 2 0 0000000000000000 7 0 /var/log/a.log\n", 0) == 0);
+}
+
+TEST_CASE("positions (an input's cursor) load back as written, odd characters and empty included") {
+  const std::vector<CheckpointEntry> entries = {
+      {FileIdentity{0, 42, 0, 0, 0}, 900, "journal:/var/log/journal", "s=ab;i=1f;b=cd"},
+      {FileIdentity{0, 43, 0, 0, 0}, 0, "journal:x", "a b\\c\nd\te"},
+      {FileIdentity{0, 44, 0, 0, 0}, 0, "journal:dash", "-"},
+      {FileIdentity{1, 2, 0, 0, 0}, 5, "/var/log/we ird.log", ""},
+  };
+  const std::string text = CheckpointStore::serialize(entries);
+  CHECK(text.rfind("logagent-checkpoint 3\n", 0) == 0);
+  auto parsed = CheckpointStore::parse(text);
+  REQUIRE(parsed.is_ok());
+  REQUIRE(parsed->size() == entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    CHECK(parsed.value()[i].id == entries[i].id);
+    CHECK(parsed.value()[i].offset == entries[i].offset);
+    CHECK(parsed.value()[i].path == entries[i].path);
+    CHECK(parsed.value()[i].position == entries[i].position);
+  }
+}

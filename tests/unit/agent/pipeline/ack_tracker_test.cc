@@ -209,3 +209,32 @@ TEST_CASE(
   CHECK(WTERMSIG(status) == SIGABRT);
   CHECK(other.committed(*s) == 0);
 }
+
+TEST_CASE("a source's position is that of the last batch of its acknowledged prefix") {
+  AckTracker t;
+  auto s = t.open(FileIdentity{0, 9, 0, 0}, "journal:x", 0, "cursor-0");
+  auto a = batch_for(s, 0, 10), b = batch_for(s, 10, 20), c = batch_for(s, 20, 30);
+  a->position = "cursor-a";
+  b->position = "cursor-b";
+  c->position = "cursor-c";
+  t.emitted(*a);
+  t.emitted(*b);
+  t.emitted(*c);
+  CHECK(t.snapshot().at(0).position == "cursor-0");
+  t.completed(*b, true);  // out of order: nothing moves yet
+  CHECK(t.snapshot().at(0).position == "cursor-0");
+  t.completed(*a, true);
+  CHECK(t.snapshot().at(0).position == "cursor-b");
+  t.completed(*c, false);  // failed: the position stays at the last one acknowledged
+  CHECK(t.snapshot().at(0).position == "cursor-b");
+}
+
+TEST_CASE("a file source opened without a position checkpoints none") {
+  AckTracker t;
+  auto s = t.open(FileIdentity{1, 2, 0, 0}, "/x.log", 0);
+  auto a = batch_for(s, 0, 10);
+  t.emitted(*a);
+  t.completed(*a, true);
+  CHECK(t.snapshot().at(0).offset == 10);
+  CHECK(t.snapshot().at(0).position.empty());
+}

@@ -1,4 +1,4 @@
-// ChunkCursor: the one chunk the tail input is currently filling, shared by every file.
+// ChunkCursor: the one chunk an input is currently filling (the tail input: shared by every file).
 //
 // Reads land in the free space after `used()`; bytes are committed once events view them, so
 // several files' batches may reference the same chunk (each holds a ChunkRef). When the free
@@ -14,7 +14,7 @@
 
 #include "agent/core/buffer_pool.h"
 
-namespace logagent::plugins::tail {
+namespace logagent::plugins {
 
 class ChunkCursor {
  public:
@@ -44,4 +44,4 @@ class ChunkCursor {
   size_t used_ = 0;
 };
 
-}  // namespace logagent::plugins::tail
+}  // namespace logagent::plugins

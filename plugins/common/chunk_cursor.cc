@@ -1,6 +1,6 @@
-#include "plugins/inputs/tail/chunk_cursor.h"
+#include "plugins/common/chunk_cursor.h"
 
-namespace logagent::plugins::tail {
+namespace logagent::plugins {
 
 bool ChunkCursor::ensure(size_t min_free) {
   if (chunk_ && free_bytes() >= min_free) return true;
@@ -19,4 +19,4 @@ void ChunkCursor::release() {
   used_ = 0;
 }
 
-}  // namespace logagent::plugins::tail
+}  // namespace logagent::plugins

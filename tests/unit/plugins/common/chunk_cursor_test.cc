@@ -1,12 +1,12 @@
-// ChunkCursor: the one chunk the tail input fills -- kept while it has room, replaced when it
+// ChunkCursor: the one chunk an input fills -- kept while it has room, replaced when it
 // has not, oversized on demand, given back when idle, and never waited for once stopping.
-#include "plugins/inputs/tail/chunk_cursor.h"
+#include "plugins/common/chunk_cursor.h"
 
 #include <doctest/doctest.h>
 
 #include <stop_token>
 
-namespace logagent::plugins::tail {
+namespace logagent::plugins {
 
 TEST_CASE("the cursor keeps its chunk while it has the room asked for, then takes a new one") {
   BufferPool pool(64 * 1024, 4096);
@@ -70,4 +70,4 @@ TEST_CASE("a cursor asked for more than the pool can ever lend, or stopped while
   CHECK_FALSE(c.fresh(1));
 }
 
-}  // namespace logagent::plugins::tail
+}  // namespace logagent::plugins
