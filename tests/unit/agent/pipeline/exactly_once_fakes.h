@@ -90,6 +90,7 @@ struct TxSink final : Sink, TransactionalSink {
   static inline bool commit_at_flush = true;  // flush() commits
   static inline int commit_after = 0;         // commit once, after this many writes (0: never)
   static inline std::string broker_text;      // the checkpoint committed last
+  static inline std::string begin_error;      // non-empty: begin_exactly_once() fails so
   static inline std::vector<uint64_t> broker_records;  // first offsets of committed batches
   static inline int begins = 0;
   static inline int writes = 0;  // over every instance
@@ -101,6 +102,7 @@ struct TxSink final : Sink, TransactionalSink {
     commit_at_flush = true;
     commit_after = 0;
     broker_text.clear();
+    begin_error.clear();
     broker_records.clear();
     begins = writes = 0;
   }
@@ -117,6 +119,7 @@ struct TxSink final : Sink, TransactionalSink {
     source_ = &s;
     current = this;
     ++begins;
+    if (!begin_error.empty()) return Status::error(begin_error);
     return broker_text;
   }
   void write(const Batch& b, SinkAck ack) override {
