@@ -127,7 +127,7 @@ def case_many(ctx: e.Context, broker: KafkaBroker) -> None:
     rng = random.Random(23)
     writers = {f"m{i:03d}": e.StreamWriter(logs, f"m{i:03d}", pad_range=(0, 12), seed=i + 100)
                for i in range(300)}
-    for n in range(6):
+    for n in range(10):
         agent = ctx.agent(cfg, label=f"many-{n}").start()
         for w in writers.values():
             w.write(rng.randint(1, 30))
