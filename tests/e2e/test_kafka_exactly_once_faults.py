@@ -8,7 +8,9 @@ a. truncate: copy-truncate rotation (the copy is not tailed), the agent killed w
    random moments in between, some truncations made while it is down.
 b. reload: SIGHUP while transactions commit, with a change that keeps the pipeline (another
    pipeline added) and one that rebuilds it (transaction_interval); then both again while the
-   broker is stopped (the broker starts again once the reload is done).
+   broker is stopped (the broker starts again once the reload is done). The rebuilt pipeline
+   cannot begin its transactions while the broker is away: it must be started again by itself
+   once the broker is back (it used to stay stopped until the next reload).
 c. many: 300 files of short lines, kill -9 at random moments.
 d. stopped: the agent SIGSTOPped with a transaction open until the broker aborted it
    (transaction.timeout.ms 4 s), then SIGCONT: its producer is fenced, the pipeline starts again
@@ -100,7 +102,7 @@ def case_reload(ctx: e.Context, broker: KafkaBroker) -> None:
 
     writers = {s: e.StreamWriter(logs, s, seed=i + 40) for i, s in enumerate("rs")}
     agent = ctx.agent(write_config("200ms", False), label="reload").start()
-    load = e.Background(lambda: [w.write(40) for w in writers.values()], 0.05).start()
+    load = e.Background(lambda: [w.write(10) for w in writers.values()], 0.05).start()
     try:
         steps = [("kept: a pipeline added", "200ms", True, False),
                  ("rebuilt: transaction_interval", "300ms", True, False),
@@ -115,6 +117,10 @@ def case_reload(ctx: e.Context, broker: KafkaBroker) -> None:
             reloaded(agent, n, what)
             if outage:
                 broker.start()
+            if n == 3:  # its new pipeline could not begin (broker away): started again by itself
+                e.wait_for(lambda: b"started again from the committed checkpoint"
+                           in agent.stderr_bytes(), 180, "pipeline app started again",
+                           interval=0.2, agent=agent)
             e.log(f"[reload] step {n} ({what}) applied")
     finally:
         load.stop()
@@ -164,6 +170,10 @@ def case_stopped(ctx: e.Context, broker: KafkaBroker) -> None:
     txn_id = re.search(rb"transactional\.id (\S+),", agent.stderr_bytes()).group(1).decode()
     load = e.Background(lambda: [w.write(40) for w in writers.values()], 0.05).start()
     try:
+        # Some transactions committed first: the restart must start from a committed checkpoint.
+        e.wait_for(lambda: metric(port, "logagent_kafka_transactions_total",
+                                  result="committed") >= 3, 60, "3 transactions committed",
+                   interval=0.2, agent=agent)
         for attempt in range(20):  # paused with a transaction open at the coordinator
             time.sleep(0.5)
             agent.pause()
@@ -177,6 +187,8 @@ def case_stopped(ctx: e.Context, broker: KafkaBroker) -> None:
                    "the broker aborting the paused agent's transaction", interval=1)
         e.log(f"[stopped] the broker aborted it: {txn_state(broker, txn_id)}")
         agent.resume()
+        e.wait_for(lambda: b"starting from the checkpoint committed" in agent.stderr_bytes(), 120,
+                   "the restart from the committed checkpoint", interval=0.5, agent=agent)
         e.wait_for(lambda: metric(port, "logagent_pipeline_restarts_total", pipeline="app") >= 1,
                    120, "the pipeline started again by itself", interval=0.5, agent=agent)
         time.sleep(1.0)  # lines still flowing after the restart
