@@ -195,3 +195,14 @@ TEST_CASE("at_least_once pipelines have no local fallback counter") {
   REQUIRE(p.is_ok());
   CHECK_FALSE(fx.has_metric("logagent_checkpoint_local_fallbacks_total"));
 }
+
+TEST_CASE("after a failed transaction, shutdown gives up the sink's retries at once") {
+  Fixture fx;
+  TxSink::retry_writes = true;  // every batch is answered retry, as a failed transaction does
+  auto p = fx.start();
+  TxSink::abort("fenced (test)");
+  CHECK(eventually([&] { return p->not_ready().find("retrying") != std::string::npos; }));
+  // Nothing can be committed any more: the drain does not wait for this far deadline.
+  CHECK(p->shutdown(std::chrono::steady_clock::now() + std::chrono::hours(1)));
+  CHECK(TxSink::broker_records.empty());
+}
