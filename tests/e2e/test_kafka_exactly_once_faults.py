@@ -12,15 +12,17 @@ b. reload: SIGHUP while transactions commit, with a change that keeps the pipeli
    cannot begin its transactions while the broker is away: it must be started again by itself
    once the broker is back (it used to stay stopped until the next reload).
 c. many: 300 files of short lines, kill -9 at random moments.
-d. stopped: the agent SIGSTOPped with a transaction open until the broker aborted it
-   (transaction.timeout.ms 4 s), then SIGCONT: its producer is fenced, the pipeline starts again
-   from the committed checkpoint by itself (logagent_pipeline_restarts_total).
+d. stopped: after a few commits, the agent SIGSTOPped with a transaction open until the broker
+   aborted it (transaction.timeout.ms 4 s), then SIGCONT: its producer is fenced, the pipeline
+   starts again from the committed checkpoint by itself (logagent_pipeline_restarts_total).
 e. offsets: the offsets topic deleted while the agent is down (the committed checkpoint gone).
    The agent starts from its local checkpoint file (written at every commit), says so in its log
    and counts it (logagent_checkpoint_local_fallbacks_total). After a SIGTERM the file holds the
    last commit: no duplicate. After a kill -9 it may be one commit behind: the lines of that
    commit come twice (the documented cost; counted and printed, not failed); none is missing.
 The cluster faults (coordinator or leader killed) are in test_kafka_exactly_once_cluster.py.
+About 3-4 minutes on 2 cores (b waits out the 30 s transaction set-up timeout while the broker is
+away); LOGAGENT_EOS_CASES=ad runs a subset.
 """
 
 import os
