@@ -20,6 +20,8 @@ Checkpointer::Checkpointer(std::string pipeline, const AgentConfig& agent, AckTr
       // Registered up front so that it reads 0, not absent, until a corrupt checkpoint is found.
       corrupt_(scope.counter(kCheckpointCorrupt)),
       expired_(scope.counter(kCheckpointEntriesExpired)),
+      fallbacks_(mode == CheckpointMode::kCommitted ? scope.counter(kCheckpointLocalFallbacks)
+                                                    : Counter()),
       current_ns_(mono_now_ns()) {}
 
 Result<std::vector<CheckpointEntry>> Checkpointer::load() {

@@ -51,9 +51,14 @@ inline constexpr MetricDef kCheckpointAge{
     "logagent_checkpoint_age_seconds", MetricKind::kGauge, "pipeline",
     "Seconds since the checkpoint file last matched what was acknowledged (grows while "
     "checkpoint writes fail)"};
-inline constexpr MetricDef kCheckpointerMetrics[] = {kCheckpointWrites, kCheckpointErrors,
+inline constexpr MetricDef kCheckpointLocalFallbacks{
+    "logagent_checkpoint_local_fallbacks_total", MetricKind::kCounter, "pipeline",
+    "delivery: exactly_once: starts from the local checkpoint file because the sink had no "
+    "committed checkpoint although the file had entries (the committed copy deleted, or the "
+    "pipeline ran at_least_once before)"};
+inline constexpr MetricDef kCheckpointerMetrics[] = {kCheckpointWrites,  kCheckpointErrors,
                                                      kCheckpointCorrupt, kCheckpointEntriesExpired,
-                                                     kCheckpointAge};
+                                                     kCheckpointAge,     kCheckpointLocalFallbacks};
 
 enum class CheckpointMode { kPeriodic, kCommitted };
 
@@ -82,6 +87,9 @@ class Checkpointer {
   // kCommitted: writes `text`, which the sink committed. False when the write failed (the
   // committed copy stays where the sink keeps it; the next commit writes the file again).
   bool write_committed(const std::string& text);
+  // kCommitted: the pipeline starts from this file because the sink committed nothing although
+  // the file has entries (logagent_checkpoint_local_fallbacks_total).
+  void count_local_fallback() { fallbacks_.inc(); }
   // Why the last save failed, empty when it succeeded.
   std::string problem() const;
   // The last save error logged (for the final message at shutdown).
@@ -102,6 +110,7 @@ class Checkpointer {
   const CheckpointMode mode_;
   CheckpointStore store_;
   Counter errors_, writes_, corrupt_, expired_;
+  Counter fallbacks_;  // kCommitted only (registered then)
   std::atomic<bool> started_{false};
   std::atomic<int64_t> current_ns_{0};  // steady clock: when the file was last up to date
   mutable std::mutex mu_;               // serializes saves (periodic vs final)

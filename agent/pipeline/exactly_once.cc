@@ -15,15 +15,13 @@ Result<std::vector<CheckpointEntry>> Pipeline::load_committed() {
   }
   auto text = sink->begin_exactly_once(*this);
   if (!text) {
+    // The cluster may be away (a reload or a restart while the broker is down): the Restarter
+    // builds and starts the pipeline again, with backoff, instead of leaving it stopped.
+    restart_wanted_.store(true, std::memory_order_release);
     return Status::error("delivery: exactly_once: sink " + eos_sink_type_ + ": " + text.message());
   }
-  if (text->empty()) {  // nothing committed yet: the local file, as at_least_once does
-    auto local = checkpointer_.load();
-    if (!local) return local;
-    std::lock_guard lock(commit_mu_);
-    last_committed_ = CheckpointStore::serialize(local.value());
-    return local;
-  }
+  if (text->empty()) return load_local();
+
   auto entries = CheckpointStore::parse(*text);
   if (!entries) {
     return Status::error("delivery: exactly_once: the checkpoint sink " + eos_sink_type_ +
@@ -34,6 +32,28 @@ Result<std::vector<CheckpointEntry>> Pipeline::load_committed() {
   std::lock_guard lock(commit_mu_);
   last_committed_ = std::move(*text);
   return entries;
+}
+
+Result<std::vector<CheckpointEntry>> Pipeline::load_local() {
+  // Nothing committed: a first run, or the local file as at_least_once does.
+  auto local = checkpointer_.load();
+  if (!local) return local;
+  if (!local->empty()) {
+    // The sink holds no checkpoint, yet this pipeline checkpointed before: its committed copy is
+    // gone (e.g. Kafka's offsets topic deleted or emptied), or it ran with at_least_once. The
+    // file is what the sink committed last, unless the agent died between that commit and the
+    // write of the file: then what the missing commit covered is delivered again.
+    checkpointer_.count_local_fallback();
+    spdlog::warn(
+        "pipeline {}: no checkpoint committed by sink {} (its committed copy was deleted, or the "
+        "pipeline ran with at_least_once before): starting from the local checkpoint file ({} "
+        "file(s)), which holds the last commit it saw; lines committed after that, if any, are "
+        "delivered again",
+        name_, eos_sink_type_, local->size());
+  }
+  std::lock_guard lock(commit_mu_);
+  last_committed_ = CheckpointStore::serialize(local.value());
+  return local;
 }
 
 std::string Pipeline::checkpoint_text() {

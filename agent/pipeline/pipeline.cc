@@ -127,6 +127,9 @@ bool Pipeline::shutdown(std::chrono::steady_clock::time_point deadline) {
   if (!ran_.load(std::memory_order_acquire)) return true;  // never started: nothing to write
   input_stop_.request_stop();
   if (input_thread_.joinable()) input_thread_.join();
+  // exactly_once after a failed transaction: nothing acknowledged from now on can be committed,
+  // so the sinks give up at once instead of retrying until the deadline (a restart waits on it).
+  if (restart_wanted()) abort_.request_stop();
   // Past the deadline, sinks give up what they still retry; their batches stay uncommitted.
   std::jthread timer([this, deadline](std::stop_token st) {
     if (sleep_until(st, deadline)) abort_.request_stop();

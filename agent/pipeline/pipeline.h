@@ -116,8 +116,9 @@ class Pipeline final : public InputContext, public CheckpointSource {
   PipelineStats stats() const;
   // Empty when the pipeline runs and every sink can deliver; else why not (GET /ready).
   std::string not_ready() const;
-  // exactly_once: the sink's transaction failed (failed()); the pipeline stopped reading and must
-  // be built and started again, from the committed checkpoint.
+  // exactly_once: the sink's transaction failed (failed()), or start() could not begin the sink's
+  // transactions (the cluster away); the pipeline stopped reading, or never started, and must be
+  // built and started again, from the committed checkpoint.
   bool restart_wanted() const { return restart_wanted_.load(std::memory_order_acquire); }
 
   // InputContext
@@ -146,6 +147,9 @@ class Pipeline final : public InputContext, public CheckpointSource {
   // exactly_once: begins the sink's transactions and returns the checkpoint to start from (the
   // committed one, else the local file); an error keeps the pipeline from starting.
   Result<std::vector<CheckpointEntry>> load_committed();
+  // exactly_once, when the sink committed nothing: the local checkpoint file (warned about and
+  // counted when it has entries: the committed copy is gone).
+  Result<std::vector<CheckpointEntry>> load_local();
 
   // Declared in the order of their lives: what a sink's late answer touches (the trackers,
   // counters and health state) is declared before sinks_, so it outlives the sinks.

@@ -42,7 +42,11 @@ bool replace(const PipelineConfig& pc, Slot* old, const std::shared_ptr<const Ag
   if (Status st = made.value()->start(); !st) {
     // Kept, stopped: /ready answers 503 naming it, and the next reload tries again. Having
     // never started, it writes no checkpoint: its file keeps what the old pipeline saved.
-    fail(out, pc.name, st.message(), "; it stays stopped until a reload starts it");
+    // exactly_once whose sink could not begin its transactions: the Restarter tries again.
+    fail(out, pc.name, st.message(),
+         made.value()->restart_wanted()
+             ? "; it is built and started again, with backoff, by itself (or by a reload)"
+             : "; it stays stopped until a reload starts it");
   } else {
     note(out, std::string(old != nullptr ? "restarted" : "started") + " pipeline " + pc.name);
   }

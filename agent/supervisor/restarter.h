@@ -1,4 +1,5 @@
-// Restarter: starts again, with backoff, the pipelines whose exactly-once transaction failed
+// Restarter: starts again, with backoff, the pipelines whose exactly-once transaction failed, or
+// whose start could not begin the sink's transactions (a reload while the cluster is away)
 // (Pipeline::restart_wanted()) -- they resume from the checkpoint the sink committed last.
 //
 // A failed pipeline waits its backoff (first 1 s, doubled after every attempt up to 30 s; back to
@@ -28,8 +29,9 @@ namespace logagent {
 
 inline constexpr MetricDef kPipelineRestarts{
     "logagent_pipeline_restarts_total", MetricKind::kCounter, "pipeline",
-    "Times a pipeline stopped by a failed exactly-once transaction was built and started again "
-    "from the committed checkpoint"};
+    "Times a pipeline stopped by a failed exactly-once transaction, or not started because its "
+    "sink could not begin transactions, was built and started again from the committed "
+    "checkpoint"};
 inline constexpr MetricDef kRestarterMetrics[] = {kPipelineRestarts};
 
 class Restarter {

@@ -50,11 +50,12 @@ class KafkaBroker:
                         continue
         raise e.TestFailure("no free pair of ports for the broker")
 
-    def _run(self, *args: str, timeout: float = 150) -> None:
+    def _run(self, *args: str, timeout: float = 150) -> str:
         r = subprocess.run([self.script, *args], env=self.env, stdin=subprocess.DEVNULL,
                            capture_output=True, text=True, timeout=timeout)
         e.check(r.returncode == 0, f"kafka.sh {' '.join(args)} failed ({r.returncode}):\n"
                                    f"{r.stderr[-3000:]}")
+        return r.stdout
 
     def start(self) -> "KafkaBroker":
         t0 = time.monotonic()
@@ -71,6 +72,13 @@ class KafkaBroker:
     def create_topic(self, name: str, partitions: int, **configs: object) -> None:
         self._run("create-topic", name, str(partitions),
                   *(f"{k.replace('_', '.')}={v}" for k, v in configs.items()), timeout=120)
+
+    def tool(self, cls: str, *args: str) -> str:
+        """The output of a Kafka CLI class (kafka.sh tool) run against this broker."""
+        return self._run("tool", cls, "--bootstrap-server", self.bootstrap, *args, timeout=120)
+
+    def delete_topic(self, name: str) -> None:
+        self.tool("org.apache.kafka.tools.TopicCommand", "--delete", "--topic", name)
 
     def consume(self, topic: str, fmt: str, expect_messages: int | None = None,
                 timeout: float = 120) -> bytes:

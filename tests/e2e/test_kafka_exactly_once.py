@@ -28,20 +28,26 @@ TOPIC = "eos"
 KILLS = 20
 
 
-def config(ctx: e.Context, broker: KafkaBroker, logs: str, name: str, data_dir: str) -> str:
-    sink = {"type": "kafka", "brokers": [broker.bootstrap], "topic": TOPIC, "format": "raw",
-            "transaction_interval": "200ms"}
+def config(ctx: e.Context, broker: KafkaBroker, logs: str, name: str, data_dir: str, *,
+           globs: tuple[str, ...] = ("*.log*",), sink_extra: dict | None = None,
+           metrics_port: int = 0, extra_pipelines: list[dict] | None = None) -> str:
+    """The agent's configuration: pipeline "app" tails `globs` under `logs` into TOPIC with
+    delivery: exactly_once. `sink_extra` adds or overrides sink keys; `metrics_port` serves
+    /metrics (0: none); `extra_pipelines` are added as they are."""
+    sink = {"type": "kafka", "brokers": broker.bootstrap.split(","), "topic": TOPIC,
+            "format": "raw", "transaction_interval": "200ms"}
+    sink.update(sink_extra or {})
     cfg = {
         "data_dir": data_dir,
-        "metrics": {"listen": ""},
+        "metrics": {"listen": f"127.0.0.1:{metrics_port}" if metrics_port else ""},
         "checkpoint_interval": "500ms",
         "shutdown_timeout": "10s",
         "pipelines": [{
             "name": "app", "workers": 2, "delivery": "exactly_once",
-            "input": {"type": "tail", "paths": [os.path.join(logs, "*.log*")],
+            "input": {"type": "tail", "paths": [os.path.join(logs, g) for g in globs],
                       "read_from": "head", "scan_interval": "200ms"},
             "sinks": [sink],
-        }],
+        }] + (extra_pipelines or []),
     }
     return e.write_config(ctx.path(name), cfg)
 
@@ -54,22 +60,28 @@ def supported(ctx: e.Context) -> bool:
     return r.returncode == 0
 
 
-def read_committed(broker: KafkaBroker) -> list[bytes]:
-    argv = ["kcat", "-b", broker.bootstrap, "-C", "-t", TOPIC, "-o", "beginning", "-e", "-q",
+def read_committed(broker: KafkaBroker, topic: str = TOPIC) -> list[bytes]:
+    """Every message of `topic` a read_committed consumer sees (`broker`: anything with a
+    bootstrap, such as test_kafka_cluster's Cluster)."""
+    argv = ["kcat", "-b", broker.bootstrap, "-C", "-t", topic, "-o", "beginning", "-e", "-q",
             "-X", "isolation.level=read_committed", "-f", "%s\n"]
     r = subprocess.run(argv, capture_output=True, timeout=120)
     e.check(r.returncode == 0, f"kcat failed ({r.returncode}): {r.stderr[-2000:]!r}")
     return r.stdout.splitlines()
 
 
-def settle(broker: KafkaBroker, writers: dict, label: str) -> None:
-    """Waits until the read_committed view holds every line written, then checks it exactly."""
+def settle(broker: KafkaBroker, writers: dict, label: str, agent: e.Agent | None = None,
+           allow_duplicates: bool = False, topic: str = TOPIC) -> e.Report:
+    """Waits until the read_committed view holds every line written, then checks it exactly
+    (missing 0, order per file, and duplicates 0 unless `allow_duplicates`)."""
     written = {s: w.seq for s, w in writers.items()}
-    e.wait_for(lambda: len(read_committed(broker)) >= sum(written.values()), 120,
-               f"{label}: every line committed")
-    rep = e.compare_by_id(written, [read_committed(broker)], allow_duplicates=False)
+    e.wait_for(lambda: len(read_committed(broker, topic)) >= sum(written.values()), 120,
+               f"{label}: every line committed", interval=0.5, agent=agent)
+    rep = e.compare_by_id(written, [read_committed(broker, topic)],
+                          allow_duplicates=allow_duplicates)
     rep.print(label)
-    rep.assert_ok(label, allow_duplicates=False)
+    rep.assert_ok(label, allow_duplicates=allow_duplicates)
+    return rep
 
 
 def kill9(ctx: e.Context, broker: KafkaBroker, logs: str, writers: dict) -> None:

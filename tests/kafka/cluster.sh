@@ -13,6 +13,7 @@
 #   cluster.sh create-topic NAME [PARTITIONS] [KEY=VALUE...]   replication factor 3
 #   cluster.sh leader TOPIC PARTITION   prints the broker id (1-3) leading the partition
 #   cluster.sh kill-leader TOPIC PARTITION   kill -9 that leader; prints its id
+#   cluster.sh kill-broker N            kill -9 broker N (its data kept; start-broker N restarts it)
 #   cluster.sh stop-broker N            SIGTERM (controlled shutdown), wait; keeps its data
 #   cluster.sh start-broker N           start it again on its data, wait until it answers
 #   cluster.sh pause N | resume N       SIGSTOP / SIGCONT (a hung broker)
@@ -288,13 +289,18 @@ leader() {  # leader TOPIC PARTITION: the leader's broker id, as the live broker
   echo "$id"
 }
 
-kill_leader() {
-  local id; id=$(leader "$@")
-  local pid; pid=$(st "$id/pid")
-  is_kafka_pid "$pid" || die "leader $id is not a broker of this cluster (pid '$pid')"
+kill_broker() {  # kill_broker N [WHY]: kill -9 broker N, wait until it is gone
+  node_ok "${1:-}"
+  local pid; pid=$(st "$1/pid")
+  is_kafka_pid "$pid" || die "broker $1 is not a running broker of this cluster (pid '$pid')"
   kill -KILL "$pid"
   local i; for i in $(seq 1 40); do is_kafka_pid "$pid" || break; sleep 0.25; done
-  log "killed broker $id (pid $pid, leader of $1/$2) with SIGKILL"
+  log "killed broker $1 (pid $pid${2:+, $2}) with SIGKILL"
+}
+
+kill_leader() {
+  local id; id=$(leader "$@")
+  kill_broker "$id" "leader of $1/$2"
   echo "$id"
 }
 
@@ -338,6 +344,7 @@ case $cmd in
   create-topic) create_topic "$@" ;;
   leader) leader "$@" ;;
   kill-leader) kill_leader "$@" ;;
+  kill-broker) kill_broker "${1:-}" ;;
   stop-broker) stop_broker "$@" ;;
   start-broker) start_broker "$@" ;;
   pause) signal_broker "${1:-}" STOP ;;

@@ -90,6 +90,8 @@ struct TxSink final : Sink, TransactionalSink {
   static inline bool commit_at_flush = true;  // flush() commits
   static inline int commit_after = 0;         // commit once, after this many writes (0: never)
   static inline std::string broker_text;      // the checkpoint committed last
+  static inline std::string begin_error;      // non-empty: begin_exactly_once() fails so
+  static inline bool retry_writes = false;    // write() answers retry (a failed transaction)
   static inline std::vector<uint64_t> broker_records;  // first offsets of committed batches
   static inline int begins = 0;
   static inline int writes = 0;  // over every instance
@@ -101,6 +103,8 @@ struct TxSink final : Sink, TransactionalSink {
     commit_at_flush = true;
     commit_after = 0;
     broker_text.clear();
+    begin_error.clear();
+    retry_writes = false;
     broker_records.clear();
     begins = writes = 0;
   }
@@ -117,10 +121,15 @@ struct TxSink final : Sink, TransactionalSink {
     source_ = &s;
     current = this;
     ++begins;
+    if (!begin_error.empty()) return Status::error(begin_error);
     return broker_text;
   }
   void write(const Batch& b, SinkAck ack) override {
     std::lock_guard lock(mu);
+    if (retry_writes) {
+      ack.retry("the transaction failed (test)");
+      return;
+    }
     if (!aborted_) open_.push_back(b.begin);
     ++writes;
     ++mine_;

@@ -156,3 +156,53 @@ TEST_CASE("exactly_once refuses to start with a sink that offers no transactions
   CHECK(st.message().find("sink tx cannot deliver exactly once") != std::string::npos);
   CHECK(writes() == 0);
 }
+
+TEST_CASE(
+    "a sink that cannot begin its transactions keeps the pipeline stopped, wanting a restart") {
+  Fixture fx;
+  TxSink::begin_error = "cluster away (test)";
+  auto p = Pipeline::create(fx.pc, fx.agent, fx.pool, fx.metrics, false);
+  REQUIRE(p.is_ok());
+  const Status st = (*p)->start();
+  REQUIRE_FALSE(st.is_ok());
+  CHECK(st.message().find("cluster away (test)") != std::string::npos);
+  CHECK((*p)->restart_wanted());
+  CHECK_FALSE((*p)->running());
+  CHECK(writes() == 0);
+  CHECK((*p)->shutdown(std::chrono::steady_clock::now() + std::chrono::seconds(5)));
+}
+
+TEST_CASE("nothing committed but a local file with entries: the fallback to the file is counted") {
+  Fixture fx;
+  REQUIRE(CheckpointStore(fx.path()).save_text(checkpoint_at(5 * kBatchBytes)).is_ok());
+  auto p = fx.start();
+  CHECK(fx.has_metric("logagent_checkpoint_local_fallbacks_total{pipeline=\"t\"} 1"));
+  CHECK(eventually([&] { return writes() == 5 && p->settled(); }));
+  CHECK(p->shutdown(std::chrono::steady_clock::now() + std::chrono::seconds(5)));
+}
+
+TEST_CASE("a first run (no committed checkpoint, no local file) is no fallback") {
+  Fixture fx;
+  auto p = fx.start();
+  CHECK(fx.has_metric("logagent_checkpoint_local_fallbacks_total{pipeline=\"t\"} 0"));
+  CHECK(p->shutdown(std::chrono::steady_clock::now() + std::chrono::seconds(5)));
+}
+
+TEST_CASE("at_least_once pipelines have no local fallback counter") {
+  Fixture fx;
+  fx.pc.delivery = Delivery::kAtLeastOnce;
+  auto p = Pipeline::create(fx.pc, fx.agent, fx.pool, fx.metrics, false);
+  REQUIRE(p.is_ok());
+  CHECK_FALSE(fx.has_metric("logagent_checkpoint_local_fallbacks_total"));
+}
+
+TEST_CASE("after a failed transaction, shutdown gives up the sink's retries at once") {
+  Fixture fx;
+  TxSink::retry_writes = true;  // every batch is answered retry, as a failed transaction does
+  auto p = fx.start();
+  TxSink::abort("fenced (test)");
+  CHECK(eventually([&] { return p->not_ready().find("retrying") != std::string::npos; }));
+  // Nothing can be committed any more: the drain does not wait for this far deadline.
+  CHECK(p->shutdown(std::chrono::steady_clock::now() + std::chrono::hours(1)));
+  CHECK(TxSink::broker_records.empty());
+}

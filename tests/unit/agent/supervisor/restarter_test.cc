@@ -151,3 +151,27 @@ TEST_CASE("a reload that replaced a failed pipeline leaves nothing pending for i
   CHECK(fx.metrics->render().find("logagent_pipeline_restarts_total{pipeline=\"t\"} 1") !=
         std::string::npos);
 }
+
+TEST_CASE("a pipeline a reload could not start (its sink could not begin) is started by itself") {
+  Fixture fx;
+  Restarter restarter(fx.metrics, std::chrono::milliseconds(10), std::chrono::milliseconds(40));
+  CHECK(eventually([&] { return fx.slots[0].pipeline->settled(); }));
+  // What apply_reload does: the old pipeline drained, the new one's start fails (broker away).
+  fx.slots[0].pipeline->shutdown(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  locked([] { return TxSink::begin_error = "cluster away (test)"; });
+  auto p = fx.make(*fx.config, fx.config->pipelines[0]);
+  REQUIRE(p.is_ok());
+  fx.slots[0].pipeline = std::move(p.value());
+  REQUIRE_FALSE(fx.slots[0].pipeline->start().is_ok());
+  restarter.forget();
+  CHECK(eventually([&] {  // tried again while the sink still cannot begin
+    restarter.tick(fx.slots, fx.make);
+    return locked([] { return TxSink::begins; }) >= 3;
+  }));
+  CHECK_FALSE(fx.slots[0].pipeline->running());
+  locked([] { return TxSink::begin_error = ""; });
+  CHECK(eventually([&] {
+    restarter.tick(fx.slots, fx.make);
+    return fx.slots[0].pipeline->running();
+  }));
+}
