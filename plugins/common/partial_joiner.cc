@@ -21,7 +21,14 @@ void PartialJoiner::join(Batch& batch, const std::vector<uint8_t>& tags) {
   for (size_t i = 0; i < tags.size() && i < batch.events.size(); ++i) {
     const uint8_t t = tags[i];
     if (!(t & kPartialParsed) || (batch.events[i].flags & kEventDropped)) continue;
-    Run& run = runs_[(t & kPartialStderr) ? 1 : 0];
+    const size_t stream = (t & kPartialStderr) ? 1 : 0;
+    Run& run = runs_[stream];
+    if (run.events.empty() && !run.carried.open) {
+      // A restart must not begin inside the other stream's open line: it would read its tail.
+      const Run& other = runs_[1 - stream];
+      const bool other_open = !other.events.empty() || other.carried.open;
+      run.safe = std::min(batch.events[i].offset, other_open ? other.safe : kNothingCarried);
+    }
     run.events.push_back(i);
     run.bytes += batch.events[i].message.size();
     if (!(t & kPartialPiece)) {
@@ -61,6 +68,7 @@ void PartialJoiner::restore(Batch& batch, uint64_t id) {
       continue;
     }
     runs_[s].bytes = c.streams[s].bytes.size();
+    runs_[s].safe = c.streams[s].safe;
     runs_[s].carried = std::move(c.streams[s]);
   }
 }
@@ -130,7 +138,8 @@ void PartialJoiner::carry(Batch& batch, Run& run, Carried& out) {
     out.flags |= e.flags & kEventTruncated;
     e.flags |= kEventDropped;
   }
-  batch.carried_from = std::min(batch.carried_from, out.offset);
+  out.safe = run.safe;
+  batch.carried_from = std::min(batch.carried_from, out.safe);
   run.events.clear();
   run.carried = Carried{};
   run.bytes = 0;

@@ -12,8 +12,10 @@
 // (Batch::state identifies the source): their bytes and the first piece's fields are copied into
 // the joiner, their events are dropped from this batch, and the batch's carried_from is set to
 // the first carried piece's offset, so acknowledging this batch moves the checkpoint no further
-// than the start of the unfinished line. The source's next batch emits the joined line (at its
-// first piece in that batch) and moves the checkpoint past it when acknowledged.
+// than the start of the unfinished line -- or of an earlier line of the other stream that was
+// open when it began (a restart there would read that line's tail alone: a fragment). The source's
+// next batch emits the joined line (at its first piece in that batch) and moves the checkpoint past
+// it when acknowledged.
 //
 // Limits, never a drop: a line whose joined pieces reach `max_bytes` is emitted at once, flagged
 // kEventTruncated; the pieces after it start a new event (as multiline's max_bytes). A line still
@@ -27,6 +29,10 @@
 // - kill -9 while a line is carried: the checkpoint is at most at its first piece (carried_from),
 //   so the restart reads every piece again and joins them whole. Lines of the other stream after
 //   that offset, delivered with the earlier batch, are delivered again (at least once).
+// - the other stream's line open when the carried one began, and finished since: the checkpoint
+//   is held at that line's start too (Run::safe), else a restart would read its tail alone (seen
+//   in tests/e2e/test_container_joins.py). The cost: while both streams keep overlapping long
+//   lines, the held offset stays at the first of them, and a crash re-sends all since.
 // - the earlier batch fails or is still retried: the checkpoint stops before it anyway; the joined
 //   line may then be delivered again after a restart (at least once), never lost.
 // - the source ends (pod deleted, file forgotten) with a line open: emitted flagged `_partial`
@@ -79,6 +85,7 @@ class PartialJoiner {
     std::string bytes;
     std::vector<OwnedField> fields;  // the first piece's
     uint64_t offset = 0;
+    uint64_t safe = 0;  // where a restart may begin (Run::safe)
     uint32_t flags = 0;
     int64_t time = 0;
     std::shared_ptr<const SourceInfo> source;
@@ -88,6 +95,9 @@ class PartialJoiner {
     Carried carried;
     std::vector<size_t> events;
     uint64_t bytes = 0;  // carried and in this batch
+    // Where a restart may begin and still read this line and every line open beside it whole:
+    // its first byte, or the other stream's `safe` when that one was open as this one began.
+    uint64_t safe = 0;
   };
   struct SourceCarry {
     uint64_t generation = 0;
