@@ -4,10 +4,13 @@
 // must not depend on the cut: per stream (the last `stream` field; "" for none), the events in
 // order -- message, offset, truncated and error flags, fields -- are the same. And the stage
 // carries nothing once the source ended; every batch's carried_from lies within what was read.
+// And a crash after a batch with carried_from set: a fresh stage reading from that offset (what a
+// restart does) gives only events of the one-batch output -- never a fragment of a line.
 //
 // Threads: one.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -48,9 +51,47 @@ inline void collect(const Batch& batch, StreamEvents& out) {
   }
 }
 
+// Whether every event in `got` is one of `expected`'s events of its stream.
+inline bool subset(const StreamEvents& got, const StreamEvents& expected) {
+  for (const auto& [stream, list] : got) {
+    const auto it = expected.find(stream);
+    for (const std::string& ev : list) {
+      if (it == expected.end() ||
+          std::find(it->second.begin(), it->second.end(), ev) == it->second.end()) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+using MakeStage = std::function<std::unique_ptr<Stage>()>;
+
 // Runs `stage` over the events of `in` cut before the event indexes in `cuts` (ascending), then
-// over the source_end batch; returns the output per stream.
-inline StreamEvents run_split(Stage& stage, const InputBatch& in, const std::vector<size_t>& cuts) {
+// over the source_end batch; returns the output per stream. With `restart` (and `expected`),
+// also checks a restart at the carried_from of the first few batches that set it.
+inline StreamEvents run_split(Stage& stage, const InputBatch& in, const std::vector<size_t>& cuts,
+                              const MakeStage* restart = nullptr,
+                              const StreamEvents* expected = nullptr);
+
+// A fresh stage reading `in` from byte `offset` on, as one batch: only whole events of `expected`.
+inline void check_restart(const InputBatch& in, uint64_t offset, const MakeStage& make,
+                          const StreamEvents& expected) {
+  InputBatch rest(nullptr, 0);
+  rest.batch.events.clear();
+  for (const Event& e : in.batch.events) {
+    if (e.offset >= offset) rest.batch.events.push_back(e);
+  }
+  rest.batch.end = in.batch.end;
+  rest.batch.source = in.batch.source;
+  const StreamEvents got = run_split(*make(), rest, {});
+  FUZZ_CHECK(subset(got, expected),
+             "a restart at carried_from " + std::to_string(offset) + " gives a fragment");
+}
+
+inline StreamEvents run_split(Stage& stage, const InputBatch& in, const std::vector<size_t>& cuts,
+                              const MakeStage* restart, const StreamEvents* expected) {
+  int restarts = 0;
   auto state = std::make_shared<SplitSource>();
   StreamEvents out;
   const auto& events = in.batch.events;
@@ -71,6 +112,9 @@ inline StreamEvents run_split(Stage& stage, const InputBatch& in, const std::vec
     FUZZ_CHECK(b.carried_from == kNothingCarried || b.carried_from < b.end,
                "carried_from outside what was read");
     collect(b, out);
+    if (restart != nullptr && b.carried_from != kNothingCarried && restarts++ < 3) {
+      check_restart(in, b.carried_from, *restart, *expected);
+    }
     offset = b.end;
     from = to;
   }
@@ -86,8 +130,7 @@ inline StreamEvents run_split(Stage& stage, const InputBatch& in, const std::vec
 
 // Checks that `make()`'s stage gives the same output for one batch and for cuts drawn from the
 // input (see the top of this file).
-inline void check_batch_splits(const uint8_t* data, size_t size,
-                               const std::function<std::unique_ptr<Stage>()>& make) {
+inline void check_batch_splits(const uint8_t* data, size_t size, const MakeStage& make) {
   InputBatch whole(data, size);
   const StreamEvents expected = run_split(*make(), whole, {});
   uint64_t seed = fingerprint_hash(std::string_view(reinterpret_cast<const char*>(data), size));
@@ -99,7 +142,7 @@ inline void check_batch_splits(const uint8_t* data, size_t size,
       if ((seed >> 33) % static_cast<uint64_t>(round + 2) == 0) cuts.push_back(i);
     }
     FUZZ_CHECK(
-        run_split(*make(), in, cuts) == expected,
+        run_split(*make(), in, cuts, &make, &expected) == expected,
         "output depends on where batches are cut (" + std::to_string(cuts.size()) + " cuts)");
   }
 }
