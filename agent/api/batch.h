@@ -76,14 +76,25 @@ struct SourceInfo {
 class SourceState;  // source.h
 class SinkFanout;   // agent/pipeline: a batch's way through the pipeline's sinks
 
+inline constexpr uint64_t kNothingCarried = UINT64_MAX;
+
 class Batch {
  public:
   std::shared_ptr<const SourceInfo> source;
   // The source's acknowledgement bookkeeping (owned by the pipeline; source.h).
   std::shared_ptr<SourceState> state;
-  uint64_t generation = 0;   // bumped when the file was truncated
-  uint64_t begin = 0;        // file offset of the first byte covered
-  uint64_t end = 0;          // one past the last byte covered
+  uint64_t generation = 0;  // bumped when the file was truncated
+  uint64_t begin = 0;       // file offset of the first byte covered
+  uint64_t end = 0;         // one past the last byte covered
+  // Set by a stage that carries this batch's events from this offset on to the source's next
+  // batch (an unfinished CRI or Docker partial line, joined when its end arrives): the batch then
+  // delivers only the bytes below it, so its acknowledgement moves the checkpoint no further (a
+  // restart reads the carried bytes again). kNothingCarried: it delivers all of [begin, end).
+  uint64_t carried_from = kNothingCarried;
+  // The source's last batch: the input reads no more of it (the pipeline adds it, with no events
+  // and an empty range at the source's end, when the input forgets the source). A stage carrying
+  // events of the source emits them here; other stages see an empty batch.
+  bool source_end = false;
   int64_t read_time_ns = 0;  // CLOCK_REALTIME when the bytes were read
   int64_t read_mono_ns = 0;  // steady clock, for latency/age metrics
   // For an input whose place in its source is not a byte offset (journald: the cursor of the

@@ -96,8 +96,13 @@ class Input {
 class Stage {
  public:
   virtual ~Stage() = default;
-  // Transforms a batch in place; may set kEventDropped on events.
+  // Transforms a batch in place; may set kEventDropped on events. A stage that carries() may
+  // also append events (what it carried, on a later batch of the same source).
   virtual void process(Batch& batch) = 0;
+  // True for a stage that may carry events of a batch on to the source's next batch
+  // (Batch::carried_from): the pipeline then sends every source's lane a source_end batch when
+  // the source ends, on which the stage emits what it still carries.
+  virtual bool carries() const { return false; }
 };
 
 // What a sink says about one batch. The pipeline, not the sink, decides what follows:

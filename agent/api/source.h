@@ -102,7 +102,9 @@ class SourceTracker {
   // the generation number the input stamps on the file's later batches (Batch::generation).
   virtual uint64_t restart(SourceState& s, uint64_t offset) = 0;
   // The input is finished with the file for good (deleted and drained, or abandoned). Its
-  // checkpoint entry disappears once its pending batches are settled.
+  // checkpoint entry disappears once its pending batches are settled. Called on the input
+  // thread, like InputContext::emit: the pipeline may hand the file's lane its last batch
+  // (Batch::source_end) and wait for room as emit does.
   virtual void forget(SourceState& s) = 0;
 };
 

@@ -40,6 +40,7 @@ std::shared_ptr<SourceState> AckTracker::open(const FileIdentity& id, std::strin
   s->path = std::move(path);
   s->committed = offset;
   s->position = std::move(position);
+  s->read_end = offset;
   sources_.push_back(s);
   changed();
   return s;
@@ -79,6 +80,7 @@ uint64_t AckTracker::restart(SourceState& source, uint64_t offset) {
   std::lock_guard lock(s.mu);
   ++s.generation;
   s.committed = offset;
+  s.read_end = offset;
   s.pending.clear();
   changed();
   return s.generation;
@@ -101,7 +103,32 @@ void AckTracker::emitted(const Batch& batch) {
   TrackedSource& s = tracked(this, *batch.state);
   std::lock_guard lock(s.mu);
   if (batch.generation != s.generation) return;
-  s.pending.push_back({batch.begin, batch.end, batch.read_mono_ns, false, false, batch.position});
+  s.pending.push_back(
+      {batch.begin, batch.end, batch.end, batch.read_mono_ns, false, false, batch.position});
+  s.read_end = std::max(s.read_end, batch.end);
+}
+
+BatchPtr AckTracker::source_end_batch(SourceState& source) const {
+  TrackedSource& s = tracked(this, source);
+  auto batch = std::make_unique<Batch>();
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& p : sources_) {
+      if (p.get() == &s) batch->state = p;
+    }
+  }
+  std::lock_guard lock(s.mu);
+  auto info = std::make_shared<SourceInfo>();
+  info->path = s.path;
+  batch->source = std::move(info);
+  batch->generation = s.generation;
+  batch->begin = batch->end = s.read_end;
+  batch->read_time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+  batch->read_mono_ns = mono_now_ns();
+  batch->source_end = true;
+  return batch;
 }
 
 void AckTracker::completed(const Batch& batch, bool ok) {
@@ -117,12 +144,18 @@ void AckTracker::completed(const Batch& batch, bool ok) {
       if (it != s.pending.end() && it->begin == batch.begin) {
         it->done = true;
         it->failed = !ok;
+        it->delivered_to = std::min(batch.end, batch.carried_from);
       }
       // Advance over the acknowledged prefix; a failed batch stays at the front and holds the
       // committed offset back for the rest of this run (the bytes are read again on restart).
+      // A batch whose tail was carried on moves it only to where the carried bytes start.
       while (!s.pending.empty() && s.pending.front().done && !s.pending.front().failed) {
-        s.committed = s.pending.front().end;
-        if (!s.pending.front().position.empty()) s.position = std::move(s.pending.front().position);
+        auto& front = s.pending.front();
+        s.committed = std::max(s.committed, front.delivered_to);
+        // A position names the end of its batch: it moves only with a batch delivered whole.
+        if (!front.position.empty() && front.delivered_to == front.end) {
+          s.position = std::move(front.position);
+        }
         s.pending.pop_front();
         changed();
       }
@@ -139,7 +172,7 @@ void AckTracker::completed(const Batch& batch, bool ok) {
 
 // Requires mu_ and s.mu. Drops a forgotten source once nothing of it is pending.
 void AckTracker::settle_locked(TrackedSource& s) {
-  if (!s.forgotten || !s.pending.empty()) return;
+  if (!s.forgotten || !s.drained()) return;
   auto it = std::find_if(sources_.begin(), sources_.end(),
                          [&](const std::shared_ptr<TrackedSource>& p) { return p.get() == &s; });
   if (it != sources_.end()) sources_.erase(it);
@@ -152,7 +185,7 @@ std::vector<CheckpointEntry> AckTracker::snapshot() const {
   out.reserve(sources_.size() + unclaimed_.size());
   for (const auto& s : sources_) {
     std::lock_guard slock(s->mu);
-    if (s->forgotten && s->pending.empty()) continue;
+    if (s->forgotten && s->drained()) continue;
     out.push_back({s->identity, s->committed, s->path, s->position});
   }
   out.insert(out.end(), unclaimed_.begin(), unclaimed_.end());
@@ -189,6 +222,16 @@ int64_t AckTracker::oldest_unacked_age_ns(int64_t now_mono_ns) const {
     }
   }
   return now_mono_ns - oldest;
+}
+
+std::vector<std::shared_ptr<SourceState>> AckTracker::open_sources() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::shared_ptr<SourceState>> out;
+  for (const auto& s : sources_) {
+    std::lock_guard slock(s->mu);
+    if (!s->forgotten) out.push_back(s);
+  }
+  return out;
 }
 
 size_t AckTracker::sources() const {

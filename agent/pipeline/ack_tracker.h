@@ -9,6 +9,12 @@
 // offset) moves the source's position with its offset. Truncation starts a new generation: batches
 // of the old generation still complete (their chunks return) but move nothing.
 //
+// A batch whose tail a stage carried on to the source's next batch (Batch::carried_from, an
+// unfinished partial line) moves the offset only up to where the carried bytes start; the batch
+// that delivers them moves it on. A forgotten source whose carried bytes were not delivered yet
+// (committed short of the end of what was read) stays in the checkpoint: the pipeline sends its
+// lane a source_end batch (source_end_batch()) on which the stage emits them.
+//
 // It also keeps the checkpoint entries of the previous run that no source has claimed yet
 // (seed_unclaimed()): a file that cannot be opened for now, a directory not mounted yet. Those
 // stay in every snapshot -- a checkpoint never forgets a file because it could not be read this
@@ -32,12 +38,14 @@
 namespace logagent {
 
 class Batch;
+using BatchPtr = std::unique_ptr<Batch>;
 
 // The pipeline's SourceState: what is pending and committed for one file.
 struct TrackedSource final : SourceState {
   struct Pending {
     uint64_t begin;
     uint64_t end;
+    uint64_t delivered_to;  // min(end, Batch::carried_from), set on completion
     int64_t read_mono_ns;
     bool done;
     bool failed;
@@ -50,8 +58,12 @@ struct TrackedSource final : SourceState {
   uint64_t generation = 0;      // guarded by mu
   uint64_t committed = 0;       // guarded by mu
   std::string position;         // guarded by mu; that of the last batch committed (if it had one)
+  uint64_t read_end = 0;        // guarded by mu; end of the last batch emitted (this generation)
   std::deque<Pending> pending;  // guarded by mu; in offset order
   bool forgotten = false;       // guarded by mu; drop from checkpoints once drained
+
+  // Requires mu. Nothing pending and nothing carried by a stage: all that was read is delivered.
+  bool drained() const { return pending.empty() && committed >= read_end; }
 
   TrackedSource(uint64_t source_id, const SourceTracker* tracker)
       : SourceState(source_id, tracker) {}
@@ -72,6 +84,10 @@ class AckTracker final : public SourceTracker {
   void update(SourceState& s, const FileIdentity& id, const std::string& path) override;
   uint64_t restart(SourceState& s, uint64_t offset) override;
   void forget(SourceState& s) override;
+
+  // The last batch of source `s` (Batch::source_end: no events, the empty range at the end of
+  // what was read), for the pipeline to send after the input forgot `s`.
+  BatchPtr source_end_batch(SourceState& s) const;
 
   // The pipeline accepted `batch` (called on the input thread, in file order).
   void emitted(const Batch& batch);
@@ -96,6 +112,8 @@ class AckTracker final : public SourceTracker {
   }
   uint64_t failed_batches() const { return failed_.load(std::memory_order_relaxed); }
   size_t sources() const;
+  // The sources not forgotten.
+  std::vector<std::shared_ptr<SourceState>> open_sources() const;
   // Grows after every change that can change snapshot(): equal before and after a snapshot is
   // taken, that snapshot is what the last one with that count held (the checkpointer skips
   // serializing an unchanged state: an idle agent with 10,000 files did it every interval).

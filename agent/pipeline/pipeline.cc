@@ -86,6 +86,7 @@ Status Pipeline::start() {
   sinks_.start();
   input_thread_ = std::jthread([this] {
     input_->run(*this);
+    if (once_) end_sources();
     input_finished_.store(true, std::memory_order_release);
   });
   started_.store(true, std::memory_order_release);
@@ -107,6 +108,21 @@ bool Pipeline::emit(BatchPtr batch) {
   lines_total_.add(lines);
   bytes_total_.add(static_cast<double>(bytes));
   return true;
+}
+
+void Pipeline::end_source(SourceState& s) {
+  if (!carrying_) return;
+  BatchPtr batch = acks_.source_end_batch(s);
+  if (batch->state == nullptr) return;  // not a source of this pipeline's tracker
+  Lane& lane = *lanes_[batch->state->id() % lanes_.size()];
+  acks_.emitted(*batch);
+  // Not accepted (stopping): a stage's carried bytes stay uncommitted and are read again.
+  if (!lane.push(std::move(batch), input_stop_.get_token())) acks_.completed(*batch, false);
+}
+
+void Pipeline::end_sources() {
+  if (!carrying_) return;
+  for (const std::shared_ptr<SourceState>& s : acks_.open_sources()) end_source(*s);
 }
 
 void Pipeline::stop_for(const std::string& sink, std::string_view why) {

@@ -123,7 +123,7 @@ class Pipeline final : public InputContext, public CheckpointSource {
 
   // InputContext
   BufferPool& pool() override { return pool_; }
-  SourceTracker& sources() override { return acks_; }
+  SourceTracker& sources() override { return sources_; }
   AckTracker& acks() { return acks_; }
   const std::vector<CheckpointEntry>& saved_checkpoints() const override { return saved_; }
   bool emit(BatchPtr batch) override;
@@ -151,6 +151,34 @@ class Pipeline final : public InputContext, public CheckpointSource {
   // counted when it has entries: the committed copy is gone).
   Result<std::vector<CheckpointEntry>> load_local();
 
+  // The input's SourceTracker: the AckTracker's, except that forget() first sends the source's
+  // lane a source_end batch when a stage carries events between batches (Stage::carries()).
+  class Sources final : public SourceTracker {
+   public:
+    explicit Sources(Pipeline& p) : p_(p) {}
+    std::shared_ptr<SourceState> open(const FileIdentity& id, std::string path,
+                                      uint64_t offset) override {
+      return p_.acks_.open(id, std::move(path), offset);
+    }
+    void update(SourceState& s, const FileIdentity& id, const std::string& path) override {
+      p_.acks_.update(s, id, path);
+    }
+    uint64_t restart(SourceState& s, uint64_t offset) override {
+      return p_.acks_.restart(s, offset);
+    }
+    void forget(SourceState& s) override {
+      p_.end_source(s);
+      p_.acks_.forget(s);
+    }
+
+   private:
+    Pipeline& p_;
+  };
+  // On the input thread: sends `s`'s lane its source_end batch, if a stage carries.
+  void end_source(SourceState& s);
+  // On the input thread after --once read everything: end_source() for every source.
+  void end_sources();
+
   // Declared in the order of their lives: what a sink's late answer touches (the trackers,
   // counters and health state) is declared before sinks_, so it outlives the sinks.
   const std::string name_;
@@ -162,6 +190,8 @@ class Pipeline final : public InputContext, public CheckpointSource {
   std::stop_source abort_;       // drain deadline passed: sinks give up
   std::stop_source input_stop_;  // stop reading
   AckTracker acks_;
+  Sources sources_{*this};
+  bool carrying_ = false;  // a stage carries events between batches (set by build())
   Acknowledger acknowledger_;
   Checkpointer checkpointer_;
   std::vector<CheckpointEntry> saved_;

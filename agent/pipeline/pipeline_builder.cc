@@ -86,6 +86,7 @@ Status Pipeline::build(const PipelineConfig& config) {
       sctx.metrics = scope_.with({{"stage", stage_labels[i]}});
       auto stage = sc.factory->make_stage(sc.options.get(), sctx);
       if (!stage) return Status::error(sc.where + ": stage " + sc.type + ": " + stage.message());
+      carrying_ = carrying_ || stage.value()->carries();
       stages.push_back({std::move(stage.value()), sctx.metrics});
     }
     if (!encodings.empty()) {

@@ -4,13 +4,16 @@
 // oracle for the joining of partial lines, built from CriParser and CriJoiner as the stage uses
 // them: per stream, the live messages in event order, concatenated, are exactly the messages of
 // the parsed lines of that stream concatenated (joining moves bytes, never loses, duplicates or
-// reorders them), and only P lines and F lines that end them are absorbed.
+// reorders them), and only P lines and F lines that end them are absorbed. And the joining
+// across batches (split_harness.h): the same lines cut into random batches give the output of
+// one batch, with a small max_bytes so that truncation is cut across batches too.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
 #include "parser_harness.h"
 #include "plugins/parsers/cri/cri_parser.h"
+#include "split_harness.h"
 
 namespace {
 
@@ -66,5 +69,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       },
       fuzz::ParserExpect{.may_join = true});
   check_joining(data, size);
+  fuzz::check_batch_splits(data, size, [] {
+    cri::CriOptions o;
+    o.max_bytes.bytes = 64;
+    return fuzz::make_stage<cri::CriStage>(o);
+  });
   return 0;
 }

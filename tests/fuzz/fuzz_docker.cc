@@ -3,13 +3,17 @@
 // Besides the common parser invariants (parser_harness.h), a differential check against
 // simdjson's DOM parser: when a line parses, it is a JSON object with a string "log", the
 // event's message is the last "log" without one trailing "\n", and every member not named
-// "log" is a field.
+// "log" is a field (checked on the parser: the stage joins split records). Split records
+// (a `log` without the final "\n") joined across batches (split_harness.h): the same lines cut
+// into random batches give the output of one batch, with a small max_bytes so that truncation is
+// cut across batches too.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
 #include "parser_harness.h"
 #include "plugins/parsers/docker/docker_parser.h"
+#include "split_harness.h"
 
 namespace {
 
@@ -18,7 +22,10 @@ namespace docker = logagent::plugins::docker;
 
 void check_against_dom(const uint8_t* data, size_t size) {
   fuzz::InputBatch in(data, size);
-  fuzz::make_stage<docker::DockerStage>(docker::DockerOptions{})->process(in.batch);
+  docker::DockerParser parser;
+  ParseSettings settings;
+  double hint = 3;
+  parse_batch(in.batch, settings, parser, hint);
   simdjson::dom::parser dom;
   for (size_t i = 0; i < in.batch.events.size(); ++i) {
     if (in.batch.events[i].flags & kEventParseError) continue;
@@ -46,11 +53,19 @@ void check_against_dom(const uint8_t* data, size_t size) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  fuzz::run_parser_stage(data, size, [](OnError on_error) {
+  fuzz::run_parser_stage(
+      data, size,
+      [](OnError on_error) {
+        docker::DockerOptions o;
+        o.on_error = on_error;
+        return fuzz::make_stage<docker::DockerStage>(o);
+      },
+      fuzz::ParserExpect{.may_join = true});
+  check_against_dom(data, size);
+  fuzz::check_batch_splits(data, size, [] {
     docker::DockerOptions o;
-    o.on_error = on_error;
+    o.max_bytes.bytes = 64;
     return fuzz::make_stage<docker::DockerStage>(o);
   });
-  check_against_dom(data, size);
   return 0;
 }

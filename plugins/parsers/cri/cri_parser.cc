@@ -1,10 +1,8 @@
 #include "plugins/parsers/cri/cri_parser.h"
 
-#include <cstring>
 #include <utility>
 
 #include "agent/api/batch.h"
-#include "plugins/common/field_edit.h"
 
 namespace logagent::plugins::cri {
 
@@ -36,49 +34,12 @@ const char* CriParser::parse(std::string_view text, FieldWriter& out) {
   return nullptr;
 }
 
-void CriJoiner::join(Batch& batch, const std::vector<uint8_t>& tags) {
-  for (size_t i = 0; i < tags.size() && i < batch.events.size(); ++i) {
-    const uint8_t t = tags[i];
-    if (!(t & CriParser::kParsed) || (batch.events[i].flags & kEventDropped)) continue;
-    std::vector<size_t>& pending = pending_[(t & CriParser::kStderr) ? 1 : 0];
-    if (t & CriParser::kPartial) {
-      pending.push_back(i);
-    } else if (!pending.empty()) {
-      pending.push_back(i);
-      merge(batch, pending, false);
-    }
-  }
-  for (auto& pending : pending_) {
-    if (!pending.empty()) merge(batch, pending, true);
-  }
-}
-
-void CriJoiner::merge(Batch& batch, std::vector<size_t>& events, bool unfinished) {
-  Event& first = batch.events[events.front()];
-  if (events.size() > 1) {
-    size_t total = 0;
-    for (size_t i : events) total += batch.events[i].message.size();
-    char* p = total > 0 ? batch.arena.allocate(total) : nullptr;
-    size_t at = 0;
-    for (size_t i : events) {
-      const std::string_view m = batch.events[i].message;
-      if (!m.empty()) std::memcpy(p + at, m.data(), m.size());
-      at += m.size();
-    }
-    first.message = std::string_view(p, total);
-    for (size_t k = 1; k < events.size(); ++k) batch.events[events[k]].flags |= kEventDropped;
-  }
-  if (unfinished)
-    append_event_field(batch, events.front(), Field{"_partial", "true", FieldType::kBool});
-  events.clear();
-}
-
 namespace {
 
 class CriParserStage final : public Stage {
  public:
-  CriParserStage(ParseSettings settings, const MetricsScope& metrics)
-      : settings_(std::move(settings)), counters_(metrics) {}
+  CriParserStage(ParseSettings settings, uint64_t max_bytes, const MetricsScope& metrics)
+      : settings_(std::move(settings)), joiner_(max_bytes), counters_(metrics) {}
 
   void process(Batch& batch) override {
     parser_.begin_batch(batch.events.size());
@@ -86,6 +47,7 @@ class CriParserStage final : public Stage {
     joiner_.join(batch, parser_.tags());
     counters_.add(counts);
   }
+  bool carries() const override { return true; }
 
  private:
   const ParseSettings settings_;
@@ -98,8 +60,9 @@ class CriParserStage final : public Stage {
 }  // namespace
 
 Result<std::unique_ptr<Stage>> CriStage::create(const Options& o, const PluginContext& ctx) {
-  return std::unique_ptr<Stage>(std::make_unique<CriParserStage>(
-      to_settings(o), ctx.metrics.with_default({{"stage", std::string(kName)}})));
+  return std::unique_ptr<Stage>(
+      std::make_unique<CriParserStage>(to_settings(o), o.max_bytes.bytes,
+                                       ctx.metrics.with_default({{"stage", std::string(kName)}})));
 }
 
 }  // namespace logagent::plugins::cri

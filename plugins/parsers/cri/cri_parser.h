@@ -7,21 +7,13 @@
 // a tag not starting with P or F is a parse error ("cri: ...").
 //
 // Partial lines. The runtime splits a long line (over 16 KiB by default) into `P` lines ended by
-// an `F` line. Within a batch, the P lines of a stream and the F line that ends them become one
-// event: its message is their contents joined (copied into the batch's arena), its time and
-// stream those of the first P line, and it stays at the position of the first P line; the other
-// lines are flagged kEventDropped (they still count as acknowledged). Lines of the other stream
-// may come in between.
-//
-// Gap, by design for now: a P..F sequence is NOT joined across batches. P lines still pending at
-// the end of a batch are joined among themselves and emitted as one event with the field
-// `_partial: true`; the F line (and any P lines before it) in the next batch come out as another
-// event, without that field. So one long line may be delivered as two or more events, each
-// flagged or complete, never lost and never duplicated. Joining across batches would need the
-// stage to keep content of batch N until batch N+1 arrives while batch N is acknowledged (its
-// offsets checkpointed) independently: a crash between the two would lose the held content, since
-// a restart resumes after batch N. Doing it safely needs the input to cut batches on F lines (or
-// the acknowledger to hold batch N's offsets until the F line's batch is acked).
+// an `F` line. The P lines of a stream and the F line that ends them become one event, within a
+// batch and across the batches of one file (plugins/common/partial_joiner.h: the joined message
+// is copied into the batch's arena, its time and stream are those of the first P line; a line
+// still open at a batch's end is carried to the file's next batch, and that batch's
+// acknowledgement holds the checkpoint before it). Option `max_bytes` (1 MiB): a line reaching it
+// is emitted flagged truncated and the rest follows as another event; a line still open when its
+// file ends is emitted with the field `_partial: true`. Nothing is dropped.
 //
 // Threads: a stage instance serves one lane.
 #pragma once
@@ -33,6 +25,7 @@
 
 #include "agent/api/plugin.h"
 #include "plugins/common/parser_stage.h"
+#include "plugins/common/partial_joiner.h"
 #include "plugins/parsers/cri/cri_options.h"
 
 namespace logagent::plugins::cri {
@@ -42,10 +35,10 @@ namespace logagent::plugins::cri {
 class CriParser final : public FieldParser {
  public:
   enum Tag : uint8_t {
-    kNone = 0,     // not parsed (error, dropped, or no source field)
-    kParsed = 1,   // parsed; the bits below describe it
-    kStderr = 2,   // else stdout
-    kPartial = 4,  // P, else F
+    kNone = kPartialNone,      // not parsed (error, dropped, or no source field)
+    kParsed = kPartialParsed,  // parsed; the bits below describe it
+    kStderr = kPartialStderr,  // else stdout
+    kPartial = kPartialPiece,  // P, else F
   };
 
   // Prepares for a batch of `events` events.
@@ -60,11 +53,12 @@ class CriParser final : public FieldParser {
 // Joins the partial lines of `batch` as described above, from the tags of `parser`.
 class CriJoiner {
  public:
-  void join(Batch& batch, const std::vector<uint8_t>& tags);
+  explicit CriJoiner(uint64_t max_bytes = CriOptions{}.max_bytes.bytes) : joiner_(max_bytes) {}
+  void join(Batch& batch, const std::vector<uint8_t>& tags) { joiner_.join(batch, tags); }
+  size_t carrying() const { return joiner_.carrying(); }
 
  private:
-  void merge(Batch& batch, std::vector<size_t>& events, bool unfinished);
-  std::vector<size_t> pending_[2];  // per stream: the P lines not yet ended (event indexes)
+  PartialJoiner joiner_;
 };
 
 struct CriStage {

@@ -1,6 +1,9 @@
 #include "plugins/parsers/docker/docker_parser.h"
 
 #include <string>
+#include <utility>
+
+#include "agent/api/batch.h"
 
 #include "plugins/common/json_object.h"
 
@@ -37,20 +40,54 @@ const char* DockerParser::parse(std::string_view text, FieldWriter& out) {
   }
   if (log == nullptr || log->type != FieldType::kString) return "docker: no string member \"log\"";
   std::string_view message = log->value;
+  uint8_t tag = kPartialParsed | kPartialPiece;
   if (message.ends_with('\n')) {
     message.remove_suffix(1);
     message = view_of_line(text, message);
+    tag = kPartialParsed;
   }
   out.set_message(message);
+  std::string_view stream;
   for (const Field& f : scratch_) {
-    if (&f != log && f.key != "log") out.add(f.key, f.value, f.type);
+    if (&f == log || f.key == "log") continue;
+    out.add(f.key, f.value, f.type);
+    if (f.key == "stream" && f.type == FieldType::kString) stream = f.value;
   }
+  if (stream == "stderr") tag |= kPartialStderr;
+  const size_t i = out.event_index();
+  if (i < tags_.size() && (stream == "stdout" || stream == "stderr")) tags_[i] = tag;
   return nullptr;
 }
 
+namespace {
+
+class DockerParserStage final : public Stage {
+ public:
+  DockerParserStage(ParseSettings settings, uint64_t max_bytes, const MetricsScope& metrics)
+      : settings_(std::move(settings)), joiner_(max_bytes), counters_(metrics) {}
+
+  void process(Batch& batch) override {
+    parser_.begin_batch(batch.events.size());
+    const ParseCounts counts = parse_batch(batch, settings_, parser_, fields_per_event_);
+    joiner_.join(batch, parser_.tags());
+    counters_.add(counts);
+  }
+  bool carries() const override { return true; }
+
+ private:
+  const ParseSettings settings_;
+  DockerParser parser_;
+  PartialJoiner joiner_;
+  ParserCounters counters_;
+  double fields_per_event_ = 3;
+};
+
+}  // namespace
+
 Result<std::unique_ptr<Stage>> DockerStage::create(const Options& o, const PluginContext& ctx) {
-  return make_parser_stage(to_settings(o), std::make_unique<DockerParser>(),
-                           ctx.metrics.with_default({{"stage", std::string(kName)}}));
+  return std::unique_ptr<Stage>(std::make_unique<DockerParserStage>(
+      to_settings(o), o.max_bytes.bytes,
+      ctx.metrics.with_default({{"stage", std::string(kName)}})));
 }
 
 }  // namespace logagent::plugins::docker

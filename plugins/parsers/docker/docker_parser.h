@@ -11,8 +11,15 @@
 // Built on the json parser (one reused instance per stage) writing into a scratch vector that is
 // reused across events, so nothing is allocated per event once warm.
 //
-// Gap: Docker splits lines over 16 KiB into several objects, all but the last without the
-// trailing "\n"; they are not joined (each becomes its own event).
+// Split lines: Docker splits lines over 16 KiB into several records, all but the last without the
+// trailing "\n". The records of a stream up to the one ending in "\n" become one event, within a
+// batch and across the batches of one file (plugins/common/partial_joiner.h: the joined message is
+// copied into the batch's arena; the fields are those of the first record; a line still open at a
+// batch's end is carried to the file's next batch, and that batch's acknowledgement holds the
+// checkpoint before it). Option `max_bytes` (1 MiB): a line reaching it is emitted flagged
+// truncated and the rest follows as another event; a line still open when its file ends (or a
+// last record a container wrote without "\n") is emitted with the field `_partial: true`.
+// Records whose stream is neither stdout nor stderr are never joined.
 //
 // Threads: a parser (and the stage made of it) serves one lane.
 #pragma once
@@ -23,6 +30,7 @@
 
 #include "agent/api/plugin.h"
 #include "plugins/common/parser_stage.h"
+#include "plugins/common/partial_joiner.h"
 #include "plugins/parsers/docker/docker_options.h"
 
 namespace logagent::plugins::docker {
@@ -30,11 +38,15 @@ namespace logagent::plugins::docker {
 class DockerParser final : public FieldParser {
  public:
   DockerParser();
+  // Prepares for a batch of `events` events (the tags of the joining pass, PartialTag bits).
+  void begin_batch(size_t events) { tags_.assign(events, kPartialNone); }
+  const std::vector<uint8_t>& tags() const { return tags_; }
   const char* parse(std::string_view text, FieldWriter& out) override;
 
  private:
   std::unique_ptr<FieldParser> json_;
   std::vector<Field> scratch_;
+  std::vector<uint8_t> tags_;
 };
 
 struct DockerStage {

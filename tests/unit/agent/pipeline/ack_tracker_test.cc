@@ -238,3 +238,42 @@ TEST_CASE("a file source opened without a position checkpoints none") {
   CHECK(t.snapshot().at(0).offset == 10);
   CHECK(t.snapshot().at(0).position.empty());
 }
+
+TEST_CASE("a batch whose tail a stage carried on commits only up to the carried bytes") {
+  AckTracker t;
+  auto s = t.open(FileIdentity{1, 3, 0, 0}, "/c.log", 0);
+  auto a = batch_for(s, 0, 100), b = batch_for(s, 100, 200), c = batch_for(s, 200, 300);
+  t.emitted(*a);
+  t.emitted(*b);
+  t.emitted(*c);
+  a->carried_from = 60;  // a line starting at 60 went on to b, and on to c
+  b->carried_from = 60;
+  t.completed(*a, true);
+  CHECK(t.committed(*s) == 60);
+  t.completed(*b, true);
+  CHECK(t.committed(*s) == 60);
+  t.completed(*c, true);  // c delivered the line
+  CHECK(t.committed(*s) == 300);
+}
+
+TEST_CASE("a forgotten source with carried bytes stays until its source_end batch is delivered") {
+  AckTracker t;
+  auto s = t.open(FileIdentity{1, 4, 0, 0}, "/pod.log", 0);
+  auto a = batch_for(s, 0, 50);
+  t.emitted(*a);
+  a->carried_from = 20;
+  t.completed(*a, true);
+  BatchPtr end = t.source_end_batch(*s);
+  CHECK(end->source_end);
+  CHECK(end->state == s);
+  CHECK(end->begin == 50);
+  CHECK(end->end == 50);
+  CHECK(end->source->path == "/pod.log");
+  t.emitted(*end);
+  t.forget(*s);
+  REQUIRE(t.snapshot().size() == 1);
+  CHECK(t.snapshot()[0].offset == 20);
+  t.completed(*end, true);
+  CHECK(t.snapshot().empty());
+  CHECK(t.sources() == 0);
+}

@@ -2,11 +2,13 @@
 #pragma once
 
 #include <deque>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "agent/api/batch.h"
+#include "agent/api/source.h"
 #include "agent/codec/event_encoder.h"
 #include "plugins/common/parser_stage.h"
 
@@ -24,6 +26,43 @@ struct LineBatch {
       batch.events.push_back({lines.back(), offset, 0, 0});
       offset += t.size() + 1;
     }
+  }
+};
+
+// The SourceState of a test file (no tracker).
+struct TestSource final : SourceState {
+  explicit TestSource(uint64_t id) : SourceState(id, nullptr) {}
+};
+
+// One file cut into batches: each batch's events view lines kept alive here, offsets run on.
+struct SourceFeed {
+  std::shared_ptr<SourceState> state = std::make_shared<TestSource>(7);
+  std::deque<std::string> lines;
+  uint64_t offset = 0;
+  uint64_t generation = 0;
+
+  // The next batch of the file, holding `texts`.
+  std::unique_ptr<Batch> next(const std::vector<std::string>& texts) {
+    auto b = std::make_unique<Batch>();
+    b->state = state;
+    b->generation = generation;
+    b->begin = offset;
+    for (const auto& t : texts) {
+      lines.push_back(t);
+      b->events.push_back({lines.back(), offset, 0, 0});
+      offset += t.size() + 1;
+    }
+    b->end = offset;
+    return b;
+  }
+  // The file's source_end batch.
+  std::unique_ptr<Batch> end() {
+    auto b = std::make_unique<Batch>();
+    b->state = state;
+    b->generation = generation;
+    b->begin = b->end = offset;
+    b->source_end = true;
+    return b;
   }
 };
 

@@ -74,3 +74,72 @@ TEST_CASE("docker: malformed lines are errors and keep their message") {
   run_parser(parser, lb.batch);
   CHECK(lb.batch.events[0].message == "nope");
 }
+
+namespace {
+
+using logagent::plugins::docker::DockerOptions;
+using logagent::plugins::docker::DockerStage;
+using logagent::testing::SourceFeed;
+
+std::unique_ptr<Stage> make_docker_stage(uint64_t max_bytes = 1024 * 1024) {
+  DockerOptions o;
+  o.max_bytes.bytes = max_bytes;
+  auto stage = DockerStage::create(o, PluginContext{});
+  REQUIRE(stage);
+  return std::move(stage.value());
+}
+
+std::string record(const std::string& log, const std::string& stream, const std::string& time) {
+  return R"({"log":")" + log + R"(","stream":")" + stream + R"(","time":")" + time + R"("})";
+}
+
+// "message {fields}" per live event.
+std::vector<std::string> live_events(const Batch& batch) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < batch.events.size(); ++i) {
+    if (batch.events[i].flags & kEventDropped) continue;
+    out.push_back(std::string(batch.events[i].message) + " " + fields_json(batch, i));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("docker: split records are joined per stream, within a batch and across batches") {
+  auto stage = make_docker_stage();
+  SourceFeed feed;
+  auto b1 = feed.next({record("aa", "stdout", "t1"), record("err\\n", "stderr", "t2"),
+                       record("bb", "stdout", "t3")});
+  stage->process(*b1);
+  CHECK(live_events(*b1) == std::vector<std::string>{R"(err {"stream":"stderr","time":"t2"})"});
+  CHECK(b1->carried_from == 0);
+  auto b2 = feed.next({record("cc\\n", "stdout", "t4"), record("next\\n", "stdout", "t5")});
+  stage->process(*b2);
+  CHECK(live_events(*b2) == std::vector<std::string>{R"(aabbcc {"stream":"stdout","time":"t1"})",
+                                                     R"(next {"stream":"stdout","time":"t5"})"});
+  CHECK(b2->carried_from == kNothingCarried);
+}
+
+TEST_CASE("docker: a split line reaching max_bytes is emitted flagged truncated, nothing dropped") {
+  auto stage = make_docker_stage(4);
+  SourceFeed feed;
+  auto b1 = feed.next({record("ab", "stdout", "t1"), record("cd", "stdout", "t2"),
+                       record("ef\\n", "stdout", "t3")});
+  stage->process(*b1);
+  CHECK(live_events(*b1) == std::vector<std::string>{R"(abcd {"stream":"stdout","time":"t1"})",
+                                                     R"(ef {"stream":"stdout","time":"t3"})"});
+  CHECK((b1->events[0].flags & kEventTruncated) != 0);
+  CHECK((b1->events[2].flags & kEventTruncated) == 0);
+}
+
+TEST_CASE("docker: a file ending in a record without \\n emits it flagged _partial") {
+  auto stage = make_docker_stage();
+  SourceFeed feed;
+  auto b1 = feed.next({record("last words", "stdout", "t1")});
+  stage->process(*b1);
+  CHECK(live_events(*b1).empty());
+  auto end = feed.end();
+  stage->process(*end);
+  CHECK(live_events(*end) ==
+        std::vector<std::string>{R"(last words {"stream":"stdout","time":"t1","_partial":true})"});
+}
