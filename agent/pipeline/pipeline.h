@@ -156,9 +156,10 @@ class Pipeline final : public InputContext, public CheckpointSource {
   class Sources final : public SourceTracker {
    public:
     explicit Sources(Pipeline& p) : p_(p) {}
-    std::shared_ptr<SourceState> open(const FileIdentity& id, std::string path,
-                                      uint64_t offset) override {
-      return p_.acks_.open(id, std::move(path), offset);
+    using SourceTracker::open;
+    std::shared_ptr<SourceState> open(const FileIdentity& id, std::string path, uint64_t offset,
+                                      std::string position) override {
+      return p_.acks_.open(id, std::move(path), offset, std::move(position));
     }
     void update(SourceState& s, const FileIdentity& id, const std::string& path) override {
       p_.acks_.update(s, id, path);
