@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git python3 zstd procps curl
   librdkafka-dev libzstd-dev libyaml-cpp-dev prometheus-cpp-dev libcivetweb-dev libfmt-dev doctest-dev
-  libsimdjson-dev libre2-dev libcli11-dev libspdlog-dev libbenchmark-dev libjemalloc-dev clang-format
+  libsimdjson-dev libcurl4-openssl-dev libre2-dev libcli11-dev libspdlog-dev libbenchmark-dev libjemalloc-dev clang-format
   clang libclang-rt-14-dev
   python3-yaml systemd dpkg-dev adduser libsystemd-dev systemd-journal-remote
   prometheus

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <iterator>
 #include <optional>
 #include <string_view>
 
@@ -26,7 +27,8 @@ std::string link_target(const std::string& path) {
 }  // namespace
 
 std::vector<SourceField> kubernetes_source_fields(const std::string& path,
-                                                  const std::vector<std::string>& keys) {
+                                                  const std::vector<std::string>& keys,
+                                                  const PodCache* pods) {
   std::optional<KubernetesPath> k = parse_kubernetes_path(path);
   if (!k) return {};
   std::string target;
@@ -50,6 +52,11 @@ std::vector<SourceField> kubernetes_source_fields(const std::string& path,
     add("k8s.restart_count", std::to_string(*k->restart_count), FieldType::kNumber);
   }
   add("container_id", k->container_id);
+  if (pods != nullptr) {
+    std::vector<SourceField> meta = pods->fields(k->namespace_name, k->pod, k->pod_uid);
+    out.insert(out.end(), std::make_move_iterator(meta.begin()),
+               std::make_move_iterator(meta.end()));
+  }
   return out;
 }
 

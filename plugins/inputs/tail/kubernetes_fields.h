@@ -12,11 +12,13 @@
 #include <vector>
 
 #include "agent/api/batch.h"
+#include "plugins/inputs/tail/pod_cache.h"
 
 namespace logagent::plugins::tail {
 
 // Empty when `path` is not a kubelet path. `keys`: only those (empty: all).
 std::vector<SourceField> kubernetes_source_fields(const std::string& path,
-                                                  const std::vector<std::string>& keys = {});
+                                                  const std::vector<std::string>& keys = {},
+                                                  const PodCache* pods = nullptr);
 
 }  // namespace logagent::plugins::tail

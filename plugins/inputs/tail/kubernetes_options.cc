@@ -99,6 +99,9 @@ const Schema<KubernetesOptions>& KubernetesOptions::schema() {
         .field("pods", &KubernetesOptions::pods,
                "{include: [globs], exclude: [globs]} over pod names.")
         .field("fields", &KubernetesOptions::fields, "The metadata keys to set (default: all six).")
+        .field("api", &KubernetesOptions::api,
+               "Labels and annotations from the API server: {enabled: true, labels: [globs], "
+               "annotations: [globs]}.")
         .rule(check_fields);
     return schema;
   }();
@@ -123,11 +126,12 @@ bool read_value(const ConfigNode& node, KubernetesOptions& out, Diagnostics& dia
 
 std::string format_value(const KubernetesOptions& v) {
   if (!v.enabled) return "false";
-  if (!v.filters() && v.fields.empty()) return "true";
+  if (!v.filters() && v.fields.empty() && !v.api.enabled) return "true";
   std::string out;
   if (!v.namespaces.empty()) out += "namespaces: " + format_value(v.namespaces);
   if (!v.pods.empty()) out += (out.empty() ? "" : ", ") + ("pods: " + format_value(v.pods));
   if (!v.fields.empty()) out += (out.empty() ? "" : ", ") + ("fields: " + format_list(v.fields));
+  if (v.api.enabled) out += (out.empty() ? "" : ", ") + ("api: " + format_value(v.api));
   return "{" + out + "}";
 }
 

@@ -6,6 +6,7 @@
 //     namespaces: {exclude: ["kube-system"]}
 //     pods: {include: ["web-*", "api-*"], exclude: ["*-canary-*"]}
 //     fields: [k8s.namespace, k8s.pod, k8s.container]   # default: all six
+//     api: {enabled: true, labels: ["app"]}   # labels and annotations (kubernetes_api_options.h)
 //
 // A map turns the metadata on. `include` and `exclude` are fnmatch globs over the namespace name
 // and the pod name: a kubelet file is read when its namespace and its pod each match an include
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "agent/api/options.h"
+#include "plugins/inputs/tail/kubernetes_api_options.h"
 
 namespace logagent::plugins::tail {
 
@@ -47,6 +49,7 @@ struct KubernetesOptions {
   NameGlobs namespaces;
   NameGlobs pods;
   std::vector<std::string> fields;  // the metadata keys to set; empty: all of kKeys
+  KubernetesApiOptions api;         // labels and annotations from the API server
 
   // Every key the metadata may set, in the order it sets them.
   static constexpr std::array<std::string_view, 6> kKeys = {"k8s.namespace",     "k8s.pod",

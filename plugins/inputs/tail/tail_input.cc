@@ -15,6 +15,7 @@
 #include "plugins/inputs/tail/file_reader.h"
 #include "plugins/inputs/tail/file_tracker.h"
 #include "plugins/inputs/tail/inotify_watcher.h"
+#include "plugins/inputs/tail/kubernetes_api.h"
 #include "plugins/inputs/tail/kubernetes_fields.h"
 #include "plugins/inputs/tail/read_limits.h"
 
@@ -74,7 +75,8 @@ TailInput::TailInput(const Options& options, const PluginContext& ctx, const std
       pipeline_(ctx.pipeline),
       scanner_(options.paths, excludes_with(options.exclude, ctx.agent_outputs), cwd,
                path_filter(options)),
-      metrics_(ctx.metrics) {}
+      metrics_(ctx.metrics),
+      metrics_scope_(ctx.metrics) {}
 
 std::vector<OptionWarning> TailInput::pool_warnings(const Options& options,
                                                     const PoolSettings& pool) {
@@ -101,11 +103,17 @@ void TailInput::run(InputContext& ctx) {
               ctx.once(),
               ctx.once() && options_.once_emits_partial()};
   env.max_buffer = limits.max_buffer;
+  // The pods' labels and annotations (kubernetes.api): watched for as long as run() runs.
+  std::unique_ptr<KubernetesApi> api;
+  if (options_.kubernetes.enabled && options_.kubernetes.api.enabled) {
+    api = KubernetesApi::start(options_.kubernetes.api, pipeline_, metrics_scope_);
+  }
   if (options_.kubernetes.enabled) {
-    // A pointer, not a copy: ReadEnv is copied now and then (a file's last flush), and the
-    // options outlive run().
-    env.source_fields = [keys = &options_.kubernetes.fields](const std::string& path) {
-      return kubernetes_source_fields(path, *keys);
+    // Pointers, not copies: ReadEnv is copied now and then (a file's last flush), and the
+    // options and the cache outlive every reader of run().
+    env.source_fields = [keys = &options_.kubernetes.fields,
+                         pods = api ? &api->cache() : nullptr](const std::string& path) {
+      return kubernetes_source_fields(path, *keys, pods);
     };
   }
   std::optional<MultilineEnv> multiline;

@@ -60,6 +60,7 @@ class TailInput final : public Input {
   std::string pipeline_;
   PathScanner scanner_;
   TailMetrics metrics_;
+  MetricsScope metrics_scope_;  // for the metrics made only when enabled (kubernetes.api)
 };
 
 }  // namespace logagent::plugins::tail

@@ -57,10 +57,34 @@ inline constexpr MetricDef kInotifyFallback{
     "logagent_input_inotify_fallback", MetricKind::kGauge, "pipeline",
     "1 when inotify is unavailable and files are polled every poll_interval"};
 
+// kubernetes.api (pod_watcher.h): made only when it is enabled.
+inline constexpr MetricDef kKubeApiLists{"logagent_kubernetes_api_lists_total",
+                                         MetricKind::kCounter, "pipeline",
+                                         "Pod LISTs completed (the first, and each after a 410)"};
+inline constexpr MetricDef kKubeApiExpired{
+    "logagent_kubernetes_api_watch_expired_total", MetricKind::kCounter, "pipeline",
+    "Pod watches answered 410 Gone (their resourceVersion expired), each followed by a LIST"};
+inline constexpr MetricDef kKubeApiEvents{"logagent_kubernetes_api_events_total",
+                                          MetricKind::kCounter, "pipeline",
+                                          "Pod watch events applied to the pod cache"};
+inline constexpr MetricDef kKubeApiErrors{
+    "logagent_kubernetes_api_errors_total", MetricKind::kCounter, "pipeline",
+    "Failed API server requests (each retried after a backoff; the cache is kept)"};
+inline constexpr MetricDef kKubeApiCut{
+    "logagent_kubernetes_api_metadata_cut_total", MetricKind::kCounter, "pipeline",
+    "Selected labels and annotations left out of a pod's description for max_pod_bytes"};
+inline constexpr MetricDef kKubeApiDropped{
+    "logagent_kubernetes_api_pods_dropped_total", MetricKind::kCounter, "pipeline",
+    "Pods not cached because max_pods were (their files get no labels)"};
+inline constexpr MetricDef kKubeApiPods{"logagent_kubernetes_api_pods", MetricKind::kGauge,
+                                        "pipeline", "Pods in the pod metadata cache"};
+
 inline constexpr MetricDef kTailMetrics[] = {
-    kRotations, kTruncations,      kLinesTruncated,  kOpenErrors,      kReadErrors,
-    kRescans,   kInotifyOverflows, kFilesClosedIdle, kMultilineJoined, kBytesAbandoned,
-    kFilesLost, kMultilineFlushes, kFilesOpen,       kFilesWatched,    kInotifyFallback};
+    kRotations,      kTruncations,      kLinesTruncated,  kOpenErrors,      kReadErrors,
+    kRescans,        kInotifyOverflows, kFilesClosedIdle, kMultilineJoined, kBytesAbandoned,
+    kFilesLost,      kMultilineFlushes, kFilesOpen,       kFilesWatched,    kInotifyFallback,
+    kKubeApiLists,   kKubeApiExpired,   kKubeApiEvents,   kKubeApiErrors,   kKubeApiCut,
+    kKubeApiDropped, kKubeApiPods};
 
 struct TailMetrics {
   Counter rotations, truncations, lines_truncated, open_errors, read_errors, rescans,

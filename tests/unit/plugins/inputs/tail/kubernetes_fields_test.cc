@@ -92,3 +92,25 @@ TEST_CASE("kubernetes fields: only the keys asked for, in the usual order") {
   CHECK(f[0].key == "k8s.namespace");
   CHECK(f[1].key == "k8s.restart_count");
 }
+
+TEST_CASE("kubernetes fields: with a pod cache, the pod's labels follow the path's fields") {
+  PodCache cache(10);
+  PodMetadata pod;
+  pod.namespace_name = "shop";
+  pod.name = "web-1";
+  pod.uid = "u1";
+  pod.labels = {{"app", "web"}};
+  pod.annotations = {{"owner", "alice"}};
+  cache.replace({pod});
+  const auto f = kubernetes_source_fields("/var/log/pods/shop_web-1_u1/app/0.log", {}, &cache);
+  const auto m = as_map(f);
+  CHECK(f.size() == 7);
+  CHECK(f[5].key == "k8s.label.app");
+  CHECK(m.at("k8s.label.app") == "web");
+  CHECK(m.at("k8s.annotation.owner") == "alice");
+  // A pod of the same name but another uid (recreated) is not this file's pod.
+  CHECK(kubernetes_source_fields("/var/log/pods/shop_web-1_u0/app/0.log", {}, &cache).size() == 5);
+  // `fields` chooses among the path's keys only; the labels are chosen by the api's globs.
+  CHECK(kubernetes_source_fields("/var/log/pods/shop_web-1_u1/app/0.log", {"k8s.pod"}, &cache)
+            .size() == 3);
+}

@@ -1,0 +1,19 @@
+// The API server's address from the environment the kubelet gives a pod.
+#include "plugins/inputs/tail/kube_client.h"
+
+#include <doctest/doctest.h>
+#include <stdlib.h>
+
+using namespace logagent::plugins::tail;
+
+TEST_CASE("kube client: the server is https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT") {
+  ::setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1", 1);
+  ::setenv("KUBERNETES_SERVICE_PORT", "6443", 1);
+  CHECK(KubeEndpoint::server_from_env() == "https://10.96.0.1:6443");
+  ::setenv("KUBERNETES_SERVICE_HOST", "fd00::1", 1);
+  CHECK(KubeEndpoint::server_from_env() == "https://[fd00::1]:6443");
+  ::unsetenv("KUBERNETES_SERVICE_PORT");
+  CHECK(KubeEndpoint::server_from_env() == "https://[fd00::1]:443");
+  ::unsetenv("KUBERNETES_SERVICE_HOST");
+  CHECK(KubeEndpoint::server_from_env().empty());
+}
