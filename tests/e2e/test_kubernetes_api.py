@@ -1,0 +1,302 @@
+#!/usr/bin/env python3
+"""Pod labels and annotations from the Kubernetes API server (tail `kubernetes: {api: ...}`),
+against a fake API server: no real one can run on the test machine (Debian 12 packages no
+kube-apiserver), so a Python HTTPS server replays a recorded exchange
+(kubernetes_api/exchange.json, in kube-apiserver's v1 shapes): a pod LIST, then a WATCH stream
+with ADDED, MODIFIED, BOOKMARK, DELETED and an ERROR 410 (resourceVersion expired), then a new
+LIST and a WATCH from its resourceVersion. The server speaks TLS with a certificate of a test CA
+made here by openssl, and answers 401 to any request without the service account's bearer token.
+
+The agent follows a reproduction of the kubelet's layout (/var/log/containers links into
+/var/log/pods) with `api: {enabled: true, labels: [app, team], annotations: [owner]}`, its
+service account directory (token, ca.crt, namespace) given by `service_account_dir`, the server
+by KUBERNETES_SERVICE_HOST/PORT and the node by NODE_NAME, as the DaemonSet gives them. Checked:
+  - every line delivered once, with the selected labels and annotations of its pod as they were
+    when its file was first read (k8s.label.<key>, k8s.annotation.<key>), and no other key;
+  - pods ADDED and MODIFIED by the watch describe files opened after the event; a DELETED pod's
+    files opened later get none; after the 410 the agent lists again and watches from the new
+    resourceVersion, and a pod only that list has is known;
+  - every request carried the token and the node's field selector; the token never appears in
+    the agent's log;
+  - the server going away does not stop delivery: files keep being read, new files of cached
+    pods keep their labels. Counts are printed."""
+
+import json
+import os
+import ssl
+import subprocess
+import threading
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import e2e_lib as e
+
+LINES = 20
+TOKEN = "test-token-5f2b9c1d7e"  # must never appear in the agent's log
+NODE = "node-a"
+
+
+def make_certs(ctx: e.Context, sa_dir: str) -> tuple[str, str]:
+    """A test CA (into the service account's ca.crt) and a server certificate for 127.0.0.1."""
+    d = ctx.mkdir("pki")
+
+    def run(*args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=d)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=test-kubernetes-ca",
+        "-days", "2", "-keyout", "ca.key", "-out", "ca.crt")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=kube-apiserver",
+        "-keyout", "server.key", "-out", "server.csr")
+    with open(os.path.join(d, "san.ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\n")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+        "-CAcreateserial", "-days", "2", "-extfile", "san.ext", "-out", "server.crt")
+    with open(os.path.join(d, "ca.crt"), "rb") as src, \
+            open(os.path.join(sa_dir, "ca.crt"), "wb") as dst:
+        dst.write(src.read())
+    return os.path.join(d, "server.crt"), os.path.join(d, "server.key")
+
+
+class FakeApiServer:
+    """Replays the exchange: LIST n gives list_1 then list_2; a WATCH from list_1's
+    resourceVersion streams watch_1 (holding at "pause" until resume()), one from list_2's
+    streams watch_2 and stays open until stop(); any other resourceVersion gets HTTP 410."""
+
+    def __init__(self, exchange: dict, cert: str, key: str):
+        self.exchange = exchange
+        self.lock = threading.Lock()
+        self.requests: list[dict] = []  # {"path", "query", "authorized"}
+        self.lists = 0
+        self.streamed: list[str] = []  # event types written, in order
+        self.gate = threading.Event()
+        self.stopping = threading.Event()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                server.handle(self)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(cert, key)
+        self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def resume(self) -> None:
+        self.gate.set()
+
+    def stop(self) -> None:
+        """The server goes away: open watches are cut, new connections refused."""
+        self.stopping.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def handle(self, h: BaseHTTPRequestHandler) -> None:
+        url = urllib.parse.urlsplit(h.path)
+        query = dict(urllib.parse.parse_qsl(url.query))
+        authorized = h.headers.get("Authorization") == f"Bearer {TOKEN}"
+        with self.lock:
+            self.requests.append({"path": url.path, "query": query, "authorized": authorized})
+        if not authorized:
+            return self.send_json(h, 401, {"kind": "Status", "code": 401,
+                                           "reason": "Unauthorized"})
+        if url.path != "/api/v1/pods":
+            return self.send_json(h, 404, {"kind": "Status", "code": 404})
+        if query.get("watch") != "1":
+            with self.lock:
+                self.lists += 1
+                body = self.exchange["list_1" if self.lists == 1 else "list_2"]
+            return self.send_json(h, 200, body)
+        rv = query.get("resourceVersion")
+        if rv == self.exchange["list_1"]["metadata"]["resourceVersion"]:
+            return self.stream(h, self.exchange["watch_1"], hold=False)
+        if rv == self.exchange["list_2"]["metadata"]["resourceVersion"]:
+            return self.stream(h, self.exchange["watch_2"], hold=True)
+        self.send_json(h, 410, {"kind": "Status", "code": 410, "reason": "Expired"})
+
+    def send_json(self, h: BaseHTTPRequestHandler, status: int, obj: dict) -> None:
+        body = json.dumps(obj).encode()
+        h.send_response(status)
+        h.send_header("Content-Type", "application/json")
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        h.wfile.write(body)
+
+    def stream(self, h: BaseHTTPRequestHandler, events: list[dict], hold: bool) -> None:
+        h.send_response(200)
+        h.send_header("Content-Type", "application/json")
+        h.send_header("Transfer-Encoding", "chunked")
+        h.end_headers()
+
+        def chunk(data: bytes) -> None:
+            h.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            h.wfile.flush()
+
+        for ev in events:
+            if ev.get("pause"):
+                while not self.gate.wait(0.1):
+                    if self.stopping.is_set():
+                        return
+                continue
+            chunk(json.dumps(ev).encode() + b"\n")
+            with self.lock:
+                self.streamed.append(ev["type"])
+        if hold:  # open until the server goes away; then cut, without the final chunk
+            while not self.stopping.wait(0.1):
+                pass
+            h.close_connection = True
+            return
+        h.wfile.write(b"0\r\n\r\n")  # the ERROR ends the watch: the server closes it
+        h.close_connection = True
+
+
+class Files:
+    """The kubelet's layout: pods/<ns>_<pod>_<uid>/<container>/<restart>.log, linked from
+    containers/<pod>_<ns>_<container>-<id>.log. Remembers what each line must carry."""
+
+    def __init__(self, ctx: e.Context):
+        self.ctx = ctx
+        self.expected: dict[str, dict] = {}  # line id -> {label/annotation key: value}
+        ctx.mkdir("var", "log", "containers")
+        self.n = 0
+
+    def write(self, ns: str, pod: str, uid: str, restart: int, lines: int, meta: dict) -> None:
+        d = self.ctx.mkdir("var", "log", "pods", f"{ns}_{pod}_{uid}", "app")
+        path = os.path.join(d, f"{restart}.log")
+        link = self.ctx.path("var", "log", "containers", f"{pod}_{ns}_app-{uid[:8]}{restart:04x}.log")
+        if not os.path.lexists(link):
+            open(path, "ab").close()
+            os.symlink(path, link)
+        with open(path, "ab") as f:
+            for _ in range(lines):
+                self.n += 1
+                line_id = f"{ns}/{pod}/{restart}/{self.n}"
+                f.write(f"{line_id} hello\n".encode())
+                self.expected[line_id] = meta
+
+
+def body(ctx: e.Context) -> None:
+    with open(os.path.join(ctx.source_dir, "tests", "e2e", "kubernetes_api",
+                           "exchange.json")) as f:
+        exchange = json.load(f)
+    sa_dir = ctx.mkdir("serviceaccount")
+    with open(os.path.join(sa_dir, "token"), "w") as f:
+        f.write(TOKEN + "\n")
+    with open(os.path.join(sa_dir, "namespace"), "w") as f:
+        f.write("logging\n")
+    cert, key = make_certs(ctx, sa_dir)
+    server = FakeApiServer(exchange, cert, key)
+
+    web = ("shop", "web-7d9f8-x2x4z", "0b5c6e1a-1111-2222-3333-444455556666")
+    db = ("data", "db-0", "9f0e4c3b-aaaa-bbbb-cccc-ddddeeeeffff")
+    batch = ("jobs", "batch-1-abcde", "77777777-8888-9999-0000-111111111111")
+    api = ("shop", "api-5c4b3-qwert", "12345678-9abc-def0-1234-56789abcdef0")
+    web_v1 = {"k8s.label.app": "web", "k8s.label.team": "checkout"}
+    web_v2 = {"k8s.label.app": "web", "k8s.label.team": "payments"}
+    db_meta = {"k8s.label.app": "db", "k8s.annotation.owner": "dba-team"}
+
+    files = Files(ctx)
+    files.write(*web, 0, LINES, web_v1)
+    files.write(*db, 0, LINES, db_meta)
+
+    port = e.free_port()
+    out = ctx.path("out", "k8s.ndjson")
+    cfg = e.make_config(
+        ctx, paths=[ctx.path("var", "log", "containers", "*.log")], metrics_port=port,
+        sinks=[e.file_sink(out, "json")],
+        input_extra={"scan_interval": "200ms", "kubernetes": {"api": {
+            "enabled": True, "labels": ["app", "team"], "annotations": ["owner"],
+            "service_account_dir": sa_dir, "wait": "30s"}}})
+    agent = ctx.agent(cfg, label="k8sapi", env={
+        "KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": str(server.port),
+        "NODE_NAME": NODE}).start()
+    follower = e.OutputFollower(out)
+    delivered: list[dict] = []
+
+    def caught_up() -> bool:
+        delivered.extend(e.parse_json_line(l, "k8s.ndjson") for l in follower.read_new())
+        return len(delivered) >= len(files.expected)
+
+    def metric(name: str) -> float:
+        m = e.try_scrape(port)
+        return (m.get(name, pipeline="app") or 0) if m else 0
+
+    e.wait_for(caught_up, 30, "the lines of the listed pods delivered", agent=agent)
+
+    # The watch reported a new pod (ADDED) and a label change (MODIFIED): files opened now
+    # carry them; web's 0.log keeps what it had when it was first read.
+    e.wait_for(lambda: metric("logagent_kubernetes_api_events_total") >= 2, 30,
+               "the ADDED and MODIFIED events applied", agent=agent)
+    files.write(*batch, 0, LINES, {"k8s.label.app": "batch", "k8s.label.team": "data"})
+    files.write(*web, 1, LINES, web_v2)
+    files.write(*web, 0, 5, web_v1)
+    e.wait_for(caught_up, 30, "the lines of the pods the watch reported delivered", agent=agent)
+
+    # DELETED, then 410: the agent lists again and watches from the new resourceVersion.
+    server.resume()
+    rv2 = exchange["list_2"]["metadata"]["resourceVersion"]
+
+    def relisted() -> bool:
+        with server.lock:
+            watched = any(r["query"].get("resourceVersion") == rv2 for r in server.requests)
+        return watched and metric("logagent_kubernetes_api_lists_total") >= 2
+    e.wait_for(relisted, 60, "a new LIST after the 410, and a WATCH from its resourceVersion",
+               agent=agent)
+    e.check(metric("logagent_kubernetes_api_watch_expired_total") == 1,
+            "logagent_kubernetes_api_watch_expired_total is not 1")
+    files.write(*api, 0, LINES, {"k8s.label.app": "api", "k8s.label.team": "checkout"})
+    files.write(*batch, 1, LINES, {})  # deleted: no longer known
+    e.wait_for(caught_up, 30, "the lines of the relisted pods delivered", agent=agent)
+
+    # The server goes away: reading goes on, cached pods keep their labels.
+    errors_before = metric("logagent_kubernetes_api_errors_total")
+    server.stop()
+    e.wait_for(lambda: metric("logagent_kubernetes_api_errors_total") > errors_before, 60,
+               "the agent noticing the server gone", agent=agent)
+    files.write(*db, 1, LINES, db_meta)
+    files.write(*api, 0, LINES, {"k8s.label.app": "api", "k8s.label.team": "checkout"})
+    e.wait_for(caught_up, 30, "the lines written after the server went away delivered",
+               agent=agent)
+    rc = agent.stop()
+    e.check(rc == 0, f"agent exited with {rc}")
+    delivered.extend(e.parse_json_line(l, "k8s.ndjson") for l in follower.read_new())
+
+    seen: dict[str, int] = {}
+    wrong: list[str] = []
+    for obj in delivered:
+        line_id = obj["message"].split(" ", 1)[0]
+        seen[line_id] = seen.get(line_id, 0) + 1
+        want = files.expected.get(line_id)
+        got = {k: v for k, v in obj.items()
+               if k.startswith("k8s.label.") or k.startswith("k8s.annotation.")}
+        if want is not None and got != want and len(wrong) < 5:
+            wrong.append(f"{line_id}: got {json.dumps(got)}, want {json.dumps(want)}")
+    missing = [i for i in files.expected if i not in seen]
+    duplicates = [i for i, n in seen.items() if n > 1]
+    unexpected = [i for i in seen if i not in files.expected]
+    with server.lock:
+        requests = list(server.requests)
+        streamed = list(server.streamed)
+    e.log(f"written={len(files.expected)} delivered={len(delivered)} missing={len(missing)} "
+          f"duplicates={len(duplicates)} wrong_metadata={len(wrong)} requests={len(requests)} "
+          f"lists={server.lists} streamed={','.join(streamed)}")
+    e.check(not missing, f"{len(missing)} lines not delivered, e.g. {missing[:3]}")
+    e.check(not duplicates, f"{len(duplicates)} lines delivered twice, e.g. {duplicates[:3]}")
+    e.check(not unexpected, f"unexpected lines delivered, e.g. {unexpected[:3]}")
+    e.check(not wrong, "wrong labels/annotations:\n  " + "\n  ".join(wrong))
+    e.check(all(r["authorized"] for r in requests), "a request without the bearer token")
+    e.check(all(r["query"].get("fieldSelector") == f"spec.nodeName={NODE}" for r in requests),
+            "a request without the node's field selector")
+    e.check(TOKEN.encode() not in agent.stderr_bytes(), "the token appears in the agent's log")
+
+
+if __name__ == "__main__":
+    e.main("kubernetes_api", body)
