@@ -75,7 +75,7 @@ inline constexpr MetricDef kKubeApiCut{
     "Selected labels and annotations left out of a pod's description for max_pod_bytes"};
 inline constexpr MetricDef kKubeApiDropped{
     "logagent_kubernetes_api_pods_dropped_total", MetricKind::kCounter, "pipeline",
-    "Pods not cached because max_pods were (their files get no labels)"};
+    "Pods not cached because max_pods were already (their files get no labels)"};
 inline constexpr MetricDef kKubeApiPods{"logagent_kubernetes_api_pods", MetricKind::kGauge,
                                         "pipeline", "Pods in the pod metadata cache"};
 

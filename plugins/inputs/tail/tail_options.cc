@@ -89,7 +89,12 @@ Schema<TailOptions> make_schema() {
           "fields of each event. `true`, or a map that also filters: {namespaces: {include: "
           "[globs], exclude: [globs]}, pods: {include: [...], exclude: [...]}} -- a kubelet file "
           "is read when its namespace and pod each match an include (none: all) and no exclude; "
-          "other files are read without metadata. `fields: [...]` sets only those keys.");
+          "other files are read without metadata. `fields: [...]` sets only those keys. "
+          "`api: {enabled: true, labels: [globs], annotations: [globs]}` (off by default) adds "
+          "the selected labels and annotations of each file's pod, watched on the API server "
+          "with the service account's token, as k8s.label.<key> and k8s.annotation.<key>; also "
+          "server, service_account_dir, node_name ($NODE_NAME), max_pods (2000), max_pod_bytes "
+          "(4KiB) and wait (5s: how long reading waits for the first pod list at start).");
   s.rule(check_paths).rule(check_sizes).rule(check_durations);
   return s;
 }
