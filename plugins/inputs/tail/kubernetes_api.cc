@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <cstdlib>
 
 #include "plugins/inputs/tail/tail_metrics.h"
@@ -39,7 +40,8 @@ KubernetesApi::KubernetesApi(const KubernetesApiOptions& options, const MetricsS
 
 std::unique_ptr<KubernetesApi> KubernetesApi::start(const KubernetesApiOptions& options,
                                                     const std::string& pipeline,
-                                                    const MetricsScope& metrics) {
+                                                    const MetricsScope& metrics,
+                                                    std::stop_token stop) {
   std::unique_ptr<KubernetesApi> api(new KubernetesApi(options, metrics));
   const KubeEndpoint& ep = api->watcher_.endpoint();
   if (ep.server.empty()) {
@@ -57,7 +59,12 @@ std::unique_ptr<KubernetesApi> KubernetesApi::start(const KubernetesApiOptions& 
         pipeline, options.max_pods);
   }
   api->watcher_.start();
-  if (!api->cache_.wait_ready(options.wait.value)) {
+  const auto deadline = std::chrono::steady_clock::now() + options.wait.value;
+  constexpr std::chrono::milliseconds kSlice{100};
+  while (!api->cache_.wait_ready(kSlice) && !stop.stop_requested() &&
+         std::chrono::steady_clock::now() < deadline) {
+  }
+  if (!api->cache_.ready() && !stop.stop_requested()) {
     spdlog::warn(
         "pipeline {}: kubernetes api: no pod list from {} after {} ms: reading starts; "
         "files described before it arrives get the fields of their paths only",

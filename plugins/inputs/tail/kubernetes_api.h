@@ -13,6 +13,7 @@
 #pragma once
 
 #include <memory>
+#include <stop_token>
 #include <string>
 
 #include "agent/api/metrics.h"
@@ -24,11 +25,12 @@ namespace logagent::plugins::tail {
 
 class KubernetesApi {
  public:
-  // Starts the watch and waits for the first list (at most options.wait); never fails: a server
-  // that cannot be reached is retried in the background (and logged).
+  // Starts the watch and waits for the first list (at most options.wait, less if `stop` is
+  // requested); never fails: a server that cannot be reached is retried in the background (and
+  // logged).
   static std::unique_ptr<KubernetesApi> start(const KubernetesApiOptions& options,
                                               const std::string& pipeline,
-                                              const MetricsScope& metrics);
+                                              const MetricsScope& metrics, std::stop_token stop);
 
   const PodCache& cache() const { return cache_; }
 

@@ -106,7 +106,8 @@ void TailInput::run(InputContext& ctx) {
   // The pods' labels and annotations (kubernetes.api): watched for as long as run() runs.
   std::unique_ptr<KubernetesApi> api;
   if (options_.kubernetes.enabled && options_.kubernetes.api.enabled) {
-    api = KubernetesApi::start(options_.kubernetes.api, pipeline_, metrics_scope_);
+    api =
+        KubernetesApi::start(options_.kubernetes.api, pipeline_, metrics_scope_, ctx.stop_token());
   }
   if (options_.kubernetes.enabled) {
     // Pointers, not copies: ReadEnv is copied now and then (a file's last flush), and the
