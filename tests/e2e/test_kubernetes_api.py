@@ -19,7 +19,8 @@ by KUBERNETES_SERVICE_HOST/PORT and the node by NODE_NAME, as the DaemonSet give
   - every request carried the token and the node's field selector; the token never appears in
     the agent's log;
   - the server going away does not stop delivery: files keep being read, new files of cached
-    pods keep their labels. Counts are printed."""
+    pods keep their labels; when it comes back, its HTTP 410 for the old resourceVersion makes
+    the agent list again, and a pod created meanwhile is known. Counts are printed."""
 
 import json
 import os
@@ -58,12 +59,16 @@ def make_certs(ctx: e.Context, sa_dir: str) -> tuple[str, str]:
 
 
 class FakeApiServer:
-    """Replays the exchange: LIST n gives list_1 then list_2; a WATCH from list_1's
-    resourceVersion streams watch_1 (holding at "pause" until resume()), one from list_2's
-    streams watch_2 and stays open until stop(); any other resourceVersion gets HTTP 410."""
+    """Replays the exchange: the LISTs give `lists` in turn (the last one again and again); a
+    WATCH from a resourceVersion in `watches` streams its events (holding at "pause" until
+    resume()), then ends, or with hold=True stays open until stop(); a WATCH from any other
+    resourceVersion gets HTTP 410 Gone."""
 
-    def __init__(self, exchange: dict, cert: str, key: str):
-        self.exchange = exchange
+    def __init__(self, lists: list[dict], watches: dict[str, list[dict]], hold: set[str],
+                 cert: str, key: str, port: int = 0):
+        self.list_bodies = lists
+        self.watches = watches
+        self.hold = hold
         self.lock = threading.Lock()
         self.requests: list[dict] = []  # {"path", "query", "authorized"}
         self.lists = 0
@@ -81,7 +86,7 @@ class FakeApiServer:
             def do_GET(self) -> None:  # noqa: N802 (http.server's name)
                 server.handle(self)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.httpd.daemon_threads = True
         tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         tls.load_cert_chain(cert, key)
@@ -112,14 +117,12 @@ class FakeApiServer:
             return self.send_json(h, 404, {"kind": "Status", "code": 404})
         if query.get("watch") != "1":
             with self.lock:
+                body = self.list_bodies[min(self.lists, len(self.list_bodies) - 1)]
                 self.lists += 1
-                body = self.exchange["list_1" if self.lists == 1 else "list_2"]
             return self.send_json(h, 200, body)
-        rv = query.get("resourceVersion")
-        if rv == self.exchange["list_1"]["metadata"]["resourceVersion"]:
-            return self.stream(h, self.exchange["watch_1"], hold=False)
-        if rv == self.exchange["list_2"]["metadata"]["resourceVersion"]:
-            return self.stream(h, self.exchange["watch_2"], hold=True)
+        rv = query.get("resourceVersion", "")
+        if rv in self.watches:
+            return self.stream(h, self.watches[rv], hold=rv in self.hold)
         self.send_json(h, 410, {"kind": "Status", "code": 410, "reason": "Expired"})
 
     def send_json(self, h: BaseHTTPRequestHandler, status: int, obj: dict) -> None:
@@ -193,7 +196,12 @@ def body(ctx: e.Context) -> None:
     with open(os.path.join(sa_dir, "namespace"), "w") as f:
         f.write("logging\n")
     cert, key = make_certs(ctx, sa_dir)
-    server = FakeApiServer(exchange, cert, key)
+
+    def rv(name: str) -> str:
+        return exchange[name]["metadata"]["resourceVersion"]
+    server = FakeApiServer([exchange["list_1"], exchange["list_2"]],
+                           {rv("list_1"): exchange["watch_1"], rv("list_2"): exchange["watch_2"]},
+                           {rv("list_2")}, cert, key)
 
     web = ("shop", "web-7d9f8-x2x4z", "0b5c6e1a-1111-2222-3333-444455556666")
     db = ("data", "db-0", "9f0e4c3b-aaaa-bbbb-cccc-ddddeeeeffff")
@@ -242,14 +250,13 @@ def body(ctx: e.Context) -> None:
 
     # DELETED, then 410: the agent lists again and watches from the new resourceVersion.
     server.resume()
-    rv2 = exchange["list_2"]["metadata"]["resourceVersion"]
 
-    def relisted() -> bool:
-        with server.lock:
-            watched = any(r["query"].get("resourceVersion") == rv2 for r in server.requests)
-        return watched and metric("logagent_kubernetes_api_lists_total") >= 2
-    e.wait_for(relisted, 60, "a new LIST after the 410, and a WATCH from its resourceVersion",
-               agent=agent)
+    def relisted(srv: FakeApiServer, version: str, lists: int) -> bool:
+        with srv.lock:
+            watched = any(r["query"].get("resourceVersion") == version for r in srv.requests)
+        return watched and metric("logagent_kubernetes_api_lists_total") >= lists
+    e.wait_for(lambda: relisted(server, rv("list_2"), 2), 60,
+               "a new LIST after the 410, and a WATCH from its resourceVersion", agent=agent)
     e.check(metric("logagent_kubernetes_api_watch_expired_total") == 1,
             "logagent_kubernetes_api_watch_expired_total is not 1")
     files.write(*api, 0, LINES, {"k8s.label.app": "api", "k8s.label.team": "checkout"})
@@ -265,6 +272,21 @@ def body(ctx: e.Context) -> None:
     files.write(*api, 0, LINES, {"k8s.label.app": "api", "k8s.label.team": "checkout"})
     e.wait_for(caught_up, 30, "the lines written after the server went away delivered",
                agent=agent)
+
+    # The server comes back (same address), its watch from list_2's resourceVersion expired:
+    # HTTP 410, a new LIST (list_3, with a pod created meanwhile), a WATCH from it.
+    back = FakeApiServer([exchange["list_3"]], {rv("list_3"): exchange["watch_3"]},
+                         {rv("list_3")}, cert, key, port=server.port)
+    e.wait_for(lambda: relisted(back, rv("list_3"), 3), 120,
+               "the agent back in step with the server (410, LIST, WATCH)", agent=agent)
+    e.check(metric("logagent_kubernetes_api_watch_expired_total") == 2,
+            "logagent_kubernetes_api_watch_expired_total is not 2")
+    files.write("jobs", "cron-28771234-zz9x1", "abcdef01-2345-6789-abcd-ef0123456789", 0, LINES,
+                {"k8s.label.app": "cron", "k8s.label.team": "data",
+                 "k8s.annotation.owner": "ops"})
+    e.wait_for(caught_up, 30, "the lines of the pod listed after the server came back",
+               agent=agent)
+    back.stop()
     rc = agent.stop()
     e.check(rc == 0, f"agent exited with {rc}")
     delivered.extend(e.parse_json_line(l, "k8s.ndjson") for l in follower.read_new())
@@ -282,12 +304,12 @@ def body(ctx: e.Context) -> None:
     missing = [i for i in files.expected if i not in seen]
     duplicates = [i for i, n in seen.items() if n > 1]
     unexpected = [i for i in seen if i not in files.expected]
-    with server.lock:
-        requests = list(server.requests)
-        streamed = list(server.streamed)
+    with server.lock, back.lock:
+        requests = server.requests + back.requests
+        streamed = server.streamed + back.streamed
     e.log(f"written={len(files.expected)} delivered={len(delivered)} missing={len(missing)} "
           f"duplicates={len(duplicates)} wrong_metadata={len(wrong)} requests={len(requests)} "
-          f"lists={server.lists} streamed={','.join(streamed)}")
+          f"lists={server.lists + back.lists} streamed={','.join(streamed)}")
     e.check(not missing, f"{len(missing)} lines not delivered, e.g. {missing[:3]}")
     e.check(not duplicates, f"{len(duplicates)} lines delivered twice, e.g. {duplicates[:3]}")
     e.check(not unexpected, f"unexpected lines delivered, e.g. {unexpected[:3]}")
