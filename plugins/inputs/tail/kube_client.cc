@@ -71,6 +71,11 @@ KubeClient::KubeClient(KubeEndpoint endpoint, const std::atomic<bool>& stop)
 KubeClient::Response KubeClient::get(const std::string& path, const OnData& on_data,
                                      std::chrono::seconds timeout) const {
   Response r;
+  const std::string token = read_token(endpoint_.service_account_dir);
+  if (token.empty()) {
+    r.error = "no bearer token in " + endpoint_.service_account_dir + "/token";
+    return r;
+  }
   std::unique_ptr<CURL, CurlFree> curl(curl_easy_init());
   if (!curl) {
     r.error = "curl_easy_init failed";
@@ -78,7 +83,7 @@ KubeClient::Response KubeClient::get(const std::string& path, const OnData& on_d
   }
   const std::string url = endpoint_.server + path;
   const std::string ca = endpoint_.service_account_dir + "/ca.crt";
-  const std::string auth = "Authorization: Bearer " + read_token(endpoint_.service_account_dir);
+  const std::string auth = "Authorization: Bearer " + token;
   std::unique_ptr<curl_slist, CurlFree> headers(
       curl_slist_append(curl_slist_append(nullptr, auth.c_str()), "Accept: application/json"));
   Transfer t{&on_data, &stop_};

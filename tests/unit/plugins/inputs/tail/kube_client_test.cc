@@ -17,3 +17,15 @@ TEST_CASE("kube client: the server is https://$KUBERNETES_SERVICE_HOST:$KUBERNET
   ::unsetenv("KUBERNETES_SERVICE_HOST");
   CHECK(KubeEndpoint::server_from_env().empty());
 }
+
+TEST_CASE("kube client: without a token file no request is made, and the error says where") {
+  std::atomic<bool> stop{false};
+  KubeClient client({"https://127.0.0.1:1", "/nonexistent/serviceaccount"}, stop);
+  bool called = false;
+  const KubeClient::Response r = client.get(
+      "/api/v1/pods", [&called](std::string_view) { return called = true; },
+      std::chrono::seconds(5));
+  CHECK_FALSE(called);
+  CHECK(r.status == 0);
+  CHECK(r.error == "no bearer token in /nonexistent/serviceaccount/token");
+}
