@@ -114,10 +114,10 @@ bool PodWatcher::list(std::string& resource_version) {
         },
         kListTimeout);
     if (stop_.load()) return false;
-    if (r.aborted) return failed("LIST: a page larger than 64MiB"), false;
-    if (!r.error.empty()) return failed(r.error), false;
+    if (r.aborted) return failed("LIST: a page larger than 64MiB");
+    if (!r.error.empty()) return failed(r.error);
     Result<PodList> page = parse_pod_list(body, select_);
-    if (!page) return failed(page.message()), false;
+    if (!page) return failed(page.message());
     for (PodMetadata& p : page->pods) {
       count_cut(p.cut);
       pods.push_back(std::move(p));
@@ -158,8 +158,10 @@ PodWatcher::WatchEnd PodWatcher::watch(std::string& resource_version) {
   if (stop_.load()) return WatchEnd::kClosed;
   if (end != WatchEnd::kClosed) return end;
   if (r.status == 410) return WatchEnd::kExpired;
-  if (r.aborted) return failed("WATCH: a line larger than 64MiB"), WatchEnd::kFailed;
-  if (!r.error.empty()) return failed(r.error), WatchEnd::kFailed;
+  if (r.aborted || !r.error.empty()) {
+    failed(r.aborted ? std::string("WATCH: a line larger than 64MiB") : r.error);
+    return WatchEnd::kFailed;
+  }
   return WatchEnd::kClosed;
 }
 
@@ -209,7 +211,7 @@ void PodWatcher::cache_changed() {
   }
 }
 
-void PodWatcher::failed(const std::string& message) {
+bool PodWatcher::failed(const std::string& message) {
   counts_.errors.fetch_add(1);
   metrics_.errors.inc();
   if (message != last_error_) {
@@ -217,6 +219,7 @@ void PodWatcher::failed(const std::string& message) {
                  kMaxBackoff.count() / 1000);
     last_error_ = message;
   }
+  return false;
 }
 
 void PodWatcher::backoff() {

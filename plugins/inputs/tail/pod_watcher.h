@@ -80,7 +80,7 @@ class PodWatcher {
   bool list(std::string& resource_version);
   WatchEnd watch(std::string& resource_version);
   bool handle_line(std::string_view line, std::string& resource_version, WatchEnd& end);
-  void failed(const std::string& message);
+  bool failed(const std::string& message);  // counts and logs; false
   void count_cut(uint64_t cut);
   void cache_changed();
   void backoff();
