@@ -8,7 +8,7 @@ packages=(
   librdkafka-dev libzstd-dev libyaml-cpp-dev prometheus-cpp-dev libcivetweb-dev libfmt-dev doctest-dev
   libsimdjson-dev libcurl4-openssl-dev libre2-dev libcli11-dev libspdlog-dev libbenchmark-dev libjemalloc-dev clang-format
   clang libclang-rt-14-dev
-  python3-yaml systemd dpkg-dev adduser libsystemd-dev systemd-journal-remote
+  python3-yaml openssl systemd dpkg-dev adduser libsystemd-dev systemd-journal-remote
   prometheus
 )
 if [ "${LOGAGENT_BOOTSTRAP_KAFKA:-0}" = 1 ]; then
