@@ -42,11 +42,13 @@ std::string scaled(double v, const char* const* units, int n, double step) {
     const bool fraction = v < 10 && v != std::floor(v);
     return fraction ? fmt::format("{:.1f}", v) : fmt::format("{:.0f}", v);
   }
+  const double original = v;
   int i = 0;
   while (i + 1 < n && v >= step) {
     v /= step;
     ++i;
   }
+  if (v >= step) return fmt::format("{:.0e}", original);  // beyond the largest unit
   const char* pattern = v < 10 ? "{:.2f}{}" : v < 100 ? "{:.1f}{}" : "{:.0f}{}";
   return fmt::format(fmt::runtime(pattern), v, units[i]);
 }
