@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string_view>
 
 namespace logagent::top {
@@ -9,27 +10,34 @@ namespace logagent::top {
 namespace {
 
 constexpr double kMiB = 1024.0 * 1024.0;
+constexpr double kMaxFigure = std::numeric_limits<double>::max();
 
 // NaN and infinities would poison sums and rates: a figure top cannot show counts as 0.
 double finite(double v) { return std::isfinite(v) ? v : 0.0; }
+
+// sum += v, held within the finite doubles (huge samples must not sum to infinity).
+void add(double& sum, double v) {
+  const double s = sum + finite(v);
+  sum = std::isfinite(s) ? s : (s > 0 ? kMaxFigure : -kMaxFigure);
+}
 
 void add_pipeline_sample(const PromSample& s, PipelineFigures& p) {
   const std::string_view n = s.name;
   const double v = finite(s.value);
   if (n == "logagent_input_lines_total") {
-    p.lines_in += v;
+    add(p.lines_in, v);
   } else if (n == "logagent_input_bytes_total") {
-    p.bytes_in += v;
+    add(p.bytes_in, v);
   } else if (n == "logagent_files_open") {
-    p.files_open += v;
+    add(p.files_open, v);
   } else if (n == "logagent_input_bytes_behind") {
-    p.bytes_behind += v;
+    add(p.bytes_behind, v);
   } else if (n == "logagent_pipeline_oldest_unacked_age_seconds") {
     p.lag_seconds = std::max(p.lag_seconds, v);
   } else if (n == "logagent_input_open_errors_total" || n == "logagent_input_read_errors_total" ||
              n == "logagent_pipeline_batches_failed_total" ||
              n == "logagent_checkpoint_errors_total" || n == "logagent_input_files_lost_total") {
-    p.errors += v;
+    add(p.errors, v);
   }
 }
 
@@ -37,12 +45,12 @@ void add_sink_sample(const PromSample& s, SinkFigures& k) {
   const std::string_view n = s.name;
   const double v = finite(s.value);
   if (n == "logagent_sink_events_total") {
-    if (s.label("result") == "ok") k.events_ok += v;
-    if (s.label("result") == "error") k.errors += v;
+    if (s.label("result") == "ok") add(k.events_ok, v);
+    if (s.label("result") == "error") add(k.errors, v);
   } else if (n == "logagent_sink_bytes_total") {
-    k.bytes += v;
+    add(k.bytes, v);
   } else if (n == "logagent_sink_write_errors_total" || n == "logagent_kafka_errors_total") {
-    k.errors += v;
+    add(k.errors, v);
   }
 }
 
@@ -74,8 +82,11 @@ TopSnapshot snapshot_of(const PromScrape& scrape) {
 
 double counter_rate(double before, double after, double seconds) {
   if (!(seconds > 0)) return 0;
+  before = std::max(before, 0.0);  // a counter is never negative: such a sample counts as 0
+  after = std::max(after, 0.0);
   const double delta = after >= before ? after - before : after;  // a decrease is a reset
-  return delta / seconds;
+  const double rate = delta / seconds;
+  return std::isfinite(rate) ? rate : 0;
 }
 
 TopView top_rates(const TopSnapshot& before, const TopSnapshot& after, double seconds) {

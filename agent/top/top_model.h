@@ -62,7 +62,7 @@ struct TopView {
 };
 
 // The rate of a counter from `before` to `after` over `seconds` (> 0), taking a decrease as a
-// reset; 0 when `seconds` is not positive.
+// reset; never negative, 0 when `seconds` is not positive.
 double counter_rate(double before, double after, double seconds);
 
 // The table from two snapshots `seconds` apart; a pipeline or sink missing from `before` is taken

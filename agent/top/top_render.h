@@ -4,7 +4,8 @@
 // A row never exceeds `width` columns: names are cut to their column with a trailing '~', and at
 // widths under the table's own (77 columns) every line is cut. Names are printed in ASCII: a
 // control character or a byte of a multibyte character becomes '?', so a name cannot move the
-// cursor and its width is its length. Figures are compact: 12.3k events/s, 4.50Mi bytes; beyond the largest unit, 1e+30.
+// cursor and its width is its length. Figures are compact: 12.3k events/s, 4.50Mi bytes; beyond
+// the largest unit, 1e+30.
 //
 // Pure functions; no terminal codes.
 #pragma once
