@@ -5,9 +5,10 @@ An agent tails a log file that a writer keeps appending to, into a file sink. Th
   - `logagent top --once -c CONFIG` prints a table naming the pipeline (and its sink) with
     non-zero events/s in, and exits 0;
   - `logagent top` runs in a real terminal (tmux, on a private server socket): the pane shows the
-    pipeline, 'p' pauses and resumes (the status line says so), 'q' quits with status 0, and the
-    terminal is as it was (same `stty -g`, main screen back, the table gone from it);
-  - SIGTERM ends the live view too, with the terminal restored;
+    pipeline, 'p' pauses and resumes (the status line says so), a wider window is laid out anew,
+    'q' quits with status 0, and the terminal is as it was (same `stty -g`, main screen back,
+    cursor shown, the table gone from it);
+  - Ctrl-C (status 130) and SIGTERM (143) end the live view too, with the terminal restored;
   - an agent that is not there gives exit 1 and a message that says so.
 Without tmux the terminal part is skipped with a printed reason (packaging/bootstrap.sh installs
 it).
@@ -107,11 +108,20 @@ def start_session(ctx: e.Context, tmux: Tmux, session: str, config: str) -> dict
     files = {k: ctx.path(f"{session}.{k}") for k in ("before", "after", "pid")}
     # The sh records its pid, then execs the one that runs top in the foreground of the pane and
     # reports its exit status and the terminal's modes after it.
-    script = (f"stty -g > {files['before']}; echo $$ > {files['pid']}; "
+    # Ctrl-C reaches the whole foreground group: the shells ignore it (top sets its own handler).
+    script = (f"trap '' INT; stty -g > {files['before']}; echo $$ > {files['pid']}; "
               f"exec sh -c '{ctx.logagent} top -c {config} --interval 0.5; "
               f"echo TOP-EXIT=$?; stty -g > {files['after']}; exec sleep 600'")
     tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30", "sh", "-c", script)
     return files
+
+
+def titles_at(pane: str, end: int) -> bool:
+    """Whether the column titles' IN/S ends at column `end`."""
+    for line in pane.splitlines():
+        if line.startswith("PIPELINE / SINK"):
+            return line.find("IN/S") + 4 == end
+    return False
 
 
 def read(path: str) -> str:
@@ -151,8 +161,16 @@ def check_live(ctx: e.Context, config: str) -> None:
         tmux.wait_pane("keys", lambda p: "[paused]" in p, "'p' pauses")
         tmux("send-keys", "-t", "keys", "p")
         tmux.wait_pane("keys", lambda p: "[paused]" not in p and PIPELINE in p, "'p' resumes")
+        # Wider: the name column takes the room (48 columns from 140), so IN/S moves right.
+        tmux("resize-window", "-t", "keys", "-x", "140", "-y", "30")
+        tmux.wait_pane("keys", lambda p: titles_at(p, 48 + 1 + 8), "the table laid out anew at 140")
         tmux("send-keys", "-t", "keys", "q")
         check_restored(tmux, "keys", files, "0")
+
+        files = start_session(ctx, tmux, "ctrl-c", config)
+        tmux.wait_pane("ctrl-c", lambda p: pipeline_row(p) is not None, "the live view (Ctrl-C)")
+        tmux("send-keys", "-t", "ctrl-c", "C-c")
+        check_restored(tmux, "ctrl-c", files, "130")
 
         files = start_session(ctx, tmux, "term", config)
         tmux.wait_pane("term", lambda p: pipeline_row(p) is not None, "the live view (SIGTERM)")
