@@ -49,6 +49,7 @@ Result<std::unique_ptr<Terminal>> Terminal::open() {
   }
   termios raw = t->saved_;
   raw.c_lflag &= ~static_cast<tcflag_t>(ICANON | ECHO);
+  raw.c_cc[VSUSP] = _POSIX_VDISABLE;  // Ctrl-Z would stop top with the terminal still raw
   raw.c_cc[VMIN] = 1;
   raw.c_cc[VTIME] = 0;
   ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw);

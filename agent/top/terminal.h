@@ -2,11 +2,12 @@
 // shell's screen as it was, and the signals that end or resize it.
 //
 // open() puts the terminal (stdin and stdout must both be one) in non-canonical mode without echo
-// (signals from keys such as Ctrl-C still arrive), switches to the alternate screen and hides the
-// cursor. SIGINT, SIGTERM and SIGWINCH are caught into a self-pipe, so the owner's poll() wakes
-// for them. The destructor undoes all of it: the saved termios, the main screen, the cursor and
-// the previous signal dispositions. Ending the process by another signal (SIGKILL) leaves the
-// terminal in the alternate screen; `reset` restores it.
+// (Ctrl-C still sends SIGINT; Ctrl-Z is disabled, as a stopped top would leave the terminal
+// raw), switches to the alternate screen and hides the cursor. SIGINT, SIGTERM and SIGWINCH are
+// caught into a self-pipe, so the owner's poll() wakes for them. The destructor undoes all of it:
+// the saved termios, the main screen, the cursor and the previous signal dispositions. Ending the
+// process by another signal (SIGKILL) leaves the terminal in the alternate screen; `reset` restores
+// it.
 //
 // Threads: one object per process, used from the thread that opened it.
 #pragma once

@@ -43,19 +43,9 @@ int print_unreachable(const TopOptions& o, const std::string& why) {
 }
 
 int run_once(const TopOptions& o) {
-  auto first = scrape(o);
-  if (!first) return print_unreachable(o, first.message());
-  std::this_thread::sleep_for(o.interval);
-  auto second = scrape(o);
-  if (!second) return print_unreachable(o, second.message());
-  const TopView view =
-      top_rates(first->snapshot, second->snapshot, seconds_between(*first, *second));
-  const std::string status =
-      fmt::format("logagent top  {}  over {:.1f} s  pool {:.0f}/{:.0f}", o.url.to_string(),
-                  seconds_between(*first, *second), view.pool_in_use, view.pool_capacity);
-  for (const std::string& line : render_table(view, status, o.once_width)) {
-    std::printf("%s\n", line.c_str());
-  }
+  auto table = once_table(o);
+  if (!table) return print_unreachable(o, table.message());
+  for (const std::string& line : *table) std::printf("%s\n", line.c_str());
   return 0;
 }
 
@@ -125,8 +115,18 @@ int run_live(const TopOptions& o) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(next - Clock::now());
     char key = 0;
     const TerminalEvent event = term.wait(static_cast<int>(std::max<long>(left.count(), 0)), key);
-    if (event == TerminalEvent::kQuit || (event == TerminalEvent::kKey && key == 'q')) break;
-    if (event == TerminalEvent::kKey && key == 'p') live.paused = !live.paused;
+    if (event == TerminalEvent::kQuit ||
+        (event == TerminalEvent::kKey && (key == 'q' || key == 'Q'))) {
+      break;
+    }
+    if (event == TerminalEvent::kKey && (key == 'p' || key == 'P')) {
+      live.paused = !live.paused;
+      if (!live.paused) {  // rates start again from now, not averaged over the pause
+        live.last.reset();
+        refresh(o, live);
+        next = Clock::now() + o.interval;
+      }
+    }
     if (event == TerminalEvent::kNone && Clock::now() >= next) {
       if (!live.paused) refresh(o, live);
       next = Clock::now() + o.interval;
@@ -139,6 +139,20 @@ int run_live(const TopOptions& o) {
 }
 
 }  // namespace
+
+Result<std::vector<std::string>> once_table(const TopOptions& o) {
+  auto first = scrape(o);
+  if (!first) return first.status();
+  std::this_thread::sleep_for(o.interval);
+  auto second = scrape(o);
+  if (!second) return second.status();
+  const double seconds = seconds_between(*first, *second);
+  const TopView view = top_rates(first->snapshot, second->snapshot, seconds);
+  const std::string status =
+      fmt::format("logagent top  {}  over {:.1f} s  pool {:.0f}/{:.0f}", o.url.to_string(), seconds,
+                  view.pool_in_use, view.pool_capacity);
+  return render_table(view, status, o.once_width);
+}
 
 int run_top(const TopOptions& options) {
   return options.once ? run_once(options) : run_live(options);

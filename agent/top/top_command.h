@@ -3,12 +3,15 @@
 //
 // --once prints one table (two scrapes `interval` apart) on stdout and returns 0, or prints why
 // the agent could not be read on stderr and returns 1. The live view redraws the table every
-// `interval` on the alternate screen; 'q' quits, 'p' pauses and resumes; a window resize redraws
-// at once; SIGINT/SIGTERM quit. A failed scrape in the live view is shown on the status line and
-// retried at the next refresh (the agent may be restarting).
+// `interval` on the alternate screen; 'q' quits (0), 'p' pauses and resumes (rates start again
+// from the resume); a window resize redraws at once; SIGINT and SIGTERM quit (128 + the signal).
+// A failed scrape in the live view is shown on a line under the table, which keeps the last
+// figures, and retried at the next refresh (the agent may be restarting).
 #pragma once
 
 #include <chrono>
+#include <string>
+#include <vector>
 
 #include "agent/top/http_get.h"
 
@@ -24,5 +27,9 @@ struct TopOptions {
 
 // Returns the process's exit code.
 int run_top(const TopOptions& options);
+
+// --once's table: two scrapes `interval` apart, rendered at `once_width`; the error names the URL
+// and the cause.
+Result<std::vector<std::string>> once_table(const TopOptions& options);
 
 }  // namespace logagent::top
