@@ -128,24 +128,6 @@ Status send_all(int fd, std::string_view data, Clock::time_point deadline) {
   return Status::ok();
 }
 
-Result<std::string> receive_all(int fd, Clock::time_point deadline) {
-  std::string out;
-  char buf[16384];
-  for (;;) {
-    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n > 0) {
-      out.append(buf, static_cast<size_t>(n));
-      if (out.size() > kMaxBodyBytes) return Status::error("response larger than 64 MiB");
-    } else if (n == 0) {
-      return out;
-    } else if (errno == EAGAIN || errno == EINTR) {
-      if (!wait_for(fd, POLLIN, deadline)) return Status::error("timed out reading the response");
-    } else {
-      return Status::error(std::string("recv: ") + std::strerror(errno));
-    }
-  }
-}
-
 Result<std::string> decode_chunked(std::string_view body) {
   std::string out;
   for (;;) {
@@ -177,6 +159,42 @@ std::string_view header(std::string_view headers, std::string_view name) {
     return v;
   }
   return {};
+}
+
+// Whether `response` holds all of a response whose length its headers give (Content-Length, or
+// the last chunk); one without either ends with the connection.
+bool complete(std::string_view response) {
+  const size_t head_end = response.find("\r\n\r\n");
+  if (head_end == std::string_view::npos) return false;
+  const std::string_view headers = response.substr(0, head_end + 2);
+  const std::string_view body = response.substr(head_end + 4);
+  const std::string_view coding = header(headers, "Transfer-Encoding");
+  if (coding.size() == 7 && ::strncasecmp(coding.data(), "chunked", 7) == 0) {
+    return body.ends_with("0\r\n\r\n") && decode_chunked(body).is_ok();
+  }
+  const std::string_view cl = header(headers, "Content-Length");
+  size_t length = 0;
+  const auto [end, ec] = std::from_chars(cl.data(), cl.data() + cl.size(), length);
+  return !cl.empty() && ec == std::errc() && body.size() >= length;
+}
+
+Result<std::string> receive_all(int fd, Clock::time_point deadline) {
+  std::string out;
+  char buf[16384];
+  for (;;) {
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n > 0) {
+      out.append(buf, static_cast<size_t>(n));
+      if (out.size() > kMaxBodyBytes) return Status::error("response larger than 64 MiB");
+      if (complete(out)) return out;  // a server that keeps the connection open all the same
+    } else if (n == 0) {
+      return out;
+    } else if (errno == EAGAIN || errno == EINTR) {
+      if (!wait_for(fd, POLLIN, deadline)) return Status::error("timed out reading the response");
+    } else {
+      return Status::error(std::string("recv: ") + std::strerror(errno));
+    }
+  }
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <string>
+#include <thread>
 
 #include "agent/metrics/http_server.h"
 
@@ -16,7 +17,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// A socket listening on a free loopback port that never accepts nor answers.
+// A socket listening on a free loopback port; nothing accepts or answers unless a test does.
 struct SilentListener {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int port = 0;
@@ -69,6 +70,26 @@ TEST_CASE("http get: a server that never answers times out at the deadline") {
   auto r = http_get(HttpUrl{"127.0.0.1", silent.port, "/metrics"}, 100ms);
   REQUIRE_FALSE(r.is_ok());
   CHECK(r.message().find("timed out") != std::string::npos);
+}
+
+TEST_CASE("http get: a server that keeps the connection open is read up to its Content-Length") {
+  SilentListener listener;
+  std::thread server([&] {
+    const int conn = ::accept(listener.fd, nullptr, nullptr);
+    REQUIRE(conn >= 0);
+    char buf[1024];
+    REQUIRE(::read(conn, buf, sizeof buf) > 0);
+    const std::string response = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nup 1\n";
+    REQUIRE(::write(conn, response.data(), response.size()) ==
+            static_cast<ssize_t>(response.size()));
+    while (::read(conn, buf, sizeof buf) > 0) {
+    }  // open until the client closes
+    ::close(conn);
+  });
+  auto r = http_get(HttpUrl{"127.0.0.1", listener.port, "/metrics"}, 30s);
+  server.join();
+  REQUIRE(r.is_ok());
+  CHECK(*r == "up 1\n");
 }
 
 TEST_CASE("http get: a response's body by Content-Length, chunks, or to its end") {
