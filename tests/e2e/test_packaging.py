@@ -307,13 +307,22 @@ def check_kubernetes(ctx: e.Context) -> None:
             and [s["type"] for s in pipeline["sinks"]] == ["kafka"],
             "the ConfigMap pipeline must tail /var/log/containers/*.log with cri -> kafka")
 
+    # A journald pipeline reads a directory the pod mounts from the host.
+    mounts = [m["mountPath"] for m in c.get("volumeMounts", [])]
+    for p in cfg["pipelines"]:
+        if p["input"]["type"] == "journald":
+            d = p["input"].get("directory", "")
+            e.check(any(d == m or d.startswith(m.rstrip("/") + "/") for m in mounts),
+                    f"journald directory {d!r} is not under a volumeMount ({mounts})")
+
     # Security and resources.
     sc = c.get("securityContext", {})
     e.check(sc.get("readOnlyRootFilesystem") is True and sc.get("allowPrivilegeEscalation") is
             False and sc.get("capabilities") == {"drop": ["ALL"], "add": ["DAC_READ_SEARCH"]},
             f"securityContext: {sc}")
     limit = size_bytes(c["resources"]["limits"]["memory"])
-    queue = sum(size_bytes(s.get("queue_bytes", "32MiB")) for s in pipeline["sinks"])
+    queue = sum(size_bytes(s.get("queue_bytes", "32MiB")) for p in cfg["pipelines"]
+                for s in p["sinks"] if s["type"] == "kafka")
     floor = size_bytes(cfg["memory"]["buffer_pool"]) + queue
     e.check(limit > floor, f"memory limit {limit} is not above buffer_pool + queue_bytes {floor}")
     e.check(int(pod.get("terminationGracePeriodSeconds", 30)) > int(

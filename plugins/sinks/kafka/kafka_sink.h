@@ -126,8 +126,6 @@ class KafkaSink final : public Sink, public TransactionalSink, private DeliveryL
   void leave_transaction();
   void serve_transactions();
   void commit_transaction();
-  // Ends the commit cycle: writes go on, flush() waiting for this cycle returns.
-  void end_cycle(bool committed);
   // The sink stops for good: the open transaction is aborted (unless the producer is fenced or
   // failed: then it cannot be), open batches are answered retry, and the source is told.
   void give_up_transactions(const std::string& why, bool can_abort);
