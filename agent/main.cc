@@ -12,6 +12,8 @@
 #include "agent/supervisor/heap.h"
 #include "agent/supervisor/metrics_reference.h"
 #include "agent/supervisor/supervisor.h"
+#include "agent/top/http_get.h"
+#include "agent/top/top_command.h"
 #include "agent/version.h"
 #include "plugins/builtin_plugins.h"
 
@@ -20,6 +22,33 @@ namespace {
 void print_diagnostics(const logagent::Diagnostics& diag) {
   for (const auto& e : diag.errors()) std::fprintf(stderr, "%s\n", e.c_str());
   for (const auto& w : diag.warnings()) std::fprintf(stderr, "%s\n", w.c_str());
+}
+
+// `logagent top`: the agent's address from --url, else from the configuration's metrics.listen,
+// else the default listener.
+int run_top(const std::string& url, double interval_s, bool once,
+            const logagent::AgentConfig* config) {
+  std::string listen = "127.0.0.1:9464";
+  if (config != nullptr) {
+    listen = config->metrics_listen;
+    if (listen.empty()) {
+      std::fprintf(stderr,
+                   "logagent top: the configuration disables metrics (metrics.listen: \"\")\n");
+      return 1;
+    }
+  }
+  auto parsed = url.empty() ? logagent::top::metrics_url_of_listen(listen)
+                            : logagent::top::parse_http_url(url);
+  if (!parsed) {
+    std::fprintf(stderr, "logagent top: %s: %s\n", url.empty() ? listen.c_str() : url.c_str(),
+                 parsed.message().c_str());
+    return 2;
+  }
+  logagent::top::TopOptions options;
+  options.url = *parsed;
+  options.interval = std::chrono::milliseconds(static_cast<long>(interval_s * 1000));
+  options.once = once;
+  return logagent::top::run_top(options);
 }
 
 }  // namespace
@@ -41,6 +70,19 @@ int main(int argc, char** argv) {
   reference->add_flag("--metrics", metrics_reference,
                       "Print the metrics reference instead (Markdown table)");
 
+  std::string top_url;
+  double top_interval = 1.0;
+  bool top_once = false;
+  auto* top = app.add_subcommand("top", "Show the pipelines and sinks of a running agent, live");
+  top->add_option("-c,--config", config_path,
+                  "Configuration file of the agent: its metrics.listen is the address to read");
+  top->add_option("--url", top_url,
+                  "URL of the agent's metrics (default: http://127.0.0.1:9464/metrics)")
+      ->excludes("--config");
+  top->add_option("--interval", top_interval, "Seconds between refreshes (and --once's scrapes)")
+      ->check(CLI::Range(0.1, 3600.0));
+  top->add_flag("--once", top_once, "Print one table as plain text and exit (for scripts)");
+
   CLI11_PARSE(app, argc, argv);
 
   logagent::Registry registry;
@@ -56,6 +98,9 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  if (top->parsed() && config_path.empty())
+    return run_top(top_url, top_interval, top_once, nullptr);
+
   logagent::Diagnostics diag;
   auto config = logagent::load_config(config_path, registry, diag);
   if (!config) {
@@ -63,6 +108,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s: %zu error(s)\n", config_path.c_str(), diag.errors().size());
     return 1;
   }
+  if (top->parsed()) return run_top(top_url, top_interval, top_once, &*config);
   if (validate->parsed()) {
     print_diagnostics(diag);  // its warnings: the configuration works, not as written
     std::printf("%s: ok (%zu pipeline(s))\n", config_path.c_str(), config->pipelines.size());

@@ -10,6 +10,7 @@ packages=(
   clang libclang-rt-14-dev
   python3-yaml openssl systemd dpkg-dev adduser libsystemd-dev systemd-journal-remote
   prometheus
+  tmux
 )
 if [ "${LOGAGENT_BOOTSTRAP_KAFKA:-0}" = 1 ]; then
   packages+=(openjdk-17-jre-headless maven kcat)
