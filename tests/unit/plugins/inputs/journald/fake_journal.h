@@ -105,6 +105,8 @@ class FakeContext final : public InputContext {
  public:
   FakeContext(bool once, size_t budget = 1024 * 1024, size_t chunk = 64 * 1024)
       : pool_(budget, chunk), once_(once) {}
+  // The batches hold chunks of pool_, declared after them: they go back before pool_ is gone.
+  ~FakeContext() override { batches.clear(); }
   BufferPool& pool() override { return pool_; }
   SourceTracker& sources() override { return acks_; }
   AckTracker& acks() { return acks_; }
