@@ -27,11 +27,11 @@ std::string field_of(const Batch& b, size_t event, std::string_view key, FieldTy
 TEST_CASE("an entry's MESSAGE, PRIORITY, _PID, _SYSTEMD_UNIT, _HOSTNAME and time are mapped") {
   testing::FakeJournal j;
   auto e = testing::FakeJournal::entry(1, "started nginx");
-  e.fields["PRIORITY"] = "6";
-  e.fields["_PID"] = "4242";
-  e.fields["_SYSTEMD_UNIT"] = "nginx.service";
-  e.fields["_HOSTNAME"] = "web-1";
-  e.fields["SYSLOG_IDENTIFIER"] = "nginx";  // not mapped
+  e.fields["PRIORITY"] = std::string("6");
+  e.fields["_PID"] = std::string("4242");
+  e.fields["_SYSTEMD_UNIT"] = std::string("nginx.service");
+  e.fields["_HOSTNAME"] = std::string("web-1");
+  e.fields["SYSLOG_IDENTIFIER"] = std::string("nginx");  // not mapped
   e.realtime_usec = 1764979200123456;
   j.entries.push_back(e);
   REQUIRE(j.next() == 1);

@@ -255,7 +255,6 @@ TEST_CASE(
     auto sink = make_sink(o, env);
     FakeCheckpoints source;
     begin(*sink, source);
-    constexpr int16_t kProduceApiKey = 0;
     rd_kafka_mock_push_request_errors(mc.get(), kProduceApiKey, 1,
                                       RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);
     Completions done;
