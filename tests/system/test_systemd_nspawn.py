@@ -157,6 +157,9 @@ def read_root_only(c: ns.Container, app: Log) -> None:
     want = min(65536, open_files_hard_limit(c.leader))
     text = c.net(["curl", "-fsS", "http://127.0.0.1:9464/metrics"]).stdout
     check(f"process_max_fds {want}" in text.splitlines(), f"process_max_fds is not {want}")
+    # /proc/stat (boot time) is readable in the sandbox: a real start time, not seconds since boot.
+    start = [ln for ln in text.splitlines() if ln.startswith("process_start_time_seconds ")]
+    check(len(start) == 1 and float(start[0].split()[1]) > 1e9, f"process start time {start}")
     log(f"read: {len(app.lines)} lines of a 0600 root file delivered; uid {uid}, caps {caps}, "
         f"process_max_fds {want}")
 
@@ -217,6 +220,8 @@ def stop_drains(c: ns.Container, app: Log) -> None:
     check(ckpt == size, f"checkpoint of {APP_LOG} at {ckpt}, file size {size}")
     journal = c.sh(["journalctl", "-u", "logagent", "-o", "cat", "--no-pager"]).stdout
     check("checkpoint not written" not in journal, "the journal says a checkpoint was not written")
+    denied = [ln for ln in journal.splitlines() if "not permitted" in ln or "denied" in ln]
+    check(not denied, f"the sandbox refused something: {denied[:3]}")
     log(f"stop: exit 0, {len(app.lines)} lines delivered, checkpoint at the file's end ({size} B)")
 
 
