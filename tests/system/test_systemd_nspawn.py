@@ -97,8 +97,11 @@ def delivered(c: ns.Container, name: str) -> list[str]:
 
 
 def wait_delivered(c: ns.Container, name: str, log_: Log) -> None:
-    wait_for(lambda: len(delivered(c, name)) >= len(log_.lines),
-             f"{len(log_.lines)} lines of {name} delivered (have {len(delivered(c, name))})")
+    try:
+        wait_for(lambda: len(delivered(c, name)) >= len(log_.lines),
+                 f"{len(log_.lines)} lines of {name} delivered")
+    except Failure as e:
+        raise Failure(f"{e} (have {len(delivered(c, name))})") from e
     out = delivered(c, name)
     dups = [ln for ln, k in collections.Counter(out).items() if k > 1]
     missing = set(log_.lines) - set(out)
@@ -113,7 +116,8 @@ def show(c: ns.Container, *props: str) -> dict[str, str]:
 
 
 def metric(c: ns.Container, name: str, pipeline: str) -> float:
-    text = c.net(["curl", "-fsS", "http://127.0.0.1:9464/metrics"]).stdout
+    """A pipeline's sample of a metric; -1 when the agent does not answer or lacks it."""
+    text = c.net(["curl", "-fsS", "http://127.0.0.1:9464/metrics"], check=False).stdout
     for ln in text.splitlines():
         if ln.startswith(name + "{") and f'pipeline="{pipeline}"' in ln:
             return float(ln.rsplit(" ", 1)[1])
@@ -241,7 +245,7 @@ def restart(c: ns.Container, app: Log, extra: Log) -> None:
     wait_delivered(c, "app", app)
     wait_delivered(c, "extra", extra)
     c.sh(["systemctl", "stop", "logagent"], timeout=60)
-    log(f"restart: the 500 lines written while stopped delivered, none twice")
+    log("restart: the 500 lines written while stopped delivered, none twice")
 
 
 def security(c: ns.Container) -> None:
