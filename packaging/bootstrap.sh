@@ -15,6 +15,11 @@ packages=(
 if [ "${LOGAGENT_BOOTSTRAP_KAFKA:-0}" = 1 ]; then
   packages+=(openjdk-17-jre-headless maven kcat)
 fi
+# tests/system/: a minimal Debian rootfs (mmdebstrap) booted with systemd-nspawn. Not needed to
+# build (the Dockerfile's build stage runs this script without it).
+if [ "${LOGAGENT_BOOTSTRAP_SYSTEM:-0}" = 1 ]; then
+  packages+=(systemd-container mmdebstrap)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -9,6 +9,7 @@
 #   LOGAGENT_JOBS=N        build parallelism (default 2)
 #   LOGAGENT_FUZZ_SECONDS=N  time per fuzz target (default 30; 0 skips the clang fuzz build)
 #   LOGAGENT_PERF_SMOKE=0  skip the Release build, the perf smoke and the clang Debug build
+#   LOGAGENT_SYSTEM_TESTS=0  skip the system tests (tests/system/: containers, systemd-nspawn)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -17,7 +18,7 @@ jobs=${LOGAGENT_JOBS:-2}
 step() { printf '\n=== %s\n' "$*"; }
 
 step "dependencies"
-LOGAGENT_BOOTSTRAP_KAFKA=1 packaging/bootstrap.sh
+LOGAGENT_BOOTSTRAP_KAFKA=1 LOGAGENT_BOOTSTRAP_SYSTEM=1 packaging/bootstrap.sh
 
 step "Kafka broker for the end-to-end tests (Apache Kafka from Maven Central, cached)"
 tests/kafka/kafka.sh fetch
@@ -38,6 +39,13 @@ step "unit and end-to-end tests"
 
 step "packaging (.deb: cpack, dpkg -i, checks, systemd-analyze verify, dpkg --purge)"
 packaging/check-deb.sh build
+
+if [ "${LOGAGENT_SYSTEM_TESTS:-1}" = 1 ]; then
+  step "system tests (container image, systemd under nspawn)"
+  # The .deb above, installed in a minimal Debian booted with systemd-nspawn (SKIPs, saying why,
+  # where the machine cannot boot a container); its rootfs is cached in ~/.cache/logagent/.
+  python3 tests/system/test_systemd_nspawn.py --build-dir build
+fi
 
 if [ "${LOGAGENT_PERF_SMOKE:-1}" = 1 ]; then
   # Every target (tests and fuzz drivers too) at -O3: GCC's flow-based warnings differ by level.
