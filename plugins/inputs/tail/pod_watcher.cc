@@ -92,6 +92,9 @@ void PodWatcher::run() {
         spdlog::info("kubernetes api: watch from resourceVersion {} expired (410): listing again",
                      resource_version);
         listed = false;
+        // Expired without an event since the LIST (a server that answers every watch 410):
+        // the next LIST waits, or LISTs of every pod would be sent back to back.
+        if (counts_.events.load() == events_before) backoff();
         break;
       case WatchEnd::kFailed:
         backoff();
@@ -115,7 +118,7 @@ bool PodWatcher::list(std::string& resource_version) {
         kListTimeout);
     if (stop_.load()) return false;
     if (r.aborted) return failed("LIST: a page larger than 64MiB");
-    if (!r.error.empty()) return failed(r.error);
+    if (!r.error.empty()) return failed(r.error, r.failure_kind());
     Result<PodList> page = parse_pod_list(body, select_);
     if (!page) return failed(page.message());
     for (PodMetadata& p : page->pods) {
@@ -130,7 +133,8 @@ bool PodWatcher::list(std::string& resource_version) {
   counts_.lists.fetch_add(1);
   metrics_.lists.inc();
   cache_changed();
-  backoff_ = kMinBackoff;
+  // The backoff is not reset here but by the watch's first event: a LIST that works followed
+  // by a watch that fails at once (410, 403) is not a recovery.
   last_error_.clear();
   spdlog::info("kubernetes api: {} pods listed{}{}", n, node_.empty() ? "" : " on node ", node_);
   return true;
@@ -159,7 +163,11 @@ PodWatcher::WatchEnd PodWatcher::watch(std::string& resource_version) {
   if (end != WatchEnd::kClosed) return end;
   if (r.status == 410) return WatchEnd::kExpired;
   if (r.aborted || !r.error.empty()) {
-    failed(r.aborted ? std::string("WATCH: a line larger than 64MiB") : r.error);
+    if (r.aborted) {
+      failed("WATCH: a line larger than 64MiB");
+    } else {
+      failed(r.error, r.failure_kind());
+    }
     return WatchEnd::kFailed;
   }
   return WatchEnd::kClosed;
@@ -211,13 +219,14 @@ void PodWatcher::cache_changed() {
   }
 }
 
-bool PodWatcher::failed(const std::string& message) {
+bool PodWatcher::failed(const std::string& message, const std::string& kind) {
   counts_.errors.fetch_add(1);
   metrics_.errors.inc();
-  if (message != last_error_) {
+  const std::string& key = kind.empty() ? message : kind;
+  if (key != last_error_) {
     spdlog::warn("kubernetes api: {} (retried every {}s at most)", message,
                  kMaxBackoff.count() / 1000);
-    last_error_ = message;
+    last_error_ = key;
   }
   return false;
 }
