@@ -31,6 +31,17 @@ std::string escape(std::string_view text) {
   return out;
 }
 
+// The error of a failed request, with what to do about a refusal.
+std::string explained(const KubeClient::Response& r) {
+  if (r.status == 401) return r.error + " (the service account's token was refused)";
+  if (r.status == 403) {
+    return r.error +
+           " (the service account may not list and watch pods: grant it the ClusterRole of "
+           "packaging/kubernetes/rbac.yaml)";
+  }
+  return r.error;
+}
+
 }  // namespace
 
 PodWatcher::PodWatcher(KubeEndpoint endpoint, std::string node, PodSelection select,
@@ -118,7 +129,7 @@ bool PodWatcher::list(std::string& resource_version) {
         kListTimeout);
     if (stop_.load()) return false;
     if (r.aborted) return failed("LIST: a page larger than 64MiB");
-    if (!r.error.empty()) return failed(r.error, r.failure_kind());
+    if (!r.error.empty()) return failed(explained(r), r.failure_kind());
     Result<PodList> page = parse_pod_list(body, select_);
     if (!page) return failed(page.message());
     for (PodMetadata& p : page->pods) {
@@ -166,7 +177,7 @@ PodWatcher::WatchEnd PodWatcher::watch(std::string& resource_version) {
     if (r.aborted) {
       failed("WATCH: a line larger than 64MiB");
     } else {
-      failed(r.error, r.failure_kind());
+      failed(explained(r), r.failure_kind());
     }
     return WatchEnd::kFailed;
   }
