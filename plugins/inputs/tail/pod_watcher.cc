@@ -115,7 +115,10 @@ void PodWatcher::run() {
 }
 
 bool PodWatcher::list(std::string& resource_version) {
+  // At most the cache's capacity is collected: a list of every pod of a large cluster (no node
+  // name) is held a page at a time, not whole, until it replaces the cache.
   std::vector<PodMetadata> pods;
+  uint64_t left_out = 0;
   std::string continue_token;
   do {
     std::string body;
@@ -134,13 +137,17 @@ bool PodWatcher::list(std::string& resource_version) {
     if (!page) return failed(page.message());
     for (PodMetadata& p : page->pods) {
       count_cut(p.cut);
-      pods.push_back(std::move(p));
+      if (pods.size() < cache_.capacity()) {
+        pods.push_back(std::move(p));
+      } else {
+        ++left_out;
+      }
     }
     resource_version = page->resource_version;
     continue_token = page->continue_token;
   } while (!continue_token.empty());
-  const size_t n = pods.size();
-  cache_.replace(std::move(pods));
+  const uint64_t n = pods.size() + left_out;
+  cache_.replace(std::move(pods), left_out);
   counts_.lists.fetch_add(1);
   metrics_.lists.inc();
   cache_changed();
