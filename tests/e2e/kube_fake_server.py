@@ -125,9 +125,13 @@ class FakeApiServer:
             return self.stalled
 
     def release(self) -> None:
-        """Ends every stalled or held request (their connections are closed)."""
+        """Ends every stalled or held request (their connections are closed), and waits until
+        they have ended."""
         with self.lock:
             self.generation += 1
+        deadline = time.monotonic() + 30
+        while self.stalled_now() and time.monotonic() < deadline:
+            time.sleep(0.01)
 
     def stop(self) -> None:
         self.stopping.set()

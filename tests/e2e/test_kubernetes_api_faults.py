@@ -9,8 +9,10 @@ for the API server"): lines keep being delivered, without labels when their pod 
     server coming up later is listed and its pods' new files carry their labels;
   - 403 (RBAC missing): one warning line naming the status and the RBAC fix, counted in
     logagent_kubernetes_api_errors_total, lines still delivered;
-  - stalled (accepts, never answers) LIST at start, then WATCH: lines delivered meanwhile, and
-    SIGTERM while the request is blocked ends the agent within its shutdown_timeout;
+  - stalled (accepts, never answers) LIST at start, then WATCH, and a server silent from the
+    TLS handshake on: lines delivered meanwhile, and SIGTERM while the request is blocked (or
+    the input waits for its first list) ends the agent within its shutdown_timeout; a reload
+    (SIGHUP) while the WATCH is blocked goes through;
   - WATCH answered 500, a garbage line, a truncated chunk: each retried from the same
     resourceVersion (no relist), events before the cut applied; 410: a relist;
   - the token rotated (a new file): the next request carries the new one;
@@ -22,6 +24,7 @@ for the API server"): lines keep being delivered, without labels when their pod 
 import os
 import shutil
 import signal
+import socket
 
 import e2e_lib as e
 from kube_fake_server import FakeApiServer, make_service_account, pod, pod_list, write_token
@@ -161,6 +164,22 @@ def stalled(ctx: e.Context, sa: str, cert: str, key: str) -> None:
     e.check(server.stalled_now() == 1, "stall: the LIST was not held while lines flowed")
     case.stop()  # SIGTERM while the LIST is blocked
     server.release()
+
+    case = Case(ctx, "stall-wait", sa, f"https://127.0.0.1:{server.port}", wait="600s").start()
+    e.wait_for(lambda: server.stalled_now() == 1, 30, "stall-wait: the LIST held",
+               agent=case.agent)
+    case.stop()  # SIGTERM while the input still waits for its first list
+    server.release()
+
+    # A server that accepts the connection and never says a word (no TLS handshake).
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        case = Case(ctx, "silent", sa, f"https://127.0.0.1:{silent.getsockname()[1]}").start()
+        conn, _ = silent.accept()  # the agent connected; nothing is answered
+        case.expect(case.write(*A), {})
+        case.stop()  # SIGTERM during the TLS handshake
+        conn.close()
 
     server.list_action = listed(A)
     server.watch_action = ("stall",)
