@@ -326,7 +326,10 @@ def many_pods(ctx: e.Context, sa: str, cert: str, key: str) -> None:
           f"(5 KB each, 3 KB selected) listed, 1000 cached")
     # 40 MiB on the test machine; 66 MiB when the LIST held every pod's labels until its end
     # (30 MB of them here), not just max_pods'.
-    e.check(case.agent.peak_rss_bytes() < 56 * 2**20, "many: the LIST held more than max_pods")
+    # Under a sanitizer (LOGAGENT_SANITIZED=1) RSS is shadow memory: reported, not enforced.
+    if os.environ.get("LOGAGENT_SANITIZED") != "1":
+        e.check(case.agent.peak_rss_bytes() < 56 * 2**20,
+                "many: the LIST held more than max_pods")
     case.stop()
     server.stop()
 
