@@ -12,7 +12,7 @@ for the API server"): lines keep being delivered, without labels when their pod 
   - stalled (accepts, never answers) LIST at start, then WATCH, and a server silent from the
     TLS handshake on: lines delivered meanwhile, and SIGTERM while the request is blocked (or
     the input waits for its first list) ends the agent within its shutdown_timeout; a reload
-    (SIGHUP) while the WATCH is blocked goes through;
+    (SIGHUP, same config, then another label selected) while the WATCH is blocked goes through;
   - WATCH answered 500, a garbage line, a truncated chunk: each retried from the same
     resourceVersion (no relist), events before the cut applied; 410: a relist;
   - the token rotated (a new file): the next request carries the new one;
@@ -47,12 +47,12 @@ class Case:
         options = {"enabled": True, "labels": ["app"], "server": server,
                    "service_account_dir": sa_dir, "node_name": NODE, "wait": "1s"}
         options.update(api)
-        cfg = e.make_config(
+        self.config = e.make_config(
             ctx, paths=[os.path.join(self.root, "containers", "*.log")], metrics_port=self.port,
             sinks=[e.file_sink(self.out, "json")], data_dir=os.path.join(self.root, "data"),
             file_name=f"{name}.yaml",
             input_extra={"scan_interval": "100ms", "kubernetes": {"api": options}})
-        self.agent = ctx.agent(cfg, label=name)
+        self.agent = ctx.agent(self.config, label=name)
         self.follower = e.OutputFollower(self.out)
         self.delivered: dict[str, dict] = {}  # line id -> its k8s.label.* fields
         self.n = 0
@@ -189,6 +189,17 @@ def stalled(ctx: e.Context, sa: str, cert: str, key: str) -> None:
     case.expect(case.write(*A), {"k8s.label.app": "web-1"})
     case.agent.send_signal(signal.SIGHUP)  # a reload (same config) while the WATCH is blocked
     case.expect(case.write(*A, restart=1), {"k8s.label.app": "web-1"})
+    # A reload that changes the input (another label selected) while the WATCH is blocked: the
+    # old input's watch must let go for the new one to list and watch.
+    with open(case.config) as f:
+        text = f.read()
+    with open(case.config, "w") as f:
+        f.write(text.replace('- "app"', '- "team"'))
+    lists = server.count(watch=False)
+    case.agent.send_signal(signal.SIGHUP)
+    e.wait_for(lambda: server.count(watch=False) > lists and server.stalled_now() == 1, 30,
+               "stall-watch: the reloaded input listed and watches", agent=case.agent)
+    case.expect(case.write(*A, restart=2), {})  # web-1 has no label team
     case.stop()  # SIGTERM while the WATCH is blocked
     server.stop()
 
