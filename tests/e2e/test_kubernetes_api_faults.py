@@ -149,7 +149,7 @@ def forbidden(ctx: e.Context, sa: str, cert: str, key: str) -> None:
     case = Case(ctx, "rbac", sa, f"https://127.0.0.1:{server.port}").start()
     case.expect(case.write(*A), {})
     case.wait_metric("errors_total", 3, "the 403 retried")
-    e.check(case.warnings("403") == 1, "rbac: not one warning line for three 403s")
+    e.check(case.warnings("error: 403") == 1, "rbac: not one warning line for three 403s")
     e.check(case.warnings("rbac.yaml") == 1, "rbac: the warning does not say how to grant it")
     case.stop()
     server.stop()
