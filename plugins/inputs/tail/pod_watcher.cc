@@ -84,13 +84,16 @@ std::string PodWatcher::watch_path(const std::string& resource_version) const {
 void PodWatcher::run() {
   std::string resource_version;
   bool listed = false;
+  bool first_watch = false;  // the next watch is the first from a LIST's resourceVersion
   while (!stop_.load()) {
     if (!listed) {
       listed = list(resource_version);
+      first_watch = listed;
       if (!listed) backoff();
       continue;
     }
     const uint64_t events_before = counts_.events.load();
+    const bool after_list = std::exchange(first_watch, false);
     switch (watch(resource_version)) {
       case WatchEnd::kClosed:
         // A watch closed without a single event (e.g. a proxy closing at once) is not retried
@@ -103,9 +106,10 @@ void PodWatcher::run() {
         spdlog::info("kubernetes api: watch from resourceVersion {} expired (410): listing again",
                      resource_version);
         listed = false;
-        // Expired without an event since the LIST (a server that answers every watch 410):
-        // the next LIST waits, or LISTs of every pod would be sent back to back.
-        if (counts_.events.load() == events_before) backoff();
+        // The first watch from a LIST expired before any event (a server that answers every
+        // watch 410): the next LIST waits, or LISTs of every pod would be sent back to back. A
+        // resumed watch that expired (a quiet node's resourceVersion compacted) lists at once.
+        if (after_list && counts_.events.load() == events_before) backoff();
         break;
       case WatchEnd::kFailed:
         backoff();
