@@ -63,6 +63,10 @@ std::string KubeEndpoint::server_from_env() {
   return "https://" + h + ":" + (port != nullptr && *port != '\0' ? port : "443");
 }
 
+std::string KubeClient::Response::failure_kind() const {
+  return "curl " + std::to_string(curl_code) + ", HTTP " + std::to_string(status);
+}
+
 KubeClient::KubeClient(KubeEndpoint endpoint, const std::atomic<bool>& stop)
     : endpoint_(std::move(endpoint)), stop_(stop) {
   init_curl_once();
@@ -106,6 +110,7 @@ KubeClient::Response KubeClient::get(const std::string& path, const OnData& on_d
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
   const CURLcode rc = curl_easy_perform(c);
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+  r.curl_code = static_cast<int>(rc);
   r.aborted = t.aborted || stop_.load(std::memory_order_relaxed);
   if (rc != CURLE_OK && !r.aborted) {
     r.error = "GET " + path + ": " + (error[0] != '\0' ? error : curl_easy_strerror(rc));

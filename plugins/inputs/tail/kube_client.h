@@ -33,7 +33,12 @@ class KubeClient {
   struct Response {
     long status = 0;    // the HTTP status; 0 when there was none (error says why)
     std::string error;  // transport errors, "" otherwise
+    int curl_code = 0;  // libcurl's CURLcode: what failed, without the details of `error`
     bool aborted = false;
+
+    // What failed, the same for failures that differ only in figures ("after 8 ms"): for
+    // logging a failure once, not once per retry.
+    std::string failure_kind() const;
   };
 
   KubeClient(KubeEndpoint endpoint, const std::atomic<bool>& stop);

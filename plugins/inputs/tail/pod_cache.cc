@@ -23,9 +23,10 @@ void PodCache::store(PodMetadata pod) {
   }
 }
 
-void PodCache::replace(std::vector<PodMetadata> pods) {
+void PodCache::replace(std::vector<PodMetadata> pods, uint64_t left_out) {
   {
     std::lock_guard lock(mu_);
+    dropped_ += left_out;
     pods_.clear();
     for (PodMetadata& p : pods) store(std::move(p));
     ready_ = true;

@@ -32,7 +32,8 @@ class PodCache {
  public:
   explicit PodCache(size_t max_pods) : max_pods_(max_pods) {}
 
-  void replace(std::vector<PodMetadata> pods);
+  // `left_out`: pods of the same list not even collected (beyond capacity()), counted as dropped.
+  void replace(std::vector<PodMetadata> pods, uint64_t left_out = 0);
   void apply(const WatchEvent& event);  // kAdded, kModified, kDeleted; others are ignored
 
   std::optional<PodMetadata> find(std::string_view namespace_name, std::string_view pod) const;
@@ -41,6 +42,7 @@ class PodCache {
   std::vector<SourceField> fields(std::string_view namespace_name, std::string_view pod,
                                   std::string_view uid = {}) const;
 
+  size_t capacity() const { return max_pods_; }
   size_t size() const;
   uint64_t dropped() const;  // pods not stored for max_pods, in total
   bool ready() const;

@@ -31,6 +31,17 @@ std::string escape(std::string_view text) {
   return out;
 }
 
+// The error of a failed request, with what to do about a refusal.
+std::string explained(const KubeClient::Response& r) {
+  if (r.status == 401) return r.error + " (the service account's token was refused)";
+  if (r.status == 403) {
+    return r.error +
+           " (the service account may not list and watch pods: grant it the ClusterRole of "
+           "packaging/kubernetes/rbac.yaml)";
+  }
+  return r.error;
+}
+
 }  // namespace
 
 PodWatcher::PodWatcher(KubeEndpoint endpoint, std::string node, PodSelection select,
@@ -73,13 +84,16 @@ std::string PodWatcher::watch_path(const std::string& resource_version) const {
 void PodWatcher::run() {
   std::string resource_version;
   bool listed = false;
+  bool first_watch = false;  // the next watch is the first from a LIST's resourceVersion
   while (!stop_.load()) {
     if (!listed) {
       listed = list(resource_version);
+      first_watch = listed;
       if (!listed) backoff();
       continue;
     }
     const uint64_t events_before = counts_.events.load();
+    const bool after_list = std::exchange(first_watch, false);
     switch (watch(resource_version)) {
       case WatchEnd::kClosed:
         // A watch closed without a single event (e.g. a proxy closing at once) is not retried
@@ -92,6 +106,10 @@ void PodWatcher::run() {
         spdlog::info("kubernetes api: watch from resourceVersion {} expired (410): listing again",
                      resource_version);
         listed = false;
+        // The first watch from a LIST expired before any event (a server that answers every
+        // watch 410): the next LIST waits, or LISTs of every pod would be sent back to back. A
+        // resumed watch that expired (a quiet node's resourceVersion compacted) lists at once.
+        if (after_list && counts_.events.load() == events_before) backoff();
         break;
       case WatchEnd::kFailed:
         backoff();
@@ -101,7 +119,10 @@ void PodWatcher::run() {
 }
 
 bool PodWatcher::list(std::string& resource_version) {
+  // At most the cache's capacity is collected: a list of every pod of a large cluster (no node
+  // name) is held a page at a time, not whole, until it replaces the cache.
   std::vector<PodMetadata> pods;
+  uint64_t left_out = 0;
   std::string continue_token;
   do {
     std::string body;
@@ -115,22 +136,27 @@ bool PodWatcher::list(std::string& resource_version) {
         kListTimeout);
     if (stop_.load()) return false;
     if (r.aborted) return failed("LIST: a page larger than 64MiB");
-    if (!r.error.empty()) return failed(r.error);
+    if (!r.error.empty()) return failed(explained(r), r.failure_kind());
     Result<PodList> page = parse_pod_list(body, select_);
     if (!page) return failed(page.message());
     for (PodMetadata& p : page->pods) {
       count_cut(p.cut);
-      pods.push_back(std::move(p));
+      if (pods.size() < cache_.capacity()) {
+        pods.push_back(std::move(p));
+      } else {
+        ++left_out;
+      }
     }
     resource_version = page->resource_version;
     continue_token = page->continue_token;
   } while (!continue_token.empty());
-  const size_t n = pods.size();
-  cache_.replace(std::move(pods));
+  const uint64_t n = pods.size() + left_out;
+  cache_.replace(std::move(pods), left_out);
   counts_.lists.fetch_add(1);
   metrics_.lists.inc();
   cache_changed();
-  backoff_ = kMinBackoff;
+  // The backoff is not reset here but by the watch's first event: a LIST that works followed
+  // by a watch that fails at once (410, 403) is not a recovery.
   last_error_.clear();
   spdlog::info("kubernetes api: {} pods listed{}{}", n, node_.empty() ? "" : " on node ", node_);
   return true;
@@ -159,7 +185,11 @@ PodWatcher::WatchEnd PodWatcher::watch(std::string& resource_version) {
   if (end != WatchEnd::kClosed) return end;
   if (r.status == 410) return WatchEnd::kExpired;
   if (r.aborted || !r.error.empty()) {
-    failed(r.aborted ? std::string("WATCH: a line larger than 64MiB") : r.error);
+    if (r.aborted) {
+      failed("WATCH: a line larger than 64MiB");
+    } else {
+      failed(explained(r), r.failure_kind());
+    }
     return WatchEnd::kFailed;
   }
   return WatchEnd::kClosed;
@@ -211,13 +241,14 @@ void PodWatcher::cache_changed() {
   }
 }
 
-bool PodWatcher::failed(const std::string& message) {
+bool PodWatcher::failed(const std::string& message, const std::string& kind) {
   counts_.errors.fetch_add(1);
   metrics_.errors.inc();
-  if (message != last_error_) {
+  const std::string& key = kind.empty() ? message : kind;
+  if (key != last_error_) {
     spdlog::warn("kubernetes api: {} (retried every {}s at most)", message,
                  kMaxBackoff.count() / 1000);
-    last_error_ = message;
+    last_error_ = key;
   }
   return false;
 }

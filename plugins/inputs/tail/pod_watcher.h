@@ -8,11 +8,13 @@
 //
 // A watch that ends normally (the server's timeout) is resumed from the last resourceVersion seen
 // (pods' and bookmarks'). A watch answered "410 Gone" (HTTP status or an ERROR event with code
-// 410: the resourceVersion is too old) is followed by a new LIST, which replaces the whole cache.
-// Any other failure (connection refused, TLS, 401/403, invalid JSON) is logged once per change
-// of message and retried after a backoff that doubles from 1 s to 30 s and returns to 1 s after a
-// request that worked. The cache keeps its pods meanwhile: an API server that goes away stops
-// the updates, never the reading of files.
+// 410: the resourceVersion is too old) is followed by a new LIST, which replaces the whole cache
+// (after the backoff when the first watch from a LIST expired before any event: a server
+// answering every watch 410 gets no LISTs back to back). Any other failure (connection refused,
+// TLS, 401/403, invalid JSON) is logged once while its kind (libcurl's code and the HTTP status;
+// else its message) stays the same, and retried after a backoff that doubles from 1 s to 30 s and
+// returns to 1 s at the first event of a watch. The cache keeps its pods meanwhile: an API server
+// that goes away stops the updates, never the reading of files.
 //
 // Memory is bounded: a LIST is read a page (500 pods) at a time, a page or a watch line larger
 // than kMaxBody is an error (the request is ended and retried), and the cache is bounded
@@ -80,7 +82,8 @@ class PodWatcher {
   bool list(std::string& resource_version);
   WatchEnd watch(std::string& resource_version);
   bool handle_line(std::string_view line, std::string& resource_version, WatchEnd& end);
-  bool failed(const std::string& message);  // counts and logs; false
+  // Counts and logs (once while `kind`, the message by default, stays the same); false.
+  bool failed(const std::string& message, const std::string& kind = {});
   void count_cut(uint64_t cut);
   void cache_changed();
   void backoff();
@@ -96,7 +99,7 @@ class PodWatcher {
   std::mutex mu_;
   std::condition_variable cv_;
   std::chrono::milliseconds backoff_{1000};
-  std::string last_error_;
+  std::string last_error_;  // the kind of the last failure logged
   std::thread thread_;
 };
 

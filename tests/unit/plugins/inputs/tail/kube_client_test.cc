@@ -29,3 +29,19 @@ TEST_CASE("kube client: without a token file no request is made, and the error s
   CHECK(r.status == 0);
   CHECK(r.error == "no bearer token in /nonexistent/serviceaccount/token");
 }
+
+TEST_CASE("kube client: failures that differ only in figures are of one kind, statuses are not") {
+  KubeClient::Response a;
+  a.curl_code = 7;  // CURLE_COULDNT_CONNECT
+  a.error = "GET /api/v1/pods: Failed to connect to 127.0.0.1 port 1 after 0 ms";
+  KubeClient::Response b = a;
+  b.error = "GET /api/v1/pods: Failed to connect to 127.0.0.1 port 1 after 8 ms";
+  CHECK(a.failure_kind() == b.failure_kind());
+  KubeClient::Response forbidden;
+  forbidden.curl_code = 22;  // CURLE_HTTP_RETURNED_ERROR
+  forbidden.status = 403;
+  KubeClient::Response unauthorized = forbidden;
+  unauthorized.status = 401;
+  CHECK(forbidden.failure_kind() != unauthorized.failure_kind());
+  CHECK(forbidden.failure_kind() != a.failure_kind());
+}

@@ -70,6 +70,15 @@ TEST_CASE("pod cache: beyond max_pods new pods are counted, not stored; stored o
   CHECK(cache.size() == 2);
 }
 
+TEST_CASE("pod cache: pods a list left out beyond its capacity are counted as dropped") {
+  PodCache cache(2);
+  CHECK(cache.capacity() == 2);
+  cache.replace({pod("shop", "web-1", "web"), pod("shop", "web-2", "web")}, 3);
+  CHECK(cache.size() == 2);
+  CHECK(cache.dropped() == 3);
+  CHECK(cache.ready());
+}
+
 TEST_CASE("pod cache: fields are k8s.label.* then k8s.annotation.*, none for another uid") {
   PodCache cache(10);
   PodMetadata p = pod("shop", "web-1", "web", "u-1");
