@@ -127,15 +127,16 @@ Status Supervisor::start_http() {
   return http_.start(config_->metrics_listen);
 }
 
-// /ready and logagent_pipeline_ready, from one look at every pipeline.
+// logagent_pipeline_ready and /ready, from one look at every pipeline; the gauges first, so a
+// scrape that follows an answer of /ready sees at least that state.
 void Supervisor::publish_health() {
   std::vector<PipelineReadiness> pipelines;
   for (const auto& slot : slots_) {
     pipelines.push_back({slot.pipeline->name(), slot.pipeline->not_ready()});
   }
+  readiness_.update(pipelines);
   Readiness r = summarize(pipelines);
   health_.publish(r.ready, std::move(r.detail));
-  readiness_.update(pipelines);
 }
 
 // Builds every pipeline, then starts them; on a failure, stops those started.
