@@ -62,6 +62,9 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 die() { echo "quickstart: $*" >&2; exit 1; }
 
+if [ -d "$LOGAGENT_DEMO" ] && [ ! -d "$LOGAGENT_DEMO/logs" ] && [ -n "$(ls -A "$LOGAGENT_DEMO")" ]; then
+  die "$LOGAGENT_DEMO is not empty and holds no earlier demo: not removing it (set LOGAGENT_DEMO)"
+fi
 # A broker left by an earlier run that was killed holds its state in the demo directory.
 [ ! -d "$LOGAGENT_KAFKA_STATE" ] || "$kafka_sh" stop >/dev/null 2>&1 || true
 rm -rf "$LOGAGENT_DEMO"
