@@ -130,6 +130,14 @@ prometheus::Gauge* MetricsRegistry::gauge(const std::string& name, const std::st
   return add<prometheus::Gauge>(MetricKind::kGauge, name, help, labels, nullptr);
 }
 
+void MetricsRegistry::remove_gauge(const MetricDef& def, const Labels& labels) {
+  std::lock_guard lock(mu_);
+  auto it = families_.find(std::string(def.name));
+  if (it == families_.end() || it->second.kind != MetricKind::kGauge) return;
+  auto& fam = *static_cast<prometheus::Family<prometheus::Gauge>*>(it->second.family);
+  if (fam.Has(labels)) fam.Remove(&fam.Add(labels));  // Add returns the existing series
+}
+
 std::vector<std::string> MetricsRegistry::declaration_errors() const {
   std::lock_guard lock(mu_);
   return errors_;

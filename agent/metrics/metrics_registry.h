@@ -12,8 +12,9 @@
 //
 // The HTTP endpoint is agent/metrics/http_server.h; it serves render().
 //
-// Threads: family creation takes a lock; samplers run on the HTTP thread during a scrape and must
-// only read thread-safe state. Samplers are removed with the token that add_sampler returns.
+// Threads: family creation and removal take a lock; samplers run on the HTTP thread during a scrape
+// and must only read thread-safe state. Samplers are removed with the token that add_sampler
+// returns.
 #pragma once
 
 #include <functional>
@@ -49,6 +50,10 @@ class MetricsRegistry {
   prometheus::Counter* counter(const std::string& name, const std::string& help,
                                const Labels& labels);
   prometheus::Gauge* gauge(const std::string& name, const std::string& help, const Labels& labels);
+
+  // Removes the series of gauge `def` with `labels`, if it was made: it leaves /metrics (the
+  // series of a pipeline a reload removed). Handles to it must not be used again.
+  void remove_gauge(const MetricDef& def, const Labels& labels);
 
   // "NAME: what does not match its declaration", one per defect found so far.
   std::vector<std::string> declaration_errors() const;

@@ -17,6 +17,7 @@
 #include "agent/pipeline/pipeline.h"
 #include "agent/pipeline/sink_fanout.h"
 #include "agent/supervisor/heap.h"
+#include "agent/supervisor/readiness.h"
 #include "agent/supervisor/restarter.h"
 
 namespace logagent {
@@ -53,9 +54,9 @@ std::string labels_cell(std::string_view labels) {
 
 std::vector<MetricDef> core_metric_defs() {
   const std::span<const MetricDef> tables[] = {
-      kPipelineMetrics,     kLaneMetrics,   kSinkFanoutMetrics, kAcknowledgerMetrics,
-      kCheckpointerMetrics, kEncodeMetrics, kAgentMetrics,      kHeapMetrics,
-      kRestarterMetrics,    kProcessMetrics};
+      kPipelineMetrics,     kLaneMetrics,      kSinkFanoutMetrics, kAcknowledgerMetrics,
+      kCheckpointerMetrics, kEncodeMetrics,    kAgentMetrics,      kHeapMetrics,
+      kRestarterMetrics,    kReadinessMetrics, kProcessMetrics};
   std::vector<MetricDef> out;
   for (const auto& table : tables) out.insert(out.end(), table.begin(), table.end());
   return out;

@@ -15,7 +15,8 @@
 namespace logagent {
 
 // Every table of the core: pipeline, lanes (standard per-stage metrics), sink fan-out,
-// acknowledger, checkpointer, encode step, buffer pool and build, heap, process.
+// acknowledger, checkpointer, encode step, buffer pool and build, heap, restarts, readiness,
+// process.
 std::vector<MetricDef> core_metric_defs();
 
 struct MetricDefs {

@@ -22,6 +22,7 @@
 #include "agent/supervisor/health.h"
 #include "agent/supervisor/heap.h"
 #include "agent/supervisor/once_report.h"
+#include "agent/supervisor/readiness.h"
 #include "agent/supervisor/reload.h"
 #include "agent/supervisor/reload_channel.h"
 #include "agent/supervisor/reload_plan.h"
@@ -103,6 +104,7 @@ class Supervisor {
   std::vector<Slot> slots_;
   HeapTrimmer heap_trimmer_;  // keeps RSS following the live heap (see agent/supervisor/heap.h)
   Health health_;
+  ReadinessGauges readiness_{metrics_};
   ReloadChannel reloads_;
   Restarter restarter_{metrics_};  // pipelines whose exactly-once transaction failed
   Clock::time_point started_ = Clock::now();
@@ -125,15 +127,16 @@ Status Supervisor::start_http() {
   return http_.start(config_->metrics_listen);
 }
 
+// logagent_pipeline_ready and /ready, from one look at every pipeline; the gauges first, so a
+// scrape that follows an answer of /ready sees at least that state.
 void Supervisor::publish_health() {
-  bool ready = true;
-  std::string detail;
+  std::vector<PipelineReadiness> pipelines;
   for (const auto& slot : slots_) {
-    const std::string why = slot.pipeline->not_ready();
-    ready = ready && why.empty();
-    detail += "pipeline " + slot.pipeline->name() + ": " + (why.empty() ? "ready" : why) + "\n";
+    pipelines.push_back({slot.pipeline->name(), slot.pipeline->not_ready()});
   }
-  health_.publish(ready && !slots_.empty(), detail.empty() ? "no pipelines\n" : detail);
+  readiness_.update(pipelines);
+  Readiness r = summarize(pipelines);
+  health_.publish(r.ready, std::move(r.detail));
 }
 
 // Builds every pipeline, then starts them; on a failure, stops those started.
@@ -210,6 +213,9 @@ void Supervisor::loop() {
 int Supervisor::stop() {
   sd_notify_state("STOPPING=1");
   health_.publish(false, "stopping\n");
+  std::vector<PipelineReadiness> stopping;
+  for (const auto& slot : slots_) stopping.push_back({slot.pipeline->name(), "stopping"});
+  readiness_.update(stopping);
   auto deadline = Clock::now() + config_->shutdown_timeout.value;
   if (stop_by_) deadline = std::min(deadline, *stop_by_);
   std::vector<std::string> unsaved;

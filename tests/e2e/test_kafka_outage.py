@@ -3,10 +3,11 @@
 the same port with the same data dir.
 
 Four files are appended to at a steady rate the whole time. While the broker is down the agent
-keeps running, reports the broker down in its metrics, and stops reading once its buffer pool and
-producer queue are full (the files are the buffer). After the broker returns, every line written
-arrives in the topic, each file's lines in order, and the agent's peak RSS stayed within the pool
-budget plus the producer queue plus a fixed overhead.
+keeps running, reports the broker down in its metrics (logagent_kafka_broker_up 0, and
+logagent_pipeline_ready 0 with /ready 503; ready 1 with /ready 200 once the broker is back), and
+stops reading once its buffer pool and producer queue are full (the files are the buffer). After
+the broker returns, every line written arrives in the topic, each file's lines in order, and the
+agent's peak RSS stayed within the pool budget plus the producer queue plus a fixed overhead.
 """
 
 import os
@@ -59,6 +60,18 @@ def metric(port: int, name: str, **labels) -> float | None:
     return m.get(name, **labels) if m else None
 
 
+def wait_ready(port: int, agent: e.Agent, want: int, what: str) -> None:
+    """logagent_pipeline_ready{pipeline="app"} reaches `want`, and /ready says the same."""
+    waited = e.wait_for(
+        lambda: metric(port, "logagent_pipeline_ready", pipeline="app") == want, timeout=60,
+        what=f"logagent_pipeline_ready {want} {what}", agent=agent)
+    status, text = e.http(port, "/ready")
+    e.log(f"logagent_pipeline_ready={want} {what} after {waited:.1f} s; /ready {status}: "
+          f"{text.strip()}")
+    e.check(status == (200 if want else 503),
+            f"/ready answers {status} while logagent_pipeline_ready is {want}: {text.strip()}")
+
+
 def body(ctx: e.Context) -> None:
     logs = ctx.mkdir("logs")
     broker = KafkaBroker(ctx, keep_dir=True)
@@ -93,12 +106,14 @@ def body(ctx: e.Context) -> None:
         up = metric(mport, "logagent_kafka_broker_up")
         e.log(f"broker stopped; logagent_kafka_broker_up={up}")
         e.check(up == 0, f"logagent_kafka_broker_up is {up} while the broker is down")
+        wait_ready(mport, agent, 0, "while the broker is down")
         sample(max(0.0, 20 - (time.monotonic() - t_down)))
         behind = metric(mport, "logagent_input_bytes_behind")
         e.log(f"after {time.monotonic() - t_down:.0f} s down: {sum(load.written().values())} lines "
               f"written, {behind} bytes behind, peak rss {peak / 2**20:.0f} MiB")
         broker.start()
         sample(5)
+        wait_ready(mport, agent, 1, "once the broker is back")
         load.stop.set()
         load.thread.join()
         written = load.written()

@@ -9,7 +9,8 @@ Two pipelines (a, b) follow two streams written continuously. Then:
   3. POST /-/reload with a broken file: refused with FILE:LINE:COL in the reply (400), the agent
      keeps running and delivering;
   4. a reload adding a pipeline with a kafka sink to an unreachable broker makes /ready 503
-     naming the sink; a reload removing it makes it 200 again (and stops that pipeline);
+     naming the sink, and its logagent_pipeline_ready 0 (the others 1); a reload removing it
+     makes /ready 200 again (and stops that pipeline) and removes its logagent_pipeline_ready;
   5. SIGTERM; then every line of every stream was delivered exactly once, in order per file:
      nothing lost or repeated across the restarts of b (its output is split over two files)."""
 
@@ -120,13 +121,22 @@ def body(ctx: e.Context) -> None:
         text = http(port, "/ready")[1]
         e.check("pipeline k: sink kafka: no Kafka broker connected" in text and
                 "pipeline a: ready" in text, f"/ready: {text!r}")
+        m = e.scrape(port)
+        ready = {p: m.get("logagent_pipeline_ready", pipeline=p) for p in "abck"}
+        e.check(ready == {"a": 1, "b": 1, "c": 1, "k": 0},
+                f"logagent_pipeline_ready {ready} while /ready says: {text!r}")
         e.write_config(cfg_path, config([pipeline("a", "a.ndjson"), pipeline("b", "b2.ndjson"),
                                          pipeline("c", "c.ndjson")]))
         status, text = http(port, "/-/reload", "POST")
         e.check(status == 200 and "stopping pipeline k" in text,
                 f"reload removing pipeline k: {status} {text!r}")
         e.wait_for(lambda: http(port, "/ready")[0] == 200, 10, "/ready 200 again", agent=agent)
-        e.log("[ready] 503 with an unreachable broker, 200 again after it was removed")
+        m = e.scrape(port)
+        ready = {p: m.get("logagent_pipeline_ready", pipeline=p) for p in "abck"}
+        e.check(ready == {"a": 1, "b": 1, "c": 1, "k": None},
+                f"logagent_pipeline_ready {ready} after the reload removed pipeline k")
+        e.log("[ready] 503 (pipeline_ready{k} 0) with an unreachable broker, 200 again "
+              "(k's series gone) after it was removed")
 
         stop.set()
         t.join()

@@ -116,3 +116,18 @@ TEST_CASE("a scope without a registry makes inert handles") {
   c.add(4);
   CHECK(c.value() == 0);
 }
+
+TEST_CASE("a removed gauge series leaves the exposition and its siblings stay") {
+  auto registry = std::make_shared<MetricsRegistry>();
+  Gauge(registry->gauge(kTestDepth, {{"pipeline", "app"}})).set(7);
+  Gauge(registry->gauge(kTestDepth, {{"pipeline", "old"}})).set(3);
+  registry->remove_gauge(kTestDepth, {{"pipeline", "old"}});
+  registry->remove_gauge(kTestDepth, {{"pipeline", "never-made"}});  // nothing to remove
+  registry->remove_gauge(kTestEvents, {{"pipeline", "app"}});        // not a gauge family
+  const std::string text = registry->render();
+  CHECK(has(text, R"(logagent_test_depth{pipeline="app"} 7)"));
+  CHECK_FALSE(has(text, R"(pipeline="old")"));
+  // Made again, it starts from zero.
+  CHECK(Gauge(registry->gauge(kTestDepth, {{"pipeline", "old"}})).value() == 0);
+  CHECK(registry->declaration_errors().empty());
+}
