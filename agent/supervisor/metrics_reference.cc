@@ -18,6 +18,7 @@
 #include "agent/pipeline/sink_fanout.h"
 #include "agent/supervisor/heap.h"
 #include "agent/supervisor/restarter.h"
+#include "agent/supervisor/tap_service.h"
 
 namespace logagent {
 namespace {
@@ -53,9 +54,9 @@ std::string labels_cell(std::string_view labels) {
 
 std::vector<MetricDef> core_metric_defs() {
   const std::span<const MetricDef> tables[] = {
-      kPipelineMetrics,     kLaneMetrics,   kSinkFanoutMetrics, kAcknowledgerMetrics,
-      kCheckpointerMetrics, kEncodeMetrics, kAgentMetrics,      kHeapMetrics,
-      kRestarterMetrics,    kProcessMetrics};
+      kPipelineMetrics,     kLaneMetrics,    kSinkFanoutMetrics, kAcknowledgerMetrics,
+      kCheckpointerMetrics, kEncodeMetrics,  kAgentMetrics,      kHeapMetrics,
+      kRestarterMetrics,    kProcessMetrics, kTapMetrics};
   std::vector<MetricDef> out;
   for (const auto& table : tables) out.insert(out.end(), table.begin(), table.end());
   return out;

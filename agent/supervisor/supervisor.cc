@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,6 +28,7 @@
 #include "agent/supervisor/reload_plan.h"
 #include "agent/supervisor/restarter.h"
 #include "agent/supervisor/sd_notify.h"
+#include "agent/supervisor/tap_service.h"
 #include "agent/version.h"
 
 namespace logagent {
@@ -111,7 +113,8 @@ class Supervisor {
   // had, which the stop that follows keeps (the agent stops within one shutdown_timeout of the
   // signal).
   std::optional<Clock::time_point> stop_by_;
-  HttpServer http_;  // last: stopped first, while what its handlers use still exists
+  TapService taps_{metrics_};  // GET /tap; outlives http_, whose handlers use it
+  HttpServer http_;            // last: stopped first, while what its handlers use still exists
 };
 
 Status Supervisor::start_http() {
@@ -122,10 +125,17 @@ Status Supervisor::start_http() {
   http_.route("GET", "/healthz", [this](const std::string&) { return health_.alive(); });
   http_.route("GET", "/ready", [this](const std::string&) { return health_.ready(); });
   http_.route("POST", "/-/reload", [this](const std::string&) { return reloads_.request(); });
+  http_.stream_route("/tap", [this](const HttpRequest& request, HttpStream& stream) {
+    taps_.serve(request, stream);
+  });
+  http_.set_stream_threads(static_cast<int>(TapService::kMaxTaps));
   return http_.start(config_->metrics_listen);
 }
 
 void Supervisor::publish_health() {
+  std::map<std::string, std::shared_ptr<TapHub>> hubs;
+  for (const auto& slot : slots_) hubs[slot.pipeline->name()] = slot.pipeline->taps();
+  taps_.publish(std::move(hubs));
   bool ready = true;
   std::string detail;
   for (const auto& slot : slots_) {
@@ -210,6 +220,7 @@ void Supervisor::loop() {
 int Supervisor::stop() {
   sd_notify_state("STOPPING=1");
   health_.publish(false, "stopping\n");
+  taps_.stop_all();
   auto deadline = Clock::now() + config_->shutdown_timeout.value;
   if (stop_by_) deadline = std::min(deadline, *stop_by_);
   std::vector<std::string> unsaved;
