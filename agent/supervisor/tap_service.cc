@@ -209,6 +209,7 @@ void TapService::stream(const std::string& pipeline, TapHub& hub,
   const Counter dropped_total = scope_.counter(kTapDropped, {{"pipeline", pipeline}});
   std::string chunk;
   uint64_t sent = 0;
+  uint64_t dropped = 0;  // counted in dropped_total so far
   bool client_gone = false;
   auto last_write = Clock::now();
   const auto idle = std::chrono::milliseconds(idle_write_ms_);
@@ -225,6 +226,11 @@ void TapService::stream(const std::string& pipeline, TapHub& hub,
       last_write = Clock::now();
     }
     if (!more) break;
+    // Counted as they happen, not at the end: a stalled client's drops show while it stalls.
+    if (const uint64_t now_dropped = s->counts().dropped; now_dropped > dropped) {
+      dropped_total.add(static_cast<double>(now_dropped - dropped));
+      dropped = now_dropped;
+    }
     if (Clock::now() - last_write >= idle) {
       if (!out.write("\n")) {
         client_gone = true;
@@ -234,7 +240,7 @@ void TapService::stream(const std::string& pipeline, TapHub& hub,
     }
   }
   const TapCounts c = s->counts();
-  if (c.dropped > 0) dropped_total.add(static_cast<double>(c.dropped));
+  if (c.dropped > dropped) dropped_total.add(static_cast<double>(c.dropped - dropped));
   if (client_gone) return;
   std::string reason = s->reason();
   if (reason.empty()) reason = "limit reached";
