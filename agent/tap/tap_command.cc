@@ -73,14 +73,17 @@ End Connection::on_line(std::string_view line) {
   switch (classify_tap_line(line)) {
     case TapLineKind::kEmpty:
       return End::kNone;
-    case TapLineKind::kStart:
+    case TapLineKind::kStart: {
+      const std::string stage = tap_line_value(line, "stage");
+      std::string where = "events as the input made them";
+      if (stage != "0") {
+        where = "after ";
+        where += tap_line_value(line, "after");
+      }
       std::fprintf(stderr, "logagent tap: pipeline %s, %s (stage %s)\n",
-                   tap_line_value(line, "pipeline").c_str(),
-                   tap_line_value(line, "stage") == "0"
-                       ? "events as the input made them"
-                       : ("after " + tap_line_value(line, "after")).c_str(),
-                   tap_line_value(line, "stage").c_str());
+                   tap_line_value(line, "pipeline").c_str(), where.c_str(), stage.c_str());
       return End::kNone;
+    }
     case TapLineKind::kEnd: {
       totals_.skipped += as_count(tap_line_value(line, "skipped"));
       totals_.dropped += as_count(tap_line_value(line, "dropped"));
@@ -212,7 +215,10 @@ TapLineKind classify_tap_line(std::string_view line) {
 }
 
 std::string tap_line_value(std::string_view line, std::string_view key) {
-  const std::string needle = "\"" + std::string(key) + "\":";
+  // Built by appends: g++ 12 -O3 warns (-Wrestrict, falsely) on "literal" + std::string.
+  std::string needle = "\"";
+  needle += key;
+  needle += "\":";
   const size_t at = line.find(needle);
   if (at == std::string_view::npos) return "";
   std::string_view v = line.substr(at + needle.size());

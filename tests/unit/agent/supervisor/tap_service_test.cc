@@ -3,8 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
-#include <functional>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -141,9 +141,11 @@ TEST_CASE("at most kMaxTaps taps stream at once; the next one is told to wait") 
   Fixture f;
   std::vector<std::unique_ptr<FakeStream>> streams;
   std::vector<std::thread> clients;
-  for (size_t i = 0; i < TapService::kMaxTaps; ++i) {
+  for (size_t i = 0; i < TapService::kMaxTaps; ++i)
     streams.push_back(std::make_unique<FakeStream>());
-    clients.emplace_back([&, i] { f.service.serve(request("pipeline=web"), *streams[i]); });
+  for (auto& s : streams) {
+    clients.emplace_back(
+        [&f, stream = s.get()] { f.service.serve(request("pipeline=web"), *stream); });
   }
   wait_until([&] { return f.web->sessions().size() == TapService::kMaxTaps; });
   FakeStream extra;
