@@ -21,7 +21,8 @@ struct TestBatch {
     auto info = std::make_shared<SourceInfo>("/a.log");
     batch.source = info;
     for (size_t i = 0; i < n; ++i) {
-      std::string m = "e" + std::to_string(i);
+      std::string m = "e";  // appended: g++ 12 -O3 false -Wrestrict on "literal" + string
+      m += std::to_string(i);
       if (m.size() < message_bytes) m.resize(message_bytes, 'x');
       texts.push_back(std::move(m));
     }
