@@ -100,7 +100,11 @@ int HttpServer::dispatch(mg_connection* conn, void* self) {
   const mg_request_info* ri = mg_get_request_info(conn);
   const std::string path = ri->local_uri != nullptr ? ri->local_uri : "";
   const std::string method = ri->request_method != nullptr ? ri->request_method : "";
-  if (auto st = server->streams_.find(path); st != server->streams_.end() && method == "GET") {
+  if (auto st = server->streams_.find(path); st != server->streams_.end()) {
+    if (method != "GET") {
+      send(conn, {405, "text/plain; charset=utf-8", "method not allowed\n"}, "GET");
+      return 405;
+    }
     CivetStream stream(conn);
     const HttpRequest request{path, ri->query_string != nullptr ? ri->query_string : "",
                               ri->remote_addr};

@@ -84,6 +84,23 @@ size_t count_lines(std::string_view s) {
   return static_cast<size_t>(std::count(s.begin(), s.end(), '\n'));
 }
 
+// `limits` from the query's rate and limit; an error reply when one is bad.
+std::optional<HttpResponse> parse_limits(std::map<std::string, std::string>& q, TapLimits& limits) {
+  limits.rate = TapService::kDefaultRate;
+  if (!q["rate"].empty()) {
+    const auto rate = number<double>(q["rate"]);
+    if (!rate || !(*rate > 0) || *rate > TapService::kMaxRate)
+      return text(400, fmt::format("rate must be a number in (0, {}]", TapService::kMaxRate));
+    limits.rate = *rate;
+  }
+  if (!q["limit"].empty()) {
+    const auto limit = number<uint64_t>(q["limit"]);
+    if (!limit) return text(400, "limit must be a whole number");
+    limits.limit = *limit;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 // An admitted tap: attached to its hub and listed by the service until destroyed.
@@ -142,18 +159,7 @@ void TapService::serve(const HttpRequest& request, HttpStream& out) {
   auto q = parse_query(request.query);
   const std::string name = q["pipeline"];
   TapLimits limits;
-  limits.rate = kDefaultRate;
-  if (!q["rate"].empty()) {
-    const auto rate = number<double>(q["rate"]);
-    if (!rate || !(*rate > 0) || *rate > kMaxRate)
-      return out.reply(text(400, fmt::format("rate must be a number in (0, {}]", kMaxRate)));
-    limits.rate = *rate;
-  }
-  if (!q["limit"].empty()) {
-    const auto limit = number<uint64_t>(q["limit"]);
-    if (!limit) return out.reply(text(400, "limit must be a whole number"));
-    limits.limit = *limit;
-  }
+  if (auto bad = parse_limits(q, limits)) return out.reply(*bad);
   std::shared_ptr<TapHub> hub;
   std::unique_ptr<Attached> attached;
   {
