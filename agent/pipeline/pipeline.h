@@ -7,6 +7,8 @@
 //     ──▶ Checkpointer: the committed offsets to the checkpoint file        checkpointer.h
 //
 // pipeline_builder.cc makes the plugins from the configuration (unique stage and sink labels).
+// Tap points (tap_hub.h, `logagent tap`): emit() offers each batch at point 0 and the lanes after
+// each configured stage, only while a tap is attached there.
 //
 // Life cycle (driven by the supervisor): create() builds every plugin (no thread yet); start()
 // loads the checkpoint and starts the lanes, the checkpoint thread and the input thread;
