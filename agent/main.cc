@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 #include "agent/api/registry.h"
 #include "agent/config/config.h"
@@ -12,6 +13,7 @@
 #include "agent/supervisor/heap.h"
 #include "agent/supervisor/metrics_reference.h"
 #include "agent/supervisor/supervisor.h"
+#include "agent/tap/tap_command.h"
 #include "agent/top/http_get.h"
 #include "agent/top/top_command.h"
 #include "agent/version.h"
@@ -24,31 +26,52 @@ void print_diagnostics(const logagent::Diagnostics& diag) {
   for (const auto& w : diag.warnings()) std::fprintf(stderr, "%s\n", w.c_str());
 }
 
-// `logagent top`: the agent's address from --url, else from the configuration's metrics.listen,
-// else the default listener.
-int run_top(const std::string& url, double interval_s, bool once,
-            const logagent::AgentConfig* config) {
+// The agent's address for `logagent top` and `tap` (`command`): from --url, else from the
+// configuration's metrics.listen, else the default listener. Exit code in `code` on failure.
+std::optional<logagent::top::HttpUrl> agent_url(const char* command, const std::string& url,
+                                                const logagent::AgentConfig* config, int& code) {
   std::string listen = "127.0.0.1:9464";
   if (config != nullptr) {
     listen = config->metrics_listen;
     if (listen.empty()) {
       std::fprintf(stderr,
-                   "logagent top: the configuration disables metrics (metrics.listen: \"\")\n");
-      return 1;
+                   "logagent %s: the configuration disables metrics (metrics.listen: \"\")\n",
+                   command);
+      code = 1;
+      return std::nullopt;
     }
   }
   auto parsed = url.empty() ? logagent::top::metrics_url_of_listen(listen)
                             : logagent::top::parse_http_url(url);
   if (!parsed) {
-    std::fprintf(stderr, "logagent top: %s: %s\n", url.empty() ? listen.c_str() : url.c_str(),
-                 parsed.message().c_str());
-    return 2;
+    std::fprintf(stderr, "logagent %s: %s: %s\n", command,
+                 url.empty() ? listen.c_str() : url.c_str(), parsed.message().c_str());
+    code = 2;
+    return std::nullopt;
   }
+  return *parsed;
+}
+
+int run_top(const std::string& url, double interval_s, bool once,
+            const logagent::AgentConfig* config) {
+  int code = 0;
+  auto parsed = agent_url("top", url, config, code);
+  if (!parsed) return code;
   logagent::top::TopOptions options;
   options.url = *parsed;
   options.interval = std::chrono::milliseconds(static_cast<long>(interval_s * 1000));
   options.once = once;
   return logagent::top::run_top(options);
+}
+
+// `logagent tap`: the address as for `top`.
+int run_tap(const std::string& url, logagent::tap::TapOptions options,
+            const logagent::AgentConfig* config) {
+  int code = 0;
+  auto parsed = agent_url("tap", url, config, code);
+  if (!parsed) return code;
+  options.agent = *parsed;
+  return logagent::tap::run_tap(options);
 }
 
 }  // namespace
@@ -83,6 +106,23 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.1, 3600.0));
   top->add_flag("--once", top_once, "Print one table as plain text and exit (for scripts)");
 
+  std::string tap_url;
+  logagent::tap::TapOptions tap_options;
+  auto* tap = app.add_subcommand(
+      "tap", "Print a live sample of a running pipeline's events as json lines (loopback only)");
+  tap->add_option("pipeline", tap_options.pipeline, "Name of the pipeline to tap")->required();
+  tap->add_option("-c,--config", config_path,
+                  "Configuration file of the agent: its metrics.listen is the address to use");
+  tap->add_option("--url", tap_url, "URL of the agent's listener (default: http://127.0.0.1:9464)")
+      ->excludes("--config");
+  tap->add_option("--stage", tap_options.stage,
+                  "0: the events as the input made them; N: after the N-th stage (default: after "
+                  "the last one, what the sinks get)");
+  tap->add_option("--limit", tap_options.limit,
+                  "Stop after this many events (default 0: until Ctrl-C)");
+  tap->add_option("--rate", tap_options.rate, "Events a second, at most (default 100)")
+      ->check(CLI::Range(0.001, 10000.0));
+
   CLI11_PARSE(app, argc, argv);
 
   logagent::Registry registry;
@@ -100,6 +140,7 @@ int main(int argc, char** argv) {
 
   if (top->parsed() && config_path.empty())
     return run_top(top_url, top_interval, top_once, nullptr);
+  if (tap->parsed() && config_path.empty()) return run_tap(tap_url, tap_options, nullptr);
 
   logagent::Diagnostics diag;
   auto config = logagent::load_config(config_path, registry, diag);
@@ -109,6 +150,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (top->parsed()) return run_top(top_url, top_interval, top_once, &*config);
+  if (tap->parsed()) return run_tap(tap_url, tap_options, &*config);
   if (validate->parsed()) {
     print_diagnostics(diag);  // its warnings: the configuration works, not as written
     std::printf("%s: ok (%zu pipeline(s))\n", config_path.c_str(), config->pipelines.size());

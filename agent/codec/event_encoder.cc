@@ -183,38 +183,51 @@ size_t json_estimate(const Batch& batch, size_t head_bytes) {
   return n;
 }
 
+// What every event of a batch shares: the text between the time and the offset, and the source
+// fields.
+struct BatchText {
+  explicit BatchText(const Batch& batch) : source_json(source_fields_json(batch)) {
+    append_json_string(mid, batch.source ? std::string_view(batch.source->path) : "");
+    mid += ",\"offset\":";
+  }
+  std::string mid = "\",\"file\":";
+  std::string source_json;
+};
+
+// Event `i` as one json object followed by "\n".
+inline void put_event(Output& out, TimeText& time, const Batch& batch, size_t i,
+                      const BatchText& text) {
+  constexpr size_t kHeadRoom = 9 + kTimeBytes + 20 + 12;  // {"time":" time offset ,"message":"
+  const Event& e = batch.events[i];
+  char* p = out.room(9 + kTimeBytes);
+  p = put_lit(p, "{\"time\":\"");
+  std::memcpy(p, time.format(event_time_ns(batch, i)), kTimeBytes);
+  out.commit(p + kTimeBytes);
+  out.put(text.mid);
+  p = out.room(kHeadRoom);
+  p = std::to_chars(p, p + 20, e.offset).ptr;
+  p = put_lit(p, ",\"message\":\"");
+  out.commit(p);
+  put_json_chars(out, e.message);
+  p = out.room(20);
+  p = (e.flags & kEventTruncated) ? put_lit(p, "\",\"truncated\":true") : put_lit(p, "\"");
+  out.commit(p);
+  if (!text.source_json.empty()) put_source_fields(out, batch, i, text.source_json);
+  if (i < batch.spans.size() && batch.spans[i].count > 0) put_fields(out, fields_of(batch, i));
+  p = out.room(2);
+  out.commit(put_lit(p, "}\n"));
+}
+
 void encode_json(std::string& out_string, const Batch& batch) {
   // Between the time and the offset, everything is the same for the whole batch.
-  std::string mid = "\",\"file\":";
-  append_json_string(mid, batch.source ? std::string_view(batch.source->path) : "");
-  mid += ",\"offset\":";
-  const std::string source_json = source_fields_json(batch);
+  const BatchText text(batch);
   out_string.reserve(out_string.size() +
-                     json_estimate(batch, mid.size() + source_json.size() + kTimeBytes));
-
+                     json_estimate(batch, text.mid.size() + text.source_json.size() + kTimeBytes));
   Output out(out_string);
   TimeText time;
-  constexpr size_t kHeadRoom = 9 + kTimeBytes + 20 + 12;  // {"time":" time offset ,"message":"
   for (size_t i = 0; i < batch.events.size(); ++i) {
-    const Event& e = batch.events[i];
-    if (e.flags & kEventDropped) continue;
-    char* p = out.room(9 + kTimeBytes);
-    p = put_lit(p, "{\"time\":\"");
-    std::memcpy(p, time.format(event_time_ns(batch, i)), kTimeBytes);
-    out.commit(p + kTimeBytes);
-    out.put(mid);
-    p = out.room(kHeadRoom);
-    p = std::to_chars(p, p + 20, e.offset).ptr;
-    p = put_lit(p, ",\"message\":\"");
-    out.commit(p);
-    put_json_chars(out, e.message);
-    p = out.room(20);
-    p = (e.flags & kEventTruncated) ? put_lit(p, "\",\"truncated\":true") : put_lit(p, "\"");
-    out.commit(p);
-    if (!source_json.empty()) put_source_fields(out, batch, i, source_json);
-    if (i < batch.spans.size() && batch.spans[i].count > 0) put_fields(out, fields_of(batch, i));
-    p = out.room(2);
-    out.commit(put_lit(p, "}\n"));
+    if (batch.events[i].flags & kEventDropped) continue;
+    put_event(out, time, batch, i, text);
   }
 }
 }  // namespace
@@ -237,6 +250,16 @@ void encode_batch(std::string& out, const Batch& batch, EventFormat format) {
     return;
   }
   encode_json(out, batch);
+}
+
+void encode_events_json(std::string& out, const Batch& batch, std::span<const size_t> events) {
+  if (events.empty()) return;
+  const BatchText text(batch);
+  Output o(out);
+  TimeText time;
+  for (size_t i : events) {
+    if (i < batch.events.size()) put_event(o, time, batch, i, text);
+  }
 }
 
 }  // namespace logagent

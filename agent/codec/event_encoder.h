@@ -25,6 +25,7 @@
 // the buffer has grown). Uses about 33 KiB of stack.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -36,6 +37,9 @@ namespace logagent {
 
 // Appends the batch's live events in `format`, each followed by "\n".
 void encode_batch(std::string& out, const Batch& batch, EventFormat format);
+// Appends events `events` (indexes into batch.events, dropped or not) of `batch` in the json
+// format, each followed by "\n" (a sample of a batch: `logagent tap`).
+void encode_events_json(std::string& out, const Batch& batch, std::span<const size_t> events);
 // "2026-11-27T01:02:03.123456Z"
 std::string format_rfc3339_us(int64_t unix_ns);
 

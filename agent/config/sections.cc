@@ -21,11 +21,12 @@ Schema<AgentConfig> make_root() {
 Schema<AgentConfig> make_metrics() {
   Schema<AgentConfig> s;
   s.field("listen", &AgentConfig::metrics_listen,
-          "HOST:PORT of the agent's HTTP listener (GET /metrics, /healthz, /ready; POST "
+          "HOST:PORT of the agent's HTTP listener (GET /metrics, /healthz, /ready, /tap; POST "
           "/-/reload); \"\" disables it. A non-loopback host needs allow_remote.");
   s.field("allow_remote", &AgentConfig::metrics_allow_remote,
           "Allow metrics.listen on an address other than loopback (127.0.0.0/8, [::1], "
-          "localhost): anyone who can reach it can read the metrics and trigger reloads.");
+          "localhost): anyone who can reach it can read the metrics and trigger reloads. GET /tap "
+          "(`logagent tap`: log content) still answers loopback peers only.");
   return s;
 }
 

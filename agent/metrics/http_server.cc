@@ -25,6 +25,8 @@ const char* reason(int status) {
       return "Bad Request";
     case 404:
       return "Not Found";
+    case 403:
+      return "Forbidden";
     case 405:
       return "Method Not Allowed";
     case 413:
@@ -47,7 +49,47 @@ void send(mg_connection* conn, const HttpResponse& r, const std::string& allow =
   if (!r.body.empty()) mg_write(conn, r.body.data(), r.body.size());
 }
 
+class CivetStream final : public HttpStream {
+ public:
+  explicit CivetStream(mg_connection* conn) : conn_(conn) {}
+  void reply(const HttpResponse& response) override {
+    if (!begun_) send(conn_, response);
+    begun_ = true;
+    status_ = response.status;
+  }
+  bool begin(const std::string& content_type) override {
+    if (begun_) return false;
+    begun_ = true;
+    const std::string head = "HTTP/1.1 200 OK\r\nContent-Type: " + content_type +
+                             "\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n";
+    return write(head);
+  }
+  bool write(std::string_view data) override {
+    if (failed_) return false;
+    // mg_write returns the bytes written, or 0/-1 (peer gone, timed out, server stopping).
+    failed_ =
+        !data.empty() && mg_write(conn_, data.data(), data.size()) != static_cast<int>(data.size());
+    return !failed_;
+  }
+  int status() const { return status_; }
+
+ private:
+  mg_connection* conn_;
+  bool begun_ = false;
+  bool failed_ = false;
+  int status_ = 200;
+};
+
 }  // namespace
+
+bool is_loopback_address(std::string_view addr) {
+  if (addr.starts_with("::ffff:")) addr.remove_prefix(7);
+  return addr.starts_with("127.") || addr == "::1";
+}
+
+void HttpServer::stream_route(const std::string& path, StreamHandler handler) {
+  streams_[path] = std::move(handler);
+}
 
 void HttpServer::route(const std::string& method, const std::string& path, Handler handler) {
   routes_[path][method] = std::move(handler);
@@ -58,6 +100,21 @@ int HttpServer::dispatch(mg_connection* conn, void* self) {
   const mg_request_info* ri = mg_get_request_info(conn);
   const std::string path = ri->local_uri != nullptr ? ri->local_uri : "";
   const std::string method = ri->request_method != nullptr ? ri->request_method : "";
+  if (auto st = server->streams_.find(path); st != server->streams_.end()) {
+    if (method != "GET") {
+      send(conn, {405, "text/plain; charset=utf-8", "method not allowed\n"}, "GET");
+      return 405;
+    }
+    CivetStream stream(conn);
+    const HttpRequest request{path, ri->query_string != nullptr ? ri->query_string : "",
+                              ri->remote_addr};
+    try {
+      st->second(request, stream);
+    } catch (const std::exception& e) {
+      stream.reply({500, "text/plain; charset=utf-8", std::string("error: ") + e.what() + "\n"});
+    }
+    return stream.status();
+  }
   auto it = server->routes_.find(path);
   if (it == server->routes_.end()) {
     send(conn, {404, "text/plain; charset=utf-8", "not found\n"});
@@ -92,7 +149,8 @@ int HttpServer::dispatch(mg_connection* conn, void* self) {
 Status HttpServer::start(const std::string& address) {
   static std::once_flag library;
   std::call_once(library, [] { mg_init_library(0); });
-  const char* options[] = {"listening_ports",    address.c_str(), "num_threads", "2",
+  const std::string threads = std::to_string(2 + stream_threads_);
+  const char* options[] = {"listening_ports",    address.c_str(), "num_threads", threads.c_str(),
                            "request_timeout_ms", "10000",         nullptr};
   mg_callbacks callbacks;
   std::memset(&callbacks, 0, sizeof(callbacks));

@@ -36,8 +36,8 @@ Lane::StageMetrics::StageMetrics(const MetricsScope& scope)
       errors(scope.counter(kStageEventErrors)),
       duration(scope.histogram(kStageBatchDuration, kDurationBuckets)) {}
 
-Lane::Lane(std::vector<LaneStage> stages, size_t queue_size, SinkStep sink_step)
-    : stages_(std::move(stages)), sink_step_(std::move(sink_step)) {
+Lane::Lane(std::vector<LaneStage> stages, size_t queue_size, SinkStep sink_step, TapHub* taps)
+    : stages_(std::move(stages)), sink_step_(std::move(sink_step)), taps_(taps) {
   for (const LaneStage& s : stages_) metrics_.emplace_back(s.metrics);
   for (size_t i = 0; i <= stages_.size(); ++i) {
     queues_.push_back(std::make_unique<SpscQueue<BatchPtr>>(queue_size));
@@ -73,8 +73,10 @@ void Lane::run_stage(size_t i) {
   SpscQueue<BatchPtr>& out = *queues_[i + 1];
   const std::stop_token closed = closed_[i].get_token();
   const std::stop_token never;
+  const bool tapped = taps_ != nullptr && i + 1 < taps_->points();
   while (auto batch = in.pop_wait(closed)) {
     process(i, **batch);
+    if (tapped && taps_->active(i + 1)) taps_->offer(i + 1, **batch);
     // Downstream never stops before us: wait for room however long the sink takes.
     if (!out.push(std::move(*batch), never)) break;
   }

@@ -13,6 +13,10 @@
 // type keep apart. A stage's own metrics (a parser's results, ...) add to these, never repeat
 // them.
 //
+// Tap points (tap_hub.h): after stage i's process(), a lane given a TapHub offers the batch at
+// point i + 1 when a tap is attached there (the stages beyond the hub's points -- the encode
+// step -- are not tapped).
+//
 // Threads: push() is used by the input thread only; depth() by any thread.
 #pragma once
 
@@ -27,6 +31,7 @@
 #include "agent/api/metrics.h"
 #include "agent/api/plugin.h"
 #include "agent/core/spsc_queue.h"
+#include "agent/pipeline/tap_hub.h"
 
 namespace logagent {
 
@@ -57,7 +62,8 @@ class Lane {
  public:
   using SinkStep = std::function<void(BatchPtr)>;
 
-  Lane(std::vector<LaneStage> stages, size_t queue_size, SinkStep sink_step);
+  Lane(std::vector<LaneStage> stages, size_t queue_size, SinkStep sink_step,
+       TapHub* taps = nullptr);
   ~Lane();
   Lane(const Lane&) = delete;
   Lane& operator=(const Lane&) = delete;
@@ -88,6 +94,7 @@ class Lane {
   std::vector<std::unique_ptr<SpscQueue<BatchPtr>>> queues_;
   std::vector<std::stop_source> closed_;  // closed_[i]: producer of queue i is done
   SinkStep sink_step_;
+  TapHub* taps_;  // may be null; outlives the lane
   std::vector<std::jthread> threads_;
 };
 

@@ -29,6 +29,7 @@ Pipeline::Pipeline(const PipelineConfig& config, const AgentConfig& agent, Buffe
                  [this](const std::string& sink, std::string_view why) { stop_for(sink, why); }}) {}
 
 Pipeline::~Pipeline() {
+  taps_->close("pipeline stopped");
   if (started_.load(std::memory_order_acquire)) shutdown(std::chrono::steady_clock::now());
   for (uint64_t id : sampler_ids_) metrics_->remove_sampler(id);
   // Series of a removed pipeline or stage would keep their last values (in flight, ages, queue
@@ -99,6 +100,7 @@ bool Pipeline::emit(BatchPtr batch) {
   const auto lines = static_cast<double>(batch->events.size());
   const auto bytes = batch->bytes();
   acks_.emitted(*batch);
+  if (taps_->active(0)) taps_->offer(0, *batch);
   if (!lane.push(std::move(batch), input_stop_.get_token())) {
     acks_.completed(*batch, false);  // not accepted: its bytes are read again after a restart
     return false;
@@ -140,6 +142,7 @@ void Pipeline::stop_for(const std::string& sink, std::string_view why) {
 
 bool Pipeline::shutdown(std::chrono::steady_clock::time_point deadline) {
   started_.store(false, std::memory_order_release);
+  taps_->close("pipeline stopped");
   if (!ran_.load(std::memory_order_acquire)) return true;  // never started: nothing to write
   input_stop_.request_stop();
   if (input_thread_.joinable()) input_thread_.join();

@@ -7,6 +7,8 @@
 //     ──▶ Checkpointer: the committed offsets to the checkpoint file        checkpointer.h
 //
 // pipeline_builder.cc makes the plugins from the configuration (unique stage and sink labels).
+// Tap points (tap_hub.h, `logagent tap`): emit() offers each batch at point 0 and the lanes after
+// each configured stage, only while a tap is attached there.
 //
 // Life cycle (driven by the supervisor): create() builds every plugin (no thread yet); start()
 // loads the checkpoint and starts the lanes, the checkpoint thread and the input thread;
@@ -45,6 +47,7 @@
 #include "agent/pipeline/checkpointer.h"
 #include "agent/pipeline/lane.h"
 #include "agent/pipeline/sink_fanout.h"
+#include "agent/pipeline/tap_hub.h"
 
 namespace logagent {
 
@@ -120,6 +123,8 @@ class Pipeline final : public InputContext, public CheckpointSource {
   // transactions (the cluster away); the pipeline stopped reading, or never started, and must be
   // built and started again, from the committed checkpoint.
   bool restart_wanted() const { return restart_wanted_.load(std::memory_order_acquire); }
+  // Where `logagent tap` attaches (tap_hub.h); closed by shutdown() and the destructor.
+  const std::shared_ptr<TapHub>& taps() const { return taps_; }
 
   // InputContext
   BufferPool& pool() override { return pool_; }
@@ -193,6 +198,8 @@ class Pipeline final : public InputContext, public CheckpointSource {
   AckTracker acks_;
   Sources sources_{*this};
   bool carrying_ = false;  // a stage carries events between batches (set by build())
+  // Tap points (set by build()); outlives lanes_, which offer to it.
+  std::shared_ptr<TapHub> taps_ = std::make_shared<TapHub>(std::vector<std::string>{});
   Acknowledger acknowledger_;
   Checkpointer checkpointer_;
   std::vector<CheckpointEntry> saved_;

@@ -75,6 +75,7 @@ Status Pipeline::build(const PipelineConfig& config) {
 
   queue_names_ = unique_labels(config.stages);
   const std::vector<std::string> stage_labels = queue_names_;
+  taps_ = std::make_shared<TapHub>(stage_labels);
   // Sinks that want pre-encoded (compressed) batches get an encode step on its own thread.
   if (!encodings.empty()) queue_names_.push_back("encode");
   queue_names_.push_back("sinks");
@@ -93,8 +94,9 @@ Status Pipeline::build(const PipelineConfig& config) {
       const MetricsScope encode_scope = scope_.with({{"stage", "encode"}});
       stages.push_back({std::make_unique<EncodeStage>(encodings, encode_scope), encode_scope});
     }
-    lanes_.push_back(std::make_unique<Lane>(std::move(stages), config.queue_size,
-                                            [this](BatchPtr b) { sinks_.write(std::move(b)); }));
+    lanes_.push_back(std::make_unique<Lane>(
+        std::move(stages), config.queue_size, [this](BatchPtr b) { sinks_.write(std::move(b)); },
+        taps_.get()));
   }
   return Status::ok();
 }

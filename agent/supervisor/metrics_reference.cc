@@ -19,6 +19,7 @@
 #include "agent/supervisor/heap.h"
 #include "agent/supervisor/readiness.h"
 #include "agent/supervisor/restarter.h"
+#include "agent/supervisor/tap_service.h"
 
 namespace logagent {
 namespace {
@@ -56,7 +57,7 @@ std::vector<MetricDef> core_metric_defs() {
   const std::span<const MetricDef> tables[] = {
       kPipelineMetrics,     kLaneMetrics,      kSinkFanoutMetrics, kAcknowledgerMetrics,
       kCheckpointerMetrics, kEncodeMetrics,    kAgentMetrics,      kHeapMetrics,
-      kRestarterMetrics,    kReadinessMetrics, kProcessMetrics};
+      kRestarterMetrics,    kReadinessMetrics, kProcessMetrics,    kTapMetrics};
   std::vector<MetricDef> out;
   for (const auto& table : tables) out.insert(out.end(), table.begin(), table.end());
   return out;

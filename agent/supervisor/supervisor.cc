@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,6 +29,7 @@
 #include "agent/supervisor/reload_plan.h"
 #include "agent/supervisor/restarter.h"
 #include "agent/supervisor/sd_notify.h"
+#include "agent/supervisor/tap_service.h"
 #include "agent/version.h"
 
 namespace logagent {
@@ -113,7 +115,8 @@ class Supervisor {
   // had, which the stop that follows keeps (the agent stops within one shutdown_timeout of the
   // signal).
   std::optional<Clock::time_point> stop_by_;
-  HttpServer http_;  // last: stopped first, while what its handlers use still exists
+  TapService taps_{metrics_};  // GET /tap; outlives http_, whose handlers use it
+  HttpServer http_;            // last: stopped first, while what its handlers use still exists
 };
 
 Status Supervisor::start_http() {
@@ -124,12 +127,20 @@ Status Supervisor::start_http() {
   http_.route("GET", "/healthz", [this](const std::string&) { return health_.alive(); });
   http_.route("GET", "/ready", [this](const std::string&) { return health_.ready(); });
   http_.route("POST", "/-/reload", [this](const std::string&) { return reloads_.request(); });
+  http_.stream_route("/tap", [this](const HttpRequest& request, HttpStream& stream) {
+    taps_.serve(request, stream);
+  });
+  http_.set_stream_threads(static_cast<int>(TapService::kMaxTaps));
   return http_.start(config_->metrics_listen);
 }
 
-// logagent_pipeline_ready and /ready, from one look at every pipeline; the gauges first, so a
-// scrape that follows an answer of /ready sees at least that state.
+// What the HTTP threads see of the pipelines, from one look at them: the tap hubs,
+// logagent_pipeline_ready and /ready (the gauges first, so a scrape that follows an answer of
+// /ready sees at least that state).
 void Supervisor::publish_health() {
+  std::map<std::string, std::shared_ptr<TapHub>> hubs;
+  for (const auto& slot : slots_) hubs[slot.pipeline->name()] = slot.pipeline->taps();
+  taps_.publish(std::move(hubs));
   std::vector<PipelineReadiness> pipelines;
   for (const auto& slot : slots_) {
     pipelines.push_back({slot.pipeline->name(), slot.pipeline->not_ready()});
@@ -216,6 +227,7 @@ int Supervisor::stop() {
   std::vector<PipelineReadiness> stopping;
   for (const auto& slot : slots_) stopping.push_back({slot.pipeline->name(), "stopping"});
   readiness_.update(stopping);
+  taps_.stop_all();
   auto deadline = Clock::now() + config_->shutdown_timeout.value;
   if (stop_by_) deadline = std::min(deadline, *stop_by_);
   std::vector<std::string> unsaved;

@@ -254,7 +254,7 @@ Result<std::string> http_response_body(std::string_view response) {
   return std::string(body);
 }
 
-Result<std::string> http_get(const HttpUrl& url, std::chrono::milliseconds timeout) {
+Result<int> http_open(const HttpUrl& url, std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   const std::string where = url.to_string() + ": ";
   auto fd = connect_to(url, deadline);
@@ -266,6 +266,17 @@ Result<std::string> http_get(const HttpUrl& url, std::chrono::milliseconds timeo
       std::to_string(url.port) + "\r\nAccept: text/plain\r\nConnection: close\r\n\r\n";
   if (Status s = send_all(sock.fd, request, deadline); !s)
     return Status::error(where + s.message());
+  const int out = sock.fd;
+  sock.fd = -1;
+  return out;
+}
+
+Result<std::string> http_get(const HttpUrl& url, std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  const std::string where = url.to_string() + ": ";
+  auto fd = http_open(url, timeout);
+  if (!fd) return fd.status();
+  Fd sock{*fd};
   auto response = receive_all(sock.fd, deadline);
   if (!response) return Status::error(where + response.message());
   auto body = http_response_body(*response);

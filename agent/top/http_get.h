@@ -38,6 +38,10 @@ Result<HttpUrl> metrics_url_of_listen(std::string_view listen);
 // GETs `url`; the body when the status is 200.
 Result<std::string> http_get(const HttpUrl& url, std::chrono::milliseconds timeout);
 
+// Connects to `url` and sends its GET request; the connected socket (non-blocking, close-on-exec;
+// the caller closes it), for a caller that reads a streamed response itself (`logagent tap`).
+Result<int> http_open(const HttpUrl& url, std::chrono::milliseconds timeout);
+
 // Splits a complete HTTP/1.x response into its body (for tests: http_get's parsing step).
 Result<std::string> http_response_body(std::string_view response);
 

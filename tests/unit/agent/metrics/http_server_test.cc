@@ -6,7 +6,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <condition_variable>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "agent/metrics/process_metrics.h"
 
@@ -60,6 +64,59 @@ TEST_CASE("http server: routes by path and method; 404 and 405 otherwise") {
   CHECK(request(port, "POST", "/-/reload").find("refused") != std::string::npos);
   server.stop();
   server.stop();  // idempotent
+}
+
+TEST_CASE("http server: a stream route writes its body as it comes, with the query and the peer") {
+  HttpServer server;
+  server.stream_route("/tap", [](const HttpRequest& r, HttpStream& out) {
+    if (r.query == "refuse") return out.reply({503, "text/plain", "busy\n"});
+    REQUIRE(out.begin("application/x-ndjson"));
+    out.write(r.query + "\n");
+    out.write(r.remote_addr + "\n");
+  });
+  REQUIRE(server.start("127.0.0.1:0").is_ok());
+  const int port = server.ports()[0];
+  const std::string streamed = request(port, "GET", "/tap?pipeline=app&stage=1");
+  CHECK(streamed.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+  CHECK(streamed.find("Content-Length") == std::string::npos);  // the body ends with the connection
+  CHECK(streamed.find("\r\n\r\npipeline=app&stage=1\n127.0.0.1\n") != std::string::npos);
+  CHECK(request(port, "GET", "/tap?refuse").rfind("HTTP/1.1 503", 0) == 0);
+  CHECK(request(port, "POST", "/tap").rfind("HTTP/1.1 405", 0) == 0);
+}
+
+TEST_CASE("http server: routes keep answering while every stream thread holds a stream") {
+  HttpServer server;
+  std::mutex mu;
+  std::condition_variable cv;
+  int streaming = 0;
+  bool release = false;
+  server.stream_route("/tap", [&](const HttpRequest&, HttpStream& out) {
+    out.begin("text/plain");
+    std::unique_lock lock(mu);
+    ++streaming;
+    cv.notify_all();
+    cv.wait(lock, [&] { return release; });
+  });
+  server.route("GET", "/metrics", [](const std::string&) {
+    return HttpResponse{200, "text/plain", "up 1\n"};
+  });
+  server.set_stream_threads(2);
+  REQUIRE(server.start("127.0.0.1:0").is_ok());
+  const int port = server.ports()[0];
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 2; ++i) clients.emplace_back([port] { request(port, "GET", "/tap"); });
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return streaming == 2; });
+  }
+  for (int i = 0; i < 3; ++i)
+    CHECK(request(port, "GET", "/metrics").find("up 1") != std::string::npos);
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  for (auto& c : clients) c.join();
 }
 
 TEST_CASE("http server: a busy address is an error naming it") {
