@@ -84,6 +84,15 @@ class InputContext {
     (void)why;
   }
   virtual std::stop_token stop_token() const = 0;
+  // Writes the pipeline's checkpoint now, as every source's entry stands (its offset or position
+  // as SourceTracker::open() set it or acknowledgements moved it), rather than at the next
+  // checkpoint_interval. For an input that chose a source's start point now and would not choose
+  // the same one after a restart (journald's read_from: tail): called after open() and before the
+  // first emit(), it lets a restart before the first acknowledgement -- a kill -9 included --
+  // start there too. False when nothing was written: the write failed (it is tried again at the
+  // next interval), or the context keeps no checkpoint file of its own (the default; delivery:
+  // exactly_once, whose checkpoint is what the sink committed).
+  virtual bool save_checkpoint() { return false; }
 };
 
 class Input {

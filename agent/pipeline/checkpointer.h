@@ -12,9 +12,9 @@
 // acknowledged may not be committed yet), and only write_committed() writes -- counted, retried
 // and reported as a save is. text() is what a save would write now.
 //
-// Threads: load/start/stop from the supervisor thread; save() from the periodic thread and the
-// shutdown, text() and write_committed() from the sink's threads (all serialized); problem() and
-// age_ns() from any thread.
+// Threads: load/start/stop from the supervisor thread; save() from the periodic thread, the
+// input thread (InputContext::save_checkpoint) and the shutdown, text() and write_committed() from
+// the sink's threads (all serialized); problem() and age_ns() from any thread.
 #pragma once
 
 #include <atomic>

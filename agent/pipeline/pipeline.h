@@ -135,6 +135,7 @@ class Pipeline final : public InputContext, public CheckpointSource {
   bool once() const override { return once_; }
   void unread(const std::string& path, const std::string& why) override;
   std::stop_token stop_token() const override { return input_stop_.get_token(); }
+  bool save_checkpoint() override { return !exactly_once_ && checkpointer_.save(); }
 
   // CheckpointSource (delivery: exactly_once; exactly_once.cc). After failed(), checkpoint_text()
   // gives the last committed text: nothing acknowledged since then counts as delivered.

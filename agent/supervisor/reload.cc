@@ -56,6 +56,19 @@ bool replace(const PipelineConfig& pc, Slot* old, const std::shared_ptr<const Ag
 
 }  // namespace
 
+std::string reload_summary(const std::vector<Slot>& slots,
+                           const std::shared_ptr<const AgentConfig>& next) {
+  size_t running = 0;
+  size_t unchanged = 0;
+  for (const Slot& s : slots) {
+    if (s.pipeline->running()) ++running;
+    if (s.config != next) ++unchanged;
+  }
+  return "done: " + std::to_string(running) + " pipeline(s) running, " +
+         std::to_string(slots.size() - running) + " stopped, " + std::to_string(unchanged) +
+         " unchanged";
+}
+
 bool stop_signal_pending() {
   sigset_t pending;
   sigemptyset(&pending);

@@ -48,6 +48,13 @@ ReloadOutcome apply_reload(std::vector<Slot>& slots, const AgentConfig& running,
                            const std::shared_ptr<const AgentConfig>& next,
                            const MakePipeline& make);
 
+// The last line of a reload's answer: how many pipelines of `slots` run, how many are stopped (one
+// that failed to start is kept, stopped; so is one a sink stopped), and how many kept a
+// configuration older than `next` (unchanged). E.g. "done: 2 pipeline(s) running, 1 stopped, 1
+// unchanged".
+std::string reload_summary(const std::vector<Slot>& slots,
+                           const std::shared_ptr<const AgentConfig>& next);
+
 // A SIGTERM or SIGINT is pending (blocked, not yet taken by the supervisor's sigtimedwait).
 bool stop_signal_pending();
 

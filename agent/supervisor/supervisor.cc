@@ -284,12 +284,11 @@ HttpResponse Supervisor::reload() {
     return text_reply(503, report + "reload interrupted: the agent is stopping\n");
   }
   config_ = next;
-  const size_t unchanged =
-      std::count_if(slots_.begin(), slots_.end(), [&](const Slot& s) { return s.config != next; });
-  const std::string done =
-      fmt::format("done: {} pipeline(s) running, {} unchanged", slots_.size(), unchanged);
+  const std::string done = reload_summary(slots_, next);
+  const auto running = std::count_if(slots_.begin(), slots_.end(),
+                                     [](const Slot& s) { return s.pipeline->running(); });
   spdlog::info("reload: {}", done);
-  sd_notify_state(fmt::format("READY=1\nSTATUS=running {} pipeline(s)", slots_.size()));
+  sd_notify_state(fmt::format("READY=1\nSTATUS=running {} pipeline(s)", running));
   return text_reply(outcome.failed ? 500 : 200, report + done + "\n");
 }
 

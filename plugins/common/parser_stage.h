@@ -4,8 +4,8 @@
 // and may replace the event's message (FieldWriter::set_message). parse_batch() runs it over the
 // live events of a batch, applies on_error and returns the counts; make_parser_stage() wraps that
 // into a Stage counting logagent_parser_events_total{result=ok|error} once per batch. Stages that
-// need a pass over the whole batch after parsing (cri joins partial lines) use parse_batch() and
-// ParserCounters themselves.
+// need a pass over the whole batch after parsing (cri and docker join partial lines:
+// partial_parser_stage.h) use parse_batch() and ParserCounters themselves.
 //
 // When a stage adds fields to an event that already has some, the event's fields are first copied
 // to the end of Batch::fields so that they stay contiguous; the old entries are left unused.

@@ -19,6 +19,13 @@ writes (see systemd.journal-export-formats(7)) into DIR/*.journal.
    `journalctl --vacuum-*` does) and a newer file holds later entries. The restarted agent counts
    the loss (logagent_input_files_lost_total{reason="vacuumed"} = 1), logs it, and reads the newer
    file from its oldest entry; the entries that were only in the deleted file are the loss.
+7. read_from: tail, kill -9 before the first acknowledgement (a Kafka sink with no broker behind
+   it: nothing is ever acknowledged), entries written while down, a restart (a file sink): it
+   resumes where the first start began -- every entry written after the first start comes out,
+   none from before it.
+8. Vacuum while down, then kill -9 before the first acknowledgement after it (the same sink that
+   never acknowledges), then a restart: the loss is not counted again, and the newer file's
+   entries come out from its oldest.
 """
 
 import datetime
@@ -127,7 +134,7 @@ def check_events(events: list[dict], expected: list[Entry], what: str) -> None:
 
 
 def config(ctx: e.Context, name: str, journal_dir: str, out: str, metrics_port: int = 0,
-           extra: dict | None = None) -> str:
+           extra: dict | None = None, sinks: list[dict] | None = None) -> str:
     inp = {"type": "journald", "directory": journal_dir}
     if extra:
         inp.update(extra)
@@ -136,7 +143,7 @@ def config(ctx: e.Context, name: str, journal_dir: str, out: str, metrics_port: 
         "metrics": {"listen": f"127.0.0.1:{metrics_port}" if metrics_port else ""},
         "checkpoint_interval": "200ms",
         "shutdown_timeout": "10s",
-        "pipelines": [{"name": name, "input": inp, "sinks": [e.file_sink(out)]}],
+        "pipelines": [{"name": name, "input": inp, "sinks": sinks or [e.file_sink(out)]}],
     }
     return e.write_config(ctx.path(f"{name}.yaml"), cfg)
 
@@ -277,6 +284,100 @@ def vacuum_while_down(ctx: e.Context) -> None:
           f"entries only in the deleted file are the loss")
 
 
+def never_acknowledging_sink() -> dict:
+    """A Kafka sink with nothing listening on its broker port: it retries and never acknowledges."""
+    return {"type": "kafka", "brokers": [f"127.0.0.1:{e.free_port()}"], "topic": "nowhere",
+            "format": "json"}
+
+
+def metric(port: int, name: str, **labels: str) -> float:
+    m = e.try_scrape(port)
+    v = m.get(name, **labels) if m else None
+    return v or 0.0
+
+
+def tail_kill_before_ack(ctx: e.Context) -> None:
+    jdir = ctx.mkdir("journal-tailkill")
+    out = ctx.path("tailkill.ndjson")
+    path = os.path.join(jdir, "system.journal")
+    before = make_entries(0, 100, "k")
+    write_journal(path, before)
+    port = e.free_port()
+    cfg = config(ctx, "tailkill", jdir, out, metrics_port=port, extra={"read_from": "tail"},
+                 sinks=[never_acknowledging_sink()])
+    agent = ctx.agent(cfg, label="tailkill-1").start()
+    written = list(before)
+    # Entries keep coming until the agent has read one: it had found the tail before the last
+    # of them.
+    while metric(port, "logagent_input_lines_total", pipeline="tailkill") == 0:
+        e.check(len(written) < 100 + 200 * 20, "no entry written after the start was read")
+        e.check(agent.running(), "tailkill-1 exited")
+        more = make_entries(len(written), 20, "k")
+        write_journal(path, more)
+        written += more
+        time.sleep(0.2)
+    seen_by = len(written)  # the first start is before entry seen_by - 1
+    acked = metric(port, "logagent_sink_events_total", pipeline="tailkill", result="ok")
+    e.check(acked == 0, f"{acked} events acknowledged by a sink with no broker")
+    agent.kill9()
+    down = make_entries(len(written), 50, "k")
+    write_journal(path, down)
+    written += down
+    cfg = config(ctx, "tailkill", jdir, out, extra={"read_from": "tail"})
+    agent = ctx.agent(cfg, label="tailkill-2").start()
+    e.wait_for(lambda: bool(read_output(out)) and
+               read_output(out)[-1]["message"] == written[-1].message, 60,
+               "the entries written since the first start (skipped if the restart began at the "
+               "tail again)", agent=agent)
+    e.check(agent.stop() == 0, "tailkill-2 did not exit 0 on SIGTERM")
+    events = read_output(out)
+    first = next(i for i, en in enumerate(written) if en.message == events[0]["message"])
+    e.check(len(before) <= first < seen_by,
+            f"the restart began at entry {first}; the first start was in {len(before)}.."
+            f"{seen_by - 1}")
+    check_events(events, written[first:], "read_from tail, kill -9 before the first ack")
+    e.log(f"[tailkill] kill -9 before any ack, {len(down)} entries written while down: the "
+          f"restart resumed at the first start (entry {first}); {len(events)} entries, in order, "
+          "none lost or twice")
+
+
+def vacuum_then_kill_before_ack(ctx: e.Context) -> None:
+    jdir = ctx.mkdir("journal-vackill")
+    out = ctx.path("vackill.ndjson")
+    old = os.path.join(jdir, "old.journal")
+    read = make_entries(0, 100, "w")
+    write_journal(old, read)
+    ctx.run_once(config(ctx, "vackill", jdir, out), label="vackill-1")
+    check_events(read_output(out), read, "before the vacuum")
+    write_journal(old, make_entries(100, 50, "w"))
+    newer = make_entries(150, 80, "w")
+    write_journal(os.path.join(jdir, "new.journal"), newer)
+    os.unlink(old)
+    port = e.free_port()
+    cfg = config(ctx, "vackill", jdir, out, metrics_port=port,
+                 sinks=[never_acknowledging_sink()])
+    agent = ctx.agent(cfg, label="vackill-2").start()
+    labels = {"pipeline": "vackill"}
+    e.wait_for(lambda: metric(port, "logagent_input_files_lost_total", reason="vacuumed",
+                              **labels) >= 1 and
+               metric(port, "logagent_input_lines_total", **labels) >= len(newer), 60,
+               "the loss counted and the newer file read", agent=agent)
+    acked = metric(port, "logagent_sink_events_total", result="ok", **labels)
+    e.check(acked == 0, f"{acked} events acknowledged by a sink with no broker")
+    agent.kill9()
+    port = e.free_port()
+    agent = ctx.agent(config(ctx, "vackill", jdir, out, metrics_port=port),
+                      label="vackill-3").start()
+    e.wait_for(lambda: len(read_output(out)) >= len(read) + len(newer), 60,
+               "the newer file's entries", agent=agent)
+    lost = metric(port, "logagent_input_files_lost_total", reason="vacuumed", **labels)
+    e.check(lost == 0, f"the restart counted the loss again ({lost})")
+    e.check(agent.stop() == 0, "vackill-3 did not exit 0 on SIGTERM")
+    check_events(read_output(out), read + newer, "after the vacuum and kill -9")
+    e.log("[vackill] vacuum while down, kill -9 before the first ack after it, restart: the loss "
+          f"counted once; {len(newer)} entries of the newer file from its oldest")
+
+
 def body(ctx: e.Context) -> None:
     if not os.access(JOURNAL_REMOTE, os.X_OK):
         e.log(f"SKIP journald: {JOURNAL_REMOTE} is missing (Debian package "
@@ -287,6 +388,8 @@ def body(ctx: e.Context) -> None:
     follow_and_restart(ctx)
     read_from_tail(ctx)
     vacuum_while_down(ctx)
+    tail_kill_before_ack(ctx)
+    vacuum_then_kill_before_ack(ctx)
 
 
 if __name__ == "__main__":

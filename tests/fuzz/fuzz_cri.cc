@@ -1,7 +1,7 @@
 // Fuzz target: the "cri" parser stage (plugins/parsers/cri) on lines of arbitrary bytes.
 //
 // Besides the common parser invariants (parser_harness.h; joined lines may be dropped), an
-// oracle for the joining of partial lines, built from CriParser and CriJoiner as the stage uses
+// oracle for the joining of partial lines, built from CriParser and PartialJoiner as the stage uses
 // them: per stream, the live messages in event order, concatenated, are exactly the messages of
 // the parsed lines of that stream concatenated (joining moves bytes, never loses, duplicates or
 // reorders them), and only P lines and F lines that end them are absorbed. And the joining
@@ -23,7 +23,7 @@ namespace cri = logagent::plugins::cri;
 void check_joining(const uint8_t* data, size_t size) {
   fuzz::InputBatch in(data, size);
   cri::CriParser parser;
-  cri::CriJoiner joiner;
+  PartialJoiner joiner(cri::CriOptions{}.max_bytes.bytes);
   ParseSettings settings;
   double hint = 2;
   parser.begin_batch(in.batch.events.size());

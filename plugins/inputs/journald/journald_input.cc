@@ -53,14 +53,18 @@ std::unique_ptr<Journal> JournaldInput::open_journal(InputContext& ctx) {
 }
 
 void JournaldInput::run(InputContext& ctx) {
+  std::unique_ptr<Journal> journal = open_journal(ctx);
+  if (!journal) return;
+  read(ctx, *journal);
+}
+
+void JournaldInput::read(InputContext& ctx, Journal& journal) {
   const FileIdentity id = identity(source_);
   std::string saved;
   for (const CheckpointEntry& e : ctx.saved_checkpoints()) {
     if (e.id.dev == id.dev && e.id.ino == id.ino) saved = e.position;
   }
-  std::unique_ptr<Journal> journal = open_journal(ctx);
-  if (!journal) return;
-  StartPoint start = start_reading(*journal, saved, options_.read_from);
+  StartPoint start = start_reading(journal, saved, options_.read_from);
   while (!start.error.empty() && !ctx.stop_token().stop_requested()) {
     spdlog::error("pipeline {}: journald: {}: {}", pipeline_, source_, start.error);
     if (ctx.once()) {
@@ -68,8 +72,9 @@ void JournaldInput::run(InputContext& ctx) {
       return;
     }
     sleep_until(ctx.stop_token(), std::chrono::steady_clock::now() + kRetryOpen);
-    start = start_reading(*journal, saved, options_.read_from);
+    start = start_reading(journal, saved, options_.read_from);
   }
+  if (!start.error.empty()) return;  // stopping before a start was found: nothing changes
   if (start.cursor_gone) {
     lost_vacuumed_.inc();
     spdlog::warn(
@@ -78,16 +83,25 @@ void JournaldInput::run(InputContext& ctx) {
         "lost; reading resumes at the oldest entry",
         pipeline_, source_, saved);
   }
-  // The saved cursor stays the checkpoint until a batch is acknowledged -- a gone one too: a
-  // restart before then finds it gone again and reads from the oldest entry again (the loss
-  // counted twice, no entry skipped).
-  auto state = ctx.sources().open(id, source_, 0, saved);
+  // The checkpoint holds start.position until a batch is acknowledged. When the start chose it
+  // now (read_from: tail) or a loss moved it (to the oldest entry), it is written before the
+  // first entry is read: a restart before the first acknowledgement, a kill -9 included, then
+  // resumes there -- the entries written since the tail was found are read, and the loss is not
+  // counted again. Counted before written: a crash between the two counts it twice rather than
+  // never.
+  auto state = ctx.sources().open(id, source_, 0, start.position);
+  if (start.position != saved && !ctx.save_checkpoint()) {
+    spdlog::warn(
+        "pipeline {}: journald: {}: the start point could not be checkpointed before reading (it "
+        "is at the next checkpoint write); a crash before then starts again as this start did",
+        pipeline_, source_);
+  }
   auto info = std::make_shared<const SourceInfo>(SourceInfo{source_});
   ReaderSettings settings;
   settings.max_batch_entries = kMaxBatchEntries;
   settings.wait_interval = options_.wait_interval.value;
   settings.chunk_idle_release = kChunkIdleRelease;
-  JournalReader reader(ctx, *journal, state, info, settings);
+  JournalReader reader(ctx, journal, state, info, settings);
   reader.run(start.on_entry);
 }
 

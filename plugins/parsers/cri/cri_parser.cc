@@ -1,8 +1,6 @@
 #include "plugins/parsers/cri/cri_parser.h"
 
-#include <utility>
-
-#include "agent/api/batch.h"
+#include "plugins/common/partial_parser_stage.h"
 
 namespace logagent::plugins::cri {
 
@@ -34,35 +32,10 @@ const char* CriParser::parse(std::string_view text, FieldWriter& out) {
   return nullptr;
 }
 
-namespace {
-
-class CriParserStage final : public Stage {
- public:
-  CriParserStage(ParseSettings settings, uint64_t max_bytes, const MetricsScope& metrics)
-      : settings_(std::move(settings)), joiner_(max_bytes), counters_(metrics) {}
-
-  void process(Batch& batch) override {
-    parser_.begin_batch(batch.events.size());
-    const ParseCounts counts = parse_batch(batch, settings_, parser_, fields_per_event_);
-    joiner_.join(batch, parser_.tags());
-    counters_.add(counts);
-  }
-  bool carries() const override { return true; }
-
- private:
-  const ParseSettings settings_;
-  CriParser parser_;
-  CriJoiner joiner_;
-  ParserCounters counters_;
-  double fields_per_event_ = 2;
-};
-
-}  // namespace
-
 Result<std::unique_ptr<Stage>> CriStage::create(const Options& o, const PluginContext& ctx) {
-  return std::unique_ptr<Stage>(
-      std::make_unique<CriParserStage>(to_settings(o), o.max_bytes.bytes,
-                                       ctx.metrics.with_default({{"stage", std::string(kName)}})));
+  return std::unique_ptr<Stage>(std::make_unique<PartialParserStage<CriParser>>(
+      to_settings(o), o.max_bytes.bytes, ctx.metrics.with_default({{"stage", std::string(kName)}}),
+      2));  // time and stream
 }
 
 }  // namespace logagent::plugins::cri

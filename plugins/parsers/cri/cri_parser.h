@@ -50,17 +50,6 @@ class CriParser final : public FieldParser {
   std::vector<uint8_t> tags_;
 };
 
-// Joins the partial lines of `batch` as described above, from the tags of `parser`.
-class CriJoiner {
- public:
-  explicit CriJoiner(uint64_t max_bytes = CriOptions{}.max_bytes.bytes) : joiner_(max_bytes) {}
-  void join(Batch& batch, const std::vector<uint8_t>& tags) { joiner_.join(batch, tags); }
-  size_t carrying() const { return joiner_.carrying(); }
-
- private:
-  PartialJoiner joiner_;
-};
-
 struct CriStage {
   static constexpr std::string_view kName = "cri";
   using Options = CriOptions;

@@ -6,6 +6,7 @@
 #include "agent/api/batch.h"
 
 #include "plugins/common/json_object.h"
+#include "plugins/common/partial_parser_stage.h"
 
 namespace logagent::plugins::docker {
 namespace {
@@ -59,35 +60,10 @@ const char* DockerParser::parse(std::string_view text, FieldWriter& out) {
   return nullptr;
 }
 
-namespace {
-
-class DockerParserStage final : public Stage {
- public:
-  DockerParserStage(ParseSettings settings, uint64_t max_bytes, const MetricsScope& metrics)
-      : settings_(std::move(settings)), joiner_(max_bytes), counters_(metrics) {}
-
-  void process(Batch& batch) override {
-    parser_.begin_batch(batch.events.size());
-    const ParseCounts counts = parse_batch(batch, settings_, parser_, fields_per_event_);
-    joiner_.join(batch, parser_.tags());
-    counters_.add(counts);
-  }
-  bool carries() const override { return true; }
-
- private:
-  const ParseSettings settings_;
-  DockerParser parser_;
-  PartialJoiner joiner_;
-  ParserCounters counters_;
-  double fields_per_event_ = 3;
-};
-
-}  // namespace
-
 Result<std::unique_ptr<Stage>> DockerStage::create(const Options& o, const PluginContext& ctx) {
-  return std::unique_ptr<Stage>(std::make_unique<DockerParserStage>(
-      to_settings(o), o.max_bytes.bytes,
-      ctx.metrics.with_default({{"stage", std::string(kName)}})));
+  return std::unique_ptr<Stage>(std::make_unique<PartialParserStage<DockerParser>>(
+      to_settings(o), o.max_bytes.bytes, ctx.metrics.with_default({{"stage", std::string(kName)}}),
+      3));  // stream, time, and attrs when --log-opt labels are set
 }
 
 }  // namespace logagent::plugins::docker

@@ -1,5 +1,6 @@
 // Test support for the journald input: a Journal (journal.h) held in memory, and an InputContext
-// over a real BufferPool and AckTracker that keeps what was emitted.
+// over a real BufferPool and AckTracker that keeps what was emitted and what each checkpoint
+// write would have written.
 #pragma once
 
 #include <atomic>
@@ -125,6 +126,12 @@ class FakeContext final : public InputContext {
   void unread(const std::string& path, const std::string& why) override {
     unread_.push_back(path + ": " + why);
   }
+  // Keeps what the checkpoint holds now, and how many batches were emitted before.
+  bool save_checkpoint() override {
+    std::lock_guard lock(mu_);
+    saves.push_back({acks_.snapshot(), batches.size()});
+    return true;
+  }
   void complete_all() {
     std::lock_guard lock(mu_);
     for (BatchPtr& b : batches) acks_.completed(*b, true);
@@ -141,6 +148,11 @@ class FakeContext final : public InputContext {
 
   std::vector<BatchPtr> batches;  // under mu_ while a reader thread runs
   std::vector<std::string> unread_;
+  struct Save {
+    std::vector<CheckpointEntry> entries;
+    size_t batches_before = 0;
+  };
+  std::vector<Save> saves;  // save_checkpoint() calls
 
  private:
   BufferPool pool_;

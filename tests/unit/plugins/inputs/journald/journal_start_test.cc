@@ -80,4 +80,56 @@ TEST_CASE("a journal that fails to step at the cursor says why") {
   CHECK(s.error.find("cannot read the journal") != std::string::npos);
 }
 
+TEST_CASE("read_from tail keeps the newest entry's cursor: a restart resumes after it") {
+  JournalOf j(1, 5);
+  const StartPoint s = start_reading(j, "", ReadFrom::kTail);
+  CHECK(s.position == "c5");
+  j.entries.push_back(testing::FakeJournal::entry(6, "new"));
+  const StartPoint again = start_reading(j, s.position, ReadFrom::kTail);
+  CHECK(again.position == "c5");
+  CHECK(first_read(j, again) == "c6");
+}
+
+TEST_CASE("read_from tail with no entry to stand on keeps the head: entries written later come") {
+  testing::FakeJournal j;
+  j.entries = {testing::FakeJournal::entry(1, "a", false)};  // none satisfies the matches
+  const StartPoint s = start_reading(j, "", ReadFrom::kTail);
+  CHECK(s.position == std::string(kHeadPosition));
+  j.entries.push_back(testing::FakeJournal::entry(2, "b"));
+  const StartPoint again = start_reading(j, s.position, ReadFrom::kTail);
+  CHECK_FALSE(again.cursor_gone);
+  CHECK(first_read(j, again) == "c2");
+}
+
+TEST_CASE("read_from head without a saved cursor keeps no position") {
+  JournalOf j(1, 5);
+  CHECK(start_reading(j, "", ReadFrom::kHead).position.empty());
+}
+
+TEST_CASE("after a loss the oldest entry is kept as where to resume, and is read, not lost again") {
+  JournalOf j(10, 12);
+  const StartPoint s = start_reading(j, "c4", ReadFrom::kHead);
+  CHECK(s.cursor_gone);
+  CHECK(s.position == "at:c10");
+  const StartPoint again = start_reading(j, s.position, ReadFrom::kHead);
+  CHECK_FALSE(again.cursor_gone);
+  CHECK(again.position == "at:c10");
+  CHECK(first_read(j, again) == "c10");
+}
+
+TEST_CASE("an entry kept as where to resume, vacuumed since, is a loss again") {
+  JournalOf j(11, 12);
+  const StartPoint s = start_reading(j, "at:c10", ReadFrom::kHead);
+  CHECK(s.cursor_gone);
+  CHECK(s.position == "at:c11");
+  CHECK(first_read(j, s) == "c11");
+}
+
+TEST_CASE("a loss that leaves the journal empty keeps the head") {
+  testing::FakeJournal j;
+  const StartPoint s = start_reading(j, "c4", ReadFrom::kTail);
+  CHECK(s.cursor_gone);
+  CHECK(s.position == std::string(kHeadPosition));
+}
+
 }  // namespace logagent::plugins::journald
