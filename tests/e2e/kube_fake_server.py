@@ -83,15 +83,12 @@ def pod_list(pods: list[dict], rv: str, page: int = 500) -> list[dict]:
     return pages
 
 
-class FakeApiServer:
-    def __init__(self, token: str, cert: str, key: str, port: int = 0):
-        self.token = token
-        self.list_action: tuple = ("pages", [pod_list([], "1")[0]])
-        self.watch_action: tuple = ("events", [], "hold")
+class TlsJsonServer:
+    """An HTTPS server on 127.0.0.1 whose GETs go to handle(), in a thread of their own, with
+    the helpers to answer JSON and chunked streams. Subclasses say what to answer."""
+
+    def __init__(self, cert: str, key: str, port: int = 0):
         self.lock = threading.Lock()
-        self.requests: list[dict] = []  # {"path", "query", "authorized", "at": monotonic}
-        self.stalled = 0  # requests being held unanswered now
-        self.generation = 0  # release() ends the requests held before it
         self.stopping = threading.Event()
         server = self
 
@@ -113,6 +110,52 @@ class FakeApiServer:
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
+    def handle(self, h: BaseHTTPRequestHandler) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        """The server goes away: open requests see `stopping`, new connections are refused."""
+        self.stopping.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    @staticmethod
+    def send_json(h: BaseHTTPRequestHandler, status: int, obj: dict) -> None:
+        body = json.dumps(obj).encode()
+        h.send_response(status)
+        h.send_header("Content-Type", "application/json")
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        h.wfile.write(body)
+
+    @staticmethod
+    def start_stream(h: BaseHTTPRequestHandler) -> None:
+        h.send_response(200)
+        h.send_header("Content-Type", "application/json")
+        h.send_header("Transfer-Encoding", "chunked")
+        h.end_headers()
+
+    @staticmethod
+    def chunk(h: BaseHTTPRequestHandler, data: bytes) -> None:
+        h.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        h.wfile.flush()
+
+    @staticmethod
+    def end_stream(h: BaseHTTPRequestHandler) -> None:
+        h.wfile.write(b"0\r\n\r\n")
+        h.close_connection = True
+
+
+class FakeApiServer(TlsJsonServer):
+    def __init__(self, token: str, cert: str, key: str, port: int = 0):
+        self.token = token
+        self.list_action: tuple = ("pages", [pod_list([], "1")[0]])
+        self.watch_action: tuple = ("events", [], "hold")
+        self.requests: list[dict] = []  # {"path", "query", "authorized", "at": monotonic}
+        self.stalled = 0  # requests being held unanswered now
+        self.generation = 0  # release() ends the requests held before it
+        super().__init__(cert, key, port)
+
     # What the test reads.
     def count(self, watch: bool | None = None, authorized: bool | None = None) -> int:
         with self.lock:
@@ -132,11 +175,6 @@ class FakeApiServer:
         deadline = time.monotonic() + 30
         while self.stalled_now() and time.monotonic() < deadline:
             time.sleep(0.01)
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
     # Serving.
     def handle(self, h: BaseHTTPRequestHandler) -> None:
@@ -187,30 +225,4 @@ class FakeApiServer:
         finally:
             with self.lock:
                 self.stalled -= 1
-        h.close_connection = True
-
-    @staticmethod
-    def send_json(h: BaseHTTPRequestHandler, status: int, obj: dict) -> None:
-        body = json.dumps(obj).encode()
-        h.send_response(status)
-        h.send_header("Content-Type", "application/json")
-        h.send_header("Content-Length", str(len(body)))
-        h.end_headers()
-        h.wfile.write(body)
-
-    @staticmethod
-    def start_stream(h: BaseHTTPRequestHandler) -> None:
-        h.send_response(200)
-        h.send_header("Content-Type", "application/json")
-        h.send_header("Transfer-Encoding", "chunked")
-        h.end_headers()
-
-    @staticmethod
-    def chunk(h: BaseHTTPRequestHandler, data: bytes) -> None:
-        h.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
-        h.wfile.flush()
-
-    @staticmethod
-    def end_stream(h: BaseHTTPRequestHandler) -> None:
-        h.wfile.write(b"0\r\n\r\n")
         h.close_connection = True

@@ -24,41 +24,19 @@ by KUBERNETES_SERVICE_HOST/PORT and the node by NODE_NAME, as the DaemonSet give
 
 import json
 import os
-import ssl
-import subprocess
 import threading
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import e2e_lib as e
+from kube_fake_server import TlsJsonServer, make_service_account
 
 LINES = 20
 TOKEN = "test-token-5f2b9c1d7e"  # must never appear in the agent's log
 NODE = "node-a"
 
 
-def make_certs(ctx: e.Context, sa_dir: str) -> tuple[str, str]:
-    """A test CA (into the service account's ca.crt) and a server certificate for 127.0.0.1."""
-    d = ctx.mkdir("pki")
-
-    def run(*args: str) -> None:
-        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=d)
-
-    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=test-kubernetes-ca",
-        "-days", "2", "-keyout", "ca.key", "-out", "ca.crt")
-    run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=kube-apiserver",
-        "-keyout", "server.key", "-out", "server.csr")
-    with open(os.path.join(d, "san.ext"), "w") as f:
-        f.write("subjectAltName=IP:127.0.0.1\n")
-    run("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-        "-CAcreateserial", "-days", "2", "-extfile", "san.ext", "-out", "server.crt")
-    with open(os.path.join(d, "ca.crt"), "rb") as src, \
-            open(os.path.join(sa_dir, "ca.crt"), "wb") as dst:
-        dst.write(src.read())
-    return os.path.join(d, "server.crt"), os.path.join(d, "server.key")
-
-
-class FakeApiServer:
+class FakeApiServer(TlsJsonServer):
     """Replays the exchange: the LISTs give `lists` in turn (the last one again and again); a
     WATCH from a resourceVersion in `watches` streams its events (holding at "pause" until
     resume()), then ends, or with hold=True stays open until stop(); a WATCH from any other
@@ -69,40 +47,14 @@ class FakeApiServer:
         self.list_bodies = lists
         self.watches = watches
         self.hold = hold
-        self.lock = threading.Lock()
         self.requests: list[dict] = []  # {"path", "query", "authorized"}
         self.lists = 0
         self.streamed: list[str] = []  # event types written, in order
         self.gate = threading.Event()
-        self.stopping = threading.Event()
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args) -> None:
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-                server.handle(self)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.httpd.daemon_threads = True
-        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        tls.load_cert_chain(cert, key)
-        self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
-        self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
+        super().__init__(cert, key, port)
 
     def resume(self) -> None:
         self.gate.set()
-
-    def stop(self) -> None:
-        """The server goes away: open watches are cut, new connections refused."""
-        self.stopping.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
     def handle(self, h: BaseHTTPRequestHandler) -> None:
         url = urllib.parse.urlsplit(h.path)
@@ -125,31 +77,15 @@ class FakeApiServer:
             return self.stream(h, self.watches[rv], hold=rv in self.hold)
         self.send_json(h, 410, {"kind": "Status", "code": 410, "reason": "Expired"})
 
-    def send_json(self, h: BaseHTTPRequestHandler, status: int, obj: dict) -> None:
-        body = json.dumps(obj).encode()
-        h.send_response(status)
-        h.send_header("Content-Type", "application/json")
-        h.send_header("Content-Length", str(len(body)))
-        h.end_headers()
-        h.wfile.write(body)
-
     def stream(self, h: BaseHTTPRequestHandler, events: list[dict], hold: bool) -> None:
-        h.send_response(200)
-        h.send_header("Content-Type", "application/json")
-        h.send_header("Transfer-Encoding", "chunked")
-        h.end_headers()
-
-        def chunk(data: bytes) -> None:
-            h.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
-            h.wfile.flush()
-
+        self.start_stream(h)
         for ev in events:
             if ev.get("pause"):
                 while not self.gate.wait(0.1):
                     if self.stopping.is_set():
                         return
                 continue
-            chunk(json.dumps(ev).encode() + b"\n")
+            self.chunk(h, json.dumps(ev).encode() + b"\n")
             with self.lock:
                 self.streamed.append(ev["type"])
         if hold:  # open until the server goes away; then cut, without the final chunk
@@ -157,8 +93,7 @@ class FakeApiServer:
                 pass
             h.close_connection = True
             return
-        h.wfile.write(b"0\r\n\r\n")  # the ERROR ends the watch: the server closes it
-        h.close_connection = True
+        self.end_stream(h)  # the ERROR ends the watch: the server closes it
 
 
 class Files:
@@ -191,11 +126,7 @@ def body(ctx: e.Context) -> None:
                            "exchange.json")) as f:
         exchange = json.load(f)
     sa_dir = ctx.mkdir("serviceaccount")
-    with open(os.path.join(sa_dir, "token"), "w") as f:
-        f.write(TOKEN + "\n")
-    with open(os.path.join(sa_dir, "namespace"), "w") as f:
-        f.write("logging\n")
-    cert, key = make_certs(ctx, sa_dir)
+    cert, key = make_service_account(sa_dir, TOKEN)
 
     def rv(name: str) -> str:
         return exchange[name]["metadata"]["resourceVersion"]
