@@ -87,7 +87,9 @@ StartPoint ResumePlanner::start_for(const OpenedFile& f, bool at_start) {
     if (m == Match::rewritten || e.offset > size) return {0, true, true};
     return {e.offset, true, false};
   }
-  return {at_start && from_tail_ ? tail_offset(f.fd, size, sys_) : 0, false, false};
+  if (!at_start || !from_tail_) return {0, false, false};
+  ++tail_starts_;
+  return {tail_offset(f.fd, size, sys_), false, false};
 }
 
 std::vector<ResumePlanner::Rotated> ResumePlanner::find_rotated() {

@@ -62,11 +62,14 @@ class ResumePlanner {
   // (logged): the file may be unreadable for now, and it resumes where it was when it can be
   // opened (the pipeline keeps them in its checkpoint meanwhile).
   std::vector<Rotated> find_rotated();
+  // Files start_for() placed by read_from: tail (a start point a restart would not choose again).
+  size_t tail_starts() const { return tail_starts_; }
 
  private:
   std::vector<CheckpointEntry> saved_;
   std::vector<bool> used_;
   bool from_tail_;
+  size_t tail_starts_ = 0;
   TailSys& sys_;
 };
 

@@ -37,6 +37,15 @@ void FileTracker::start(ReadEnv& env) {
     if (r.truncated) metrics_.truncations.inc();
     add(env, std::move(r.file), r.offset, /*draining=*/true, /*held=*/false);
   }
+  // read_from: tail chose start points a restart would not choose again (the file has grown by
+  // then): they are written before the first line is read, so that a restart before the first
+  // acknowledgement -- a kill -9 included -- resumes there rather than skipping, uncounted, what
+  // was written in between.
+  if (resume_->tail_starts() > 0 && !env.ctx.save_checkpoint()) {
+    spdlog::warn(
+        "tail: the read_from: tail start points could not be checkpointed before reading (they "
+        "are at the next checkpoint write); a crash before then starts again at the end");
+  }
   refresh_index();
   update_gauges();
 }

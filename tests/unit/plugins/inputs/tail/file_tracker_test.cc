@@ -298,4 +298,43 @@ TEST_CASE(
   CHECK(h.tracker.unopened().empty());
 }
 
+TEST_CASE("a read_from tail start is checkpointed before reading, so a restart reads what came") {
+  TempDir dir;
+  write_file(dir / "a.log", "old1\nold2\n");
+  TailOptions o = fast_options(dir / "*.log");
+  o.read_from = ReadFrom::kTail;
+  std::vector<CheckpointEntry> saved;
+  {
+    SysHarness h(o);
+    h.tracker.start(h.env);
+    const auto saves = h.ctx.saves();
+    REQUIRE(saves.size() == 1);
+    CHECK(saves[0].lines_before == 0);
+    REQUIRE(saves[0].entries.size() == 1);
+    CHECK(saves[0].entries[0].offset == 10);
+    saved = saves[0].entries;
+  }  // killed before any acknowledgement
+  append_file(dir / "a.log", "new1\nnew2\n");
+  SysHarness h(o);
+  h.ctx.saved() = saved;
+  h.tracker.start(h.env);
+  h.read_all();
+  CHECK(h.ctx.texts() == std::vector<std::string>{"new1", "new2"});
+}
+
+TEST_CASE("a start that chose no start point now writes no early checkpoint") {
+  TempDir dir;
+  write_file(dir / "a.log", "a1\n");
+  SysHarness head(fast_options(dir / "*.log"));  // read_from: head: a restart starts at 0 again
+  head.tracker.start(head.env);
+  CHECK(head.ctx.saves().empty());
+
+  TailOptions o = fast_options(dir / "*.log");
+  o.read_from = ReadFrom::kTail;
+  SysHarness resumed(o);  // every file resumes at its checkpoint
+  resumed.ctx.saved() = head.ctx.acks().snapshot();
+  resumed.tracker.start(resumed.env);
+  CHECK(resumed.ctx.saves().empty());
+}
+
 }  // namespace logagent::plugins::tail

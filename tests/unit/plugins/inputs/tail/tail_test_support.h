@@ -136,6 +136,20 @@ class FakeInputContext final : public InputContext {
     return waiting_;
   }
   std::vector<CheckpointEntry>& saved() { return saved_; }
+  // Keeps what the checkpoint holds at each save_checkpoint() call, and the lines emitted before.
+  struct Save {
+    std::vector<CheckpointEntry> entries;
+    size_t lines_before = 0;
+  };
+  bool save_checkpoint() override {
+    std::lock_guard lock(mu_);
+    saves_.push_back({acks_.snapshot(), lines_.size()});
+    return true;
+  }
+  std::vector<Save> saves() {
+    std::lock_guard lock(mu_);
+    return saves_;
+  }
 
   // Every event emitted so far, in emission order.
   std::vector<Line> lines() {
@@ -185,6 +199,7 @@ class FakeInputContext final : public InputContext {
   int waiting_ = 0;
   std::vector<BatchPtr> batches_;
   std::vector<Line> lines_;
+  std::vector<Save> saves_;
   std::vector<BatchRecord> records_;
   std::vector<std::shared_ptr<const SourceInfo>> sources_;
 };
