@@ -15,6 +15,11 @@ packages=(
 if [ "${LOGAGENT_BOOTSTRAP_KAFKA:-0}" = 1 ]; then
   packages+=(openjdk-17-jre-headless maven kcat)
 fi
+# tests/system/test_container_image.py: podman builds and runs the image, mmdebstrap makes its
+# base images; runc because crun refuses a hybrid cgroup v1/v2 hierarchy.
+if [ "${LOGAGENT_BOOTSTRAP_CONTAINER:-0}" = 1 ]; then
+  packages+=(podman runc mmdebstrap)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -9,6 +9,7 @@
 #   LOGAGENT_JOBS=N        build parallelism (default 2)
 #   LOGAGENT_FUZZ_SECONDS=N  time per fuzz target (default 30; 0 skips the clang fuzz build)
 #   LOGAGENT_PERF_SMOKE=0  skip the Release build, the perf smoke and the clang Debug build
+#   LOGAGENT_SYSTEM_TESTS=0  skip the system tests (tests/system/: the container image...)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -38,6 +39,12 @@ step "unit and end-to-end tests"
 
 step "packaging (.deb: cpack, dpkg -i, checks, systemd-analyze verify, dpkg --purge)"
 packaging/check-deb.sh build
+
+if [ "${LOGAGENT_SYSTEM_TESTS:-1}" = 1 ]; then
+  step "system tests (container image, systemd under nspawn)"
+  LOGAGENT_BOOTSTRAP_CONTAINER=1 packaging/bootstrap.sh  # podman, runc, mmdebstrap
+  python3 tests/system/test_container_image.py
+fi
 
 if [ "${LOGAGENT_PERF_SMOKE:-1}" = 1 ]; then
   # Every target (tests and fuzz drivers too) at -O3: GCC's flow-based warnings differ by level.
