@@ -25,7 +25,7 @@ import time
 CACHE = os.path.join(os.path.expanduser("~"), ".cache", "logagent")
 SOURCES_DIR = "/etc/apt/sources.list.d"
 APT_LISTS = "/var/lib/apt/lists"
-KEY_LABEL = "org.logagent.base-key"
+KEY_LABEL = "org.logagent.base-snapshot"
 
 # debuerreotype's slimify list, as the official debian:*-slim images have it: no manuals, no
 # documentation but the copyrights, no translations. mmdebstrap keeps these dpkg options in the
@@ -172,12 +172,27 @@ class Podman:
                 self.log(f"base {name}: in the store (snapshot {key})")
                 continue
             tar = base_tarball(name, key, sources, self.log)
-            argv = self.argv("import", "--change", 'CMD ["bash"]', "--change",
-                             f"LABEL {KEY_LABEL}={key}", tar, name)
+            imported = f"localhost/logagent-base-import:{name.rsplit(':', 1)[1]}"
+            argv = self.argv("import", "--change", 'CMD ["bash"]', tar, imported)
             r = run(argv, check=False, timeout=600)
             if r.returncode != 0:
                 raise Unavailable(describe(argv, r))
+            self.relabel(imported, name, key)
             self.log(f"base {name}: imported (snapshot {key})")
+
+    def relabel(self, imported: str, name: str, key: str) -> None:
+        """`name`: `imported` plus the snapshot label, through a one-line build. podman 4.3
+        never finds a cached step in a build FROM an imported image (its history is the
+        import's single entry), but does FROM one it built."""
+        ctx_dir = os.path.join(self.root, "relabel")
+        os.makedirs(ctx_dir, exist_ok=True)
+        with open(os.path.join(ctx_dir, "Containerfile"), "w") as f:
+            f.write(f"FROM {imported}\nLABEL {KEY_LABEL}={key}\n")
+        argv = self.argv("build", "--pull=never", "--format", "docker", "-t", name, ctx_dir)
+        r = run(argv, check=False, timeout=600)
+        if r.returncode != 0:
+            raise Unavailable(describe(argv, r))
+        self("untag", imported, check=False)
 
     def probe(self, image: str) -> None:
         """Finds a runtime that starts a container here: podman's default (crun), then runc
