@@ -15,10 +15,12 @@ packages=(
 if [ "${LOGAGENT_BOOTSTRAP_KAFKA:-0}" = 1 ]; then
   packages+=(openjdk-17-jre-headless maven kcat)
 fi
-# tests/system/: a minimal Debian rootfs (mmdebstrap) booted with systemd-nspawn. Not needed to
-# build (the Dockerfile's build stage runs this script without it).
+# tests/system/: a minimal Debian rootfs (mmdebstrap) booted with systemd-nspawn, and the
+# container image built and run by podman on base images mmdebstrap makes (runc because crun
+# refuses a hybrid cgroup v1/v2 hierarchy). Not needed to build (the Dockerfile's build stage runs
+# this script without it).
 if [ "${LOGAGENT_BOOTSTRAP_SYSTEM:-0}" = 1 ]; then
-  packages+=(systemd-container mmdebstrap)
+  packages+=(systemd-container mmdebstrap podman runc)
 fi
 
 missing=()

@@ -9,7 +9,7 @@
 #   LOGAGENT_JOBS=N        build parallelism (default 2)
 #   LOGAGENT_FUZZ_SECONDS=N  time per fuzz target (default 30; 0 skips the clang fuzz build)
 #   LOGAGENT_PERF_SMOKE=0  skip the Release build, the perf smoke and the clang Debug build
-#   LOGAGENT_SYSTEM_TESTS=0  skip the system tests (tests/system/: containers, systemd-nspawn)
+#   LOGAGENT_SYSTEM_TESTS=0  skip the system tests (tests/system/: container image, systemd-nspawn)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -45,6 +45,8 @@ if [ "${LOGAGENT_SYSTEM_TESTS:-1}" = 1 ]; then
   # The .deb above, installed in a minimal Debian booted with systemd-nspawn (SKIPs, saying why,
   # where the machine cannot boot a container); its rootfs is cached in ~/.cache/logagent/.
   python3 tests/system/test_systemd_nspawn.py --build-dir build
+  # The Dockerfile built by podman on local base images, run as its user against the broker.
+  python3 tests/system/test_container_image.py
 fi
 
 if [ "${LOGAGENT_PERF_SMOKE:-1}" = 1 ]; then
